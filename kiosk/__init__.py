@@ -1,0 +1,17 @@
+"""Domain and storage of the NPS kiosk: settings, responses, NPS math, recording. No Qt, no HTTP.
+
+Exceptions (all derive from :class:`kiosk.errors.KioskError`; each message says what to do next)::
+
+    KioskError
+    ├── SettingError          a setting value is not allowed (names the setting and what is)
+    ├── DatabaseError         the database cannot be opened or migrated
+    │   └── DatabaseLocationError   the folder for the database cannot be created or written
+    ├── RecordingError        a response could not be recorded or updated
+    │   ├── InvalidScore            a score outside 0-10
+    │   └── ResponseNotFound        no response with that id
+    └── PinError              the admin PIN is malformed (4-8 digits)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

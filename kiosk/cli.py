@@ -1,0 +1,113 @@
+"""The kiosk's command-line tools that need no screen: stats, set-pin, settings."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from kiosk.errors import KioskError
+from kiosk.paths import default_db_path
+
+COMMANDS = ("stats", "set-pin", "settings")
+
+
+def _since(text: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a date; use YYYY-MM-DD (e.g. 2026-11-01)") from None
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        return parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nps-kiosk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def db_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", type=Path, default=None,
+                       help=f"database file (default: {default_db_path()})")
+
+    p = sub.add_parser("stats", help="print the store's NPS")
+    db_arg(p)
+    p.add_argument("--since", type=_since, help="only answers from this date on (UTC)")
+    p.add_argument("--include-suspect", action="store_true",
+                   help="count suspect responses too (left out by default)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("set-pin", help="set the admin PIN (4-8 digits)")
+    db_arg(p)
+    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
+
+    p = sub.add_parser("settings", help="show the settings, or change one (--set KEY JSON)")
+    db_arg(p)
+    p.add_argument("--set", nargs=2, metavar=("KEY", "JSON_VALUE"), action="append")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from kiosk.db import open_database
+
+    try:
+        db = open_database(args.db or default_db_path())
+    except KioskError as exc:
+        print(f"nps-kiosk: {exc}", file=sys.stderr)
+        return 2
+    for notice in db.notices:
+        print(f"nps-kiosk: {notice}", file=sys.stderr)
+    try:
+        return _run(args, db)
+    except KioskError as exc:
+        print(f"nps-kiosk: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+
+
+def _run(args: argparse.Namespace, db: object) -> int:
+    from kiosk.db import Database, dump_settings
+    from kiosk.nps import format_nps
+    from kiosk.pin import hash_pin
+    from kiosk.stats import store_nps
+
+    assert isinstance(db, Database)
+    if args.command == "stats":
+        result = store_nps(db, since=args.since, include_suspect=args.include_suspect)
+        if args.json:
+            print(json.dumps(result.as_dict()))
+        else:
+            print(f"NPS {format_nps(result)}  n={result.n}  promoters={result.promoters} "
+                  f"passives={result.passives} detractors={result.detractors}")
+        return 0
+    if args.command == "set-pin":
+        if args.pin_stdin:
+            pin = sys.stdin.readline().strip()
+        else:
+            pin = getpass.getpass("New admin PIN (4-8 digits): ")
+            if getpass.getpass("Again: ") != pin:
+                print("nps-kiosk: the two PINs differ; nothing changed.", file=sys.stderr)
+                return 2
+        db.update_settings(admin_pin_hash=hash_pin(pin))
+        print("Admin PIN changed.")
+        return 0
+    if args.command == "settings":
+        for key, raw in args.set or []:
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                value = raw  # a bare word such as a store name
+            db.update_settings(**{key: value})
+        print(dump_settings(db))
+        return 0
+    raise AssertionError(args.command)

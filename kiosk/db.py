@@ -1,0 +1,275 @@
+"""Opening the kiosk database: safety checks, migrations, and a tuned SQLite engine.
+
+The order on start is: (1) a file that is not a SQLite database, or fails
+``PRAGMA integrity_check``, is renamed aside with a timestamp (never overwritten, never deleted)
+and a fresh file takes its place; (2) if migrations are due, the file is first copied aside with
+SQLite's online backup; (3) Alembic upgrades to head; (4) first-run settings are made.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.errors import DatabaseError, DatabaseLocationError
+from kiosk.models import SettingRow
+from kiosk.settings import Settings, from_stored, to_stored
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def utcnow() -> datetime:
+    """Now in UTC as a naive datetime, the form stored in SQLite."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Database:
+    """An open kiosk database. ``writer`` runs BEGIN IMMEDIATE, ``reader`` a deferred BEGIN."""
+
+    path: Path
+    engine: Engine
+    notices: list[str] = field(default_factory=list)  # for the screen: what happened on open
+    moved_aside: Path | None = None
+    backup: Path | None = None
+
+    def __post_init__(self) -> None:
+        self._write = sessionmaker(self.engine.execution_options(sqlite_begin="IMMEDIATE"),
+                                   expire_on_commit=False)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A write transaction, committed (and fsynced: synchronous=FULL) when the block ends."""
+        with self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    def settings(self) -> Settings:
+        with self.reading() as s:
+            rows = s.execute(select(SettingRow.key, SettingRow.value)).all()
+        return from_stored({k: v for k, v in rows})
+
+    def update_settings(self, **changes: Any) -> Settings:
+        """Check and store settings; a bad value raises SettingError and nothing is stored."""
+        stored = {key: to_stored(key, value) for key, value in changes.items()}
+        with self.writing() as s:
+            for key, value in stored.items():
+                s.merge(SettingRow(key=key, value=value, updated_at=utcnow()))
+        return self.settings()
+
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the database so that it cannot grow without bound (when idle)."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _unused(path: Path) -> Path:
+    """``path`` itself, or path with -2, -3... if something is already there."""
+    if not path.exists():
+        return path
+    n = 2
+    while (candidate := path.with_name(f"{path.name}-{n}")).exists():
+        n += 1
+    return candidate
+
+
+def check_file(path: Path) -> str | None:
+    """Why the file is not a usable SQLite database, or None if it is (or does not exist)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with path.open("rb") as fh:
+        if fh.read(16) != SQLITE_HEADER:
+            return "it is not a SQLite database"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"SQLite cannot read it ({exc})"
+    if rows != [("ok",)]:
+        return "PRAGMA integrity_check found damage: " + "; ".join(str(r[0]) for r in rows[:3])
+    return None
+
+
+def move_aside(path: Path, reason: str) -> Path:
+    """Rename a damaged database (and its -wal/-shm) aside with a timestamp; returns the new path."""
+    target = _unused(path.with_name(f"{path.name}.corrupt-{_timestamp()}"))
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    path.rename(target)
+    (target.with_name(target.name + ".why.txt")).write_text(
+        f"Moved aside by nps-kiosk at {datetime.now(UTC).isoformat()}: {reason}\n", "utf-8")
+    log.error("Database %s moved aside to %s: %s", path, target, reason)
+    return target
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite (it never BEGINs for SELECT and breaks
+        # SAVEPOINT); the "begin" listener below issues BEGIN itself.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the lock up front: a deferred transaction that later writes fails with
+        # SQLITE_BUSY at once, ignoring the busy timeout.
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    return engine
+
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(path: Path) -> str | None:
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        has = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone()
+        if not has:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def backup_copy(path: Path, target: Path) -> Path:
+    """A consistent copy of a live database through SQLite's online backup API."""
+    target = _unused(target)
+    src = sqlite3.connect(str(path))
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return target
+
+
+def open_database(path: Path | str, *, migrate: bool = True) -> Database:
+    """Open (creating, repairing or migrating as needed) the kiosk database at ``path``."""
+    path = Path(path).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseLocationError(
+            f"Cannot create the folder {path.parent} for the database ({exc.strerror}). "
+            "Pick a writable place with --db PATH.") from exc
+
+    notices: list[str] = []
+    moved: Path | None = None
+    problem = check_file(path)
+    if problem:
+        moved = move_aside(path, problem)
+        notices.append(
+            f"The database could not be used ({problem}). It was moved aside to {moved.name}, "
+            "untouched, and the kiosk started on a fresh one. Keep that file for support.")
+
+    backup: Path | None = None
+    current = current_revision(path)
+    head = head_revision()
+    if migrate and current is not None and current != head:
+        backup = backup_copy(path, path.with_name(f"{path.name}.pre-{head}-{_timestamp()}.bak"))
+        notices.append(f"Database upgraded to schema {head}; a copy of the old one is at "
+                       f"{backup.name}.")
+
+    engine = make_engine(path)
+    try:
+        if migrate and current != head:
+            from alembic import command
+
+            with engine.connect() as conn:
+                command.upgrade(_alembic_config(conn), "head")
+                conn.commit()
+    except Exception as exc:
+        engine.dispose()
+        raise DatabaseError(
+            f"Upgrading the database {path} failed ({exc}). Nothing was lost: "
+            + (f"the copy taken before is {backup}. " if backup else "")
+            + "Report this with the file attached.") from exc
+
+    db = Database(path=path, engine=engine, notices=notices, moved_aside=moved, backup=backup)
+    if migrate:
+        _first_run(db)
+    return db
+
+
+def _first_run(db: Database) -> None:
+    """Give a new kiosk its device id and a default PIN hash, once."""
+    with db.reading() as s:
+        have = set(s.scalars(select(SettingRow.key)).all())
+    changes: dict[str, Any] = {}
+    if "device_id" not in have:
+        changes["device_id"] = f"dev-{uuid.uuid4().hex[:12]}"
+    if "admin_pin_hash" not in have:
+        from kiosk.pin import DEFAULT_PIN, hash_pin
+
+        changes["admin_pin_hash"] = hash_pin(DEFAULT_PIN)
+    if changes:
+        db.update_settings(**changes)
+
+
+def dump_settings(db: Database) -> str:
+    """The stored settings as pretty JSON (for support), without the PIN hash."""
+    s = db.settings()
+    out = {k: getattr(s, k) for k in s.__dataclass_fields__ if k != "admin_pin_hash"}
+    return json.dumps(out, ensure_ascii=False, indent=2, default=list)

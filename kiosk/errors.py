@@ -1,0 +1,40 @@
+"""The kiosk package's exception tree (listed in kiosk/__init__.py)."""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Root of every error the kiosk domain raises on purpose."""
+
+
+class SettingError(KioskError, ValueError):
+    """A setting value is not allowed; the message names the setting and what is allowed."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"Setting '{key}': {problem}")
+        self.key = key
+        self.problem = problem
+
+
+class DatabaseError(KioskError):
+    """The database cannot be opened or migrated."""
+
+
+class DatabaseLocationError(DatabaseError):
+    """The folder for the database cannot be created or written."""
+
+
+class RecordingError(KioskError):
+    """A response could not be recorded or updated."""
+
+
+class InvalidScore(RecordingError, ValueError):
+    """A score outside 0-10."""
+
+
+class ResponseNotFound(RecordingError, LookupError):
+    """No response with that id."""
+
+
+class PinError(KioskError, ValueError):
+    """The admin PIN is malformed."""

@@ -1,0 +1,242 @@
+"""Recording answers: the score is durable at the tap, the follow-up updates the same row.
+
+A response is *incomplete* from the tap until the customer presses Done or Skip, or the idle
+timeout fires; after a crash, incomplete rows older than the timeout are completed on start.
+Suspect taps (faster than the minimum interval after the previous tap, part of a burst, or
+answered before the question could be read) are kept and flagged, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+
+from kiosk.db import Database, utcnow
+from kiosk.errors import InvalidScore, RecordingError, ResponseNotFound
+from kiosk.ids import uuid7
+from kiosk.models import ResponseRow
+from kiosk.nps import Category, category
+from kiosk.settings import LANGUAGES
+
+COMMENT_LIMIT = 1000
+CONTACT_LIMIT = 200
+MAX_REASONS = 12
+_REASON_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class ResponseStatus(StrEnum):
+    INCOMPLETE = "incomplete"
+    COMPLETE = "complete"
+
+
+class Completion(StrEnum):
+    DONE = "done"  # the customer pressed Done
+    SKIP = "skip"  # the customer pressed Skip
+    TIMEOUT = "timeout"  # the follow-up screen sat idle
+    RECOVERED = "recovered"  # completed on start after a crash or power cut
+
+
+class Channel(StrEnum):
+    KIOSK = "kiosk"
+    QR = "qr"
+
+
+@dataclass(frozen=True)
+class RecordedScore:
+    """What the screen needs after a tap: the row is already committed."""
+
+    id: str
+    seq: int
+    score: int
+    category: Category
+    suspect: bool
+    suspect_reason: str | None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What the customer said after the score."""
+
+    reasons: tuple[str, ...] = ()
+    comment: str = ""
+    contact_consent: bool = False
+    contact_name: str = ""
+    contact_detail: str = ""
+
+
+@dataclass(frozen=True)
+class Response:
+    id: str
+    seq: int
+    score: int
+    category: Category
+    language: str
+    channel: Channel
+    reasons: tuple[str, ...]
+    comment: str | None
+    contact_consent: bool
+    contact_name: str | None
+    contact_detail: str | None
+    device_time: datetime
+    time_to_answer_ms: int | None
+    status: ResponseStatus
+    completion: Completion | None
+    suspect: bool
+    suspect_reason: str | None
+    sync_state: str
+
+
+def clean_text(text: str, *, limit: int, keep_newlines: bool = True) -> str:
+    """Trim, drop control characters (keeping line breaks in comments) and cap the length."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = []
+    for ch in text:
+        if ch == "\n" and keep_newlines:
+            kept.append(ch)
+        elif ch in "\t\n":
+            kept.append(" ")
+        elif unicodedata.category(ch) not in ("Cc", "Cs"):
+            kept.append(ch)
+    return "".join(kept).strip()[:limit].strip()
+
+
+def check_follow_up(follow_up: FollowUp) -> FollowUp:
+    reasons = tuple(dict.fromkeys(follow_up.reasons))
+    if len(reasons) > MAX_REASONS or not all(_REASON_KEY.match(r) for r in reasons):
+        raise RecordingError("Reasons must be up to 12 reason keys such as 'wait_time'.")
+    consent = bool(follow_up.contact_consent)
+    return FollowUp(
+        reasons=reasons,
+        comment=clean_text(follow_up.comment, limit=COMMENT_LIMIT),
+        contact_consent=consent,
+        # Contact details are kept only with explicit consent.
+        contact_name=clean_text(follow_up.contact_name, limit=CONTACT_LIMIT, keep_newlines=False)
+        if consent else "",
+        contact_detail=clean_text(follow_up.contact_detail, limit=CONTACT_LIMIT,
+                                  keep_newlines=False) if consent else "",
+    )
+
+
+class Recorder:
+    """Records kiosk answers into the database; every method commits before it returns."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    def record_score(self, *, score: int, language: str, time_to_answer_ms: int | None,
+                     channel: Channel = Channel.KIOSK) -> RecordedScore:
+        """Commit a tapped score (fsynced) and return its id. Call before the screen moves on."""
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+            raise InvalidScore(f"A score is a whole number from 0 to 10, not {score!r}.")
+        if language not in LANGUAGES:
+            raise RecordingError(f"Unknown language {language!r}.")
+        settings = self.db.settings()
+        now = self.clock()
+        cat = category(score)
+        with self.db.writing() as s:
+            recent = s.scalars(
+                select(ResponseRow.device_time)
+                .where(ResponseRow.device_id == settings.device_id,
+                       ResponseRow.channel == channel.value,
+                       ResponseRow.device_time >= now - timedelta(seconds=settings.burst_window_s))
+                .order_by(ResponseRow.device_time.desc())
+            ).all()
+            reasons = suspect_reasons(
+                now=now, recent=recent, time_to_answer_ms=time_to_answer_ms,
+                min_interval_s=settings.min_tap_interval_s, burst_taps=settings.burst_taps,
+                min_answer_ms=settings.min_answer_ms)
+            seq = (s.scalar(select(func.max(ResponseRow.seq))
+                            .where(ResponseRow.device_id == settings.device_id)) or 0) + 1
+            row = ResponseRow(
+                id=str(uuid7()), seq=seq, store_id=settings.store_id,
+                device_id=settings.device_id, channel=channel.value, language=language,
+                question_version=settings.question_version, score=score, category=cat.value,
+                reasons="[]", comment=None, contact_consent=False, device_time=now,
+                time_to_answer_ms=time_to_answer_ms, status=ResponseStatus.INCOMPLETE.value,
+                suspect=bool(reasons), suspect_reason=",".join(reasons) or None,
+                sync_state="pending",
+            )
+            s.add(row)
+        return RecordedScore(id=row.id, seq=seq, score=score, category=cat,
+                             suspect=bool(reasons), suspect_reason=row.suspect_reason)
+
+    def complete(self, response_id: str, *, how: Completion,
+                 follow_up: FollowUp | None = None) -> None:
+        """Store the follow-up on the tapped row and mark it complete, in one commit."""
+        values: dict[str, object] = {
+            "status": ResponseStatus.COMPLETE.value, "completion": how.value,
+            "completed_at": self.clock(),
+        }
+        if follow_up is not None:
+            f = check_follow_up(follow_up)
+            values.update(
+                reasons=json.dumps(list(f.reasons)), comment=f.comment or None,
+                contact_consent=f.contact_consent, contact_name=f.contact_name or None,
+                contact_detail=f.contact_detail or None)
+        with self.db.writing() as s:
+            done = s.execute(update(ResponseRow)
+                             .where(ResponseRow.id == response_id,
+                                    ResponseRow.status == ResponseStatus.INCOMPLETE.value)
+                             .values(**values))
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                exists = s.scalar(select(ResponseRow.status).where(ResponseRow.id == response_id))
+                if exists is None:
+                    raise ResponseNotFound(f"No response with id {response_id}.")
+                # Already complete (e.g. the idle timeout raced Done): the first one wins.
+
+    def recover_incomplete(self, *, older_than: timedelta) -> int:
+        """Complete rows left incomplete by a crash; returns how many. Run on start."""
+        cutoff = self.clock() - older_than
+        with self.db.writing() as s:
+            result = s.execute(update(ResponseRow)
+                               .where(ResponseRow.status == ResponseStatus.INCOMPLETE.value,
+                                      ResponseRow.device_time <= cutoff)
+                               .values(status=ResponseStatus.COMPLETE.value,
+                                       completion=Completion.RECOVERED.value,
+                                       completed_at=self.clock()))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def get(self, response_id: str) -> Response:
+        with self.db.reading() as s:
+            row = s.get(ResponseRow, response_id)
+            if row is None:
+                raise ResponseNotFound(f"No response with id {response_id}.")
+            return to_response(row)
+
+    def latest(self, limit: int = 20) -> list[Response]:
+        with self.db.reading() as s:
+            rows = s.scalars(select(ResponseRow).order_by(ResponseRow.seq.desc()).limit(limit))
+            return [to_response(r) for r in rows]
+
+
+def suspect_reasons(*, now: datetime, recent: Sequence[datetime], time_to_answer_ms: int | None,
+                    min_interval_s: float, burst_taps: int, min_answer_ms: int) -> list[str]:
+    """Why a tap looks like gaming the terminal; ``recent`` is the burst window's earlier taps."""
+    reasons = []
+    if recent and (now - max(recent)).total_seconds() < min_interval_s:
+        reasons.append("within_min_interval")
+    if len(recent) + 1 > burst_taps:
+        reasons.append("burst")
+    if time_to_answer_ms is not None and time_to_answer_ms < min_answer_ms:
+        reasons.append("answered_too_fast")
+    return reasons
+
+
+def to_response(row: ResponseRow) -> Response:
+    return Response(
+        id=row.id, seq=row.seq, score=row.score, category=Category(row.category),
+        language=row.language, channel=Channel(row.channel),
+        reasons=tuple(json.loads(row.reasons or "[]")), comment=row.comment,
+        contact_consent=row.contact_consent, contact_name=row.contact_name,
+        contact_detail=row.contact_detail, device_time=row.device_time,
+        time_to_answer_ms=row.time_to_answer_ms, status=ResponseStatus(row.status),
+        completion=Completion(row.completion) if row.completion else None,
+        suspect=row.suspect, suspect_reason=row.suspect_reason, sync_state=row.sync_state)

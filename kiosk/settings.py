@@ -1,0 +1,259 @@
+"""Kiosk settings: stored in the database, with defaults, each value checked before it is kept."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from kiosk.errors import SettingError
+from kiosk.nps import Category
+
+LANGUAGES: dict[str, str] = {"en": "English", "hi": "हिन्दी"}
+
+DEFAULT_QUESTION = {
+    "en": "How likely are you to recommend us to a friend or colleague?",
+    "hi": "आप हमें किसी मित्र या सहकर्मी को सुझाने की कितनी संभावना रखते हैं?",
+}
+DEFAULT_LABEL_LOW = {"en": "Not at all likely", "hi": "बिल्कुल संभावना नहीं"}
+DEFAULT_LABEL_HIGH = {"en": "Extremely likely", "hi": "बहुत अधिक संभावना"}
+DEFAULT_FOLLOW_UP = {
+    "detractor": {"en": "What could we do better?", "hi": "हम क्या बेहतर कर सकते हैं?"},
+    "passive": {"en": "What would make it a 10?", "hi": "इसे 10 बनाने के लिए क्या चाहिए?"},
+    "promoter": {"en": "What did you like most?", "hi": "आपको सबसे अच्छा क्या लगा?"},
+}
+_REASON_TEXT = {
+    "wait_time": {"en": "Wait time", "hi": "प्रतीक्षा समय"},
+    "staff": {"en": "Staff", "hi": "स्टाफ़"},
+    "price": {"en": "Price", "hi": "कीमत"},
+    "product_range": {"en": "Product range", "hi": "उत्पादों की रेंज"},
+    "cleanliness": {"en": "Cleanliness", "hi": "साफ़-सफ़ाई"},
+    "checkout": {"en": "Checkout", "hi": "चेकआउट"},
+}
+DEFAULT_REASONS = {
+    cat: [{"key": key, **text} for key, text in _REASON_TEXT.items()] for cat in DEFAULT_FOLLOW_UP
+}
+
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+CATEGORIES = tuple(c.value for c in Category)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every kiosk setting with its default. Texts are keyed by language code."""
+
+    store_id: str = "store-1"
+    store_name: str = "Our Store"
+    device_id: str = ""  # made once on first start (see kiosk.db.open_database)
+    languages: tuple[str, ...] = ("en", "hi")
+    default_language: str = "en"
+    question: Mapping[str, str] | None = None
+    question_version: int = 1
+    label_low: Mapping[str, str] | None = None
+    label_high: Mapping[str, str] | None = None
+    follow_up_question: Mapping[str, Mapping[str, str]] | None = None
+    reasons: Mapping[str, list[Mapping[str, str]]] | None = None
+    follow_up_timeout_s: int = 20
+    thank_you_s: int = 5
+    min_tap_interval_s: float = 3.0
+    burst_taps: int = 5
+    burst_window_s: int = 30
+    min_answer_ms: int = 300
+    hide_pointer: bool = True
+    admin_pin_hash: str = ""
+
+    def __post_init__(self) -> None:
+        # Mutable defaults cannot sit in the field list of a frozen dataclass.
+        for name, default in (
+            ("question", DEFAULT_QUESTION),
+            ("label_low", DEFAULT_LABEL_LOW),
+            ("label_high", DEFAULT_LABEL_HIGH),
+            ("follow_up_question", DEFAULT_FOLLOW_UP),
+            ("reasons", DEFAULT_REASONS),
+        ):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+
+    def text(self, name: str, language: str) -> str:
+        """A per-language text, falling back to English when a translation is missing."""
+        table: Mapping[str, str] = getattr(self, name)
+        return table.get(language) or table["en"]
+
+    def follow_up_text(self, cat: Category | str, language: str) -> str:
+        assert self.follow_up_question is not None
+        table = self.follow_up_question[str(cat)]
+        return table.get(language) or table["en"]
+
+    def reason_chips(self, cat: Category | str, language: str) -> list[tuple[str, str]]:
+        """(key, label) pairs of the reason chips offered for a category."""
+        assert self.reasons is not None
+        return [(r["key"], r.get(language) or r["en"]) for r in self.reasons[str(cat)]]
+
+
+def _text(key: str, value: Any, *, limit: int = 120) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SettingError(key, "must be a non-empty text")
+    if len(value) > limit:
+        raise SettingError(key, f"must be at most {limit} characters, not {len(value)}")
+    return value.strip()
+
+
+def _int_range(low: int, high: int, unit: str = "") -> Callable[[str, Any], int]:
+    def check(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise SettingError(key, f"must be a whole number from {low} to {high}{unit}, "
+                               f"not {value!r}")
+        return value
+
+    return check
+
+
+def _float_range(low: float, high: float, unit: str) -> Callable[[str, Any], float]:
+    def check(key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            low <= value <= high
+        ):
+            raise SettingError(key, f"must be a number from {low:g} to {high:g}{unit}, "
+                               f"not {value!r}")
+        return float(value)
+
+    return check
+
+
+def _identifier(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise SettingError(key, "must be 1-64 letters, digits, '.', '_' or '-', "
+                           f"starting with a letter or digit, not {value!r}")
+    return value
+
+
+def _languages(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise SettingError(key, f"must be a list of language codes from {sorted(LANGUAGES)}")
+    unknown = [v for v in value if v not in LANGUAGES]
+    if unknown:
+        raise SettingError(key, f"unknown language {unknown[0]!r}; "
+                           f"allowed: {', '.join(sorted(LANGUAGES))}")
+    return tuple(dict.fromkeys(value))
+
+
+def _language(key: str, value: Any) -> str:
+    if value not in LANGUAGES:
+        raise SettingError(key, f"must be one of {', '.join(sorted(LANGUAGES))}, not {value!r}")
+    return str(value)
+
+
+def _per_language(limit: int) -> Callable[[str, Any], dict[str, str]]:
+    def check(key: str, value: Any) -> dict[str, str]:
+        if not isinstance(value, Mapping) or "en" not in value:
+            raise SettingError(key, "must give a text per language, with English ('en') at least")
+        out = {}
+        for lang, text in value.items():
+            if lang not in LANGUAGES:
+                raise SettingError(key, f"unknown language {lang!r}; "
+                                   f"allowed: {', '.join(sorted(LANGUAGES))}")
+            out[lang] = _text(f"{key}.{lang}", text, limit=limit)
+        return out
+
+    return check
+
+
+def _follow_up(key: str, value: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(value, Mapping) or set(value) != set(CATEGORIES):
+        raise SettingError(key, f"must give a question for each of {', '.join(CATEGORIES)}")
+    return {cat: _per_language(160)(f"{key}.{cat}", value[cat]) for cat in CATEGORIES}
+
+
+def _reasons(key: str, value: Any) -> dict[str, list[dict[str, str]]]:
+    if not isinstance(value, Mapping) or set(value) != set(CATEGORIES):
+        raise SettingError(key, f"must give a list of reason chips for each of "
+                           f"{', '.join(CATEGORIES)}")
+    out: dict[str, list[dict[str, str]]] = {}
+    for cat in CATEGORIES:
+        chips = value[cat]
+        where = f"{key}.{cat}"
+        if not isinstance(chips, list) or len(chips) > 12:
+            raise SettingError(where, "must be a list of at most 12 reason chips")
+        seen: set[str] = set()
+        out[cat] = []
+        for chip in chips:
+            if not isinstance(chip, Mapping) or not _KEY_RE.match(str(chip.get("key", ""))):
+                raise SettingError(where, "each chip needs a 'key' of lower-case letters, digits "
+                                   "and '_' (e.g. wait_time) and a text per language")
+            if chip["key"] in seen:
+                raise SettingError(where, f"the key {chip['key']!r} is used twice")
+            seen.add(chip["key"])
+            texts = _per_language(40)(f"{where}.{chip['key']}",
+                                      {k: v for k, v in chip.items() if k != "key"})
+            out[cat].append({"key": chip["key"], **texts})
+    return out
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SettingError(key, f"must be true or false, not {value!r}")
+    return value
+
+
+def _pin_hash(key: str, value: Any) -> str:
+    if not isinstance(value, str) or (value and not value.startswith("scrypt$")):
+        raise SettingError(key, "must be a hash made by kiosk.pin.hash_pin; set the PIN with "
+                           "'nps-kiosk set-pin'")
+    return value
+
+
+VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
+    "store_id": _identifier,
+    "store_name": lambda k, v: _text(k, v, limit=80),
+    "device_id": _identifier,
+    "languages": _languages,
+    "default_language": _language,
+    "question": _per_language(200),
+    "question_version": _int_range(1, 1_000_000),
+    "label_low": _per_language(40),
+    "label_high": _per_language(40),
+    "follow_up_question": _follow_up,
+    "reasons": _reasons,
+    "follow_up_timeout_s": _int_range(5, 300, " seconds"),
+    "thank_you_s": _int_range(1, 60, " seconds"),
+    "min_tap_interval_s": _float_range(0, 60, " seconds"),
+    "burst_taps": _int_range(2, 100, " taps"),
+    "burst_window_s": _int_range(5, 600, " seconds"),
+    "min_answer_ms": _int_range(0, 5000, " ms"),
+    "hide_pointer": _bool,
+    "admin_pin_hash": _pin_hash,
+}
+assert set(VALIDATORS) == {f.name for f in fields(Settings)}
+
+
+def validate(key: str, value: Any) -> Any:
+    """The cleaned value of one setting, or SettingError naming it and what is allowed."""
+    if key not in VALIDATORS:
+        raise SettingError(key, f"there is no such setting; known: {', '.join(sorted(VALIDATORS))}")
+    return VALIDATORS[key](key, value)
+
+
+def from_stored(stored: Mapping[str, str]) -> Settings:
+    """Settings from the stored JSON values; a stored value that no longer validates (an older
+    version's, or one edited by hand) falls back to its default instead of breaking the kiosk."""
+    values: dict[str, Any] = {}
+    for key, raw in stored.items():
+        if key not in VALIDATORS:
+            continue
+        try:
+            values[key] = validate(key, json.loads(raw))
+        except (SettingError, ValueError):
+            continue
+    settings = Settings(**values)
+    if settings.default_language not in settings.languages:
+        settings = replace(settings, default_language=settings.languages[0])
+    return settings
+
+
+def to_stored(key: str, value: Any) -> str:
+    cleaned = validate(key, value)
+    return json.dumps(list(cleaned) if isinstance(cleaned, tuple) else cleaned,
+                      ensure_ascii=False, sort_keys=True)
