@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, db: object) -> int:
     from kiosk.db import Database, dump_settings
     from kiosk.nps import format_nps
-    from kiosk.pin import hash_pin
+    from kiosk.pin import PinGuard
     from kiosk.stats import store_nps
 
     assert isinstance(db, Database)
@@ -98,7 +98,7 @@ def _run(args: argparse.Namespace, db: object) -> int:
             if getpass.getpass("Again: ") != pin:
                 print("nps-kiosk: the two PINs differ; nothing changed.", file=sys.stderr)
                 return 2
-        db.update_settings(admin_pin_hash=hash_pin(pin))
+        PinGuard(db).set_pin(pin)
         print("Admin PIN changed.")
         return 0
     if args.command == "settings":

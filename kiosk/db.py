@@ -254,16 +254,12 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
 
 
 def _first_run(db: Database) -> None:
-    """Give a new kiosk its device id and a default PIN hash, once."""
+    """Give a new kiosk its device id, once. (No PIN: the gate asks the manager to set one.)"""
     with db.reading() as s:
         have = set(s.scalars(select(SettingRow.key)).all())
     changes: dict[str, Any] = {}
     if "device_id" not in have:
         changes["device_id"] = f"dev-{uuid.uuid4().hex[:12]}"
-    if "admin_pin_hash" not in have:
-        from kiosk.pin import DEFAULT_PIN, hash_pin
-
-        changes["admin_pin_hash"] = hash_pin(DEFAULT_PIN)
     if changes:
         db.update_settings(**changes)
 

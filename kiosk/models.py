@@ -79,3 +79,25 @@ class ResponseRow(Base):
         Index("ix_responses_outbox", "sync_state", "status", "seq"),
         Index("ix_responses_status_time", "status", "device_time"),
     )
+
+
+class PinStateRow(Base):
+    """The admin PIN gate's lockout state (one row), kept so that a restart does not reset it."""
+
+    __tablename__ = "pin_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # wrong tries since the last lock
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)  # locks since the last success
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditRow(Base):
+    """Who did what behind the PIN: PIN successes and failures, settings, exports, erasures."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON, never contact details

@@ -1,16 +1,24 @@
-"""The admin PIN: 4-8 digits, kept only as a salted scrypt hash, compared in constant time."""
+"""The admin PIN: 4-8 digits, kept only as a salted scrypt hash, with a lockout that survives
+restarts. Five wrong tries lock the gate for 5 minutes; each further lock doubles the time."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import json
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from kiosk.db import Database, utcnow
 from kiosk.errors import PinError
+from kiosk.models import AuditRow, PinStateRow
 
-DEFAULT_PIN = "1234"  # until the manager sets one (README: change it with `nps-kiosk set-pin`)
 _N, _R, _P = 2**14, 8, 1
+TRIES_BEFORE_LOCK = 5
+FIRST_LOCK = timedelta(minutes=5)
 
 
 def check_format(pin: str) -> str:
@@ -36,3 +44,70 @@ def verify_pin(pin: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, expected)
+
+
+@dataclass(frozen=True)
+class PinAttempt:
+    """The gate's answer to one try."""
+
+    ok: bool
+    locked_until: datetime | None = None  # UTC; set while the gate is locked
+    tries_left: int = TRIES_BEFORE_LOCK
+
+
+def audit(db: Database, action: str, **detail: object) -> None:
+    """Write one audit-log entry (never put contact details in ``detail``)."""
+    with db.writing() as s:
+        s.add(AuditRow(at=utcnow(), action=action, detail=json.dumps(detail, ensure_ascii=False)))
+
+
+class PinGuard:
+    """Checks the admin PIN against the stored hash and keeps the lockout in the database."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    @property
+    def pin_is_set(self) -> bool:
+        return bool(self.db.settings().admin_pin_hash)
+
+    def set_pin(self, pin: str) -> None:
+        self.db.update_settings(admin_pin_hash=hash_pin(pin))
+        audit(self.db, "pin_changed")
+
+    def status(self) -> PinAttempt:
+        """Whether the gate is locked now, without trying a PIN."""
+        with self.db.reading() as s:
+            state = s.get(PinStateRow, 1)
+        now = self.clock()
+        if state and state.locked_until and state.locked_until > now:
+            return PinAttempt(ok=False, locked_until=state.locked_until, tries_left=0)
+        failures = state.failures if state else 0
+        return PinAttempt(ok=False, tries_left=TRIES_BEFORE_LOCK - failures)
+
+    def attempt(self, pin: str) -> PinAttempt:
+        stored = self.db.settings().admin_pin_hash
+        now = self.clock()
+        with self.db.writing() as s:
+            state = s.get(PinStateRow, 1)
+            if state is None:
+                state = PinStateRow(id=1, failures=0, lockouts=0, locked_until=None)
+                s.add(state)
+            if state.locked_until and state.locked_until > now:
+                return PinAttempt(ok=False, locked_until=state.locked_until, tries_left=0)
+            if stored and verify_pin(pin, stored):
+                state.failures, state.lockouts, state.locked_until = 0, 0, None
+                s.add(AuditRow(at=now, action="pin_ok", detail="{}"))
+                return PinAttempt(ok=True)
+            state.failures += 1
+            s.add(AuditRow(at=now, action="pin_failed",
+                           detail=json.dumps({"failures": state.failures})))
+            if state.failures >= TRIES_BEFORE_LOCK:
+                state.locked_until = now + FIRST_LOCK * (2**state.lockouts)
+                state.lockouts += 1
+                state.failures = 0
+                s.add(AuditRow(at=now, action="pin_locked", detail=json.dumps(
+                    {"until": state.locked_until.isoformat(), "lockouts": state.lockouts})))
+                return PinAttempt(ok=False, locked_until=state.locked_until, tries_left=0)
+            return PinAttempt(ok=False, tries_left=TRIES_BEFORE_LOCK - state.failures)

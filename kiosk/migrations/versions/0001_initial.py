@@ -61,9 +61,29 @@ def upgrade() -> None:
     op.create_index("ix_responses_device_time", "responses", ["device_time"])
     op.create_index("ix_responses_outbox", "responses", ["sync_state", "status", "seq"])
     op.create_index("ix_responses_status_time", "responses", ["status", "device_time"])
+    op.create_table(
+        "pin_state",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("lockouts", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pin_state")),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
+    op.drop_table("audit_log")
+    op.drop_table("pin_state")
     op.drop_index("ix_responses_status_time", table_name="responses")
     op.drop_index("ix_responses_outbox", table_name="responses")
     op.drop_index("ix_responses_device_time", table_name="responses")

@@ -1,0 +1,59 @@
+"""The `nps-kiosk` command: runs the kiosk, or one of the screen-less tools (stats, set-pin...)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.paths import default_db_path
+
+STARTED = time.perf_counter()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nps-kiosk",
+        description="The NPS survey kiosk. Other commands: stats, set-pin, settings, doctor "
+                    "(`nps-kiosk COMMAND --help`).")
+    parser.add_argument("--db", type=Path, default=None,
+                        help=f"database file (default: {default_db_path()})")
+    parser.add_argument("--windowed", action="store_true",
+                        help="a normal window instead of the locked full-screen kiosk")
+    parser.add_argument("--lang", choices=("en", "hi"), default=None,
+                        help="the language the survey starts in (default: from settings)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="start, render the first frame, print the time to it, and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from kiosk.cli import COMMANDS
+
+    if argv and argv[0] in COMMANDS:
+        from kiosk.cli import main as tool_main
+
+        return tool_main(argv)
+    if argv and argv[0] == "doctor":
+        from ui.preflight import main as doctor
+
+        return doctor()
+    args = build_parser().parse_args(argv)
+
+    from ui.preflight import check
+
+    report = check()
+    if not report.ok:
+        print(report.message(), file=sys.stderr)
+        return 3
+    from ui.app import run
+
+    return run(db_path=args.db or default_db_path(), windowed=args.windowed, language=args.lang,
+               smoke=args.smoke, started=STARTED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
