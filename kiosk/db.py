@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.errors import DatabaseError, DatabaseLocationError
@@ -49,9 +49,17 @@ class Database:
     backup: Path | None = None
 
     def __post_init__(self) -> None:
-        self._write = sessionmaker(self.engine.execution_options(sqlite_begin="IMMEDIATE"),
-                                   expire_on_commit=False)
+        self._immediate = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._write = sessionmaker(self._immediate, expire_on_commit=False)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._settings: Settings | None = None
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction: the lean path for the tap (no ORM unit of
+        work). Committed, and fsynced, when the block ends."""
+        with self._immediate.begin() as conn:
+            yield conn
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -65,9 +73,13 @@ class Database:
             yield session
 
     def settings(self) -> Settings:
-        with self.reading() as s:
-            rows = s.execute(select(SettingRow.key, SettingRow.value)).all()
-        return from_stored({k: v for k, v in rows})
+        """The settings, cached in this process and refreshed by update_settings (a change
+        made by another process, e.g. `nps-kiosk settings --set`, shows after a restart)."""
+        if self._settings is None:
+            with self.reading() as s:
+                rows = s.execute(select(SettingRow.key, SettingRow.value)).all()
+            self._settings = from_stored({k: v for k, v in rows})
+        return self._settings
 
     def update_settings(self, **changes: Any) -> Settings:
         """Check and store settings; a bad value raises SettingError and nothing is stored."""
@@ -75,6 +87,7 @@ class Database:
         with self.writing() as s:
             for key, value in stored.items():
                 s.merge(SettingRow(key=key, value=value, updated_at=utcnow()))
+        self._settings = None
         return self.settings()
 
     def checkpoint(self) -> None:

@@ -77,7 +77,6 @@ class ResponseRow(Base):
         CheckConstraint("category IN ('detractor', 'passive', 'promoter')", name="category_known"),
         Index("ix_responses_device_time", "device_time"),
         Index("ix_responses_outbox", "sync_state", "status", "seq"),
-        Index("ix_responses_status_time", "status", "device_time"),
     )
 
 

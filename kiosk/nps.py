@@ -9,7 +9,7 @@
 - 95% interval by the adjusted-Wald method (Sauro & Lewis): add 3 to n and 3/4 to promoters
   and to detractors, then NPS' +- 1.96 * sqrt((p' + d' - (p' - d')^2) / n'), clipped to
   [-100, 100] and rounded like the score. The adjusted centre is pulled towards 0, so for tiny
-  samples the interval need not contain the raw score (n = 1 promoter: 100, interval -49 to 99).
+  samples the interval need not contain the raw score (n = 1 promoter: 100, interval -48 to 98).
 - Below 30 responses the result is marked low sample.
 """
 

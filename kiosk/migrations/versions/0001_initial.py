@@ -60,7 +60,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_responses_device_time", "responses", ["device_time"])
     op.create_index("ix_responses_outbox", "responses", ["sync_state", "status", "seq"])
-    op.create_index("ix_responses_status_time", "responses", ["status", "device_time"])
     op.create_table(
         "pin_state",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -84,7 +83,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
     op.drop_table("audit_log")
     op.drop_table("pin_state")
-    op.drop_index("ix_responses_status_time", table_name="responses")
     op.drop_index("ix_responses_outbox", table_name="responses")
     op.drop_index("ix_responses_device_time", table_name="responses")
     op.drop_table("responses")

@@ -1,0 +1,56 @@
+# NPS Kiosk — every target sets up what it needs on a fresh machine first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ARGS   ?=
+
+.PHONY: run test bench lint hq soak clean doctor screenshots
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "NPS Kiosk needs Python 3.11 or newer as '$(PYTHON)' (try: make run PYTHON=python3.12)."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { \
+	  echo "Could not create $(VENV). On Debian/Ubuntu install venv support: sudo apt-get install -y python3-venv"; exit 1; }
+	@$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@ $(VENV)/.run-installed
+
+## make run: the kiosk in a normal window on the embedded database (platformdirs data folder).
+run: $(VENV)/.run-installed
+	@$(BIN)/nps-kiosk doctor
+	$(BIN)/nps-kiosk --windowed $(ARGS)
+
+doctor: $(VENV)/.run-installed
+	@$(BIN)/nps-kiosk doctor
+
+## make test: every test, Qt offscreen, real SQLite files (and PostgreSQL when one is there).
+test: $(VENV)/.dev-installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(ARGS)
+
+## make bench: the benchmark table (bench/results.json too).
+bench: $(VENV)/.dev-installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.run $(ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## make hq: the HQ collector on 127.0.0.1:8080 with its embedded SQLite database.
+hq: $(VENV)/.dev-installed
+	$(BIN)/nps-hq serve $(ARGS)
+
+soak: $(VENV)/.dev-installed
+	NPS_SOAK=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m soak $(ARGS)
+
+screenshots: $(VENV)/.dev-installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ui.screenshots --out docs
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache bench/.work

@@ -1,0 +1,130 @@
+"""Opening the database: pragmas, migrations, corrupt files moved aside with their bytes intact."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from kiosk.db import head_revision, open_database
+from kiosk.models import Base
+from kiosk.recording import Recorder
+
+
+def test_fresh_file_is_migrated_to_head_with_durable_pragmas(db_path: Path) -> None:
+    db = open_database(db_path)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        assert version == head_revision()
+        assert db.notices == [] and db.moved_aside is None
+    finally:
+        db.close()
+
+
+def test_migrations_from_an_empty_file_match_the_models(db_path: Path) -> None:
+    db_path.touch()  # a zero-byte file, as a crash during first start could leave
+    db = open_database(db_path)
+    try:
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+    finally:
+        db.close()
+
+
+def test_first_start_gives_the_device_an_id_that_stays(db_path: Path) -> None:
+    first = open_database(db_path)
+    device = first.settings().device_id
+    first.close()
+    again = open_database(db_path)
+    assert device.startswith("dev-") and again.settings().device_id == device
+    again.close()
+
+
+def test_a_file_that_is_not_sqlite_is_moved_aside_untouched(db_path: Path) -> None:
+    junk = b"this is a spreadsheet someone saved over the kiosk database\n" * 50
+    db_path.write_bytes(junk)
+    db = open_database(db_path)
+    try:
+        assert db.moved_aside is not None and db.moved_aside.exists()
+        assert db.moved_aside.read_bytes() == junk  # never overwritten
+        assert "moved aside" in db.notices[0] and db.moved_aside.name in db.notices[0]
+        Recorder(db).record_score(score=9, language="en", time_to_answer_ms=2000)
+        assert db.moved_aside.read_bytes() == junk
+    finally:
+        db.close()
+
+
+def test_a_damaged_sqlite_file_is_moved_aside_and_a_fresh_one_used(db_path: Path) -> None:
+    db = open_database(db_path)
+    recorder = Recorder(db)
+    for score in range(11):
+        recorder.record_score(score=score, language="en", time_to_answer_ms=5000)
+    db.checkpoint()
+    db.close()
+    raw = bytearray(db_path.read_bytes())
+    page = 4096
+    raw[page * 2: page * 2 + 200] = b"\xff" * 200  # scribble over a b-tree page
+    db_path.write_bytes(bytes(raw))
+
+    reopened = open_database(db_path)
+    try:
+        assert reopened.moved_aside is not None
+        assert reopened.moved_aside.read_bytes() == bytes(raw)
+        why = reopened.moved_aside.with_name(reopened.moved_aside.name + ".why.txt")
+        assert "integrity_check" in why.read_text() or "cannot read" in why.read_text()
+        assert Recorder(reopened).latest() == []  # a fresh, empty database
+    finally:
+        reopened.close()
+
+
+def test_moving_aside_twice_keeps_both_files(db_path: Path) -> None:
+    kept = []
+    for n in range(2):
+        db_path.write_bytes(f"garbage {n}".encode())
+        db = open_database(db_path)
+        assert db.moved_aside is not None
+        kept.append(db.moved_aside)
+        db.close()
+        db_path.unlink()
+        for side in ("-wal", "-shm"):
+            Path(str(db_path) + side).unlink(missing_ok=True)
+    assert kept[0] != kept[1]
+    assert {p.read_bytes() for p in kept} == {b"garbage 0", b"garbage 1"}
+
+
+def test_an_older_schema_is_copied_aside_before_it_is_upgraded(db_path: Path) -> None:
+    # A database stamped at an older (unknown to us) revision is treated as needing upgrade;
+    # we fake the older state by dropping the version row of a head database.
+    db = open_database(db_path)
+    Recorder(db).record_score(score=7, language="en", time_to_answer_ms=3000)
+    db.close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("DELETE FROM alembic_version")
+    conn.execute("INSERT INTO alembic_version VALUES ('0001')")
+    conn.commit()
+    conn.close()
+    if head_revision() == "0001":
+        pytest.skip("only one migration exists yet: no older revision to upgrade from")
+    reopened = open_database(db_path)
+    try:
+        assert reopened.backup is not None and reopened.backup.exists()
+    finally:
+        reopened.close()
+
+
+def test_unwritable_location_says_what_to_do(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    from kiosk.errors import DatabaseLocationError
+
+    with pytest.raises(DatabaseLocationError, match="--db"):
+        open_database(blocker / "sub" / "kiosk.db")
