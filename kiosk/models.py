@@ -14,6 +14,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -69,6 +71,8 @@ class ResponseRow(Base):
     sync_state: Mapped[str] = mapped_column(String(16), default="pending")
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
     sync_error: Mapped[str | None] = mapped_column(Text)
+    # Fake demo data made by `nps-kiosk seed` (revision 0002); such rows are never uploaded.
+    seeded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         UniqueConstraint("device_id", "seq", name="uq_responses_device_seq"),
@@ -77,6 +81,8 @@ class ResponseRow(Base):
         CheckConstraint("category IN ('detractor', 'passive', 'promoter')", name="category_known"),
         Index("ix_responses_device_time", "device_time"),
         Index("ix_responses_outbox", "sync_state", "status", "seq"),
+        # Follow-up cases: detractors who agreed to be contacted (revision 0002).
+        Index("ix_responses_contact", "device_time", sqlite_where=text("contact_consent = 1")),
     )
 
 
@@ -100,3 +106,67 @@ class AuditRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON, never contact details
+
+
+class DailyRollupRow(Base):
+    """Score counts per UTC day, channel, language and suspect flag (revision 0002).
+
+    Kept by SQLite triggers on ``responses`` (see migration 0002), so every write that touches a
+    response updates its rollup in the same transaction, whoever makes it.
+    """
+
+    __tablename__ = "daily_rollups"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    suspect: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    score: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class DailyCompletionRow(Base):
+    """How complete responses ended (done, skip, timeout, recovered) per UTC day (0002)."""
+
+    __tablename__ = "daily_completions"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    suspect: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    completion: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class QuestionVersionRow(Base):
+    """The wording of each question version; a response keeps the version it was asked (0002)."""
+
+    __tablename__ = "question_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    texts: Mapped[str] = mapped_column(Text)  # JSON {question, label_low, label_high} by language
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FollowUpCaseRow(Base):
+    """The manager's handling of a detractor who asked to be contacted (revision 0002).
+
+    A case exists for every complete detractor response with contact consent; this row appears
+    the first time the manager changes its state or writes a note (until then it is "open").
+    """
+
+    __tablename__ = "followup_cases"
+
+    response_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'contacted', 'resolved')", name="state_known"),
+    )
