@@ -1,0 +1,339 @@
+"""What analysts read: responses by cursor, NPS by day/week/store/channel (computed with
+kiosk.nps, so HQ and the kiosk give the same numbers), exports, and the dashboard's figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, select
+
+from hq.db import utcnow
+from hq.models import DeviceRow, ResponseRow, StoreRow
+from hq.service import Hq
+from kiosk.nps import NpsResult, format_nps, nps_from_counts
+
+GroupBy = Literal["day", "week", "store", "channel"]
+EXPORT_FIELDS = (
+    "id",
+    "seq",
+    "store_id",
+    "device_id",
+    "channel",
+    "language",
+    "question_version",
+    "score",
+    "category",
+    "reasons",
+    "comment",
+    "contact_consent",
+    "contact_name",
+    "contact_detail",
+    "device_time",
+    "time_to_answer_ms",
+    "completion",
+    "suspect",
+    "suspect_reason",
+    "received_at",
+)
+
+
+@dataclass(frozen=True)
+class ResponseFilter:
+    store_id: str | None = None
+    since: datetime | None = None  # device time, naive UTC, inclusive
+    until: datetime | None = None  # exclusive
+    channel: str | None = None
+    include_suspect: bool = True
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        if self.store_id:
+            stmt = stmt.where(ResponseRow.store_id == self.store_id)
+        if self.since:
+            stmt = stmt.where(ResponseRow.device_time >= self.since)
+        if self.until:
+            stmt = stmt.where(ResponseRow.device_time < self.until)
+        if self.channel:
+            stmt = stmt.where(ResponseRow.channel == self.channel)
+        if not self.include_suspect:
+            stmt = stmt.where(ResponseRow.suspect.is_(False))
+        return stmt
+
+
+def row_dict(row: ResponseRow) -> dict[str, Any]:
+    out = {name: getattr(row, name) for name in EXPORT_FIELDS}
+    out["reasons"] = json.loads(row.reasons or "[]")
+    for key in ("device_time", "received_at"):
+        out[key] = out[key].isoformat(timespec="microseconds") + "Z"
+    return out
+
+
+def encode_cursor(pk: int) -> str:
+    return f"c{pk}"
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """0 for none; ValueError for a cursor HQ did not make."""
+    if not cursor:
+        return 0
+    if not cursor.startswith("c") or not cursor[1:].isdigit() or len(cursor) > 20:
+        raise ValueError("after is a cursor from a previous page ('c123'), or empty")
+    return int(cursor[1:])
+
+
+def page_responses(
+    hq: Hq, flt: ResponseFilter, *, after: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str, bool]:
+    """One page in receive order, the cursor for the next page, and whether there is more."""
+    start = decode_cursor(after)
+    stmt = flt.apply(select(ResponseRow).where(ResponseRow.pk > start))
+    with hq.db.reading() as s:
+        rows = list(s.scalars(stmt.order_by(ResponseRow.pk).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(rows[-1].pk) if rows else (after or encode_cursor(0))
+    return [row_dict(r) for r in rows], cursor, more
+
+
+def iter_responses(hq: Hq, flt: ResponseFilter, *, chunk: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every matching response in receive order, read a chunk at a time (for exports)."""
+    after = 0
+    while True:
+        stmt = flt.apply(select(ResponseRow).where(ResponseRow.pk > after))
+        with hq.db.reading() as s:
+            rows = list(s.scalars(stmt.order_by(ResponseRow.pk).limit(chunk)))
+        if not rows:
+            return
+        yield from (row_dict(r) for r in rows)
+        after = rows[-1].pk
+
+
+def csv_line(values: list[Any]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerow(values)
+    return buf.getvalue()
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # a comment must not run as a formula in a spreadsheet
+    return "" if value is None else value
+
+
+def iter_csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield csv_line(list(EXPORT_FIELDS))
+    for row in rows:
+        yield csv_line([csv_cell(row[k]) for k in EXPORT_FIELDS])
+
+
+def iter_jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+@dataclass(frozen=True)
+class NpsGroup:
+    key: str
+    result: NpsResult
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, **self.result.as_dict(), "formatted": format_nps(self.result)}
+
+
+def _counts(hq: Hq, flt: ResponseFilter, key: Any | None) -> dict[str, dict[str, int]]:
+    """Counts per category for each value of ``key`` (or for everything under "all")."""
+    if key is None:
+        stmt = flt.apply(select(ResponseRow.category, func.count()).group_by(ResponseRow.category))
+    else:
+        stmt = flt.apply(
+            select(key.label("k"), ResponseRow.category, func.count()).group_by(
+                key, ResponseRow.category
+            )
+        )
+    out: dict[str, dict[str, int]] = {}
+    with hq.db.reading() as s:
+        for row in s.execute(stmt):
+            k, cat, n = ("all", *row) if key is None else row
+            out.setdefault(str(k), _zero())[cat] += n
+    return out
+
+
+def _result(c: dict[str, int]) -> NpsResult:
+    return nps_from_counts(
+        promoters=c["promoter"], passives=c["passive"], detractors=c["detractor"]
+    )
+
+
+def nps_groups(hq: Hq, flt: ResponseFilter, *, group_by: GroupBy | None) -> list[NpsGroup]:
+    """NPS per group (or one "all" group), suspect responses left out unless asked for."""
+    if group_by is None:
+        counts = _counts(hq, flt, None)
+        return [NpsGroup("all", _result(counts.get("all", _zero())))]
+    if group_by in ("store", "channel"):
+        col = ResponseRow.store_id if group_by == "store" else ResponseRow.channel
+        counts = _counts(hq, flt, col)
+        return [NpsGroup(k, _result(c)) for k, c in sorted(counts.items())]
+    days = _counts(hq, flt, func.date(ResponseRow.device_time))
+    if group_by == "day":
+        return [NpsGroup(k, _result(c)) for k, c in sorted(days.items())]
+    weeks: dict[str, dict[str, int]] = {}
+    for day, c in days.items():
+        d = date.fromisoformat(day[:10])
+        monday = (d - timedelta(days=d.weekday())).isoformat()
+        w = weeks.setdefault(monday, _zero())
+        for cat in c:
+            w[cat] += c[cat]
+    return [NpsGroup(k, _result(c)) for k, c in sorted(weeks.items())]
+
+
+def _zero() -> dict[str, int]:
+    return {"promoter": 0, "passive": 0, "detractor": 0}
+
+
+# The dashboard ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreLine:
+    store_id: str
+    name: str
+    result: NpsResult
+    trend: tuple[tuple[str, int | None, int], ...]  # (week, nps, n)
+
+
+@dataclass(frozen=True)
+class DeviceLine:
+    device_id: str
+    store_id: str
+    enrolled: bool
+    revoked: bool
+    last_sync_at: datetime | None
+    backlog: int | None
+    stale_note: str | None
+
+
+@dataclass(frozen=True)
+class Comment:
+    store_id: str
+    score: int
+    comment: str
+    device_time: datetime
+    channel: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    since: datetime
+    chain: NpsResult
+    stores: tuple[StoreLine, ...]
+    devices: tuple[DeviceLine, ...]
+    comments: tuple[Comment, ...]
+    total_responses: int
+
+
+def _ago(delta: timedelta) -> str:
+    if delta >= timedelta(days=2):
+        return f"{delta.days} days"
+    if delta >= timedelta(hours=2):
+        return f"{int(delta.total_seconds() // 3600)} hours"
+    return f"{max(1, int(delta.total_seconds() // 60))} minutes"
+
+
+def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12) -> Dashboard:
+    now = utcnow()
+    since = now - timedelta(days=days)
+    flt = ResponseFilter(since=since, include_suspect=False)
+    chain = nps_groups(hq, flt, group_by=None)[0].result
+    by_store = _counts(hq, flt, ResponseRow.store_id)
+    trend_since = (now - timedelta(weeks=weeks)).replace(hour=0, minute=0, second=0, microsecond=0)
+    trend_since -= timedelta(days=trend_since.weekday())
+    week_key = func.date(ResponseRow.device_time)
+    stmt = ResponseFilter(since=trend_since, include_suspect=False).apply(
+        select(ResponseRow.store_id, week_key, ResponseRow.category, func.count()).group_by(
+            ResponseRow.store_id, week_key, ResponseRow.category
+        )
+    )
+    trend_counts: dict[tuple[str, str], dict[str, int]] = {}
+    with hq.db.reading() as s:
+        for store, day, cat, n in s.execute(stmt):
+            d = date.fromisoformat(str(day)[:10])
+            monday = (d - timedelta(days=d.weekday())).isoformat()
+            trend_counts.setdefault((store, monday), _zero())[cat] += n
+        stores = s.execute(select(StoreRow.store_id, StoreRow.name)).all()
+        devices = (
+            s.execute(select(DeviceRow).order_by(DeviceRow.store_id, DeviceRow.device_id))
+            .scalars()
+            .all()
+        )
+        comments = s.execute(
+            select(
+                ResponseRow.store_id,
+                ResponseRow.score,
+                ResponseRow.comment,
+                ResponseRow.device_time,
+                ResponseRow.channel,
+            )
+            .where(
+                ResponseRow.category == "detractor",
+                ResponseRow.comment.is_not(None),
+                ResponseRow.comment != "",
+            )
+            .order_by(ResponseRow.device_time.desc())
+            .limit(10)
+        ).all()
+        total = s.scalar(select(func.count()).select_from(ResponseRow)) or 0
+    week_keys = [(trend_since + timedelta(weeks=i)).date().isoformat() for i in range(weeks + 1)]
+    lines = []
+    for store_id, name in stores:
+        trend = []
+        for wk in week_keys:
+            r = _result(trend_counts.get((store_id, wk), _zero()))
+            trend.append((wk, r.nps, r.n))
+        lines.append(
+            StoreLine(
+                store_id=store_id,
+                name=name,
+                result=_result(by_store.get(store_id, _zero())),
+                trend=tuple(trend),
+            )
+        )
+    device_lines = []
+    for d in devices:
+        note = None
+        if d.revoked_at is None and d.enrolled_at is not None:
+            if d.last_sync_at is None:
+                note = f"Store {d.store_id}: {d.device_id} has never synced"
+            elif now - d.last_sync_at > hq.config.stale_after:
+                note = (
+                    f"Store {d.store_id} has not synced for {_ago(now - d.last_sync_at)} "
+                    f"({d.device_id})"
+                )
+        device_lines.append(
+            DeviceLine(
+                device_id=d.device_id,
+                store_id=d.store_id,
+                enrolled=d.enrolled_at is not None,
+                revoked=d.revoked_at is not None,
+                last_sync_at=d.last_sync_at,
+                backlog=d.last_backlog,
+                stale_note=note,
+            )
+        )
+    return Dashboard(
+        since=since,
+        chain=chain,
+        stores=tuple(lines),
+        devices=tuple(device_lines),
+        comments=tuple(
+            Comment(store_id=c[0], score=c[1], comment=c[2], device_time=c[3], channel=c[4])
+            for c in comments
+        ),
+        total_responses=total,
+    )

@@ -1,0 +1,429 @@
+"""The HQ web app (FastAPI): ingest, enrollment, phone pages, analyst API and dashboard."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hq import analytics, phone
+from hq.analytics import ResponseFilter
+from hq.db import naive_utc, utcnow
+from hq.errors import (
+    EnrollmentError,
+    Forbidden,
+    HqError,
+    NotFound,
+    PhoneLinkError,
+    Unauthorized,
+)
+from hq.ingest import ingest
+from hq.pages import dashboard_page, login_page, phone_form, phone_notice
+from hq.security import read_session, sign_session
+from hq.service import Hq
+from kiosk.paths import assets_dir
+from kiosk.settings import DEFAULT_REASONS
+from sync.protocol import (
+    BatchEnvelope,
+    BatchReplyV1,
+    BatchV1,
+    EnrollReplyV1,
+    EnrollRequestV1,
+    PhoneResponsesV1,
+    ResponseV1,
+    describe,
+)
+
+log = logging.getLogger(__name__)
+SESSION_COOKIE = "nps_hq_session"
+FONTS = {
+    "NotoSans-Regular.ttf",
+    "NotoSans-Bold.ttf",
+    "NotoSansDevanagari-Regular.ttf",
+    "NotoSansDevanagari-Bold.ttf",
+}
+REASON_KEYS = {r["key"] for chips in DEFAULT_REASONS.values() for r in chips}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No, wrong or revoked token"},
+    403: {"description": "A token that may not do this"},
+    413: {"description": "Body too large"},
+    422: {"description": "Malformed request"},
+}
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else naive_utc(value)
+
+
+def create_app(hq: Hq) -> FastAPI:
+    app = FastAPI(
+        title="NPS Kiosk HQ",
+        version="1",
+        max_body_size=hq.config.max_body_bytes,
+        description="Takes every store's batches exactly once (sync protocol v1), "
+        "serves the phone survey, and gives analysts responses and NPS.",
+    )
+    app.state.hq = hq
+
+    # Errors ------------------------------------------------------------------------------
+
+    def _json(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"detail": message}, status_code=status)
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_r: Request, exc: Unauthorized) -> JSONResponse:
+        resp = _json(401, str(exc))
+        resp.headers["WWW-Authenticate"] = "Bearer"
+        return resp
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_r: Request, exc: Forbidden) -> JSONResponse:
+        return _json(403, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_r: Request, exc: NotFound) -> JSONResponse:
+        return _json(404, str(exc))
+
+    @app.exception_handler(EnrollmentError)
+    async def _enrollment(_r: Request, exc: EnrollmentError) -> JSONResponse:
+        return _json(401, str(exc))
+
+    @app.exception_handler(HqError)
+    async def _hq_error(_r: Request, exc: HqError) -> JSONResponse:
+        return _json(400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Last resort: log it with the trace, answer clean JSON. Tests assert this never runs.
+        log.exception("Unexpected error on %s %s", request.method, request.url.path)
+        return _json(500, "HQ hit an unexpected error; it is logged. Retry later.")
+
+    # Auth helpers ------------------------------------------------------------------------
+
+    def analyst(request: Request) -> str:
+        token = _bearer(request)
+        if token:
+            if hq.api_token_ok(token):
+                return "api-token"
+            if _device_or_none(token) is not None:
+                raise Forbidden(
+                    "A device token cannot read the analyst API; use a token from "
+                    "nps-hq create-api-token."
+                )
+            raise Unauthorized(
+                "This API token is unknown or revoked; make one with nps-hq create-api-token."
+            )
+        user = _session_user(request)
+        if user is None:
+            raise Unauthorized("Sign in at / or send 'Authorization: Bearer <api token>'.")
+        return user
+
+    def _device_or_none(token: str) -> Any:
+        try:
+            return hq.device_for_token(token)
+        except (Unauthorized, Forbidden):
+            return None
+
+    def _session_user(request: Request) -> str | None:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        user = read_session(hq.server_key, cookie) if cookie else None
+        return user if user and hq.analyst_exists(user) else None
+
+    # Sync API ----------------------------------------------------------------------------
+
+    @app.post(
+        "/api/v1/batches",
+        tags=["sync"],
+        max_body_size=hq.config.max_batch_bytes,
+        responses={200: {"model": BatchReplyV1}, **ERRORS},
+        summary="Upload a batch of up to 500 responses (device token)",
+    )
+    async def post_batch(request: Request) -> Response:
+        device = await run_in_threadpool(hq.device_for_token, _bearer(request))
+        body = await request.body()
+        try:
+            envelope = BatchEnvelope.model_validate_json(body)
+        except ValidationError as exc:
+            return _json(422, f"Not a protocol v1 batch: {describe(exc)}")
+        reply = await run_in_threadpool(ingest, hq, envelope, device=device)
+        return Response(reply.model_dump_json(), media_type="application/json")
+
+    @app.post(
+        "/api/v1/enroll",
+        tags=["sync"],
+        response_model=EnrollReplyV1,
+        responses={401: {"description": "Unknown, used or expired code"}},
+    )
+    def enroll(request: EnrollRequestV1) -> EnrollReplyV1:
+        """Exchange a one-time enrollment code for the device's token and secret."""
+        return hq.redeem_enrollment(request.code)
+
+    @app.get(
+        "/api/v1/stores/{store}/responses",
+        tags=["sync"],
+        response_model=PhoneResponsesV1,
+        responses=ERRORS,
+    )
+    def store_phone_responses(
+        request: Request,
+        store: str,
+        after: Annotated[str | None, Query(max_length=40)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> PhoneResponsesV1:
+        """A store's phone (QR) answers after a cursor, for its kiosks to pull back."""
+        token = _bearer(request)
+        if not hq.api_token_ok(token):
+            device = hq.device_for_token(token)
+            if device.store_id != store:
+                raise Forbidden(
+                    f"Device {device.device_id!r} belongs to store "
+                    f"{device.store_id!r}, not {store!r}."
+                )
+        try:
+            rows, cursor, more = analytics.page_responses(
+                hq, ResponseFilter(store_id=store, channel="qr"), after=after, limit=limit
+            )
+        except ValueError as exc:
+            raise RequestValidationError(
+                [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
+            ) from exc
+        wire = [
+            ResponseV1.model_validate({k: v for k, v in r.items() if k != "received_at"})
+            for r in rows
+        ]
+        return PhoneResponsesV1(responses=wire, cursor=cursor, has_more=more)
+
+    # Analyst API -------------------------------------------------------------------------
+
+    @app.get("/api/v1/responses", tags=["analysts"], responses=ERRORS)
+    def list_responses(
+        request: Request,
+        store: Annotated[str | None, Query(max_length=64)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        channel: Literal["kiosk", "qr"] | None = None,
+        after: Annotated[str | None, Query(max_length=40)] = None,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+        format: Literal["json", "csv"] = "json",
+    ) -> Response:
+        """Responses in receive order, a page at a time: pass ``cursor`` as ``after``."""
+        analyst(request)
+        flt = ResponseFilter(store_id=store, since=_utc(since), until=_utc(until), channel=channel)
+        try:
+            rows, cursor, more = analytics.page_responses(hq, flt, after=after, limit=limit)
+        except ValueError as exc:
+            raise RequestValidationError(
+                [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
+            ) from exc
+        if format == "csv" or "text/csv" in request.headers.get("accept", ""):
+            text = "".join(analytics.iter_csv(iter(rows)))
+            return Response(
+                text,
+                media_type="text/csv; charset=utf-8",
+                headers={"X-Next-Cursor": cursor, "X-Has-More": str(more).lower()},
+            )
+        return JSONResponse({"responses": rows, "cursor": cursor, "has_more": more})
+
+    @app.get("/api/v1/nps", tags=["analysts"], responses=ERRORS)
+    def get_nps(
+        request: Request,
+        store: Annotated[str | None, Query(max_length=64)] = None,
+        from_: Annotated[datetime | None, Query(alias="from")] = None,
+        to: datetime | None = None,
+        channel: Literal["kiosk", "qr"] | None = None,
+        group_by: Literal["day", "week", "store", "channel"] | None = None,
+        include_suspect: bool = False,
+    ) -> JSONResponse:
+        """NPS with its 95% interval (kiosk.nps: the kiosk shows the same numbers)."""
+        analyst(request)
+        flt = ResponseFilter(
+            store_id=store,
+            since=_utc(from_),
+            until=_utc(to),
+            channel=channel,
+            include_suspect=include_suspect,
+        )
+        groups = analytics.nps_groups(hq, flt, group_by=group_by)
+        return JSONResponse(
+            {
+                "group_by": group_by,
+                "include_suspect": include_suspect,
+                "groups": [g.as_dict() for g in groups],
+            }
+        )
+
+    @app.get("/api/v1/export", tags=["analysts"], responses=ERRORS)
+    def export(
+        request: Request,
+        format: Literal["csv", "jsonl"] = "csv",
+        store: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> StreamingResponse:
+        """Every response (streamed), as CSV or JSON lines."""
+        analyst(request)
+        rows = analytics.iter_responses(hq, ResponseFilter(store_id=store))
+        if format == "csv":
+            return StreamingResponse(analytics.iter_csv(rows), media_type="text/csv")
+        return StreamingResponse(analytics.iter_jsonl(rows), media_type="application/x-ndjson")
+
+    @app.get("/healthz", tags=["ops"])
+    def health() -> dict[str, Any]:
+        return {"ok": True, "server_time": datetime.now(UTC).isoformat()}
+
+    # Phone pages -------------------------------------------------------------------------
+
+    def _lang(value: str | None) -> str:
+        return value if value in ("en", "hi") else "en"
+
+    @app.get("/m/{store}", response_class=HTMLResponse, include_in_schema=False)
+    def phone_page(store: str, t: str = "", lang: str | None = None) -> HTMLResponse:
+        language = _lang(lang)
+        try:
+            phone.check_link(hq, store_id=store, token=t)
+        except PhoneLinkError as exc:
+            status = {"already": 409, "expired": 410, "limited": 429}.get(exc.kind, 400)
+            return HTMLResponse(
+                phone_notice(kind=exc.kind, message=exc.message, lang=language), status_code=status
+            )
+        return HTMLResponse(phone_form(store_id=store, token=t, lang=language))
+
+    @app.post("/m/{store}", response_class=HTMLResponse, include_in_schema=False)
+    async def phone_answer(store: str, request: Request) -> HTMLResponse:
+        form = await request.form()
+        data: dict[str, Any] = {k: form.get(k) for k in ("t", "lang", "score", "comment")}
+        data["reasons"] = [str(v) for v in form.getlist("reasons")]
+        token = str(data.get("t") or "")
+        language = _lang(str(data.get("lang")))
+        client = request.client.host if request.client else "unknown"
+        try:
+            answer = phone.parse_answer(data, allowed_reasons=REASON_KEYS)
+            await run_in_threadpool(
+                phone.record_answer, hq, store_id=store, token=token, answer=answer, client=client
+            )
+        except PhoneLinkError as exc:
+            if exc.kind == "form":
+                return HTMLResponse(
+                    phone_form(store_id=store, token=token, lang=language, error=exc.message),
+                    status_code=422,
+                )
+            status = {"already": 409, "expired": 410, "limited": 429}.get(exc.kind, 400)
+            return HTMLResponse(
+                phone_notice(kind=exc.kind, message=exc.message, lang=language), status_code=status
+            )
+        return HTMLResponse(phone_notice(kind="thanks", message="", lang=language))
+
+    @app.get("/static/fonts/{name}", include_in_schema=False)
+    def font(name: str) -> Response:
+        if name not in FONTS:
+            return _json(404, "No such font.")
+        return FileResponse(
+            Path(assets_dir()) / "fonts" / name,
+            media_type="font/ttf",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    # Dashboard ---------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> Response:
+        user = _session_user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        board = analytics.dashboard(hq)
+        return HTMLResponse(dashboard_page(board, user=user, now=utcnow()))
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_form() -> HTMLResponse:
+        return HTMLResponse(login_page())
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        username, password = str(form.get("username") or ""), str(form.get("password") or "")
+        ok = await run_in_threadpool(hq.check_analyst, username, password)
+        if not ok:
+            return HTMLResponse(login_page(error="Wrong user name or password."), status_code=401)
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(
+            SESSION_COOKIE,
+            sign_session(hq.server_key, username=username),
+            httponly=True,
+            samesite="strict",
+            max_age=12 * 3600,
+            secure=request.url.scheme == "https",
+        )
+        return resp
+
+    @app.post("/logout", include_in_schema=False)
+    def logout() -> Response:
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(SESSION_COOKIE)
+        return resp
+
+    # OpenAPI: the batch body is read by hand (to reject single responses, not the batch),
+    # so its schema is added here.
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        batch = BatchV1.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(batch.pop("$defs", {}))
+        components["BatchV1"] = batch
+        schema["paths"]["/api/v1/batches"]["post"]["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchV1"}}},
+        }
+        schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory hq.app:app_from_env`` (bench, multi-worker): reads NPS_HQ_DB and
+    NPS_HQ_DATA_DIR."""
+    import os
+
+    from hq.service import HqConfig
+
+    config = HqConfig(
+        data_dir=Path(os.environ.get("NPS_HQ_DATA_DIR") or HqConfig().data_dir),
+        db_url=os.environ.get("NPS_HQ_DB") or None,
+    )
+    return create_app(Hq.open(config))

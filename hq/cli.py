@@ -1,0 +1,226 @@
+"""``nps-hq``: serve HQ, manage stores, devices and tokens, import USB batch files, export."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import io
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hq.errors import HqError
+from hq.service import Hq, HqConfig, default_data_dir
+
+
+def _config(args: argparse.Namespace) -> HqConfig:
+    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+    return HqConfig(data_dir=data_dir, db_url=args.db or os.environ.get("NPS_HQ_DB") or None)
+
+
+def _open(args: argparse.Namespace) -> Hq:
+    return Hq.open(_config(args))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hq.app import create_app
+
+    hq = _open(args)
+    where = hq.db.engine.url.render_as_string(hide_password=True)
+    print(
+        f"NPS HQ on http://{args.host}:{args.port}/  (database: {where}; "
+        f"data folder: {hq.config.data_dir}; API docs at /docs)",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(hq),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=args.proxy_headers,
+    )
+    return 0
+
+
+def cmd_add_store(args: argparse.Namespace) -> int:
+    store = _open(args).add_store(args.store, name=args.name)
+    print(
+        f"Store {store.store_id} ({store.name}) added. Next: "
+        f"nps-hq enroll-device --store {store.store_id}"
+    )
+    return 0
+
+
+def qr_text(data: str) -> str:
+    import qrcode
+
+    qr = qrcode.QRCode(border=2)
+    qr.add_data(data)
+    buf = io.StringIO()
+    qr.print_ascii(out=buf, invert=True)
+    return buf.getvalue()
+
+
+def cmd_enroll_device(args: argparse.Namespace) -> int:
+    code = _open(args).enroll_device(store_id=args.store, device_id=args.device)
+    print(
+        f"Enrollment code for device {code.device_id} of store {code.store_id} "
+        f"(one use, until {code.expires_at:%Y-%m-%d %H:%M} UTC):\n\n    {code.code}\n"
+    )
+    if not args.no_qr:
+        print(qr_text(code.code))
+    print("On the kiosk: Admin → Sync → Enroll, then type or scan the code.")
+    return 0
+
+
+def cmd_revoke_device(args: argparse.Namespace) -> int:
+    _open(args).revoke_device(args.device)
+    print(f"Device {args.device} revoked: its token and QR links no longer work.")
+    return 0
+
+
+def cmd_list_devices(args: argparse.Namespace) -> int:
+    from hq.analytics import dashboard
+
+    for d in dashboard(_open(args)).devices:
+        state = "revoked" if d.revoked else "enrolled" if d.enrolled else "code issued"
+        print(
+            f"{d.store_id}\t{d.device_id}\t{state}\tlast sync: {d.last_sync_at or 'never'}"
+            f"\tbacklog: {'—' if d.backlog is None else d.backlog}"
+        )
+    return 0
+
+
+def cmd_create_api_token(args: argparse.Namespace) -> int:
+    token = _open(args).create_api_token(args.name)
+    print(f"API token for {args.name} (shown once; HQ keeps only its hash):\n{token}")
+    return 0
+
+
+def cmd_add_analyst(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if getpass.getpass("Again: ") != password:
+            print("The passwords differ; nothing changed.", file=sys.stderr)
+            return 2
+    _open(args).add_analyst(args.username, password=password)
+    print(f"Analyst {args.username} can sign in at the dashboard.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from hq.ingest import import_dir
+
+    report = import_dir(_open(args), Path(args.folder))
+    for f in report.files:
+        if f.error:
+            print(f"REJECTED {f.path.name}: {f.error}")
+        else:
+            print(
+                f"{f.path.name}: {f.accepted} accepted, {f.duplicates} duplicate, "
+                f"{f.rejected} rejected"
+            )
+            for reason in f.reasons[:10]:
+                print(f"    rejected {reason}")
+    print(
+        f"{len(report.files)} files: {report.total('accepted')} accepted, "
+        f"{report.total('duplicates')} duplicate, {report.total('rejected')} rejected, "
+        f"{len(report.failed)} files refused."
+    )
+    return 1 if report.failed else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from hq.analytics import ResponseFilter, iter_csv, iter_jsonl, iter_responses
+
+    rows = iter_responses(_open(args), ResponseFilter(store_id=args.store))
+    lines = iter_csv(rows) if args.format == "csv" else iter_jsonl(rows)
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".tmp")
+    count = -1 if args.format == "csv" else 0
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        for line in lines:
+            fh.write(line)
+            count += 1
+    tmp.replace(out)
+    print(f"Wrote {count} responses to {out}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        help="database URL (default: SQLite in the data folder; "
+        "postgresql+psycopg://USER:PASSWORD@HOST/DB for a chain)",
+    )
+    common.add_argument("--data-dir", help=f"data folder (default {default_data_dir()})")
+    p = argparse.ArgumentParser(prog="nps-hq", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", parents=[common], help="run the HQ server")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--log-level", default="info")
+    s.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For from the reverse proxy (for poster rate limits)",
+    )
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("add-store", parents=[common], help="add a store")
+    s.add_argument("store")
+    s.add_argument("--name")
+    s.set_defaults(func=cmd_add_store)
+
+    s = sub.add_parser("enroll-device", parents=[common], help="one-time enrollment code")
+    s.add_argument("--store", required=True)
+    s.add_argument("--device", help="device id (default: made from the store id)")
+    s.add_argument("--no-qr", action="store_true", help="print the code without its QR")
+    s.set_defaults(func=cmd_enroll_device)
+
+    s = sub.add_parser("revoke-device", parents=[common], help="revoke a device's token")
+    s.add_argument("device")
+    s.set_defaults(func=cmd_revoke_device)
+
+    s = sub.add_parser("list-devices", parents=[common], help="devices and their last sync")
+    s.set_defaults(func=cmd_list_devices)
+
+    s = sub.add_parser("create-api-token", parents=[common], help="a token for analysts")
+    s.add_argument("--name", default="analyst")
+    s.set_defaults(func=cmd_create_api_token)
+
+    s = sub.add_parser("add-analyst", parents=[common], help="a dashboard login")
+    s.add_argument("username")
+    s.add_argument("--password-stdin", action="store_true")
+    s.set_defaults(func=cmd_add_analyst)
+
+    s = sub.add_parser("import", parents=[common], help="load batch files from a folder")
+    s.add_argument("folder")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("export", parents=[common], help="every response to a file")
+    s.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    s.add_argument("--out", required=True)
+    s.add_argument("--store")
+    s.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except HqError as exc:
+        print(f"nps-hq: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

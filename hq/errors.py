@@ -1,0 +1,55 @@
+"""The HQ package's exception tree (listed in hq/__init__.py)."""
+
+from __future__ import annotations
+
+
+class HqError(Exception):
+    """Root of every error HQ raises on purpose."""
+
+
+class ConfigError(HqError):
+    """The database URL, data folder or server key cannot be used."""
+
+
+class NotFound(HqError, LookupError):
+    """A store, device, token or analyst that does not exist."""
+
+
+class AlreadyExists(HqError):
+    """A store, device or analyst with that id already exists."""
+
+
+class Unauthorized(HqError):
+    """No credentials, wrong ones, or revoked ones (HTTP 401)."""
+
+
+class Forbidden(HqError):
+    """Valid credentials that may not do this, e.g. a device writing to another store (403)."""
+
+
+class EnrollmentError(HqError):
+    """An enrollment code that is unknown, used or expired."""
+
+
+class PhoneLinkError(HqError):
+    """A phone survey link that cannot be answered (its message is shown to the customer).
+
+    ``kind`` is what the page shows: invalid, expired, already, limited or form.
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class AlreadyAnswered(PhoneLinkError):
+    """A single-use link whose nonce was used before."""
+
+
+class RateLimited(PhoneLinkError):
+    """Too many answers from one client through a poster code in this hour."""
+
+
+class ImportFailed(HqError):
+    """A batch file that cannot be imported (unreadable, bad signature, unknown device)."""

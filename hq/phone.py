@@ -1,0 +1,157 @@
+"""Phone answers from a kiosk's QR code: check the link, store the answer with channel qr."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from hq.db import utcnow
+from hq.errors import AlreadyAnswered, PhoneLinkError, RateLimited
+from hq.ingest import response_values
+from hq.models import RateCounterRow, ResponseRow, UsedNonceRow
+from hq.service import Hq
+from kiosk.ids import uuid7
+from kiosk.mobile_token import (
+    TokenBadSignature,
+    TokenClaims,
+    TokenError,
+    TokenExpired,
+    TokenUnknownDevice,
+    verify_token,
+)
+from kiosk.nps import category
+from sync.protocol import ResponseV1, content_hash
+
+
+@dataclass(frozen=True)
+class PhoneAnswer:
+    score: int
+    language: str
+    reasons: tuple[str, ...]
+    comment: str
+
+
+def check_link(hq: Hq, *, store_id: str, token: str) -> TokenClaims:
+    """The claims of a usable link, or PhoneLinkError with a message for the customer."""
+    try:
+        claims = verify_token(token, secret_for_device=hq.secret_for_device, now=datetime.now(UTC))
+    except TokenExpired as exc:
+        raise PhoneLinkError("expired", str(exc)) from exc
+    except (TokenBadSignature, TokenUnknownDevice) as exc:
+        raise PhoneLinkError("invalid", str(exc)) from exc
+    except TokenError as exc:
+        raise PhoneLinkError("invalid", str(exc)) from exc
+    if claims.kind == "single" and claims.ttl_s > hq.config.single_link_max_age_s:
+        # HQ's policy caps single-use links whatever the kiosk asked for.
+        now_s = int(datetime.now(UTC).timestamp())
+        if now_s > claims.issued_at + hq.config.single_link_max_age_s:
+            raise PhoneLinkError(
+                "expired", "This link has expired; scan the code on the kiosk again."
+            )
+    if claims.store_id != store_id:
+        raise PhoneLinkError("invalid", "This link belongs to another store; scan the code again.")
+    if hq.device_store(claims.device_id) != store_id:
+        raise PhoneLinkError("invalid", "This kiosk is not enrolled for this store.")
+    if claims.kind == "single":
+        with hq.db.reading() as s:
+            used = s.get(UsedNonceRow, (claims.device_id, claims.nonce))
+        if used is not None:
+            raise AlreadyAnswered("already", "This link was already answered. Thank you!")
+    return claims
+
+
+def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, client: str) -> str:
+    """Store a phone answer (channel qr); returns its id. Single-use links are spent in the
+    same transaction, so a double submit stores one answer."""
+    claims = check_link(hq, store_id=store_id, token=token)
+    response = ResponseV1(
+        id=str(uuid7()),
+        seq=0,
+        store_id=store_id,
+        device_id=claims.device_id,
+        channel="qr",
+        language=answer.language,  # type: ignore[arg-type]
+        question_version=1,
+        score=answer.score,
+        category=category(answer.score).value,  # type: ignore[arg-type]
+        reasons=list(answer.reasons),
+        comment=answer.comment or None,
+        device_time=datetime.now(UTC),
+        completion="done",
+    )
+    now = utcnow()
+    try:
+        with hq.db.writing() as s:
+            if claims.kind == "single":
+                s.add(
+                    UsedNonceRow(
+                        device_id=claims.device_id,
+                        nonce=claims.nonce,
+                        used_at=now,
+                        response_id=response.id,
+                    )
+                )
+                s.flush()
+            else:
+                _count_poster_use(hq, s, key=f"{claims.device_id}|{client}"[:128], now=now)
+            s.connection().execute(
+                insert(ResponseRow.__table__),
+                [
+                    response_values(
+                        response, digest=content_hash(response), received_at=now, batch_id=None
+                    )
+                ],
+            )
+    except IntegrityError as exc:
+        raise AlreadyAnswered("already", "This link was already answered. Thank you!") from exc
+    return response.id
+
+
+def _count_poster_use(hq: Hq, s: Any, *, key: str, now: datetime) -> None:
+    window = now.replace(minute=0, second=0, microsecond=0)
+    dialect = postgresql if hq.db.dialect == "postgresql" else sqlite
+    stmt = dialect.insert(RateCounterRow).values(key=key, window_start=window, count=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key", "window_start"], set_={"count": RateCounterRow.count + 1}
+    )
+    s.execute(stmt)
+    count = s.scalar(
+        select(RateCounterRow.count).where(
+            RateCounterRow.key == key, RateCounterRow.window_start == window
+        )
+    )
+    if count is not None and count > hq.config.poster_limit_per_hour:
+        raise RateLimited(
+            "limited",
+            "Thank you! We already have several answers from this "
+            "phone in the last hour; please try again later.",
+        )
+    # Old windows are no use: drop them now and then (cheap, indexed by the primary key).
+    if count == 1:
+        s.execute(
+            delete(RateCounterRow).where(RateCounterRow.window_start < window - timedelta(hours=2))
+        )
+
+
+def parse_answer(form: dict[str, Any], *, allowed_reasons: set[str]) -> PhoneAnswer:
+    """The answer from the posted form; PhoneLinkError('form', ...) if it cannot be used."""
+    try:
+        score = int(str(form.get("score", "")))
+    except ValueError:
+        score = -1
+    if not 0 <= score <= 10:
+        raise PhoneLinkError("form", "Please choose a score from 0 to 10.")
+    language = form.get("lang") if form.get("lang") in ("en", "hi") else "en"
+    reasons = form.get("reasons") or []
+    if isinstance(reasons, str):
+        reasons = [reasons]
+    reasons = tuple(dict.fromkeys(r for r in reasons if r in allowed_reasons))
+    from kiosk.recording import COMMENT_LIMIT, clean_text
+
+    comment = clean_text(str(form.get("comment") or ""), limit=COMMENT_LIMIT)
+    return PhoneAnswer(score=score, language=str(language), reasons=reasons, comment=comment)

@@ -1,0 +1,305 @@
+"""HQ's stores, devices, tokens and analysts: enrolling, revoking, and checking credentials."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy import select, update
+
+from hq.db import HqDatabase, open_database, sqlite_url, utcnow
+from hq.errors import (
+    AlreadyExists,
+    ConfigError,
+    EnrollmentError,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+)
+from hq.models import AnalystRow, ApiTokenRow, DeviceRow, EnrollmentCodeRow, StoreRow
+from hq.security import (
+    check_password,
+    device_secret,
+    hash_password,
+    load_or_create_key,
+    new_token,
+    token_hash,
+)
+from sync.protocol import EnrollReplyV1, encode_secret
+
+APP_NAME = "nps-hq"
+ENROLLMENT_TTL = timedelta(hours=24)
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Enrollment codes are typed on a kiosk: no 0/O/1/I/L, grouped for reading aloud.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class HqConfig:
+    """Where HQ keeps things and its policies; the CLI fills it from flags."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    db_url: str | None = None  # default: SQLite in data_dir
+    single_link_max_age_s: int = 15 * 60
+    poster_limit_per_hour: int = 3
+    max_batch_bytes: int = 4 * 1024 * 1024
+    max_body_bytes: int = 64 * 1024
+    stale_after: timedelta = timedelta(hours=24)
+
+    @property
+    def url(self) -> str:
+        return self.db_url or sqlite_url(self.data_dir / "hq.db")
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / "server.key"
+
+
+@dataclass(frozen=True)
+class DeviceAuth:
+    device_id: str
+    store_id: str
+
+
+@dataclass(frozen=True)
+class EnrollmentCode:
+    code: str
+    device_id: str
+    store_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Store:
+    store_id: str
+    name: str
+
+
+class Hq:
+    """One HQ: its database and server key. Every method is a short transaction."""
+
+    def __init__(self, db: HqDatabase, *, server_key: bytes, config: HqConfig) -> None:
+        self.db = db
+        self.server_key = server_key
+        self.config = config
+
+    @classmethod
+    def open(cls, config: HqConfig) -> Hq:
+        key = load_or_create_key(config.key_path)
+        return cls(open_database(config.url), server_key=key, config=config)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # Stores -------------------------------------------------------------------------------
+
+    def add_store(self, store_id: str, *, name: str | None = None) -> Store:
+        _check_id(store_id, "store id")
+        name = (name or store_id).strip()[:120] or store_id
+        with self.db.writing() as s:
+            if s.get(StoreRow, store_id) is not None:
+                raise AlreadyExists(
+                    f"Store {store_id!r} exists already; enroll devices into it "
+                    f"with: nps-hq enroll-device --store {store_id}"
+                )
+            s.add(StoreRow(store_id=store_id, name=name, created_at=utcnow()))
+        return Store(store_id=store_id, name=name)
+
+    def stores(self) -> list[Store]:
+        with self.db.reading() as s:
+            rows = s.execute(
+                select(StoreRow.store_id, StoreRow.name).order_by(StoreRow.store_id)
+            ).all()
+        return [Store(store_id=r[0], name=r[1]) for r in rows]
+
+    def store_exists(self, store_id: str) -> bool:
+        with self.db.reading() as s:
+            return s.get(StoreRow, store_id) is not None
+
+    # Devices ------------------------------------------------------------------------------
+
+    def enroll_device(
+        self, *, store_id: str, device_id: str | None = None, ttl: timedelta = ENROLLMENT_TTL
+    ) -> EnrollmentCode:
+        """A one-time code that a kiosk exchanges at POST /api/v1/enroll within ``ttl``."""
+        device_id = device_id or f"{store_id[:40]}-k{secrets.token_hex(3)}"
+        _check_id(device_id, "device id")
+        raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+        code = "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+        now = utcnow()
+        with self.db.writing() as s:
+            if s.get(StoreRow, store_id) is None:
+                raise NotFound(
+                    f"There is no store {store_id!r}; add it first with: "
+                    f"nps-hq add-store {store_id}"
+                )
+            existing = s.get(DeviceRow, device_id)
+            if existing is not None and existing.store_id != store_id:
+                raise AlreadyExists(
+                    f"Device {device_id!r} belongs to store "
+                    f"{existing.store_id!r}; pick another device id."
+                )
+            if existing is None:
+                s.add(DeviceRow(device_id=device_id, store_id=store_id))
+                s.flush()
+            s.add(
+                EnrollmentCodeRow(
+                    code_hash=token_hash(_normal_code(code)),
+                    device_id=device_id,
+                    created_at=now,
+                    expires_at=now + ttl,
+                )
+            )
+        return EnrollmentCode(
+            code=code, device_id=device_id, store_id=store_id, expires_at=now + ttl
+        )
+
+    def redeem_enrollment(self, code: str) -> EnrollReplyV1:
+        """Exchange a one-time code for the device's token and secret (a re-enrollment replaces
+        the previous token and secret)."""
+        now = utcnow()
+        with self.db.writing() as s:
+            row = s.get(EnrollmentCodeRow, token_hash(_normal_code(code)))
+            if row is None or row.used_at is not None or row.expires_at < now:
+                raise EnrollmentError(
+                    "This enrollment code is unknown, used or expired. Ask HQ "
+                    "for a new one: nps-hq enroll-device --store STORE"
+                )
+            row.used_at = now
+            device = s.get(DeviceRow, row.device_id)
+            assert device is not None
+            token = new_token("nd")
+            salt = secrets.token_hex(16)
+            device.token_hash = token_hash(token)
+            device.secret_salt = salt
+            device.enrolled_at = now
+            device.revoked_at = None
+            store_id, device_id = device.store_id, device.device_id
+        secret = device_secret(self.server_key, device_id=device_id, salt=salt)
+        from sync.protocol import now_utc
+
+        return EnrollReplyV1(
+            device_id=device_id,
+            store_id=store_id,
+            device_token=token,
+            device_secret=encode_secret(secret),
+            hq_time=now_utc(),
+        )
+
+    def revoke_device(self, device_id: str) -> None:
+        with self.db.writing() as s:
+            done = s.execute(
+                update(DeviceRow)
+                .where(DeviceRow.device_id == device_id)
+                .values(revoked_at=utcnow(), token_hash=None)
+            )
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFound(f"There is no device {device_id!r}; see nps-hq list-devices.")
+
+    def device_for_token(self, token: str | None) -> DeviceAuth:
+        if not token:
+            raise Unauthorized("Send the device token as 'Authorization: Bearer <token>'.")
+        with self.db.reading() as s:
+            row = s.execute(
+                select(DeviceRow.device_id, DeviceRow.store_id, DeviceRow.revoked_at).where(
+                    DeviceRow.token_hash == token_hash(token)
+                )
+            ).first()
+        if row is None or row.revoked_at is not None:
+            if self.api_token_ok(token):
+                raise Forbidden("An analyst token cannot upload batches; use a device token.")
+            raise Unauthorized(
+                "This device token is unknown or revoked; enroll the device "
+                "again with a code from nps-hq enroll-device."
+            )
+        return DeviceAuth(device_id=row.device_id, store_id=row.store_id)
+
+    def secret_for_device(self, device_id: str) -> bytes | None:
+        """The device's secret (for QR tokens and batch files), None if unknown or revoked."""
+        with self.db.reading() as s:
+            row = s.execute(
+                select(DeviceRow.secret_salt, DeviceRow.revoked_at).where(
+                    DeviceRow.device_id == device_id
+                )
+            ).first()
+        if row is None or row.revoked_at is not None or not row.secret_salt:
+            return None
+        return device_secret(self.server_key, device_id=device_id, salt=row.secret_salt)
+
+    def device_store(self, device_id: str) -> str | None:
+        with self.db.reading() as s:
+            return s.scalar(select(DeviceRow.store_id).where(DeviceRow.device_id == device_id))
+
+    # Analysts -----------------------------------------------------------------------------
+
+    def create_api_token(self, name: str) -> str:
+        token = new_token("na")
+        with self.db.writing() as s:
+            s.add(ApiTokenRow(name=name[:120], token_hash=token_hash(token), created_at=utcnow()))
+        return token
+
+    def revoke_api_token(self, token: str) -> None:
+        with self.db.writing() as s:
+            done = s.execute(
+                update(ApiTokenRow)
+                .where(ApiTokenRow.token_hash == token_hash(token))
+                .values(revoked_at=utcnow())
+            )
+            if done.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFound("No such API token.")
+
+    def api_token_ok(self, token: str | None) -> bool:
+        if not token:
+            return False
+        with self.db.reading() as s:
+            row = s.execute(
+                select(ApiTokenRow.revoked_at).where(ApiTokenRow.token_hash == token_hash(token))
+            ).first()
+        return row is not None and row.revoked_at is None
+
+    def add_analyst(self, username: str, *, password: str) -> None:
+        _check_id(username, "user name")
+        hashed = hash_password(password)
+        with self.db.writing() as s:
+            row = s.get(AnalystRow, username)
+            if row is None:
+                s.add(AnalystRow(username=username, password_hash=hashed, created_at=utcnow()))
+            else:
+                row.password_hash = hashed  # setting it again changes the password
+
+    def check_analyst(self, username: str, password: str) -> bool:
+        with self.db.reading() as s:
+            stored = s.scalar(
+                select(AnalystRow.password_hash).where(AnalystRow.username == username)
+            )
+        if stored is None:
+            check_password(password, _DUMMY_HASH)  # same time as a wrong password
+            return False
+        return check_password(password, stored)
+
+    def analyst_exists(self, username: str) -> bool:
+        with self.db.reading() as s:
+            return s.get(AnalystRow, username) is not None
+
+
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+def _normal_code(code: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", code.upper())
+
+
+def _check_id(value: str, what: str) -> None:
+    if not _ID.match(value or ""):
+        raise ConfigError(
+            f"A {what} is 1-64 letters, digits, '.', '_' or '-', starting with a "
+            f"letter or digit; {value!r} is not."
+        )

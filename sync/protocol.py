@@ -1,0 +1,327 @@
+"""Sync protocol v1: the one schema that the kiosk and HQ both speak (pydantic models).
+
+- ``POST /api/v1/batches`` takes a :class:`BatchV1` and answers a :class:`BatchReplyV1` that
+  gives each response id as accepted, duplicate (same id, same content) or rejected (a reason).
+- ``POST /api/v1/enroll`` exchanges a one-time code for a device token and a device secret.
+- ``GET /api/v1/stores/{store}/responses?after=CURSOR`` gives a store's phone answers back.
+- A batch file (carried on a USB stick) is ``{"format": "nps-batch", "version": 1,
+  "batch": {...}, "signature": "..."}``, the signature being base64url(HMAC-SHA256(device
+  secret, canonical batch bytes)); :func:`write_batch_file` and :func:`read_batch_file`.
+
+"Same content" means the same :func:`content_hash`: SHA-256 over the canonical JSON of every
+response field, with the device time in UTC.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from kiosk.nps import category
+from kiosk.recording import Response
+from sync.errors import BadBatchSignature, BatchFileError, ProtocolError
+
+PROTOCOL = "v1"
+MAX_BATCH = 500
+COMMENT_LIMIT = 1000
+CONTACT_LIMIT = 200
+MAX_REASONS = 12
+BATCH_FILE_FORMAT = "nps-batch"
+BATCH_FILE_VERSION = 1
+
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+REASON_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+
+ResponseId = Annotated[StrictStr, Field(pattern=UUID_PATTERN, description="UUIDv7, lower case")]
+Identifier = Annotated[StrictStr, Field(pattern=ID_PATTERN, description="store or device id")]
+ReasonKey = Annotated[StrictStr, Field(pattern=REASON_PATTERN)]
+Channel = Literal["kiosk", "qr"]
+Language = Literal["en", "hi"]
+CategoryName = Literal["detractor", "passive", "promoter"]
+CompletionName = Literal["done", "skip", "timeout", "recovered"]
+ResultStatus = Literal["accepted", "duplicate", "rejected"]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+class _Message(BaseModel):
+    """Requests refuse unknown fields (a typo is an error, not silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Reply(BaseModel):
+    """Replies ignore unknown fields, so that HQ can add one without breaking older kiosks."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ResponseV1(_Message):
+    """One complete customer answer, as the kiosk recorded it (never its sync state)."""
+
+    id: ResponseId
+    seq: StrictInt = Field(ge=0, le=2**62, description="per-device sequence; 0 for phone answers")
+    store_id: Identifier
+    device_id: Identifier
+    channel: Channel
+    language: Language
+    question_version: StrictInt = Field(ge=1, le=1_000_000)
+    score: StrictInt = Field(ge=0, le=10)
+    category: CategoryName
+    reasons: list[ReasonKey] = Field(default_factory=list, max_length=MAX_REASONS)
+    comment: StrictStr | None = Field(default=None, max_length=COMMENT_LIMIT)
+    contact_consent: StrictBool = False
+    contact_name: StrictStr | None = Field(default=None, max_length=CONTACT_LIMIT)
+    contact_detail: StrictStr | None = Field(default=None, max_length=CONTACT_LIMIT)
+    device_time: AwareDatetime = Field(description="when the score was tapped, with a UTC offset")
+    time_to_answer_ms: StrictInt | None = Field(default=None, ge=0, le=86_400_000)
+    completion: CompletionName
+    suspect: StrictBool = False
+    suspect_reason: StrictStr | None = Field(default=None, max_length=120)
+
+    @field_validator("device_time")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        if value.year < 2000:
+            raise ValueError("device_time is before 2000: the device clock is not set")
+        return _utc(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResponseV1:
+        if category(self.score).value != self.category:
+            raise ValueError(
+                f"category {self.category!r} does not match score {self.score} "
+                f"(it is {category(self.score).value!r})"
+            )
+        if not self.contact_consent and (self.contact_name or self.contact_detail):
+            raise ValueError("contact_name and contact_detail are sent only with contact_consent")
+        if len(set(self.reasons)) != len(self.reasons):
+            raise ValueError("reasons lists a reason key twice")
+        return self
+
+
+class BatchV1(_Message):
+    """What a kiosk uploads: up to 500 complete responses."""
+
+    protocol: Literal["v1"] = "v1"
+    batch_id: ResponseId
+    device_id: Identifier
+    sent_at: AwareDatetime
+    responses: list[ResponseV1] = Field(max_length=MAX_BATCH)
+    pending: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        description="complete responses still waiting on the device after "
+        "this batch (shown at HQ as the device's backlog)",
+    )
+
+    @field_validator("sent_at")
+    @classmethod
+    def _sent_in_utc(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+
+class BatchEnvelope(_Message):
+    """A batch whose responses are checked one by one (HQ rejects single responses, not the
+    whole batch, when one of them is invalid)."""
+
+    protocol: Literal["v1"]
+    batch_id: ResponseId
+    device_id: Identifier
+    sent_at: AwareDatetime
+    responses: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+    pending: StrictInt | None = Field(default=None, ge=0)
+
+
+class ResultV1(_Reply):
+    id: str
+    status: ResultStatus
+    reason: str | None = None
+
+
+class BatchReplyV1(_Reply):
+    batch_id: str
+    server_time: AwareDatetime
+    results: list[ResultV1]
+
+
+class EnrollRequestV1(_Message):
+    code: StrictStr = Field(min_length=4, max_length=64)
+
+
+class EnrollReplyV1(_Reply):
+    device_id: str
+    store_id: str
+    device_token: str = Field(description="send as 'Authorization: Bearer <token>'")
+    device_secret: str = Field(description="base64url; signs QR tokens and batch files")
+    hq_time: AwareDatetime
+
+
+class PhoneResponsesV1(_Reply):
+    """A page of a store's phone (QR) answers; pass ``cursor`` as ``after`` next time."""
+
+    responses: list[ResponseV1]
+    cursor: str
+    has_more: bool
+
+
+class BatchFileV1(_Message):
+    format: Literal["nps-batch"] = "nps-batch"
+    version: Literal[1] = 1
+    batch: dict[str, Any]
+    signature: StrictStr
+
+
+def response_from_kiosk(
+    response: Response, *, store_id: str, device_id: str, question_version: int
+) -> ResponseV1:
+    """The wire form of a complete kiosk response (kiosk.recording.Response has no store,
+    device or question version: pass them from the kiosk's settings)."""
+    if response.status.value != "complete" or response.completion is None:
+        raise ProtocolError(
+            f"Response {response.id} is not complete; only complete responses "
+            "are uploaded. Wait for Done, Skip or the timeout."
+        )
+    device_time = response.device_time
+    if device_time.tzinfo is None:  # the kiosk stores naive UTC
+        device_time = device_time.replace(tzinfo=UTC)
+    fields: dict[str, Any] = {
+        "id": response.id,
+        "seq": response.seq,
+        "store_id": store_id,
+        "device_id": device_id,
+        "channel": response.channel.value,
+        "language": response.language,
+        "question_version": question_version,
+        "score": response.score,
+        "category": response.category.value,
+        "reasons": list(response.reasons),
+        "comment": response.comment,
+        "contact_consent": response.contact_consent,
+        "contact_name": response.contact_name,
+        "contact_detail": response.contact_detail,
+        "device_time": device_time,
+        "time_to_answer_ms": response.time_to_answer_ms,
+        "completion": response.completion.value,
+        "suspect": response.suspect,
+        "suspect_reason": response.suspect_reason,
+    }
+    try:
+        return ResponseV1.model_validate(fields)
+    except ValidationError as exc:
+        raise ProtocolError(f"Response {response.id} cannot be sent: {describe(exc)}") from exc
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8: the bytes that hashes and signatures are taken over."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def content_hash(response: ResponseV1) -> str:
+    """Hex SHA-256 of a response's content; equal hashes mean "the same response"."""
+    return hashlib.sha256(canonical_json(response.model_dump(mode="json"))).hexdigest()
+
+
+def describe(exc: ValidationError, *, limit: int = 3) -> str:
+    """A short, readable summary of a validation error: 'score: must be <= 10; ...'."""
+    parts = []
+    for err in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{where}: {err['msg']}")
+    more = len(exc.errors()) - limit
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def batch_signature(batch: dict[str, Any], *, secret: bytes) -> str:
+    return _b64(hmac.new(secret, canonical_json(batch), hashlib.sha256).digest())
+
+
+def make_batch_file(batch: BatchV1, *, secret: bytes) -> BatchFileV1:
+    raw = batch.model_dump(mode="json")
+    return BatchFileV1(batch=raw, signature=batch_signature(raw, secret=secret))
+
+
+def write_batch_file(path: Path, batch: BatchV1, *, secret: bytes) -> Path:
+    """Write a signed batch file atomically (temp file, fsync, rename); returns the path."""
+    data = make_batch_file(batch, secret=secret).model_dump_json().encode("utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    return path
+
+
+def read_batch_file(path: Path) -> BatchFileV1:
+    """Parse a batch file without checking its signature (see :func:`verify_batch_file`)."""
+    try:
+        return BatchFileV1.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise BatchFileError(
+            f"{path.name} is not an nps-batch file of version 1 "
+            f"({describe(exc)}). Export it again with the kiosk."
+        ) from exc
+
+
+def batch_file_device(file: BatchFileV1) -> str:
+    device = file.batch.get("device_id")
+    if not isinstance(device, str):
+        raise BatchFileError("The batch file names no device_id; export it again with the kiosk.")
+    return device
+
+
+def verify_batch_file(file: BatchFileV1, *, secret: bytes) -> None:
+    """Raise BadBatchSignature unless the file was signed with ``secret``."""
+    expected = batch_signature(file.batch, secret=secret)
+    if not hmac.compare_digest(expected.encode("ascii"), file.signature.encode("ascii", "replace")):
+        raise BadBatchSignature(
+            f"The signature of batch {file.batch.get('batch_id')!r} does not match device "
+            f"{file.batch.get('device_id')!r}'s secret: the file was changed or made by another "
+            "device. Nothing from it was imported; export it again on the kiosk."
+        )
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def decode_secret(text: str) -> bytes:
+    """The device secret from its base64url form in :class:`EnrollReplyV1`."""
+    return _unb64(text)
+
+
+def encode_secret(secret: bytes) -> str:
+    return _b64(secret)
