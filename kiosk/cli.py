@@ -1,4 +1,4 @@
-"""The kiosk's command-line tools that need no screen: stats, set-pin, settings."""
+"""The kiosk's command-line tools that need no screen: stats, set-pin, settings, seed, export."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from kiosk.errors import KioskError
 from kiosk.paths import default_db_path
 
-COMMANDS = ("stats", "set-pin", "settings")
+COMMANDS = ("stats", "set-pin", "settings", "seed", "export")
 
 
 def _since(text: str) -> datetime:
@@ -52,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settings", help="show the settings, or change one (--set KEY JSON)")
     db_arg(p)
     p.add_argument("--set", nargs=2, metavar=("KEY", "JSON_VALUE"), action="append")
+
+    p = sub.add_parser("seed", help="add realistic fake responses (marked seeded, never uploaded)")
+    db_arg(p)
+    p.add_argument("--n", type=int, default=10_000, help="how many responses (default 10000)")
+    p.add_argument("--days", type=int, default=365, help="spread over this many days (365)")
+    p.add_argument("--random-seed", type=int, default=4, help="for a repeatable seed")
+
+    p = sub.add_parser("export", help="write responses as CSV (UTF-8 with BOM) and JSON")
+    db_arg(p)
+    p.add_argument("--to", type=Path, required=True, help="the folder to write to (USB stick)")
+    p.add_argument("--since", type=_since, required=True, help="first day, YYYY-MM-DD (UTC)")
+    p.add_argument("--until", type=_since, default=None, help="last day (default: today)")
     return parser
 
 
@@ -109,5 +121,20 @@ def _run(args: argparse.Namespace, db: object) -> int:
                 value = raw  # a bare word such as a store name
             db.update_settings(**{key: value})
         print(dump_settings(db))
+        return 0
+    if args.command == "seed":
+        from kiosk.seed import seed
+
+        res = seed(db, n=args.n, days=args.days, rng_seed=args.random_seed)
+        print(f"Seeded {res.n} responses from {res.first:%Y-%m-%d} to {res.last:%Y-%m-%d} "
+              f"({res.cases} follow-up cases) in {res.seconds:.1f} s.")
+        return 0
+    if args.command == "export":
+        from kiosk.db import utcnow
+        from kiosk.export import export_responses
+
+        until = (args.until or utcnow()).date()
+        out = export_responses(db, folder=args.to, since=args.since.date(), until=until)
+        print(f"Exported {out.rows} responses to " + ", ".join(str(f) for f in out.files))
         return 0
     raise AssertionError(args.command)

@@ -88,15 +88,41 @@ DEFAULT_TEXTS = {
 
 
 def upgrade() -> None:
-    op.add_column(
-        "responses", sa.Column("seeded", sa.Boolean(), nullable=False, server_default=sa.false())
-    )
-    op.create_index(
-        "ix_responses_contact",
-        "responses",
-        ["device_time"],
-        sqlite_where=sa.text("contact_consent = 1"),
-    )
+    # Tolerant of a schema that already has some of this (a file stamped at 0001 by hand after
+    # a newer version ran): each step checks first, and the rollups are recounted from scratch.
+    conn = op.get_bind()
+    inspector = sa.inspect(conn)
+    tables = set(inspector.get_table_names())
+    columns = {c["name"] for c in inspector.get_columns("responses")}
+    indexes = {i["name"] for i in inspector.get_indexes("responses")}
+    if "seeded" not in columns:
+        op.add_column(
+            "responses",
+            sa.Column("seeded", sa.Boolean(), nullable=False, server_default=sa.false()),
+        )
+    if "ix_responses_contact" not in indexes:
+        op.create_index(
+            "ix_responses_contact",
+            "responses",
+            ["device_time"],
+            sqlite_where=sa.text("contact_consent = 1"),
+        )
+    if "daily_rollups" not in tables:
+        _create_daily_rollups()
+    if "daily_completions" not in tables:
+        _create_daily_completions()
+    if "question_versions" not in tables:
+        _create_question_versions()
+    if "followup_cases" not in tables:
+        _create_followup_cases()
+    for name in TRIGGER_NAMES:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    conn.exec_driver_sql("DELETE FROM daily_rollups")
+    conn.exec_driver_sql("DELETE FROM daily_completions")
+    _backfill(conn)
+
+
+def _create_daily_rollups() -> None:
     op.create_table(
         "daily_rollups",
         sa.Column("day", sa.String(10), nullable=False),
@@ -110,6 +136,9 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
+
+
+def _create_daily_completions() -> None:
     op.create_table(
         "daily_completions",
         sa.Column("day", sa.String(10), nullable=False),
@@ -123,6 +152,9 @@ def upgrade() -> None:
         ),
         sqlite_with_rowid=False,
     )
+
+
+def _create_question_versions() -> None:
     op.create_table(
         "question_versions",
         sa.Column("version", sa.Integer(), nullable=False),
@@ -130,6 +162,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("version", name=op.f("pk_question_versions")),
     )
+
+
+def _create_followup_cases() -> None:
     op.create_table(
         "followup_cases",
         sa.Column("response_id", sa.String(36), nullable=False),
@@ -142,7 +177,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("response_id", name=op.f("pk_followup_cases")),
     )
-    conn = op.get_bind()
+
+
+def _backfill(conn: sa.Connection) -> None:
     # Backfill the rollups from the rows already there, then let the triggers keep them.
     conn.exec_driver_sql(
         f"INSERT INTO daily_rollups (day, channel, language, suspect, score, n) "
@@ -168,7 +205,10 @@ def upgrade() -> None:
     except ValueError:
         version = 1
     conn.execute(
-        sa.text("INSERT INTO question_versions (version, texts, created_at) VALUES (:v, :t, :at)"),
+        sa.text(
+            "INSERT OR IGNORE INTO question_versions (version, texts, created_at) "
+            "VALUES (:v, :t, :at)"
+        ),
         {
             "v": version,
             "t": json.dumps(texts, ensure_ascii=False, sort_keys=True),

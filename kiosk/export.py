@@ -1,0 +1,193 @@
+"""Exports to a folder the manager picks (a USB stick): responses as CSV and JSON, and the
+follow-up contacts as CSV. CSV is UTF-8 with a BOM so spreadsheet programs show Hindi right.
+Each file is written under a temporary name and renamed when complete; every export is audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from kiosk import audit, followups
+from kiosk.db import Database
+from kiosk.errors import KioskError
+
+RESPONSE_FIELDS = (
+    "id",
+    "time_utc",
+    "channel",
+    "language",
+    "question_version",
+    "score",
+    "category",
+    "reasons",
+    "comment",
+    "status",
+    "completion",
+    "suspect",
+    "suspect_reason",
+    "seeded",
+)
+CASE_FIELDS = (
+    "response_id",
+    "opened_utc",
+    "score",
+    "language",
+    "state",
+    "contact_name",
+    "contact_detail",
+    "comment",
+    "note",
+    "erased",
+)
+
+
+class ExportError(KioskError):
+    """The export could not be written (folder missing or not writable, disk full)."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    files: tuple[Path, ...]
+    rows: int
+
+
+def _unused(path: Path) -> Path:
+    n = 2
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate
+
+
+def _check_folder(folder: Path) -> Path:
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise ExportError(
+            f"The folder {folder} does not exist; plug in the USB stick and pick it again."
+        )
+    if not os.access(folder, os.W_OK):
+        raise ExportError(
+            f"The folder {folder} cannot be written (read-only stick?); pick another one."
+        )
+    return folder
+
+
+def _responses(db: Database, since: date, until: date) -> Iterator[dict[str, object]]:
+    lo = f"{since.isoformat()} 00:00:00"
+    hi = f"{(until + timedelta(days=1)).isoformat()} 00:00:00"
+    with db.reading() as s:
+        result = s.connection().exec_driver_sql(
+            "SELECT id, device_time, channel, language, question_version, score, category, "
+            "reasons, comment, status, completion, suspect, suspect_reason, seeded "
+            "FROM responses WHERE device_time >= ? AND device_time < ? ORDER BY device_time",
+            (lo, hi),
+        )
+        for r in result:
+            yield {
+                "id": r[0],
+                "time_utc": datetime.fromisoformat(r[1]).isoformat() + "Z",
+                "channel": r[2],
+                "language": r[3],
+                "question_version": r[4],
+                "score": r[5],
+                "category": r[6],
+                "reasons": json.loads(r[7] or "[]"),
+                "comment": r[8],
+                "status": r[9],
+                "completion": r[10],
+                "suspect": bool(r[11]),
+                "suspect_reason": r[12],
+                "seeded": bool(r[13]),
+            }
+
+
+def export_responses(db: Database, *, folder: Path, since: date, until: date) -> ExportResult:
+    """Responses from ``since`` to ``until`` (UTC days, inclusive), without contact details."""
+    folder = _check_folder(folder)
+    if until < since:
+        raise ExportError("The end date is before the start date; swap them.")
+    store = db.settings().store_id
+    stem = f"nps-{store}-{since.isoformat()}-to-{until.isoformat()}"
+    csv_path = _unused(folder / f"{stem}.csv")
+    json_path = _unused(folder / f"{stem}.json")
+    tmp_csv, tmp_json = csv_path.with_suffix(".csv.part"), json_path.with_suffix(".json.part")
+    rows = 0
+    try:
+        with (
+            tmp_csv.open("w", encoding="utf-8-sig", newline="") as fc,
+            tmp_json.open("w", encoding="utf-8") as fj,
+        ):
+            writer = csv.DictWriter(fc, fieldnames=RESPONSE_FIELDS)
+            writer.writeheader()
+            head = {"store_id": store, "since": since.isoformat(), "until": until.isoformat()}
+            fj.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "responses": [\n')
+            for row in _responses(db, since, until):
+                fj.write((",\n" if rows else "") + json.dumps(row, ensure_ascii=False))
+                writer.writerow(
+                    {
+                        **row,
+                        "reasons": ";".join(row["reasons"]),  # type: ignore[arg-type]
+                        "comment": row["comment"] or "",
+                    }
+                )
+                rows += 1
+            fj.write("\n]}\n")
+        tmp_csv.replace(csv_path)
+        tmp_json.replace(json_path)
+    except OSError as exc:
+        for part in (tmp_csv, tmp_json):
+            part.unlink(missing_ok=True)
+        raise ExportError(
+            f"Writing to {folder} failed ({exc.strerror}); check the stick has space and try again."
+        ) from exc
+    audit.record(
+        db,
+        "export",
+        since=since.isoformat(),
+        until=until.isoformat(),
+        rows=rows,
+        folder=str(folder),
+    )
+    return ExportResult(files=(csv_path, json_path), rows=rows)
+
+
+def export_cases(db: Database, *, folder: Path) -> ExportResult:
+    """Every follow-up case with its contact details, as CSV (for calling customers back)."""
+    folder = _check_folder(folder)
+    path = _unused(folder / f"nps-{db.settings().store_id}-followups.csv")
+    part = path.with_suffix(".csv.part")
+    all_cases = followups.cases(db, limit=1_000_000)
+    try:
+        with part.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=CASE_FIELDS)
+            writer.writeheader()
+            for c in all_cases:
+                writer.writerow(
+                    {
+                        "response_id": c.response_id,
+                        "opened_utc": c.opened_at.isoformat() + "Z",
+                        "score": c.score,
+                        "language": c.language,
+                        "state": c.state.value,
+                        "contact_name": c.contact_name or "",
+                        "contact_detail": c.contact_detail or "",
+                        "comment": c.comment or "",
+                        "note": c.note or "",
+                        "erased": c.erased,
+                    }
+                )
+        part.replace(path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise ExportError(
+            f"Writing to {folder} failed ({exc.strerror}); check the stick has space and try again."
+        ) from exc
+    audit.record(db, "export_cases", rows=len(all_cases), folder=str(folder))
+    return ExportResult(files=(path,), rows=len(all_cases))

@@ -1,0 +1,83 @@
+"""Exports: CSV (UTF-8 with BOM, Hindi intact) and JSON round-trip, contacts only on request."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+
+import pytest
+
+from kiosk import audit
+from kiosk.export import ExportError, export_cases, export_responses
+from kiosk.recording import Completion, FollowUp, Recorder
+
+HINDI = 'बिलिंग काउंटर पर बहुत लंबी लाइन थी, "कृपया" सुधारें,\nधन्यवाद'
+
+
+def test_csv_and_json_round_trip_with_hindi(db, tmp_path) -> None:
+    rec = Recorder(db)
+    a = rec.record_score(score=3, language="hi", time_to_answer_ms=4000).id
+    rec.complete(
+        a,
+        how=Completion.DONE,
+        follow_up=FollowUp(
+            reasons=("wait_time", "checkout"),
+            comment=HINDI,
+            contact_consent=True,
+            contact_name="Secret Name",
+            contact_detail="+91 99999 12345",
+        ),
+    )
+    b = rec.record_score(score=10, language="en", time_to_answer_ms=4000).id
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    result = export_responses(db, folder=usb, since=date(2020, 1, 1), until=date(2099, 1, 1))
+    assert result.rows == 2
+    csv_path, json_path = result.files
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    with csv_path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows] == [a, b]
+    assert rows[0]["comment"] == HINDI and rows[0]["reasons"] == "wait_time;checkout"
+    assert rows[1]["score"] == "10" and rows[1]["completion"] == ""
+    data = json.loads(json_path.read_text("utf-8"))
+    assert data["responses"][0]["comment"] == HINDI
+    assert data["responses"][0]["reasons"] == ["wait_time", "checkout"]
+    for path in result.files:  # contact details only leave through the follow-ups export
+        assert b"Secret Name" not in path.read_bytes()
+    assert not list(usb.glob("*.part"))
+    (entry,) = audit.entries(db, actions=["export"])
+    assert entry.detail["rows"] == 2
+
+
+def test_empty_range_and_second_export_do_not_overwrite(db, tmp_path) -> None:
+    first = export_responses(db, folder=tmp_path, since=date(2020, 1, 1), until=date(2020, 1, 2))
+    second = export_responses(db, folder=tmp_path, since=date(2020, 1, 1), until=date(2020, 1, 2))
+    assert first.rows == 0 and set(first.files).isdisjoint(second.files)
+    with open(first.files[1], encoding="utf-8") as fh:
+        assert json.load(fh)["responses"] == []
+
+
+def test_missing_folder_says_what_to_do(db, tmp_path) -> None:
+    with pytest.raises(ExportError, match="plug in the USB stick"):
+        export_responses(
+            db, folder=tmp_path / "gone", since=date(2020, 1, 1), until=date(2020, 1, 2)
+        )
+
+
+def test_follow_up_contacts_export(db, tmp_path) -> None:
+    rec = Recorder(db)
+    a = rec.record_score(score=1, language="hi", time_to_answer_ms=4000).id
+    rec.complete(
+        a,
+        how=Completion.DONE,
+        follow_up=FollowUp(
+            contact_consent=True, contact_name="प्रिया शर्मा", contact_detail="+91 99999 12345"
+        ),
+    )
+    result = export_cases(db, folder=tmp_path)
+    with result.files[0].open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["contact_name"] == "प्रिया शर्मा" and row["state"] == "open"
+    assert audit.entries(db, actions=["export_cases"])[0].detail["rows"] == 1
