@@ -257,7 +257,7 @@ td.nps{font-weight:700;font-size:17px}
 .comments .text{white-space:pre-wrap;overflow-wrap:anywhere}
 .score{display:inline-block;min-width:24px;text-align:center;border-radius:6px;
   background:var(--det-soft);color:var(--det);font-weight:700;margin-right:6px}
-.trends{display:grid;grid-template-columns:repeat(3,1fr);gap:16px}
+.trends{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:16px}
 .trend h3{font-size:15px;margin-bottom:2px}
 .trend .sub{font-size:13px;color:var(--muted);margin-bottom:6px}
 svg text{font:11px "Noto Sans",system-ui,sans-serif;fill:var(--muted)}
@@ -346,10 +346,11 @@ def trend_svg(line: StoreLine, *, width: int = 340, height: int = 120) -> str:
         f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="Weekly NPS of {esc(line.store_id)}">'
     ]
+    dash = ' stroke-dasharray="3,3"'
     for v in (100, 0, -100):
         parts.append(
             f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
-            f'stroke="#e3e7ee" stroke-width="1"{"" if v else " stroke-dasharray=3,3"}/>'
+            f'stroke="#e3e7ee" stroke-width="1"{"" if v else dash}/>'
             f'<text x="{pad_l - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{signed(v)}'
             "</text>"
         )

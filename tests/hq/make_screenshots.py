@@ -1,0 +1,153 @@
+"""Screenshots of the HQ dashboard (1280 wide) and the phone page (390 wide) into docs/.
+
+Run: .venv/bin/python tests/hq/make_screenshots.py  (a demo chain on a temporary SQLite HQ)
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hqkit import start_server  # noqa: E402
+from sqlalchemy import update  # noqa: E402
+
+from hq.ingest import ingest  # noqa: E402
+from hq.models import DeviceRow  # noqa: E402
+from hq.service import DeviceAuth, Hq, HqConfig  # noqa: E402
+from kiosk.ids import uuid7  # noqa: E402
+from kiosk.mobile_token import make_token  # noqa: E402
+from kiosk.nps import category  # noqa: E402
+from sync.protocol import BatchEnvelope, decode_secret  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+STORES = [
+    ("blr-01", "Bengaluru Indiranagar", 0.62, 420),
+    ("del-03", "Delhi Saket", 0.48, 310),
+    ("mum-07", "Mumbai Bandra", 0.55, 260),
+    ("pun-02", "Pune Koregaon Park", 0.40, 18),
+]
+COMMENTS = [
+    "The queue at the till took twenty minutes.",
+    "बिलिंग में बहुत समय लगा।",
+    "Staff were busy on their phones.",
+    "Prices went up again, not worth it.",
+    "Could not find the size I wanted.",
+]
+
+
+def seed(hq: Hq) -> tuple[str, str, bytes]:
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    phone: tuple[str, str, bytes] | None = None
+    for store_id, name, promoter_share, n in STORES:
+        hq.add_store(store_id, name=name)
+        code = hq.enroll_device(store_id=store_id, device_id=f"{store_id}-k1")
+        reply = hq.redeem_enrollment(code.code)
+        phone = phone or (store_id, reply.device_id, decode_secret(reply.device_secret))
+        rows = []
+        for seq in range(1, n + 1):
+            roll = rng.random()
+            score = (
+                rng.choice([9, 10])
+                if roll < promoter_share
+                else (rng.choice([7, 8]) if roll < promoter_share + 0.22 else rng.randint(0, 6))
+            )
+            when = now - timedelta(days=rng.uniform(0, 84))
+            comment = rng.choice(COMMENTS) if score <= 6 and rng.random() < 0.3 else None
+            rows.append(
+                {
+                    "id": str(uuid7(unix_ms=int(when.timestamp() * 1000))),
+                    "seq": seq,
+                    "store_id": store_id,
+                    "device_id": reply.device_id,
+                    "channel": "qr" if rng.random() < 0.15 else "kiosk",
+                    "language": rng.choice(["en", "hi"]),
+                    "question_version": 1,
+                    "score": score,
+                    "category": category(score).value,
+                    "comment": comment,
+                    "device_time": when.isoformat(),
+                    "completion": "done",
+                }
+            )
+        for start in range(0, len(rows), 500):
+            envelope = BatchEnvelope.model_validate(
+                {
+                    "protocol": "v1",
+                    "batch_id": str(uuid7()),
+                    "device_id": reply.device_id,
+                    "sent_at": now.isoformat(),
+                    "responses": rows[start : start + 500],
+                    "pending": 0,
+                }
+            )
+            ingest(hq, envelope, device=DeviceAuth(device_id=reply.device_id, store_id=store_id))
+    with hq.db.writing() as s:  # one store whose kiosk went quiet three days ago
+        s.execute(
+            update(DeviceRow)
+            .where(DeviceRow.device_id == "mum-07-k1")
+            .values(
+                last_sync_at=(now - timedelta(days=3, hours=2)).replace(tzinfo=None),
+                last_backlog=57,
+            )
+        )
+    hq.enroll_device(store_id="pun-02", device_id="pun-02-k2")
+    assert phone is not None
+    return phone
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        hq = Hq.open(HqConfig(data_dir=Path(tmp)))
+        store, device, secret = seed(hq)
+        hq.add_analyst("demo", password="demo-password")
+        server, thread, base = start_server(hq)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path="/usr/bin/chromium",
+                    args=[
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--no-first-run",
+                    ],
+                )
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(base + "/login")
+                page.fill("input[name=username]", "demo")
+                page.fill("input[name=password]", "demo-password")
+                page.click("button[type=submit]")
+                page.wait_for_selector("#stores")
+                page.evaluate("document.fonts.ready")
+                page.screenshot(path=str(DOCS / "hq-dashboard.png"), full_page=True)
+                phone = browser.new_page(
+                    viewport={"width": 390, "height": 844}, device_scale_factor=2
+                )
+                token = make_token(
+                    secret=secret, store_id=store, device_id=device, issued_at=datetime.now(UTC)
+                )
+                phone.goto(f"{base}/m/{store}?t={token}&lang=hi")
+                phone.click("label[for=s9]")
+                phone.click("label[for=r-staff]")
+                phone.evaluate("document.fonts.ready")
+                phone.screenshot(path=str(DOCS / "hq-phone.png"), full_page=True)
+                browser.close()
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+            hq.close()
+    print(f"Wrote {DOCS / 'hq-dashboard.png'} and {DOCS / 'hq-phone.png'}")
+
+
+if __name__ == "__main__":
+    main()
