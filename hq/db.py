@@ -115,7 +115,8 @@ def make_engine(url: str) -> Engine:
                 "Use the psycopg 3 driver: postgresql+psycopg://USER:PASSWORD@HOST/DB"
                 " (install with pip install 'nps-kiosk[hq]')."
             )
-        return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip per transaction; recycle idle connections instead.
+        return create_engine(url, pool_size=8, max_overflow=8, pool_recycle=300)
     raise ConfigError(f"HQ runs on SQLite or PostgreSQL, not {backend!r}.")
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hq.db import naive_utc, utcnow
 from hq.errors import Forbidden, ImportFailed
-from hq.models import BatchRow, DeviceRow, ResponseRow
+from hq.models import BatchRow, DeviceRow
 from hq.service import DeviceAuth, Hq
 from sync.errors import BatchFileError
 from sync.protocol import (
@@ -33,7 +33,7 @@ from sync.protocol import (
 )
 
 log = logging.getLogger(__name__)
-_TABLE = ResponseRow.__table__
+_ACCEPTED = ResultV1.model_construct  # our own values: no need to validate 500 of them
 _RETRIES = 3
 
 
@@ -51,7 +51,7 @@ def response_values(
         "question_version": response.question_version,
         "score": response.score,
         "category": response.category,
-        "reasons": json.dumps(response.reasons),
+        "reasons": json.dumps(response.reasons) if response.reasons else "[]",
         "comment": response.comment,
         "contact_consent": response.contact_consent,
         "contact_name": response.contact_name,
@@ -65,6 +65,76 @@ def response_values(
         "received_at": received_at,
         "batch_id": batch_id,
     }
+
+
+_COLUMNS = (
+    "id",
+    "seq",
+    "store_id",
+    "device_id",
+    "channel",
+    "language",
+    "question_version",
+    "score",
+    "category",
+    "reasons",
+    "comment",
+    "contact_consent",
+    "contact_name",
+    "contact_detail",
+    "device_time",
+    "time_to_answer_ms",
+    "completion",
+    "suspect",
+    "suspect_reason",
+    "content_hash",
+    "received_at",
+    "batch_id",
+)
+
+
+def insert_rows(s: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert checked rows with the driver's own executemany: SQLAlchemy's per-row parameter
+    processing cost more than the insert itself."""
+    conn = s.connection()
+    names = ", ".join(_COLUMNS)
+    if conn.dialect.name == "sqlite":
+        sql = f"INSERT INTO responses ({names}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+        received = _sqlite_time(rows[0]["received_at"])
+        for r in rows:
+            r["device_time"] = _sqlite_time(r["device_time"])
+            r["received_at"] = received
+        params = [tuple(map(r.__getitem__, _COLUMNS)) for r in rows]
+        conn.exec_driver_sql(sql, params)
+        return
+    # psycopg 3 pipelines executemany: far quicker than one INSERT with 11 000 parameters.
+    sql = f"INSERT INTO responses ({names}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+    conn.exec_driver_sql(sql, [tuple(map(r.__getitem__, _COLUMNS)) for r in rows])
+
+
+def known_hashes(s: Session, ids: list[str]) -> dict[str, str]:
+    """The stored content hash of each id HQ already has (plain driver SQL: this runs for
+    every batch, and SQLAlchemy's expanding IN cost more than the lookup)."""
+    conn = s.connection()
+    known: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        if conn.dialect.name == "postgresql":
+            result = conn.exec_driver_sql(
+                "SELECT id, content_hash FROM responses WHERE id = ANY(%s)", (chunk,)
+            )
+        else:
+            marks = ", ".join("?" * len(chunk))
+            result = conn.exec_driver_sql(
+                f"SELECT id, content_hash FROM responses WHERE id IN ({marks})", tuple(chunk)
+            )
+        known.update((r[0], r[1]) for r in result)
+    return known
+
+
+def _sqlite_time(value: datetime) -> str:
+    # The exact text SQLAlchemy's SQLite DateTime writes (and compares against in WHERE).
+    return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
 
 
 @dataclass
@@ -132,11 +202,7 @@ def _store(
 ) -> list[ResultV1]:
     now = utcnow()
     ids = [c.id for c in checked if c.response is not None]
-    known: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        stmt = select(ResponseRow.id, ResponseRow.content_hash).where(ResponseRow.id.in_(chunk))
-        known.update((r[0], r[1]) for r in s.execute(stmt))
+    known = known_hashes(s, ids)
     rows: list[dict[str, Any]] = []
     results: list[ResultV1] = []
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
@@ -145,7 +211,7 @@ def _store(
             result = ResultV1(id=c.id, status="rejected", reason=c.reason)
         elif c.id in known:
             if known[c.id] == c.digest:
-                result = ResultV1(id=c.id, status="duplicate")
+                result = _ACCEPTED(id=c.id, status="duplicate")
             else:
                 result = ResultV1(
                     id=c.id,
@@ -159,11 +225,11 @@ def _store(
                     c.response, digest=c.digest, received_at=now, batch_id=envelope.batch_id
                 )
             )
-            result = ResultV1(id=c.id, status="accepted")
+            result = _ACCEPTED(id=c.id, status="accepted")
         counts[result.status] += 1
         results.append(result)
     if rows:
-        s.connection().execute(insert(_TABLE), rows)
+        insert_rows(s, rows)
     if s.get(BatchRow, envelope.batch_id) is None:
         s.add(
             BatchRow(

@@ -18,17 +18,22 @@ OPERATIONS = [
 
 
 @pytest.mark.parametrize(("path", "method", "auth"), OPERATIONS)
-def test_no_server_errors(hq_server: Server, device: Device, analyst_token: str, path: str,
-                          method: str, auth: str | None) -> None:
+def test_no_server_errors(
+    hq_server: Server, device: Device, analyst_token: str, path: str, method: str, auth: str | None
+) -> None:
     import schemathesis
 
     schema = schemathesis.openapi.from_url(hq_server.url("/openapi.json"))
     operation = schema[path][method]
-    headers = {"device": device.auth, "analyst": {"Authorization": f"Bearer {analyst_token}"},
-               None: {}}[auth]
+    headers = {
+        "device": device.auth,
+        "analyst": {"Authorization": f"Bearer {analyst_token}"},
+        None: {},
+    }[auth]
 
-    @settings(max_examples=25, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=operation.as_strategy())
     def check(case: schemathesis.Case) -> None:
         response = case.call(headers=headers, timeout=10)
