@@ -35,6 +35,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"data folder: {hq.config.data_dir}; API docs at /docs)",
         flush=True,
     )
+    if not hq.has_analysts():
+        print(
+            "No analyst login yet: add one with  nps-hq add-analyst NAME  (then sign in at /).",
+            flush=True,
+        )
     uvicorn.run(
         create_app(hq),
         host=args.host,

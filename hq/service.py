@@ -285,6 +285,10 @@ class Hq:
             return False
         return check_password(password, stored)
 
+    def has_analysts(self) -> bool:
+        with self.db.reading() as s:
+            return s.scalar(select(AnalystRow.username).limit(1)) is not None
+
     def analyst_exists(self, username: str) -> bool:
         with self.db.reading() as s:
             return s.get(AnalystRow, username) is not None
