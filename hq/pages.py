@@ -74,11 +74,9 @@ h1.q{font-size:21px;margin-bottom:18px}
 .scale label{display:flex;align-items:center;justify-content:center;height:52px;
   border-radius:12px;border:1.5px solid var(--line);font-size:20px;font-weight:700;
   cursor:pointer;background:#fff;user-select:none}
-.scale label.d{color:var(--det)} .scale label.p{color:var(--pas)} .scale label.g{color:var(--pro)}
-.scale input:checked+label{color:#fff;border-color:transparent}
-.scale input:checked+label.d{background:var(--det)}
-.scale input:checked+label.p{background:var(--pas)}
-.scale input:checked+label.g{background:var(--pro)}
+.scale label{color:var(--ink)}
+/* One neutral colour for every score: a red-to-green scale nudges the answer (DESIGN.md). */
+.scale input:checked+label{color:#fff;border-color:transparent;background:var(--accent)}
 .scale input:focus-visible+label{outline:3px solid var(--accent);outline-offset:2px}
 .ends{display:flex;justify-content:space-between;font-size:13px;color:var(--muted);
   margin:8px 2px 0}
