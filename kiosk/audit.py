@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     "case_note": "Follow-up note edited",
     "erasure": "Customer contact details erased",
     "kiosk_exit": "Kiosk closed from the admin view",
+    "admin_idle_lock": "Admin view locked after 2 minutes idle",
 }
 
 

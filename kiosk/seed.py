@@ -24,6 +24,8 @@ from kiosk.ids import uuid7
 from kiosk.models import ResponseRow
 
 BATCH = 50_000
+_OPENS_S = 5400  # 01:30 UTC
+_HOURS_S = 16 * 3600
 _EPOCH = datetime(1970, 1, 1)
 
 _COMMENTS = {
@@ -186,19 +188,26 @@ def _stamp(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _day_counts(rng: random.Random, n: int, days: int, first: datetime) -> list[int]:
+def _day_counts(
+    rng: random.Random, n: int, days: int, first: datetime, today_share: float
+) -> list[int]:
+    """Responses per day; the last day (today) gets only the share of store hours gone by."""
     weights = []
     for i in range(days):
         day = first + timedelta(days=i)
         w = 1.4 if day.weekday() >= 5 else 1.0
         w *= 0.8 + 0.4 * i / max(days - 1, 1)  # the store gets busier over the year
         w *= rng.uniform(0.85, 1.15)
+        if i == days - 1:
+            w *= today_share
         weights.append(w)
-    total = sum(weights)
+    total = sum(weights) or 1.0
     counts = [int(n * w / total) for w in weights]
-    for i in rng.sample(range(days), n - sum(counts)) if n - sum(counts) <= days else []:
+    full_days = days - 1 if days > 1 and today_share < 1 else days
+    left = n - sum(counts)
+    for i in rng.sample(range(full_days), left) if left <= full_days else []:
         counts[i] += 1
-    counts[-1] += n - sum(counts)
+    counts[-2 if days > 1 and today_share < 1 else -1] += n - sum(counts)
     return counts
 
 
@@ -218,7 +227,9 @@ def _rows(
     seq = first_seq
     reason_keys = {c: [k for k, _ in w] for c, w in _REASON_WEIGHTS.items()}
     reason_w = {c: [x for _, x in w] for c, w in _REASON_WEIGHTS.items()}
-    for i, count in enumerate(_day_counts(rng, n, days, first_day)):
+    today_opens = first_day + timedelta(days=days - 1, seconds=_OPENS_S)
+    today_share = min(1.0, max(0.0, (now - today_opens).total_seconds() / _HOURS_S))
+    for i, count in enumerate(_day_counts(rng, n, days, first_day, today_share)):
         day = first_day + timedelta(days=i)
         # NPS drifts up over the year, with a three-week dip (a staffing problem) in the middle.
         target = 0.18 + 0.2 * i / max(days - 1, 1)
@@ -226,12 +237,13 @@ def _rows(
             target -= 0.22
         p_prom = (0.72 + target) / 2
         p_det = (0.72 - target) / 2
-        # Store hours 09:00-21:00 in India (UTC+5:30): 03:30-15:30 UTC, busier in the evening.
-        offsets = sorted(12600 + 43200 * rng.triangular(0, 1, 0.7) for _ in range(count))
+        # Store hours 07:00-23:00 in India (UTC+5:30): 01:30-17:30 UTC, busier in the evening.
+        # Today only up to now: answers are never in the future.
+        opens = day + timedelta(seconds=_OPENS_S)
+        hours_s = min(_HOURS_S, max(0.0, (now - opens).total_seconds()))
+        offsets = sorted(hours_s * rng.triangular(0, 1, 0.7) for _ in range(count))
         for off in offsets:
-            t = day + timedelta(seconds=off)
-            if t > now:
-                t = now - timedelta(seconds=rng.uniform(1, 3600))
+            t = min(opens + timedelta(seconds=off), now)
             lang = "hi" if rng.random() < 0.4 else "en"
             channel = "qr" if rng.random() < 0.12 else "kiosk"
             suspect = rng.random() < 0.02
@@ -358,7 +370,7 @@ def seed(
         for rid, at in cases:
             age = (now - at).days
             if age > 10:
-                state = "resolved" if rng.random() < 0.85 else "contacted"
+                state = "resolved" if rng.random() < 0.985 else "contacted"
             elif age > 3:
                 state = rng.choice(("open", "contacted", "resolved"))
             else:

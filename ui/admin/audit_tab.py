@@ -1,0 +1,95 @@
+"""Audit log: PIN successes and failures, settings changes, exports, erasures."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk import audit
+from kiosk.audit import AuditEntry
+from kiosk.db import Database
+from ui.admin import style
+from ui.admin.parts import label, local_time
+from ui.admin.worker import BackgroundOps
+
+KINDS = (
+    ("Everything", None),
+    ("PIN", ["pin_ok", "pin_failed", "pin_locked", "pin_changed"]),
+    ("Settings", ["settings_changed", "question_changed"]),
+    ("Exports", ["export", "export_cases"]),
+    ("Follow-ups and erasures", ["case_state", "case_note", "erasure"]),
+)
+WARN = {"pin_failed", "pin_locked", "erasure"}
+
+
+class AuditTab(QWidget):
+    loaded = Signal(object)
+
+    def __init__(self, db: Database, ops: BackgroundOps) -> None:
+        super().__init__()
+        self.db, self.ops = db, ops
+        self._ticket = 0
+        root = QVBoxLayout(self)
+        root.setContentsMargins(20, 14, 20, 16)
+        root.setSpacing(10)
+        bar = QHBoxLayout()
+        bar.addWidget(label("Audit log", "h1"))
+        bar.addStretch()
+        self.kind = QComboBox()
+        for text, actions in KINDS:
+            self.kind.addItem(text, actions)
+        self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
+        bar.addWidget(self.kind)
+        root.addLayout(bar)
+        self.summary = label("", "muted")
+        root.addWidget(self.summary)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["When", "What", "Details"])
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setDefaultSectionSize(36)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        root.addWidget(self.table, 1)
+
+    def refresh(self) -> None:
+        self._ticket += 1
+        mine = self._ticket
+        self.ops.run(
+            partial(audit.entries, self.db, actions=self.kind.currentData()),
+            lambda rows: self.show_entries(rows) if mine == self._ticket else None,
+        )
+
+    def show_entries(self, entries: list[AuditEntry]) -> None:
+        self.summary.setText(
+            f"The latest {len(entries)} entries, newest first"
+            if entries
+            else "Nothing recorded yet."
+        )
+        self.table.setRowCount(len(entries))
+        for row, e in enumerate(entries):
+            cells = (local_time(e.at, "%d %b %Y, %H:%M:%S"), e.title, e.summary)
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 1 and e.action in WARN:
+                    item.setForeground(QBrush(style.qcolor(style.DANGER)))
+                self.table.setItem(row, col, item)
+        self.loaded.emit(entries)

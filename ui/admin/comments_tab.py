@@ -1,0 +1,263 @@
+"""Comments and themes: what customers said, newest first, with filters; top reasons; words."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFrame,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.comments import Comment, CommentFilter, CommentPage, Themes, comments, themes
+from kiosk.db import Database, utcnow
+from kiosk.nps import Category
+from ui.admin import style
+from ui.admin.parts import card, count, label, local_time
+from ui.admin.worker import BackgroundOps
+
+CATEGORY_TITLES = {
+    Category.DETRACTOR: "Detractors",
+    Category.PASSIVE: "Passives",
+    Category.PROMOTER: "Promoters",
+}
+
+
+def reason_names(db: Database) -> dict[str, str]:
+    settings = db.settings()
+    names: dict[str, str] = {}
+    for cat in Category:
+        for key, text in settings.reason_chips(cat, "en"):
+            names.setdefault(key, text)
+    return names
+
+
+class CommentCard(QFrame):
+    def __init__(self, c: Comment, reasons: dict[str, str]) -> None:
+        super().__init__()
+        self.setProperty("role", "card")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(14, 10, 14, 10)
+        lay.setSpacing(14)
+        colour = style.CATEGORY_COLOURS[c.category.value]
+        score = label(str(c.score))
+        score.setFixedSize(44, 44)
+        score.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        score.setStyleSheet(
+            f"background: {colour}; color: white; border-radius: 22px; "
+            "font-size: 19px; font-weight: 700;"
+        )
+        lay.addWidget(score, 0, Qt.AlignmentFlag.AlignTop)
+        body = QVBoxLayout()
+        body.setSpacing(3)
+        text = label(c.comment, wrap=True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        body.addWidget(text)
+        meta = [
+            local_time(c.at),
+            "Phone" if c.channel.value == "qr" else "Kiosk",
+            {"en": "English", "hi": "Hindi"}.get(c.language, c.language),
+        ]
+        if c.reasons:
+            meta.append(", ".join(reasons.get(r, r) for r in c.reasons))
+        if c.suspect:
+            meta.append("suspect")
+        body.addWidget(label(" · ".join(meta), "small", wrap=True))
+        lay.addLayout(body, 1)
+
+
+class CommentsTab(QWidget):
+    loaded = Signal(object)  # the CommentPage shown
+    themes_loaded = Signal(object)
+
+    def __init__(self, db: Database, ops: BackgroundOps) -> None:
+        super().__init__()
+        self.db, self.ops = db, ops
+        self._ticket = 0
+        self.page: CommentPage | None = None
+        self.reasons = reason_names(db)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(20, 14, 20, 16)
+        root.setSpacing(10)
+
+        filters = QHBoxLayout()
+        filters.setSpacing(8)
+        self.category_boxes: dict[Category, QCheckBox] = {}
+        for cat in Category:
+            box = QCheckBox(CATEGORY_TITLES[cat])
+            box.setChecked(True)
+            self.category_boxes[cat] = box
+            filters.addWidget(box)
+        filters.addSpacing(8)
+        filters.addWidget(label("Score", "muted"))
+        self.score_min, self.score_max = QSpinBox(), QSpinBox()
+        for spin, value in ((self.score_min, 0), (self.score_max, 10)):
+            spin.setRange(0, 10)
+            spin.setValue(value)
+            spin.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
+            spin.setFixedWidth(48)
+            filters.addWidget(spin)
+        filters.addSpacing(8)
+        today = utcnow().date()
+        self.since, self.until = QDateEdit(), QDateEdit()
+        for edit, day in ((self.since, today - timedelta(days=29)), (self.until, today)):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("d MMM yyyy")
+            edit.setDate(QDate(day.year, day.month, day.day))
+        filters.addWidget(self.since)
+        filters.addWidget(label("to", "muted"))
+        filters.addWidget(self.until)
+        self.reason = QComboBox()
+        self.reason.addItem("Any reason", None)
+        for key, text in sorted(self.reasons.items(), key=lambda kv: kv[1]):
+            self.reason.addItem(text, key)
+        filters.addWidget(self.reason)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("Search the comments")
+        self.text.returnPressed.connect(self.refresh)
+        filters.addWidget(self.text, 1)
+        self.apply = QPushButton("Show")
+        self.apply.setProperty("kind", "primary")
+        self.apply.clicked.connect(self.refresh)
+        filters.addWidget(self.apply)
+        root.addLayout(filters)
+
+        body = QHBoxLayout()
+        body.setSpacing(14)
+        left = QVBoxLayout()
+        self.summary = label("", "muted")
+        left.addWidget(self.summary)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.list_host = QWidget()
+        self.list = QVBoxLayout(self.list_host)
+        self.list.setContentsMargins(0, 0, 6, 0)
+        self.list.setSpacing(8)
+        self.list.addStretch()
+        self.scroll.setWidget(self.list_host)
+        left.addWidget(self.scroll, 1)
+        body.addLayout(left, 3)
+
+        theme_card, self.theme_lay = card(margins=16, spacing=4)
+        theme_card.setMinimumWidth(330)
+        self.theme_title = label("Themes", "h2")
+        self.theme_lay.addWidget(self.theme_title)
+        self.theme_body = QVBoxLayout()
+        self.theme_body.setSpacing(4)
+        self.theme_lay.addLayout(self.theme_body)
+        self.theme_lay.addStretch()
+        body.addWidget(theme_card, 2)
+        root.addLayout(body, 1)
+
+    def current_filter(self) -> CommentFilter:
+        cats = frozenset(c for c, box in self.category_boxes.items() if box.isChecked())
+        return CommentFilter(
+            categories=cats if len(cats) < 3 else frozenset(),
+            score_min=min(self.score_min.value(), self.score_max.value()),
+            score_max=max(self.score_min.value(), self.score_max.value()),
+            since=self.since.date().toPython(),
+            until=self.until.date().toPython(),
+            reason=self.reason.currentData(),
+            text=self.text.text(),
+        )
+
+    def refresh(self) -> None:
+        flt = self.current_filter()
+        self._ticket += 1
+        mine = self._ticket
+        self.summary.setText("Loading comments…")
+        self.ops.run(
+            partial(comments, self.db, flt),
+            lambda page: self.show_page(page) if mine == self._ticket else None,
+            lambda msg: self.summary.setText(f"Could not read the comments: {msg}"),
+        )
+        assert flt.since is not None and flt.until is not None
+        self.ops.run(
+            partial(themes, self.db, since=flt.since, until=flt.until),
+            lambda t: self.show_themes(t) if mine == self._ticket else None,
+        )
+
+    def show_page(self, page: CommentPage) -> None:
+        self.page = page
+        while self.list.count() > 1:
+            item = self.list.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for i, c in enumerate(page.items):
+            self.list.insertWidget(i, CommentCard(c, self.reasons))
+        shown = len(page.items)
+        if not shown:
+            self.summary.setText("No comments match these filters.")
+        else:
+            more = " (the newest; narrow the filters to see older ones)" if page.more else ""
+            self.summary.setText(f"{count(shown)} comments, newest first{more}")
+        self.scroll.verticalScrollBar().setValue(0)
+        self.loaded.emit(page)
+
+    def show_themes(self, t: Themes) -> None:
+        while self.theme_body.count():
+            item = self.theme_body.takeAt(0)
+            w = item.widget()
+            if w is not None:
+                w.deleteLater()
+            elif item.layout() is not None:
+                lay = item.layout()
+                while lay.count():
+                    sub = lay.takeAt(0)
+                    if sub.widget():
+                        sub.widget().deleteLater()
+        self.theme_title.setText(f"Themes · {t.since:%d %b} to {t.until:%d %b}")
+        for cat in (Category.DETRACTOR, Category.PASSIVE, Category.PROMOTER):
+            reasons = t.top_reasons[cat]
+            head = label(f"Top reasons · {CATEGORY_TITLES[cat].lower()}", "muted")
+            head.setStyleSheet(
+                f"color: {style.CATEGORY_COLOURS[cat.value]}; font-weight: 700; margin-top: 6px;"
+            )
+            self.theme_body.addWidget(head)
+            if not reasons:
+                self.theme_body.addWidget(label("none yet", "small"))
+            top = reasons[0].count if reasons else 1
+            for r in reasons[:4]:
+                row = QHBoxLayout()
+                name = label(self.reasons.get(r.reason, r.reason))
+                name.setMinimumWidth(120)
+                row.addWidget(name)
+                bar = QFrame()
+                bar.setFixedHeight(10)
+                bar.setFixedWidth(max(4, int(120 * r.count / top)))
+                bar.setStyleSheet(
+                    f"background: {style.CATEGORY_COLOURS[cat.value]};"
+                    " border-radius: 5px; border: none;"
+                )
+                row.addWidget(bar)
+                row.addStretch()
+                row.addWidget(label(count(r.count), "small"))
+                self.theme_body.addLayout(row)
+        words = label("Words detractors use", "muted")
+        words.setStyleSheet("font-weight: 700; margin-top: 10px;")
+        self.theme_body.addWidget(words)
+        if t.detractor_words:
+            chips = " ".join(
+                f"<span style='background:{style.OVERDUE_BG}; color:{style.INK};'>"
+                f"&nbsp;{w.word}&nbsp;<span style='color:{style.MUTED}'>{w.count}</span>"
+                "&nbsp;</span>"
+                for w in t.detractor_words[:16]
+            )
+            text = label(chips, wrap=True)
+            text.setTextFormat(Qt.TextFormat.RichText)
+            text.setStyleSheet("line-height: 150%;")
+            self.theme_body.addWidget(text)
+        else:
+            self.theme_body.addWidget(label("no detractor comments in these dates", "small"))
+        self.themes_loaded.emit(t)

@@ -1,0 +1,138 @@
+"""Open the admin view alone on a database: `python -m ui.admin.demo --db PATH`.
+
+For trying it out by hand and for the screenshots (--shot DIR renders every tab to PNGs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.paths import default_db_path
+
+TAB_FILES = (
+    "admin-dashboard.png",
+    "admin-comments.png",
+    "admin-followups.png",
+    "admin-settings.png",
+    "admin-records.png",
+    "admin-audit.png",
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ui.admin.demo", description=__doc__)
+    parser.add_argument(
+        "--db", type=Path, default=None, help=f"database file (default: {default_db_path()})"
+    )
+    parser.add_argument("--size", default="1280x800", help="window size, e.g. 1280x800")
+    parser.add_argument(
+        "--shot", type=Path, default=None, help="render every tab into this folder as PNGs and exit"
+    )
+    parser.add_argument(
+        "--activity",
+        action="store_true",
+        help="first do what a manager does (PIN, settings, an export, follow-ups)"
+        " so that the audit log and records have something to show",
+    )
+    args = parser.parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.db import open_database
+    from ui.admin.view import AdminView
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        from ui.theme import load_fonts
+
+        load_fonts(app)  # type: ignore[arg-type]
+    except Exception:  # the survey theme is optional here
+        pass
+    db = open_database(args.db or default_db_path())
+    if args.activity:
+        _manager_activity(db)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    view = AdminView(db)
+    view.resize(width, height)
+    view.closed.connect(app.quit)
+    view.exit_requested.connect(app.quit)
+    view.show()
+    if args.shot is not None:
+        code = _shoot(app, view, args.shot)
+    else:
+        code = app.exec()
+    view.shutdown()
+    db.close()
+    return code
+
+
+def _manager_activity(db: object) -> None:
+    """A morning's worth of manager actions, through the same services the tabs use."""
+    import tempfile
+    from datetime import timedelta
+
+    from kiosk import followups
+    from kiosk.db import Database, utcnow
+    from kiosk.export import export_cases, export_responses
+    from kiosk.followups import CaseState
+    from kiosk.pin import PinGuard
+    from kiosk.questions import save_settings
+
+    assert isinstance(db, Database)
+    guard = PinGuard(db)
+    guard.set_pin("2468")
+    guard.attempt("2486")
+    guard.attempt("2468")
+    save_settings(db, store_name="FreshMart · MG Road", follow_up_timeout_s=25)
+    save_settings(
+        db,
+        question={
+            "en": "How likely are you to recommend FreshMart to a friend or colleague?",
+            "hi": "आप FreshMart को किसी मित्र या सहकर्मी को सुझाने की कितनी संभावना रखते हैं?",
+        },
+    )
+    out = Path(tempfile.mkdtemp(prefix="usb-"))
+    today = utcnow().date()
+    export_responses(db, folder=out, since=today - timedelta(days=6), until=today)
+    cases = followups.cases(db, states=frozenset({CaseState.OPEN}), limit=4)
+    for case in cases[1:3]:
+        followups.move(db, case.response_id, CaseState.CONTACTED)
+        followups.set_note(db, case.response_id, "Called back; store manager apologised.")
+    if len(cases) > 3:
+        followups.erase(db, cases[3].response_id)
+    export_cases(db, folder=out)
+    guard.attempt("2468")
+
+
+def _shoot(app: object, view: object, folder: Path) -> int:
+    from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+
+    from ui.admin.view import AdminView
+
+    assert isinstance(view, AdminView)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def settle() -> None:
+        # Let the background reads land, then lay out and paint.
+        deadline = QDeadlineTimer(60_000)
+        for _ in range(3):
+            QCoreApplication.processEvents()
+        while view.ops.busy and not deadline.hasExpired():
+            view.ops.pool.waitForDone(20)
+            QCoreApplication.processEvents()
+        for _ in range(5):
+            QCoreApplication.processEvents()
+
+    for index, name in enumerate(TAB_FILES):
+        view.tabs.setCurrentIndex(index)
+        settle()
+        view.grab().save(str(folder / name))
+        print(folder / name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

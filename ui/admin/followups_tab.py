@@ -1,0 +1,306 @@
+"""Follow-ups: detractors who asked to be contacted, as cases open -> contacted -> resolved.
+
+Contact details appear only on this tab. "Forget this customer" erases them from the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk import followups
+from kiosk.db import Database, utcnow
+from kiosk.export import export_cases
+from kiosk.followups import CaseState, FollowUpCase
+from ui.admin import style
+from ui.admin.parts import card, count, label, local_time, set_prop
+from ui.admin.worker import BackgroundOps
+
+FILTERS = (
+    ("Open and contacted", frozenset({CaseState.OPEN, CaseState.CONTACTED})),
+    ("Open", frozenset({CaseState.OPEN})),
+    ("Contacted", frozenset({CaseState.CONTACTED})),
+    ("Resolved", frozenset({CaseState.RESOLVED})),
+    ("All cases", None),
+)
+STATE_TEXT = {
+    CaseState.OPEN: "Open",
+    CaseState.CONTACTED: "Contacted",
+    CaseState.RESOLVED: "Resolved",
+}
+
+
+class FollowUpsTab(QWidget):
+    loaded = Signal(object)  # the list of cases shown
+    changed = Signal(object)  # a case after a move, note or erasure
+    exported = Signal(object)
+
+    def __init__(self, db: Database, ops: BackgroundOps) -> None:
+        super().__init__()
+        self.db, self.ops = db, ops
+        self.cases: list[FollowUpCase] = []
+        self.current: FollowUpCase | None = None
+        self._ticket = 0
+        root = QHBoxLayout(self)
+        root.setContentsMargins(20, 14, 20, 16)
+        root.setSpacing(14)
+
+        left = QVBoxLayout()
+        bar = QHBoxLayout()
+        bar.addWidget(label("Customers to call back", "h1"))
+        bar.addStretch()
+        self.filter = QComboBox()
+        for text, states in FILTERS:
+            self.filter.addItem(text, states)
+        self.filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        bar.addWidget(self.filter)
+        self.export_button = QPushButton("Export contacts…")
+        self.export_button.clicked.connect(self._export_clicked)
+        bar.addWidget(self.export_button)
+        left.addLayout(bar)
+        self.summary = label("", "muted")
+        left.addWidget(self.summary)
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(
+            ["Asked", "Score", "Name", "Phone / email", "State", "What they said"]
+        )
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(40)
+        header = self.table.horizontalHeader()
+        for col, mode in enumerate(
+            [QHeaderView.ResizeMode.ResizeToContents] * 5 + [QHeaderView.ResizeMode.Stretch]
+        ):
+            header.setSectionResizeMode(col, mode)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.table.itemSelectionChanged.connect(self._selected)
+        left.addWidget(self.table, 1)
+        root.addLayout(left, 3)
+
+        panel, lay = card(margins=18, spacing=8)
+        panel.setFixedWidth(360)
+        self.case_title = label("Pick a case", "h2")
+        lay.addWidget(self.case_title)
+        self.case_contact = label("", "mid", wrap=True)
+        self.case_contact.setStyleSheet("font-size: 20px;")
+        self.case_contact.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.case_contact)
+        self.case_meta = label("", "small", wrap=True)
+        lay.addWidget(self.case_meta)
+        self.case_comment = label("", wrap=True)
+        lay.addWidget(self.case_comment)
+        lay.addWidget(label("Note", "muted"))
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("What was agreed with the customer")
+        self.note.setFixedHeight(90)
+        lay.addWidget(self.note)
+        self.save_note = QPushButton("Save note")
+        self.save_note.clicked.connect(self._save_note)
+        lay.addWidget(self.save_note)
+        lay.addWidget(label("Mark as", "muted"))
+        moves = QHBoxLayout()
+        self.contacted = QPushButton("Contacted")
+        self.contacted.clicked.connect(lambda: self._move(CaseState.CONTACTED))
+        self.resolved = QPushButton("Resolved")
+        self.resolved.setProperty("kind", "primary")
+        self.resolved.clicked.connect(lambda: self._move(CaseState.RESOLVED))
+        self.reopen = QPushButton("Reopen")
+        self.reopen.clicked.connect(lambda: self._move(CaseState.OPEN))
+        for b in (self.contacted, self.resolved, self.reopen):
+            moves.addWidget(b)
+        lay.addLayout(moves)
+        lay.addStretch()
+        self.forget = QPushButton("Forget this customer")
+        self.forget.setProperty("kind", "danger")
+        self.forget.clicked.connect(self._forget_clicked)
+        lay.addWidget(self.forget)
+        lay.addWidget(
+            label(
+                "Erases the name and phone/email from the kiosk for good. "
+                "The score and comment stay.",
+                "small",
+                wrap=True,
+            )
+        )
+        self.message = label("", "small", wrap=True)
+        lay.addWidget(self.message)
+        self._forget_armed = QTimer(self)
+        self._forget_armed.setSingleShot(True)
+        self._forget_armed.setInterval(5000)
+        self._forget_armed.timeout.connect(self._disarm_forget)
+        root.addWidget(panel)
+        self.export_folder: Path | None = None
+        self._show_case(None)
+
+    # -- list --------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        states = self.filter.currentData()
+        self._ticket += 1
+        mine = self._ticket
+        self.ops.run(
+            partial(followups.cases, self.db, states=states),
+            lambda cases: self.show_cases(cases) if mine == self._ticket else None,
+            lambda msg: self.summary.setText(f"Could not read the cases: {msg}"),
+        )
+
+    def show_cases(self, cases: list[FollowUpCase]) -> None:
+        keep = self.current.response_id if self.current else None
+        self.cases = cases
+        now = utcnow()
+        overdue = sum(1 for c in cases if c.overdue(now))
+        self.summary.setText(
+            f"{count(len(cases))} cases"
+            + (f" · {overdue} waiting more than 48 hours" if overdue else "")
+        )
+        self.table.setRowCount(len(cases))
+        late = QBrush(style.qcolor(style.OVERDUE_BG))
+        for row, c in enumerate(cases):
+            cells = [
+                local_time(c.opened_at, "%d %b, %H:%M"),
+                str(c.score),
+                c.contact_name or ("erased" if c.erased else "—"),
+                c.contact_detail or ("erased" if c.erased else "—"),
+                STATE_TEXT[c.state] + (" · 48 h+" if c.overdue(now) else ""),
+                (c.comment or "").replace("\n", " "),
+            ]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c.overdue(now):
+                    item.setBackground(late)
+                if col == 4 and c.overdue(now):
+                    item.setForeground(QBrush(style.qcolor(style.DANGER)))
+                if col in (2, 3) and c.erased:
+                    item.setForeground(QBrush(style.qcolor(style.MUTED)))
+                self.table.setItem(row, col, item)
+        self.table.clearSelection()
+        picked = next((i for i, c in enumerate(cases) if c.response_id == keep), None)
+        if picked is None and cases:
+            picked = 0
+        if picked is not None:
+            self.table.selectRow(picked)
+        else:
+            self._show_case(None)
+        self.loaded.emit(cases)
+
+    def _selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        self._show_case(self.cases[rows[0].row()] if rows else None)
+
+    def _show_case(self, c: FollowUpCase | None) -> None:
+        self.current = c
+        self._disarm_forget()
+        for w in (
+            self.note,
+            self.save_note,
+            self.contacted,
+            self.resolved,
+            self.reopen,
+            self.forget,
+        ):
+            w.setEnabled(c is not None)
+        if c is None:
+            self.case_title.setText("Pick a case")
+            for lab in (self.case_contact, self.case_meta, self.case_comment):
+                lab.setText("")
+            self.note.setPlainText("")
+            return
+        self.case_title.setText(f"Score {c.score} · {STATE_TEXT[c.state]}")
+        if c.erased:
+            self.case_contact.setText("Contact details erased")
+        else:
+            self.case_contact.setText(f"{c.contact_name or '—'}\n{c.contact_detail or ''}")
+        overdue = " · waiting more than 48 hours" if c.overdue(utcnow()) else ""
+        self.case_meta.setText(f"Asked {local_time(c.opened_at)}{overdue}")
+        self.case_comment.setText(c.comment or "(no comment)")
+        self.note.setPlainText(c.note or "")
+        self.contacted.setEnabled(CaseState.CONTACTED in followups.ALLOWED[c.state])
+        self.resolved.setEnabled(CaseState.RESOLVED in followups.ALLOWED[c.state])
+        self.reopen.setEnabled(CaseState.OPEN in followups.ALLOWED[c.state])
+        self.forget.setEnabled(not c.erased)
+
+    # -- actions (small writes: run in the background too, they checkpoint) -------------------
+    def _act(self, fn: Callable[[], object], done_text: str) -> None:
+        self.message.setText("")
+
+        def done(result: object) -> None:
+            self.message.setText(done_text)
+            self.changed.emit(result)
+            self.refresh()
+
+        self.ops.run(fn, done, lambda msg: self.message.setText(msg))
+
+    def _move(self, to: CaseState) -> None:
+        if self.current is not None:
+            self._act(
+                partial(followups.move, self.db, self.current.response_id, to),
+                f"Marked {STATE_TEXT[to].lower()}.",
+            )
+
+    def _save_note(self) -> None:
+        if self.current is not None:
+            self._act(
+                partial(
+                    followups.set_note, self.db, self.current.response_id, self.note.toPlainText()
+                ),
+                "Note saved.",
+            )
+
+    def _forget_clicked(self) -> None:
+        if self.current is None:
+            return
+        if self.forget.property("armed") != "true":
+            self.forget.setText("Tap again to erase for good")
+            set_prop(self.forget, "armed", "true")
+            self._forget_armed.start()
+            return
+        self._disarm_forget()
+        self._act(
+            partial(followups.erase, self.db, self.current.response_id),
+            "Contact details erased from the kiosk.",
+        )
+
+    def _disarm_forget(self) -> None:
+        self._forget_armed.stop()
+        self.forget.setText("Forget this customer")
+        set_prop(self.forget, "armed", "false")
+
+    def _export_clicked(self) -> None:
+        folder = self.export_folder or Path(
+            QFileDialog.getExistingDirectory(self, "Export the follow-up contacts to…") or ""
+        )
+        if not str(folder) or str(folder) == ".":
+            return
+        self.export_to(folder)
+
+    def export_to(self, folder: Path) -> None:
+        def done(result: object) -> None:
+            self.message.setText(f"Contacts exported to {folder}.")
+            self.exported.emit(result)
+
+        self.ops.run(
+            partial(export_cases, self.db, folder=folder),
+            done,
+            lambda msg: self.message.setText(msg),
+        )

@@ -1,0 +1,107 @@
+"""Small building blocks of the admin tabs: cards, labels, the category bar, NPS text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont, QPainter, QPainterPath
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from kiosk.nps import NpsResult, signed
+from ui.admin import style
+
+
+def label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLabel:
+    widget = QLabel(text)
+    if role:
+        widget.setProperty("role", role)
+    widget.setWordWrap(wrap)
+    return widget
+
+
+def card(*, margins: int = 18, spacing: int = 6) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setProperty("role", "card")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(margins, margins - 2, margins, margins - 2)
+    layout.setSpacing(spacing)
+    return frame, layout
+
+
+def nps_text(result: NpsResult) -> str:
+    return "—" if result.nps is None else signed(result.nps)
+
+
+def interval_text(result: NpsResult) -> str:
+    if result.nps is None:
+        return "no answers yet"
+    return f"95%: {signed(result.ci_low)} to {signed(result.ci_high)}"
+
+
+def count(n: int) -> str:
+    return f"{n:,}"
+
+
+def local_time(at: datetime, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A stored UTC time in the kiosk's local time zone."""
+    return at.replace(tzinfo=UTC).astimezone().strftime(fmt)
+
+
+def set_prop(widget: QWidget, name: str, value: object) -> None:
+    """Set a dynamic property and re-apply the style sheet rules that depend on it."""
+    widget.setProperty(name, value)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+class CategoryBar(QWidget):
+    """Promoters / passives / detractors as one 100% stacked bar with their shares."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shares: tuple[float, float, float] | None = None  # detractor, passive, promoter
+        self.setMinimumHeight(40)
+
+    def set_result(self, result: NpsResult) -> None:
+        if result.n == 0:
+            self.shares = None
+        else:
+            self.shares = (
+                result.detractors / result.n,
+                result.passives / result.n,
+                result.promoters / result.n,
+            )
+        self.update()
+
+    def paintEvent(self, _event: object) -> None:  # noqa: N802 (Qt API)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(0, 0, self.width(), self.height())
+        if self.shares is None:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(style.qcolor(style.LINE))
+            p.drawRoundedRect(rect, 8, 8)
+            return
+        font = QFont(self.font())
+        font.setPixelSize(14)
+        font.setBold(True)
+        p.setFont(font)
+        x = 0.0
+        colours = (style.DETRACTOR, style.PASSIVE, style.PROMOTER)
+        clip = QPainterPath()
+        clip.addRoundedRect(rect, 8, 8)
+        p.setClipPath(clip)
+        for share, colour in zip(self.shares, colours, strict=True):
+            w = share * rect.width()
+            if w <= 0:
+                continue
+            seg = QRectF(x, 0, w, rect.height())
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(style.qcolor(colour))
+            p.drawRect(seg)
+            if w > 44:
+                p.setPen(style.qcolor("#FFFFFF"))
+                p.drawText(seg, Qt.AlignmentFlag.AlignCenter, f"{share * 100:.0f}%")
+            x += w
+        p.end()

@@ -1,0 +1,175 @@
+"""Records: export responses for a date range (CSV + JSON) to a folder, e.g. a USB stick; the
+question versions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk import audit
+from kiosk.audit import AuditEntry
+from kiosk.db import Database, utcnow
+from kiosk.export import ExportResult, export_responses
+from kiosk.questions import QuestionVersion, versions
+from ui.admin import style
+from ui.admin.parts import card, count, label, local_time
+from ui.admin.worker import BackgroundOps
+
+
+class RecordsTab(QWidget):
+    exported = Signal(object)  # ExportResult
+
+    def __init__(self, db: Database, ops: BackgroundOps) -> None:
+        super().__init__()
+        self.db, self.ops = db, ops
+        root = QHBoxLayout(self)
+        root.setContentsMargins(20, 14, 20, 16)
+        root.setSpacing(14)
+
+        export, lay = card(margins=20, spacing=10)
+        lay.addWidget(label("Export responses", "h1"))
+        lay.addWidget(
+            label(
+                "Writes a spreadsheet file (CSV, opens in Excel with Hindi intact) "
+                "and a JSON file for the chosen days. Contact details are not "
+                "included; export those from Follow-ups.",
+                "muted",
+                wrap=True,
+            )
+        )
+        form = QFormLayout()
+        form.setVerticalSpacing(10)
+        today = utcnow().date()
+        self.since, self.until = QDateEdit(), QDateEdit()
+        for edit, day in ((self.since, today - timedelta(days=29)), (self.until, today)):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("d MMM yyyy")
+            edit.setDate(QDate(day.year, day.month, day.day))
+        form.addRow("From", self.since)
+        form.addRow("To", self.until)
+        folder_row = QHBoxLayout()
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("Plug in a USB stick and choose it")
+        folder_row.addWidget(self.folder, 1)
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self._choose)
+        folder_row.addWidget(choose)
+        form.addRow("Folder", folder_row)
+        lay.addLayout(form)
+        row = QHBoxLayout()
+        self.export_button = QPushButton("Export")
+        self.export_button.setProperty("kind", "primary")
+        self.export_button.clicked.connect(self.export)
+        row.addWidget(self.export_button)
+        row.addStretch()
+        lay.addLayout(row)
+        self.message = label("", "small", wrap=True)
+        lay.addWidget(self.message)
+        lay.addSpacing(10)
+        lay.addWidget(label("Recent exports", "h2"))
+        self.recent = QVBoxLayout()
+        self.recent.setSpacing(6)
+        lay.addLayout(self.recent)
+        lay.addStretch()
+        root.addWidget(export, 3)
+
+        history, self.versions_lay = card(margins=20, spacing=8)
+        self.versions_lay.addWidget(label("Question versions", "h1"))
+        self.versions_lay.addWidget(
+            label("Each answer keeps the wording it was given.", "muted", wrap=True)
+        )
+        self.versions_box = QVBoxLayout()
+        self.versions_box.setSpacing(10)
+        self.versions_lay.addLayout(self.versions_box)
+        self.versions_lay.addStretch()
+        root.addWidget(history, 2)
+
+    def refresh(self) -> None:
+        self.ops.run(partial(versions, self.db), self.show_versions)
+        self.ops.run(
+            partial(audit.entries, self.db, limit=6, actions=["export", "export_cases"]),
+            self.show_recent,
+        )
+
+    def show_recent(self, entries: list[AuditEntry]) -> None:
+        while self.recent.count():
+            item = self.recent.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        if not entries:
+            self.recent.addWidget(label("None yet.", "muted"))
+        for e in entries:
+            what = (
+                "Follow-up contacts"
+                if e.action == "export_cases"
+                else f"Responses {e.detail.get('since')} to {e.detail.get('until')}"
+            )
+            rows = e.detail.get("rows", 0)
+            self.recent.addWidget(
+                label(
+                    f"<b>{what}</b> · {count(int(str(rows)))} rows<br>"
+                    f"<span style='color:{style.MUTED}'>{local_time(e.at)} → "
+                    f"{e.detail.get('folder', '')}</span>",
+                    wrap=True,
+                )
+            )
+
+    def show_versions(self, items: list[QuestionVersion]) -> None:
+        while self.versions_box.count():
+            item = self.versions_box.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for v in items[:6]:
+            self.versions_box.addWidget(
+                label(f"Version {v.version} · since {local_time(v.created_at, '%d %b %Y')}", "h2")
+            )
+            for lang, text in v.question.items():
+                self.versions_box.addWidget(label(f"{lang}: {text}", "small", wrap=True))
+
+    def _choose(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to…")
+        if folder:
+            self.folder.setText(folder)
+
+    def export(self) -> None:
+        if not self.folder.text().strip():
+            self.message.setText("Choose a folder first (plug in the USB stick).")
+            return
+        since, until = self.since.date().toPython(), self.until.date().toPython()
+        self.export_button.setEnabled(False)
+        self.message.setText("Exporting…")
+        self.ops.run(
+            partial(
+                export_responses,
+                self.db,
+                folder=Path(self.folder.text().strip()),
+                since=since,
+                until=until,
+            ),
+            self._done,
+            self._failed,
+        )
+
+    def _done(self, result: ExportResult) -> None:
+        self.export_button.setEnabled(True)
+        names = ", ".join(p.name for p in result.files)
+        self.message.setText(f"Exported {count(result.rows)} responses: {names}")
+        self.refresh()
+        self.exported.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self.export_button.setEnabled(True)
+        self.message.setText(message)

@@ -1,0 +1,281 @@
+"""Settings: store name, wording per language, reason chips, timings, languages, change PIN."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.db import Database, utcnow
+from kiosk.errors import KioskError, PinError
+from kiosk.nps import Category
+from kiosk.pin import PinGuard, check_format
+from kiosk.questions import save_settings
+from kiosk.settings import LANGUAGES, Settings
+from ui.admin.parts import card, label, local_time
+from ui.admin.worker import BackgroundOps
+
+CATEGORY_TITLES = {
+    "detractor": "Detractors (0–6)",
+    "passive": "Passives (7–8)",
+    "promoter": "Promoters (9–10)",
+}
+
+
+def chips_to_text(chips: list[Any]) -> str:
+    return "\n".join(
+        " | ".join([c["key"], *(c.get(lang, "") for lang in LANGUAGES)]) for c in chips
+    )
+
+
+def text_to_chips(text: str) -> list[dict[str, str]]:
+    chips = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        chip = {"key": parts[0]}
+        for lang, value in zip(LANGUAGES, parts[1:], strict=False):
+            if value:
+                chip[lang] = value
+        chips.append(chip)
+    return chips
+
+
+def change_pin(db: Database, old: str, new: str) -> str:
+    """Try the old PIN through the gate (so wrong tries count towards the lockout), then set
+    the new one. Returns what to tell the manager."""
+    guard = PinGuard(db)
+    attempt = guard.attempt(old)
+    if attempt.locked_until is not None:
+        wait = max(1, int((attempt.locked_until - utcnow()).total_seconds() // 60) + 1)
+        return f"Too many wrong PINs: locked for {wait} more minutes."
+    if not attempt.ok:
+        return f"The current PIN is wrong ({attempt.tries_left} tries left before a lock)."
+    guard.set_pin(new)
+    return "PIN changed."
+
+
+class SettingsTab(QWidget):
+    saved = Signal(object)  # the Settings after a save
+    pin_result = Signal(str)
+
+    def __init__(self, db: Database, ops: BackgroundOps) -> None:
+        super().__init__()
+        self.db, self.ops = db, ops
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        host = QWidget()
+        scroll.setWidget(host)
+        outer.addWidget(scroll)
+        grid = QGridLayout(host)
+        grid.setContentsMargins(20, 12, 20, 16)
+        grid.setSpacing(14)
+
+        bar = QHBoxLayout()
+        bar.addWidget(label("Settings", "h1"))
+        self.message = label("", "small", wrap=True)
+        bar.addWidget(self.message, 1)
+        self.save_button = QPushButton("Save settings")
+        self.save_button.setProperty("kind", "primary")
+        self.save_button.clicked.connect(self.save)
+        bar.addWidget(self.save_button)
+        grid.addLayout(bar, 0, 0, 1, 2)
+
+        store, lay = card(margins=18, spacing=10)
+        lay.addWidget(label("Store and question", "h2"))
+        form = QFormLayout()
+        form.setVerticalSpacing(8)
+        self.store_name = QLineEdit()
+        form.addRow("Store name", self.store_name)
+        langs = QHBoxLayout()
+        langs.setSpacing(18)
+        self.language_boxes = {code: QCheckBox(name) for code, name in LANGUAGES.items()}
+        for box in self.language_boxes.values():
+            langs.addWidget(box)
+        langs.addStretch()
+        form.addRow("Languages on offer", langs)
+        self.question: dict[str, QLineEdit] = {}
+        self.label_low: dict[str, QLineEdit] = {}
+        self.label_high: dict[str, QLineEdit] = {}
+        for code, name in LANGUAGES.items():
+            self.question[code] = QLineEdit()
+            form.addRow(f"Question · {name}", self.question[code])
+        for code, name in LANGUAGES.items():
+            self.label_low[code] = QLineEdit()
+            self.label_high[code] = QLineEdit()
+            ends = QHBoxLayout()
+            ends.addWidget(self.label_low[code])
+            ends.addWidget(label("…", "muted"))
+            ends.addWidget(self.label_high[code])
+            form.addRow(f"Scale ends (0 … 10) · {name}", ends)
+        lay.addLayout(form)
+        self.version = label("", "small", wrap=True)
+        lay.addWidget(self.version)
+        self.left = QVBoxLayout()
+        self.left.setSpacing(14)
+        self.left.addWidget(store)
+
+        timing, lay = card(margins=18, spacing=10)
+        lay.addWidget(label("Timing", "h2"))
+        form = QFormLayout()
+        self.follow_up_timeout = QSpinBox()
+        self.follow_up_timeout.setRange(5, 300)
+        self.follow_up_timeout.setSuffix(" s")
+        form.addRow("Follow-up screen gives up after", self.follow_up_timeout)
+        self.thank_you = QSpinBox()
+        self.thank_you.setRange(1, 60)
+        self.thank_you.setSuffix(" s")
+        form.addRow("Thank-you screen shows for", self.thank_you)
+        self.min_tap = QDoubleSpinBox()
+        self.min_tap.setRange(0, 60)
+        self.min_tap.setDecimals(1)
+        self.min_tap.setSuffix(" s")
+        for spin in (self.follow_up_timeout, self.thank_you, self.min_tap):
+            spin.setFixedWidth(130)
+        form.addRow("Minimum time between taps", self.min_tap)
+        lay.addLayout(form)
+        self.left.addWidget(timing)
+        self.left.addStretch()
+        grid.addLayout(self.left, 1, 0)
+
+        chips, lay = card(margins=18, spacing=8)
+        lay.addWidget(label("Reason chips", "h2"))
+        lay.addWidget(label("One per line: key | English | हिन्दी", "small"))
+        self.reasons: dict[str, QPlainTextEdit] = {}
+        for cat in Category:
+            lay.addWidget(label(CATEGORY_TITLES[cat.value], "muted"))
+            edit = QPlainTextEdit()
+            edit.setFixedHeight(84)
+            self.reasons[cat.value] = edit
+            lay.addWidget(edit)
+        self.right = QVBoxLayout()
+        self.right.setSpacing(14)
+        self.right.addWidget(chips)
+
+        pin, lay = card(margins=18, spacing=8)
+        lay.addWidget(label("Change PIN", "h2"))
+        form = QFormLayout()
+        self.old_pin, self.new_pin, self.new_pin2 = QLineEdit(), QLineEdit(), QLineEdit()
+        for edit in (self.old_pin, self.new_pin, self.new_pin2):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.setMaxLength(8)
+            edit.setPlaceholderText("4–8 digits")
+        form.addRow("Current PIN", self.old_pin)
+        form.addRow("New PIN", self.new_pin)
+        form.addRow("New PIN again", self.new_pin2)
+        lay.addLayout(form)
+        row = QHBoxLayout()
+        self.pin_button = QPushButton("Change PIN")
+        self.pin_button.clicked.connect(self._change_pin)
+        row.addWidget(self.pin_button)
+        self.pin_message = label("", "small", wrap=True)
+        row.addWidget(self.pin_message, 1)
+        lay.addLayout(row)
+        self.right.addWidget(pin)
+        self.right.addStretch()
+        grid.addLayout(self.right, 1, 1)
+
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setRowStretch(1, 1)
+
+    def refresh(self) -> None:
+        # A handful of rows: no need for the background pool.
+        self.show_settings(self.db.settings())
+        from kiosk.questions import versions
+
+        latest = versions(self.db)
+        if latest:
+            self.version.setText(
+                f"Question version {latest[0].version}, since "
+                f"{local_time(latest[0].created_at, '%d %b %Y')}. Changing the "
+                "wording starts a new version; earlier answers keep theirs."
+            )
+
+    def show_settings(self, s: Settings) -> None:
+        self.store_name.setText(s.store_name)
+        self.store_name.setCursorPosition(0)
+        for code, box in self.language_boxes.items():
+            box.setChecked(code in s.languages)
+        for code in LANGUAGES:
+            assert s.question and s.label_low and s.label_high
+            self.question[code].setText(s.question.get(code, ""))
+            self.label_low[code].setText(s.label_low.get(code, ""))
+            self.label_high[code].setText(s.label_high.get(code, ""))
+            for edit in (self.question[code], self.label_low[code], self.label_high[code]):
+                edit.setCursorPosition(0)
+        assert s.reasons is not None
+        for cat, edit in self.reasons.items():
+            edit.setPlainText(chips_to_text(list(s.reasons[cat])))
+        self.follow_up_timeout.setValue(s.follow_up_timeout_s)
+        self.thank_you.setValue(s.thank_you_s)
+        self.min_tap.setValue(s.min_tap_interval_s)
+
+    def changes(self) -> dict[str, Any]:
+        def texts(edits: dict[str, QLineEdit]) -> dict[str, str]:
+            return {code: e.text().strip() for code, e in edits.items() if e.text().strip()}
+
+        return {
+            "store_name": self.store_name.text().strip(),
+            "languages": [c for c, box in self.language_boxes.items() if box.isChecked()],
+            "question": texts(self.question),
+            "label_low": texts(self.label_low),
+            "label_high": texts(self.label_high),
+            "reasons": {cat: text_to_chips(e.toPlainText()) for cat, e in self.reasons.items()},
+            "follow_up_timeout_s": self.follow_up_timeout.value(),
+            "thank_you_s": self.thank_you.value(),
+            "min_tap_interval_s": round(self.min_tap.value(), 1),
+        }
+
+    def save(self) -> None:
+        self.message.setProperty("role", "small")
+        try:
+            settings = save_settings(self.db, **self.changes())
+        except KioskError as exc:
+            self.message.setText(str(exc))
+            self.message.setStyleSheet("color: #B3261E;")
+            return
+        self.message.setStyleSheet("")
+        self.message.setText("Saved.")
+        self.refresh()
+        self.saved.emit(settings)
+
+    def _change_pin(self) -> None:
+        old, new, again = self.old_pin.text(), self.new_pin.text(), self.new_pin2.text()
+        try:
+            check_format(new)
+        except PinError as exc:
+            self._pin_done(str(exc))
+            return
+        if new != again:
+            self._pin_done("The two new PINs differ.")
+            return
+        self.pin_button.setEnabled(False)
+        # scrypt takes a moment: keep it off the GUI thread.
+        self.ops.run(partial(change_pin, self.db, old, new), self._pin_done, self._pin_done)
+
+    def _pin_done(self, text: str) -> None:
+        self.pin_button.setEnabled(True)
+        self.pin_message.setText(text)
+        if text == "PIN changed.":
+            for edit in (self.old_pin, self.new_pin, self.new_pin2):
+                edit.clear()
+        self.pin_result.emit(text)

@@ -1,0 +1,207 @@
+"""The store manager's admin view behind the PIN: dashboard, comments, follow-ups, settings,
+records and audit. Self-contained: the main window shows it and listens to two signals.
+
+- ``closed``: back to the survey (the Back button, or 2 minutes without input: the idle lock).
+- ``exit_requested``: the manager confirmed "Exit kiosk"; the owner quits the app.
+
+Every read that may touch many rows runs on a background pool (ui.admin.worker); the first
+paint never waits for one. Call ``shutdown()`` before deleting the view (it waits for them).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk import audit
+from kiosk.db import Database
+from ui.admin import style
+from ui.admin.audit_tab import AuditTab
+from ui.admin.comments_tab import CommentsTab
+from ui.admin.dashboard_tab import DashboardTab
+from ui.admin.followups_tab import FollowUpsTab
+from ui.admin.parts import label, set_prop
+from ui.admin.records_tab import RecordsTab
+from ui.admin.settings_tab import SettingsTab
+from ui.admin.worker import BackgroundOps
+
+IDLE_LOCK_MS = 2 * 60 * 1000
+_INPUT_EVENTS = frozenset(
+    {
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease,
+        QEvent.Type.MouseMove,
+        QEvent.Type.KeyPress,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TouchUpdate,
+        QEvent.Type.InputMethod,
+    }
+)
+
+
+class AdminView(QWidget):
+    closed = Signal()
+    exit_requested = Signal()
+
+    def __init__(
+        self, db: Database, parent: QWidget | None = None, *, idle_lock_ms: int = IDLE_LOCK_MS
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setObjectName("AdminView")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(style.SHEET)
+        self.ops = BackgroundOps(self)
+        self._shut = False
+
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.setSpacing(0)
+        header = QWidget()
+        header.setObjectName("header")
+        header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        bar = QHBoxLayout(header)
+        bar.setContentsMargins(20, 10, 16, 10)
+        mark = QWidget()
+        mark.setFixedSize(28, 28)
+        mark.setStyleSheet(f"background: {style.ACCENT}; border-radius: 8px;")
+        bar.addWidget(mark)
+        bar.addSpacing(6)
+        self.title = label(self.db.settings().store_name, "h1")
+        bar.addWidget(self.title)
+        bar.addWidget(label("· Manager", "muted"))
+        bar.addStretch()
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: moves while a background read runs
+        self.busy.setFixedWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.busy_label = label("Loading…", "small")
+        self.busy_label.hide()
+        bar.addWidget(self.busy_label)
+        bar.addWidget(self.busy)
+        bar.addSpacing(12)
+        self.back_button = QPushButton("Back to survey")
+        self.back_button.setProperty("kind", "primary")
+        self.back_button.clicked.connect(self.lock)
+        self.exit_button = QPushButton("Exit kiosk")
+        self.exit_button.setProperty("kind", "danger")
+        self.exit_button.clicked.connect(self._exit_clicked)
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.exit_button)
+        root.addWidget(header)
+        self.ops.busy_changed.connect(self._set_busy)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.dashboard = DashboardTab(db, self.ops)
+        self.comments = CommentsTab(db, self.ops)
+        self.followups = FollowUpsTab(db, self.ops)
+        self.settings_tab = SettingsTab(db, self.ops)
+        self.records = RecordsTab(db, self.ops)
+        self.audit = AuditTab(db, self.ops)
+        for widget, name in (
+            (self.dashboard, "Dashboard"),
+            (self.comments, "Comments"),
+            (self.followups, "Follow-ups"),
+            (self.settings_tab, "Settings"),
+            (self.records, "Records"),
+            (self.audit, "Audit log"),
+        ):
+            self.tabs.addTab(widget, name)
+        self.settings_tab.saved.connect(lambda s: self.title.setText(s.store_name))
+        self._loaded: set[int] = set()
+        self.tabs.currentChanged.connect(self._tab_shown)
+        root.addWidget(self.tabs, 1)
+
+        self.idle = QTimer(self)
+        self.idle.setSingleShot(True)
+        self.idle.setInterval(idle_lock_ms)
+        self.idle.timeout.connect(self._idle_timeout)
+        self._exit_armed = QTimer(self)
+        self._exit_armed.setSingleShot(True)
+        self._exit_armed.setInterval(5000)
+        self._exit_armed.timeout.connect(self._disarm_exit)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self.idle.start()
+        # Data is asked for after the first paint, never before it.
+        QTimer.singleShot(0, lambda: self._tab_shown(self.tabs.currentIndex()))
+
+    # -- loading -----------------------------------------------------------------------------
+    def _tab_shown(self, index: int) -> None:
+        if self._shut:
+            return
+        widget = self.tabs.widget(index)
+        if index not in self._loaded or widget is self.audit:
+            self._loaded.add(index)
+            widget.refresh()  # type: ignore[attr-defined]
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.busy_label.setVisible(busy)
+
+    # -- idle lock and leaving ---------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() in _INPUT_EVENTS and isinstance(watched, QWidget) and self._owns(watched):
+            self.idle.start()  # restart the 2-minute countdown
+        return False
+
+    def _owns(self, widget: QWidget) -> bool:
+        # Walk parents across window boundaries too, so combo-box popups count as the view.
+        w: QWidget | None = widget
+        while w is not None:
+            if w is self:
+                return True
+            w = w.parentWidget()
+        return False
+
+    def _idle_timeout(self) -> None:
+        audit.record(self.db, "admin_idle_lock")
+        self.lock()
+
+    def lock(self) -> None:
+        """Leave the admin view for the survey (the manager must enter the PIN again)."""
+        self.idle.stop()
+        self.closed.emit()
+
+    def _exit_clicked(self) -> None:
+        if self.exit_button.property("armed") == "true":
+            self._exit_armed.stop()
+            audit.record(self.db, "kiosk_exit")
+            self.idle.stop()
+            self.exit_requested.emit()
+            return
+        self.exit_button.setText("Tap again to exit")
+        set_prop(self.exit_button, "armed", "true")
+        self._exit_armed.start()
+
+    def _disarm_exit(self) -> None:
+        self.exit_button.setText("Exit kiosk")
+        set_prop(self.exit_button, "armed", "false")
+
+    def shutdown(self) -> None:
+        """Stop the timers and the event filter, and wait for background reads to finish."""
+        if self._shut:
+            return
+        self._shut = True
+        self.idle.stop()
+        self._exit_armed.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self.ops.shutdown()
+
+    def closeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        self.shutdown()
+        super().closeEvent(event)  # type: ignore[arg-type]
