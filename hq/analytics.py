@@ -14,11 +14,11 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, select
 
 from hq.db import utcnow
-from hq.models import DeviceRow, ResponseRow, StoreRow
+from hq.models import DeviceRow, ResponseRow, StoreGroupMemberRow, StoreRow
 from hq.service import Hq
 from kiosk.nps import NpsResult, format_nps, nps_from_counts
 
-GroupBy = Literal["day", "week", "store", "channel"]
+GroupBy = Literal["day", "week", "store", "channel", "group"]
 EXPORT_FIELDS = (
     "id",
     "seq",
@@ -50,10 +50,16 @@ class ResponseFilter:
     until: datetime | None = None  # exclusive
     channel: str | None = None
     include_suspect: bool = True
+    group_id: str | None = None  # only the stores of this group
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         if self.store_id:
             stmt = stmt.where(ResponseRow.store_id == self.store_id)
+        if self.group_id:
+            members = select(StoreGroupMemberRow.store_id).where(
+                StoreGroupMemberRow.group_id == self.group_id
+            )
+            stmt = stmt.where(ResponseRow.store_id.in_(members))
         if self.since:
             stmt = stmt.where(ResponseRow.device_time >= self.since)
         if self.until:
@@ -147,16 +153,17 @@ class NpsGroup:
         return {"key": self.key, **self.result.as_dict(), "formatted": format_nps(self.result)}
 
 
-def _counts(hq: Hq, flt: ResponseFilter, key: Any | None) -> dict[str, dict[str, int]]:
+def _counts(
+    hq: Hq, flt: ResponseFilter, key: Any | None, *, join: tuple[Any, Any] | None = None
+) -> dict[str, dict[str, int]]:
     """Counts per category for each value of ``key`` (or for everything under "all")."""
     if key is None:
         stmt = flt.apply(select(ResponseRow.category, func.count()).group_by(ResponseRow.category))
     else:
-        stmt = flt.apply(
-            select(key.label("k"), ResponseRow.category, func.count()).group_by(
-                key, ResponseRow.category
-            )
-        )
+        base = select(key.label("k"), ResponseRow.category, func.count()).select_from(ResponseRow)
+        if join is not None:
+            base = base.join(*join)
+        stmt = flt.apply(base.group_by(key, ResponseRow.category))
     out: dict[str, dict[str, int]] = {}
     with hq.db.reading() as s:
         for row in s.execute(stmt):
@@ -176,6 +183,15 @@ def nps_groups(hq: Hq, flt: ResponseFilter, *, group_by: GroupBy | None) -> list
     if group_by is None:
         counts = _counts(hq, flt, None)
         return [NpsGroup("all", _result(counts.get("all", _zero())))]
+    if group_by == "group":
+        # A store counts once in each of its groups (a region and a format overlap).
+        counts = _counts(
+            hq,
+            flt,
+            StoreGroupMemberRow.group_id,
+            join=(StoreGroupMemberRow, StoreGroupMemberRow.store_id == ResponseRow.store_id),
+        )
+        return [NpsGroup(k, _result(c)) for k, c in sorted(counts.items())]
     if group_by in ("store", "channel"):
         col = ResponseRow.store_id if group_by == "store" else ResponseRow.channel
         counts = _counts(hq, flt, col)
@@ -236,6 +252,8 @@ class Dashboard:
     devices: tuple[DeviceLine, ...]
     comments: tuple[Comment, ...]
     total_responses: int
+    group_id: str | None = None  # the group the figures are limited to
+    groups: tuple[NpsGroup, ...] = ()  # NPS of every group over the same days
 
 
 def _ago(delta: timedelta) -> str:
@@ -246,16 +264,17 @@ def _ago(delta: timedelta) -> str:
     return f"{max(1, int(delta.total_seconds() // 60))} minutes"
 
 
-def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12) -> Dashboard:
+def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12, group_id: str | None = None) -> Dashboard:
+    """The dashboard's figures, for the whole chain or only the stores of ``group_id``."""
     now = utcnow()
     since = now - timedelta(days=days)
-    flt = ResponseFilter(since=since, include_suspect=False)
+    flt = ResponseFilter(since=since, include_suspect=False, group_id=group_id)
     chain = nps_groups(hq, flt, group_by=None)[0].result
     by_store = _counts(hq, flt, ResponseRow.store_id)
     trend_since = (now - timedelta(weeks=weeks)).replace(hour=0, minute=0, second=0, microsecond=0)
     trend_since -= timedelta(days=trend_since.weekday())
     week_key = func.date(ResponseRow.device_time)
-    stmt = ResponseFilter(since=trend_since, include_suspect=False).apply(
+    stmt = ResponseFilter(since=trend_since, include_suspect=False, group_id=group_id).apply(
         select(ResponseRow.store_id, week_key, ResponseRow.category, func.count()).group_by(
             ResponseRow.store_id, week_key, ResponseRow.category
         )
@@ -266,19 +285,26 @@ def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12) -> Dashboard:
             d = date.fromisoformat(str(day)[:10])
             monday = (d - timedelta(days=d.weekday())).isoformat()
             trend_counts.setdefault((store, monday), _zero())[cat] += n
-        stores = s.execute(select(StoreRow.store_id, StoreRow.name)).all()
-        devices = (
-            s.execute(select(DeviceRow).order_by(DeviceRow.store_id, DeviceRow.device_id))
-            .scalars()
-            .all()
-        )
+        store_stmt = select(StoreRow.store_id, StoreRow.name)
+        device_stmt = select(DeviceRow).order_by(DeviceRow.store_id, DeviceRow.device_id)
+        if group_id:
+            members = select(StoreGroupMemberRow.store_id).where(
+                StoreGroupMemberRow.group_id == group_id
+            )
+            store_stmt = store_stmt.where(StoreRow.store_id.in_(members))
+            device_stmt = device_stmt.where(DeviceRow.store_id.in_(members))
+        stores = s.execute(store_stmt).all()
+        devices = s.execute(device_stmt).scalars().all()
         comments = s.execute(
-            select(
-                ResponseRow.store_id,
-                ResponseRow.score,
-                ResponseRow.comment,
-                ResponseRow.device_time,
-                ResponseRow.channel,
+            ResponseFilter(group_id=group_id)
+            .apply(
+                select(
+                    ResponseRow.store_id,
+                    ResponseRow.score,
+                    ResponseRow.comment,
+                    ResponseRow.device_time,
+                    ResponseRow.channel,
+                )
             )
             .where(
                 ResponseRow.category == "detractor",
@@ -288,7 +314,14 @@ def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12) -> Dashboard:
             .order_by(ResponseRow.device_time.desc())
             .limit(10)
         ).all()
-        total = s.scalar(select(func.count()).select_from(ResponseRow)) or 0
+        total = (
+            s.scalar(
+                ResponseFilter(group_id=group_id).apply(
+                    select(func.count()).select_from(ResponseRow)
+                )
+            )
+            or 0
+        )
     week_keys = [(trend_since + timedelta(weeks=i)).date().isoformat() for i in range(weeks + 1)]
     lines = []
     for store_id, name in stores:
@@ -336,4 +369,8 @@ def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12) -> Dashboard:
             for c in comments
         ),
         total_responses=total,
+        group_id=group_id,
+        groups=tuple(
+            nps_groups(hq, ResponseFilter(since=since, include_suspect=False), group_by="group")
+        ),
     )

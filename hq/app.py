@@ -227,10 +227,13 @@ def create_app(hq: Hq) -> FastAPI:
         after: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
         format: Literal["json", "csv"] = "json",
+        group: Annotated[str | None, Query(max_length=64)] = None,
     ) -> Response:
         """Responses in receive order, a page at a time: pass ``cursor`` as ``after``."""
         analyst(request)
-        flt = ResponseFilter(store_id=store, since=_utc(since), until=_utc(until), channel=channel)
+        flt = ResponseFilter(
+            store_id=store, since=_utc(since), until=_utc(until), channel=channel, group_id=group
+        )
         try:
             rows, cursor, more = analytics.page_responses(hq, flt, after=after, limit=limit)
         except ValueError as exc:
@@ -253,13 +256,16 @@ def create_app(hq: Hq) -> FastAPI:
         from_: Annotated[datetime | None, Query(alias="from")] = None,
         to: datetime | None = None,
         channel: Literal["kiosk", "qr"] | None = None,
-        group_by: Literal["day", "week", "store", "channel"] | None = None,
+        group_by: Literal["day", "week", "store", "channel", "group"] | None = None,
         include_suspect: bool = False,
+        group: Annotated[str | None, Query(max_length=64)] = None,
     ) -> JSONResponse:
-        """NPS with its 95% interval (kiosk.nps: the kiosk shows the same numbers)."""
+        """NPS with its 95% interval (kiosk.nps: the kiosk shows the same numbers);
+        ``group_by=group`` gives each store group's NPS, ``group`` keeps one group's stores."""
         analyst(request)
         flt = ResponseFilter(
             store_id=store,
+            group_id=group,
             since=_utc(from_),
             until=_utc(to),
             channel=channel,
@@ -279,10 +285,11 @@ def create_app(hq: Hq) -> FastAPI:
         request: Request,
         format: Literal["csv", "jsonl"] = "csv",
         store: Annotated[str | None, Query(max_length=64)] = None,
+        group: Annotated[str | None, Query(max_length=64)] = None,
     ) -> StreamingResponse:
-        """Every response (streamed), as CSV or JSON lines."""
+        """Every response (streamed), as CSV or JSON lines, of one store or group or all."""
         analyst(request)
-        rows = analytics.iter_responses(hq, ResponseFilter(store_id=store))
+        rows = analytics.iter_responses(hq, ResponseFilter(store_id=store, group_id=group))
         if format == "csv":
             return StreamingResponse(analytics.iter_csv(rows), media_type="text/csv")
         return StreamingResponse(analytics.iter_jsonl(rows), media_type="application/x-ndjson")
@@ -346,11 +353,13 @@ def create_app(hq: Hq) -> FastAPI:
     # Dashboard ---------------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request) -> Response:
+    def home(
+        request: Request, group: Annotated[str | None, Query(max_length=64)] = None
+    ) -> Response:
         user = _session_user(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        board = analytics.dashboard(hq)
+        board = analytics.dashboard(hq, group_id=group or None)
         return HTMLResponse(dashboard_page(board, user=user, now=utcnow()))
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)

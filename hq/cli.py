@@ -143,7 +143,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from hq.analytics import ResponseFilter, iter_csv, iter_jsonl, iter_responses
 
-    rows = iter_responses(_open(args), ResponseFilter(store_id=args.store))
+    rows = iter_responses(_open(args), ResponseFilter(store_id=args.store, group_id=args.group))
     lines = iter_csv(rows) if args.format == "csv" else iter_jsonl(rows)
     out = Path(args.out)
     tmp = out.with_name(out.name + ".tmp")
@@ -154,6 +154,34 @@ def cmd_export(args: argparse.Namespace) -> int:
             count += 1
     tmp.replace(out)
     print(f"Wrote {count} responses to {out}.")
+    return 0
+
+
+def cmd_add_group(args: argparse.Namespace) -> int:
+    from hq.groups import add_group
+
+    add_group(_open(args), args.group, name=args.name, kind=args.kind)
+    print(
+        f"Group {args.group} ({args.kind}) added. Next: nps-hq set-group --store STORE "
+        f"--group {args.group}"
+    )
+    return 0
+
+
+def cmd_set_group(args: argparse.Namespace) -> int:
+    from hq.groups import set_group
+
+    left = set_group(_open(args), store_id=args.store, group_id=args.group)
+    moved = f" (moved out of {left})" if left else ""
+    print(f"Store {args.store} is in group {args.group}{moved}.")
+    return 0
+
+
+def cmd_list_groups(args: argparse.Namespace) -> int:
+    from hq.groups import groups
+
+    for g in groups(_open(args)):
+        print(f"{g.group_id}\t{g.kind}\t{g.name}\t{', '.join(g.stores) or '(no stores)'}")
     return 0
 
 
@@ -183,6 +211,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("store")
     s.add_argument("--name")
     s.set_defaults(func=cmd_add_store)
+
+    from hq.groups import GROUP_KINDS
+
+    s = sub.add_parser("add-group", parents=[common], help="add a store group")
+    s.add_argument("group")
+    s.add_argument("--name")
+    s.add_argument("--kind", choices=GROUP_KINDS, default="region")
+    s.set_defaults(func=cmd_add_group)
+
+    s = sub.add_parser("set-group", parents=[common], help="put a store in a group")
+    s.add_argument("--store", required=True)
+    s.add_argument("--group", required=True)
+    s.set_defaults(func=cmd_set_group)
+
+    s = sub.add_parser("list-groups", parents=[common], help="groups and their stores")
+    s.set_defaults(func=cmd_list_groups)
 
     s = sub.add_parser("enroll-device", parents=[common], help="one-time enrollment code")
     s.add_argument("--store", required=True)
@@ -214,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     s.add_argument("--out", required=True)
     s.add_argument("--store")
+    s.add_argument("--group", help="only the stores of this group")
     s.set_defaults(func=cmd_export)
     return p
 

@@ -161,3 +161,116 @@ class RateCounterRow(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+# Store groups and alerts (issue 8) ---------------------------------------------------------
+
+
+class StoreGroupRow(Base):
+    """A set of stores: a region, a format, a franchisee (``kind`` says which)."""
+
+    __tablename__ = "store_groups"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StoreGroupMemberRow(Base):
+    """A store's membership of a group; a store is in at most one group of each kind."""
+
+    __tablename__ = "store_group_members"
+
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"), primary_key=True)
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("store_groups.group_id"), primary_key=True, index=True
+    )
+
+
+class WebhookRow(Base):
+    """A receiver of signed alert webhooks. Its secret is derived from the server key and
+    ``secret_salt`` (like device secrets), so the database alone cannot sign."""
+
+    __tablename__ = "webhooks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret_salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AlertRuleRow(Base):
+    """What to watch (``kind`` + JSON ``params``), where (a store, a group or the chain), and
+    who hears about it (JSON ``recipients``), at once or in a daily digest."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))
+    store_id: Mapped[str | None] = mapped_column(String(64))
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    params: Mapped[str] = mapped_column(Text)  # JSON object
+    recipients: Mapped[str] = mapped_column(Text)  # JSON list of "email:ADDR[;contact]", ...
+    mode: Mapped[str] = mapped_column(String(16))  # now | digest
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("mode IN ('now', 'digest')", name="mode_known"),)
+
+
+class AlertRow(Base):
+    """One alert, made once (``dedupe_key`` is unique): a response's alert is written in the
+    same transaction as the response."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rule_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    store_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    response_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    summary: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)  # JSON, with contact details if any
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DeliveryRow(Base):
+    """The outbox: one message to one recipient. ``body`` is fixed when the row is made, so
+    every retry sends the same bytes. Digest items wait as ``held`` until their digest is made.
+    """
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    alert_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    target: Mapped[str] = mapped_column(String(320))  # an address or a webhook name
+    kind: Mapped[str] = mapped_column(String(16))  # alert | digest
+    body: Mapped[str] = mapped_column(Text)  # JSON
+    status: Mapped[str] = mapped_column(String(16))  # pending | held | digested | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    digest_id: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (Index("ix_deliveries_status_next", "status", "next_attempt_at"),)
+
+
+class DeliveryAttemptRow(Base):
+    """Each try at sending a delivery, for the delivery log."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(String(36), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text)  # "HTTP 200", "connection refused", "250 OK"
+    duration_ms: Mapped[int] = mapped_column(Integer)

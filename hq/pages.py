@@ -221,6 +221,13 @@ DASH_CSS = (
 .bar .brand span{color:var(--accent)}
 .bar form{margin:0}
 .bar button{background:none;color:var(--muted);padding:6px 10px;font-weight:400}
+.nav{display:flex;gap:4px;margin-right:auto;margin-left:28px}
+.nav a{text-decoration:none;color:var(--muted);padding:6px 12px;border-radius:99px;font-size:15px}
+.nav a.on{background:var(--accent-soft);color:var(--accent);font-weight:700}
+.filter{display:flex;align-items:center;gap:10px;margin-bottom:16px;font-size:15px}
+.filter label{color:var(--muted)}
+select,input[type=text],input[type=number],input[type=email]{font:inherit;padding:8px 10px;
+  border:1.5px solid var(--line);border-radius:10px;background:#fff}
 main{max-width:1200px;margin:0 auto;padding:24px 28px 48px}
 .alerts{margin-bottom:20px}
 .alert{background:var(--warn-soft);color:var(--warn);border:1px solid #f6d5bf;border-radius:10px;
@@ -482,11 +489,62 @@ def dashboard_page(d: Dashboard, *, user: str, now: datetime) -> str:
         + "</tbody></table></section>"
     )
     body = (
-        '<div class="bar"><div class="in"><div class="brand">NPS <span>HQ</span></div>'
-        f'<form method="post" action="/logout"><span class="muted">{esc(user)}</span>'
-        '<button type="submit">Sign out</button></form></div></div>'
-        f"<main>{f'<div class=alerts>{alerts}</div>' if alerts else ''}{kpis}{stores}"
+        top_bar(user=user, here="/")
+        + f"<main>{f'<div class=alerts>{alerts}</div>' if alerts else ''}"
+        f"{group_filter(d)}{kpis}{group_section(d)}{stores}"
         f'{trend_section}<div class="grid2">{comments_section}{devices}</div></main>'
         f"<script>{SORT_JS}</script>"
     )
     return _page("NPS HQ", body, css=DASH_CSS)
+
+
+NAV = (("/", "Dashboard"), ("/alerts", "Alert rules"), ("/deliveries", "Delivery log"))
+
+
+def top_bar(*, user: str, here: str) -> str:
+    """The analyst pages' bar: brand, the three pages, the user and sign-out."""
+    on = ' class="on" aria-current="page"'
+    links = "".join(
+        f'<a href="{href}"{on if href == here else ""}>{esc(label)}</a>' for href, label in NAV
+    )
+    return (
+        '<div class="bar"><div class="in"><div class="brand">NPS <span>HQ</span></div>'
+        f'<nav class="nav">{links}</nav>'
+        f'<form method="post" action="/logout"><span class="muted">{esc(user)}</span>'
+        '<button type="submit">Sign out</button></form></div></div>'
+    )
+
+
+def group_filter(d: Dashboard) -> str:
+    if not d.groups and not d.group_id:
+        return ""
+    options = ['<option value="">Whole chain</option>'] + [
+        f'<option value="{esc(g.key)}"{" selected" if g.key == d.group_id else ""}>'
+        f"{esc(g.key)}</option>"
+        for g in d.groups
+    ]
+    return (
+        '<form class="filter" method="get" action="/"><label for="group">Stores</label>'
+        f'<select id="group" name="group" onchange="this.form.submit()">{"".join(options)}'
+        '</select><noscript><button type="submit">Show</button></noscript></form>'
+    )
+
+
+def group_section(d: Dashboard) -> str:
+    if not d.groups:
+        return ""
+    rows = "".join(
+        f'<tr><td><a href="/?group={esc(quote(g.key))}">{esc(g.key)}</a></td>'
+        f'<td class="num">{g.result.n}</td>'
+        f'<td class="num nps {_cls(g.result)}">{_nps_text(g.result)}</td>'
+        f'<td class="num">{_interval(g.result)}</td><td>'
+        + (' <span class="badge low">low sample</span>' if g.result.low_sample else "")
+        + "</td></tr>"
+        for g in d.groups
+    )
+    return (
+        '<section class="card"><h2>Store groups · last 90 days</h2><table id="groups">'
+        '<thead><tr><th>Group</th><th class="num">n</th><th class="num">NPS</th>'
+        f'<th class="num">95% interval</th><th></th></tr></thead><tbody>{rows}</tbody></table>'
+        "</section>"
+    )
