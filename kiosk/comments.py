@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -150,13 +150,18 @@ def comments(
     return CommentPage(items=items, more=len(rows) > limit)
 
 
-def words(texts: list[str], *, top: int = 20) -> tuple[WordCount, ...]:
-    """The most frequent words, stop-words (English and Hindi) and one-letter words removed."""
+def words(texts: Iterable[str | tuple[str, int]], *, top: int = 20) -> tuple[WordCount, ...]:
+    """The most frequent words, stop-words (English and Hindi) and one-letter words removed.
+
+    A text may come with how many times it was given (``(text, n)``), so that the same
+    comment counted by SQL is split into words once.
+    """
     counts: Counter[str] = Counter()
-    for text in texts:
+    for item in texts:
+        text, n = (item, 1) if isinstance(item, str) else item
         for word in _WORD.findall(text.lower()):
             if len(word) > 1 and word not in STOP_WORDS:
-                counts[word] += 1
+                counts[word] += n
     return tuple(
         WordCount(w, c) for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))[:top]
     )
@@ -176,11 +181,14 @@ def themes(
             "GROUP BY r.category, j.value",
             (lo, hi),
         ).all()
+        # Grouped in SQL: the worker thread then splits each distinct text once, which keeps
+        # its Python time (and its hold on the GIL, felt by the GUI thread) small.
         texts = [
-            row[0]
+            (str(row[0]), int(row[1]))
             for row in conn.exec_driver_sql(
-                "SELECT r.comment FROM responses r WHERE r.device_time >= ? AND r.device_time < ? "
-                f"AND r.category = 'detractor' AND r.comment IS NOT NULL {suspect}",
+                "SELECT r.comment, count(*) FROM responses r WHERE r.device_time >= ? "
+                "AND r.device_time < ? AND r.category = 'detractor' AND r.comment IS NOT NULL "
+                f"{suspect} GROUP BY r.comment",
                 (lo, hi),
             )
         ]
@@ -195,5 +203,5 @@ def themes(
         until=until,
         top_reasons=top_reasons,
         detractor_words=words(texts),
-        detractor_comments=len(texts),
+        detractor_comments=sum(n for _, n in texts),
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 from functools import partial
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,8 +16,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +29,7 @@ from ui.admin import style
 from ui.admin.parts import card, count, label, local_time
 from ui.admin.worker import BackgroundOps
 
+PAGE = 50
 CATEGORY_TITLES = {
     Category.DETRACTOR: "Detractors",
     Category.PASSIVE: "Passives",
@@ -43,38 +46,29 @@ def reason_names(db: Database) -> dict[str, str]:
     return names
 
 
-class CommentCard(QFrame):
-    def __init__(self, c: Comment, reasons: dict[str, str]) -> None:
-        super().__init__()
-        self.setProperty("role", "card")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(14, 10, 14, 10)
-        lay.setSpacing(14)
-        colour = style.CATEGORY_COLOURS[c.category.value]
-        score = label(str(c.score))
-        score.setFixedSize(44, 44)
-        score.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        score.setStyleSheet(
-            f"background: {colour}; color: white; border-radius: 22px; "
-            "font-size: 19px; font-weight: 700;"
-        )
-        lay.addWidget(score, 0, Qt.AlignmentFlag.AlignTop)
-        body = QVBoxLayout()
-        body.setSpacing(3)
-        text = label(c.comment, wrap=True)
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        body.addWidget(text)
-        meta = [
-            local_time(c.at),
-            "Phone" if c.channel.value == "qr" else "Kiosk",
-            {"en": "English", "hi": "Hindi"}.get(c.language, c.language),
-        ]
-        if c.reasons:
-            meta.append(", ".join(reasons.get(r, r) for r in c.reasons))
-        if c.suspect:
-            meta.append("suspect")
-        body.addWidget(label(" · ".join(meta), "small", wrap=True))
-        lay.addLayout(body, 1)
+def comment_html(c: Comment, reasons: dict[str, str]) -> str:
+    """One comment as a row of rich text: the score in its category colour, the words, then
+    time, channel, language and reasons."""
+    colour = style.CATEGORY_COLOURS[c.category.value]
+    meta = [
+        local_time(c.at),
+        "Phone" if c.channel.value == "qr" else "Kiosk",
+        {"en": "English", "hi": "Hindi"}.get(c.language, c.language),
+    ]
+    if c.reasons:
+        meta.append(", ".join(reasons.get(r, r) for r in c.reasons))
+    if c.suspect:
+        meta.append("suspect")
+    text = html.escape(c.comment).replace("\n", "<br>")
+    return (
+        "<table width='100%' cellspacing='0' cellpadding='0' style='margin: 0 0 4px 0'><tr>"
+        f"<td width='46' valign='top' align='center' style='background-color:{colour}; "
+        "color:white; font-size:18px; font-weight:700; padding: 8px 0'>"
+        f"{c.score}</td><td width='14'></td><td valign='top' style='padding: 2px 0 10px 0'>"
+        f"<div style='font-size:16px; color:{style.INK}'>{text}</div>"
+        f"<div style='font-size:13px; color:{style.MUTED}; margin-top:3px'>"
+        f"{html.escape(' · '.join(meta))}</div></td></tr></table>"
+    )
 
 
 class CommentsTab(QWidget):
@@ -105,8 +99,7 @@ class CommentsTab(QWidget):
         for spin, value in ((self.score_min, 0), (self.score_max, 10)):
             spin.setRange(0, 10)
             spin.setValue(value)
-            spin.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
-            spin.setFixedWidth(48)
+            spin.setFixedWidth(60)
             filters.addWidget(spin)
         filters.addSpacing(8)
         today = utcnow().date()
@@ -138,15 +131,22 @@ class CommentsTab(QWidget):
         left = QVBoxLayout()
         self.summary = label("", "muted")
         left.addWidget(self.summary)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.list_host = QWidget()
-        self.list = QVBoxLayout(self.list_host)
-        self.list.setContentsMargins(0, 0, 6, 0)
-        self.list.setSpacing(8)
-        self.list.addStretch()
-        self.scroll.setWidget(self.list_host)
-        left.addWidget(self.scroll, 1)
+        # One rich-text document, not a widget per comment: laying out dozens of word-wrapped
+        # labels took a third of a second on the GUI thread; a document lays out in a few ms.
+        self.view = QTextBrowser()
+        self.view.setOpenLinks(False)
+        self.view.setFrameShape(QFrame.Shape.NoFrame)
+        self.view.document().setDocumentMargin(16)
+        self.view.setStyleSheet(
+            f"QTextBrowser {{ background: {style.CARD}; "
+            f"border: 1px solid {style.LINE}; border-radius: 12px; }}"
+        )
+        self.shown: list[Comment] = []
+        self.more_button = QPushButton("Show older comments")
+        self.more_button.clicked.connect(self.show_older)
+        self.more_button.hide()
+        left.addWidget(self.view, 1)
+        left.addWidget(self.more_button)
         body.addLayout(left, 3)
 
         theme_card, self.theme_lay = card(margins=16, spacing=4)
@@ -178,7 +178,7 @@ class CommentsTab(QWidget):
         mine = self._ticket
         self.summary.setText("Loading comments…")
         self.ops.run(
-            partial(comments, self.db, flt),
+            partial(comments, self.db, flt, limit=PAGE),
             lambda page: self.show_page(page) if mine == self._ticket else None,
             lambda msg: self.summary.setText(f"Could not read the comments: {msg}"),
         )
@@ -188,22 +188,34 @@ class CommentsTab(QWidget):
             lambda t: self.show_themes(t) if mine == self._ticket else None,
         )
 
-    def show_page(self, page: CommentPage) -> None:
+    def show_page(self, page: CommentPage, *, append: bool = False) -> None:
+        if not append:
+            self.shown = []
         self.page = page
-        while self.list.count() > 1:
-            item = self.list.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        for i, c in enumerate(page.items):
-            self.list.insertWidget(i, CommentCard(c, self.reasons))
-        shown = len(page.items)
-        if not shown:
+        self.shown.extend(page.items)
+        body = "".join(comment_html(c, self.reasons) for c in page.items)
+        if append:
+            cursor = self.view.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertHtml(body)
+        else:
+            self.view.setHtml(body)
+        self.more_button.setVisible(page.more)
+        if not self.shown:
             self.summary.setText("No comments match these filters.")
         else:
-            more = " (the newest; narrow the filters to see older ones)" if page.more else ""
-            self.summary.setText(f"{count(shown)} comments, newest first{more}")
-        self.scroll.verticalScrollBar().setValue(0)
+            self.summary.setText(f"{count(len(self.shown))} comments, newest first")
         self.loaded.emit(page)
+
+    def show_older(self) -> None:
+        if not self.shown:
+            return
+        flt, before, mine = self.current_filter(), self.shown[-1].at, self._ticket
+        self.more_button.hide()
+        self.ops.run(
+            partial(comments, self.db, flt, limit=PAGE, before=before),
+            lambda page: self.show_page(page, append=True) if mine == self._ticket else None,
+        )
 
     def show_themes(self, t: Themes) -> None:
         while self.theme_body.count():

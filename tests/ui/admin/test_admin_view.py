@@ -227,3 +227,21 @@ def test_records_export_and_audit_tab(qtbot, make_view, db, tmp_path) -> None:
     titles = [e.title for e in blocker.args[0]]
     assert "Responses exported" in titles and "PIN changed" in titles
     assert view.audit.table.rowCount() == len(titles)
+
+
+def test_comments_page_on_to_older_ones(qtbot, make_view) -> None:
+    view = make_view()
+    view.show()
+    tab = view.comments
+    tab.since.setDate(tab.since.date().addDays(-60))
+    with qtbot.waitSignal(tab.loaded, timeout=10_000) as blocker:
+        view.tabs.setCurrentWidget(tab)
+        qtbot.mouseClick(tab.apply, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.page is not None and len(tab.shown) == len(tab.page.items))
+    first = list(tab.shown)
+    assert blocker.args[0].more and tab.more_button.isVisible()
+    with qtbot.waitSignal(tab.loaded, timeout=10_000):
+        qtbot.mouseClick(tab.more_button, Qt.MouseButton.LeftButton)
+    assert len(tab.shown) > len(first) and tab.shown[: len(first)] == first
+    assert all(a.at >= b.at for a, b in zip(tab.shown, tab.shown[1:], strict=False))
+    assert tab.shown[-1].comment in tab.view.toPlainText()
