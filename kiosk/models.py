@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -170,3 +171,57 @@ class FollowUpCaseRow(Base):
     __table_args__ = (
         CheckConstraint("state IN ('open', 'contacted', 'resolved')", name="state_known"),
     )
+
+
+# -- Sync (revision 0003) -------------------------------------------------------------------------
+
+# The outbox reads "complete, not yet acknowledged by HQ, not demo data" in seq order; this
+# partial index holds exactly those rows, so neither the next batch nor the pending count
+# scans the synced history. The WHERE text must match kiosk.sync_state.UNSENT word for word.
+UNSENT_WHERE = (
+    "status = 'complete' AND sync_state IN ('pending', 'exported') AND seeded = 0"
+)
+Index("ix_responses_unsent", ResponseRow.seq, sqlite_where=text(UNSENT_WHERE))
+
+
+class SyncBatchRow(Base):
+    """The ledger: one row per batch HQ answered (or per batch file written), for the manager."""
+
+    __tablename__ = "sync_batches"
+
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # upload | file
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)  # kiosk clock, UTC
+    size: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    server_time: Mapped[datetime | None] = mapped_column(DateTime)  # HQ's clock, UTC
+    file_name: Mapped[str | None] = mapped_column(Text)  # for kind "file"
+
+    __table_args__ = (CheckConstraint("kind IN ('upload', 'file')", name="kind_known"),)
+
+
+class SyncStatusRow(Base):
+    """The outbox's state (one row, id 1), kept so that a restart shows the same picture.
+
+    The device token and secret are not here: they live in a file readable by the kiosk's user
+    only (kiosk.credentials)."""
+
+    __tablename__ = "sync_status"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hq_url: Mapped[str | None] = mapped_column(Text)
+    public_url: Mapped[str | None] = mapped_column(Text)  # for QR links; default hq_url
+    ca_bundle: Mapped[str | None] = mapped_column(Text)
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last success
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)  # HQ answered 401/403
+    clock_offset_s: Mapped[float | None] = mapped_column(Float)  # HQ clock minus kiosk clock
+    phone_cursor: Mapped[str | None] = mapped_column(String(64))
+    phone_pulled_at: Mapped[datetime | None] = mapped_column(DateTime)

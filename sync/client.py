@@ -1,0 +1,182 @@
+"""The one HQ client: protocol v1 over an injected requests.Session, with a timeout on every
+call, TLS verified (against a custom CA bundle for a self-hosted HQ) and a User-Agent naming
+the kiosk's version. Every failure becomes a :class:`sync.errors.HqRequestError` subclass."""
+
+from __future__ import annotations
+
+import email.utils
+import platform
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from pydantic import ValidationError
+
+from kiosk import __version__
+from sync.errors import (
+    BadReply,
+    DeviceRefused,
+    EnrollmentFailed,
+    HqBusy,
+    HqRejected,
+    HqUnreachable,
+)
+from sync.protocol import (
+    BatchReplyV1,
+    EnrollReplyV1,
+    PhoneResponsesV1,
+    describe,
+)
+
+USER_AGENT = f"nps-kiosk/{__version__} (sync v1; Python {platform.python_version()})"
+DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
+
+
+def normal_url(url: str) -> str:
+    """An HQ address without a trailing slash; http(s) only."""
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise HqRejected(f"{url!r} is not an HQ address; it starts with https:// (or http:// on "
+                         "a test network), e.g. https://hq.example.com", status=0)
+    return url
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _detail(resp: requests.Response) -> str:
+    try:
+        data = resp.json()
+    except ValueError:
+        return resp.text[:200].strip()
+    if isinstance(data, dict) and isinstance(data.get("detail"), str):
+        return str(data["detail"])
+    return str(data)[:200]
+
+
+class HqClient:
+    """Calls to one HQ. ``token`` is the device token (none before enrollment)."""
+
+    def __init__(self, base_url: str, *, session: requests.Session, token: str | None = None,
+                 ca_bundle: str | None = None,
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+        self.base_url = normal_url(base_url)
+        self.session = session
+        self.token = token
+        self.verify: bool | str = ca_bundle or True  # never False: TLS is always checked
+        self.timeout = timeout
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(extra or {})
+        return headers
+
+    def _call(self, method: str, path: str, *, data: bytes | None = None,
+              params: dict[str, Any] | None = None) -> requests.Response:
+        url = self.base_url + path
+        extra = {"Content-Type": "application/json"} if data is not None else None
+        try:
+            resp = self.session.request(method, url, data=data, params=params,
+                                        headers=self._headers(extra), timeout=self.timeout,
+                                        verify=self.verify, allow_redirects=False)
+            # Read the whole body now, so that a reply cut off half-way is a network error.
+            _ = resp.content
+        except requests.exceptions.SSLError as exc:
+            raise HqUnreachable(
+                f"The secure connection to {self.base_url} failed: its certificate is not "
+                "trusted. For a self-hosted HQ set its CA bundle in Admin → Sync.") from exc
+        except requests.exceptions.Timeout as exc:
+            raise HqUnreachable(f"HQ at {self.base_url} did not answer in time.") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise HqUnreachable(
+                f"Cannot reach HQ at {self.base_url}: no network, or HQ is down.") from exc
+        except requests.exceptions.RequestException as exc:
+            raise HqUnreachable(f"Talking to HQ at {self.base_url} failed ({exc}).") from exc
+        return resp
+
+    def _check(self, resp: requests.Response, *, what: str) -> None:
+        status = resp.status_code
+        if status < 300:
+            return
+        if status == 429 or status >= 500:
+            after = retry_after_seconds(resp.headers.get("Retry-After"))
+            word = "is busy" if status in (429, 503) else "had an error"
+            raise HqBusy(f"HQ {word} ({status}) while {what}; the kiosk will try again.",
+                         status=status, retry_after=after)
+        if status in (401, 403):
+            raise DeviceRefused(
+                f"HQ refused this device: enroll it again. ({status}: {_detail(resp)})")
+        if 300 <= status < 400:
+            raise BadReply(
+                f"HQ at {self.base_url} answered with a redirect ({status}) while {what}; "
+                "use the address it redirects to (https?).")
+        raise HqRejected(f"HQ refused {what} ({status}: {_detail(resp)}).", status=status)
+
+    # -- calls -----------------------------------------------------------------------------
+    def post_batch(self, body: bytes) -> BatchReplyV1:
+        """POST a protocol v1 batch (JSON bytes); HQ's per-response results."""
+        resp = self._call("POST", "/api/v1/batches", data=body)
+        self._check(resp, what="taking a batch")
+        try:
+            return BatchReplyV1.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise BadReply(f"HQ's answer to a batch is not protocol v1 ({describe(exc)}).") from exc
+
+    def enroll(self, code: str) -> EnrollReplyV1:
+        """Exchange a one-time enrollment code for this device's token and secret."""
+        from sync.protocol import EnrollRequestV1
+
+        try:
+            body = EnrollRequestV1(code=code.strip()).model_dump_json().encode("utf-8")
+        except ValidationError as exc:
+            raise EnrollmentFailed(
+                "An enrollment code is 4-64 characters, as printed by nps-hq enroll-device."
+            ) from exc
+        resp = self._call("POST", "/api/v1/enroll", data=body)
+        if resp.status_code in (401, 403, 404, 422):
+            raise EnrollmentFailed(
+                f"HQ did not accept this enrollment code ({_detail(resp) or resp.status_code}). "
+                "Ask HQ for a new one: nps-hq enroll-device --store STORE.")
+        self._check(resp, what="enrolling")
+        try:
+            return EnrollReplyV1.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise BadReply(f"{self.base_url} does not look like an NPS HQ ({describe(exc)}).") \
+                from exc
+
+    def phone_responses(self, store_id: str, *, after: str | None,
+                        limit: int = 500) -> PhoneResponsesV1:
+        """A page of this store's phone (QR) answers after ``after``."""
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        resp = self._call("GET", f"/api/v1/stores/{store_id}/responses", params=params)
+        self._check(resp, what="giving back phone answers")
+        try:
+            return PhoneResponsesV1.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise BadReply(f"HQ's phone answers are not protocol v1 ({describe(exc)}).") from exc
+
+
+def new_session() -> requests.Session:
+    """A plain session (connection reuse); retries are the outbox's job, not urllib3's."""
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session

@@ -1,0 +1,313 @@
+"""The outbox drain: complete responses to HQ in seq order, at most 500 a batch, each result
+applied in one transaction; backoff with full jitter on network errors, 5xx and 429; a stop on
+401/403; the clock offset from HQ's server_time. Also enrollment and the pull of phone answers.
+
+Waiting is injected (``sleep``, ``rand``, ``clock``) so that tests run hours of backoff in
+milliseconds; the GUI's worker calls :meth:`Outbox.step` and does its waiting on a Qt timer.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import requests
+from pydantic import ValidationError
+
+from kiosk import credentials as creds_file
+from kiosk.credentials import Credentials, NotEnrolled
+from kiosk.db import Database, utcnow
+from kiosk.ids import uuid7
+from kiosk.sync_state import BatchRecord, SyncStore
+from sync.client import DEFAULT_TIMEOUT, HqClient, normal_url
+from sync.errors import DeviceRefused, HqBusy, HqRejected, HqRequestError
+from sync.protocol import MAX_BATCH, BatchV1, ResponseV1, decode_secret, describe
+
+log = logging.getLogger(__name__)
+BASE_DELAY_S = 1.0
+MAX_DELAY_S = 300.0  # 5 minutes
+MAX_RETRY_AFTER_S = 3600.0  # a Retry-After longer than this is taken as this
+REFUSED_MESSAGE = "HQ refused this device: enroll it again"
+RECOUNT_EVERY = 20  # batches between two counts of the backlog sent to HQ as a hint
+
+
+class Backoff:
+    """Exponential backoff with full jitter: delay = random(0, min(cap, base * 2^failures)),
+    at least HQ's Retry-After when it gives one. ``reset`` after a success."""
+
+    def __init__(self, *, base_s: float = BASE_DELAY_S, cap_s: float = MAX_DELAY_S,
+                 rand: Callable[[], float] = random.random, failures: int = 0) -> None:
+        self.base_s = base_s
+        self.cap_s = cap_s
+        self.rand = rand
+        self.failures = failures
+
+    def next_delay(self, retry_after: float | None = None) -> float:
+        ceiling = min(self.cap_s, self.base_s * 2.0 ** min(self.failures, 30))
+        self.failures += 1
+        delay = float(self.rand()) * ceiling
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
+        return delay
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class StepKind(StrEnum):
+    SENT = "sent"  # a batch went through; more may wait
+    IDLE = "idle"  # nothing to send
+    BACKOFF = "backoff"  # it failed; try again after delay_s
+    REFUSED = "refused"  # HQ refused the device: stop until it is enrolled again
+    NOT_ENROLLED = "not_enrolled"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    kind: StepKind
+    batch: BatchRecord | None = None
+    delay_s: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    batches: tuple[BatchRecord, ...]
+    failures: int
+    delays: tuple[float, ...]
+    last: StepResult
+
+    @property
+    def synced(self) -> int:
+        return sum(b.accepted + b.duplicate for b in self.batches)
+
+    @property
+    def rejected(self) -> int:
+        return sum(b.rejected for b in self.batches)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _wire(row: dict[str, Any]) -> dict[str, Any]:
+    d = dict(row)
+    t = d["device_time"]
+    d["device_time"] = _aware(t) if isinstance(t, datetime) else str(t).replace(" ", "T") + "Z"
+    return d
+
+
+class Outbox:
+    """Drains one kiosk database's outbox to HQ through ``client``."""
+
+    def __init__(self, db: Database, client: HqClient, *, device_id: str,
+                 clock: Callable[[], datetime] = utcnow,
+                 rand: Callable[[], float] = random.random,
+                 sleep: Callable[[float], None] = time.sleep,
+                 batch_size: int = MAX_BATCH, base_s: float = BASE_DELAY_S,
+                 cap_s: float = MAX_DELAY_S) -> None:
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size is 1 to {MAX_BATCH}")
+        self.db = db
+        self.store = SyncStore(db)
+        self.client = client
+        self.device_id = device_id
+        self.clock = clock
+        self.sleep = sleep
+        self.batch_size = batch_size
+        failures = self.store.status().failures
+        self.backoff = Backoff(base_s=base_s, cap_s=cap_s, rand=rand, failures=failures)
+        self._pending_hint: int | None = None
+        self._since_count = 0
+
+    def _pending_after(self, sent: int) -> int:
+        if self._pending_hint is None or self._since_count >= RECOUNT_EVERY:
+            self._pending_hint = self.store.pending_count()
+            self._since_count = 0
+        self._since_count += 1
+        return max(0, self._pending_hint - sent)
+
+    def _next_checked(self) -> list[ResponseV1]:
+        """The next batch, checked against the protocol; a row that fails is quarantined here
+        (with the reason) instead of blocking the outbox."""
+        while True:
+            rows = self.store.next_batch(self.batch_size)
+            good: list[ResponseV1] = []
+            bad: list[tuple[str, str]] = []
+            for row in rows:
+                try:
+                    good.append(ResponseV1.model_validate(_wire(row)))
+                except ValidationError as exc:
+                    bad.append((row["id"], f"invalid on this kiosk: {describe(exc)}"))
+            if not bad:
+                return good
+            log.warning("Quarantined %d responses that cannot be sent", len(bad))
+            self.store.quarantine(bad)
+
+    def step(self) -> StepResult:
+        """Send one batch (if any) and apply HQ's answer; never sleeps."""
+        responses = self._next_checked()
+        if not responses:
+            self._pending_hint = 0
+            return StepResult(StepKind.IDLE)
+        started = self.clock()
+        batch = BatchV1(
+            batch_id=str(uuid7()), device_id=self.device_id, sent_at=_aware(started),
+            responses=responses, pending=self._pending_after(len(responses)))
+        body = batch.model_dump_json().encode("utf-8")
+        try:
+            reply = self.client.post_batch(body)
+        except DeviceRefused as exc:
+            log.warning("%s", exc)
+            self.store.record_failure(message=f"{REFUSED_MESSAGE}. ({exc})", at=self.clock(),
+                                      next_attempt_at=None, refused=True)
+            return StepResult(StepKind.REFUSED, error=REFUSED_MESSAGE)
+        except HqRequestError as exc:
+            if isinstance(exc, HqRejected) and exc.status == 413 and self.batch_size > 1:
+                self.batch_size = max(1, self.batch_size // 2)  # too big for HQ: halve it
+            retry_after = exc.retry_after if isinstance(exc, HqBusy) else None
+            delay = self.backoff.next_delay(retry_after)
+            now = self.clock()
+            self.store.record_failure(message=str(exc), at=now,
+                                      next_attempt_at=now + timedelta(seconds=delay))
+            return StepResult(StepKind.BACKOFF, delay_s=delay, error=str(exc))
+        finished = self.clock()
+        sent_ids = {r.id for r in responses}
+        results = [(r.id, r.status, r.reason) for r in reply.results if r.id in sent_ids]
+        server_time = _naive(reply.server_time)
+        midpoint = started + (finished - started) / 2
+        offset = (server_time - midpoint).total_seconds()
+        record = self.store.apply_results(
+            batch_id=batch.batch_id, results=results, server_time=server_time, at=finished,
+            clock_offset_s=offset)
+        self.backoff.reset()
+        if self._pending_hint is not None:
+            self._pending_hint = max(0, self._pending_hint - len(results))
+        return StepResult(StepKind.SENT, batch=record)
+
+    def drain(self, *, stop: Callable[[], bool] = lambda: False,
+              max_failures: int | None = None) -> DrainReport:
+        """Send until nothing is left, HQ refuses the device, ``stop()`` says so, or
+        ``max_failures`` failed attempts in a row; backing off (``sleep``) between failures."""
+        batches: list[BatchRecord] = []
+        delays: list[float] = []
+        failures = 0
+        in_a_row = 0
+        while True:
+            result = self.step()
+            if result.kind is StepKind.SENT:
+                assert result.batch is not None
+                batches.append(result.batch)
+                in_a_row = 0
+            elif result.kind is StepKind.BACKOFF:
+                failures += 1
+                in_a_row += 1
+                delays.append(result.delay_s)
+                if (max_failures is not None and in_a_row >= max_failures) or stop():
+                    break
+                self.sleep(result.delay_s)
+            else:
+                break
+            if stop():
+                break
+        return DrainReport(batches=tuple(batches), failures=failures, delays=tuple(delays),
+                           last=result)
+
+
+# -- phone answers ------------------------------------------------------------------------------
+
+def pull_phone_answers(db: Database, client: HqClient, *, store_id: str,
+                       clock: Callable[[], datetime] = utcnow, max_pages: int = 100) -> int:
+    """Fetch this store's phone (QR) answers that HQ has and this kiosk does not; returns how
+    many were new. Resumes from the stored cursor; safe to repeat."""
+    store = SyncStore(db)
+    cursor = store.status().phone_cursor
+    new = 0
+    for _ in range(max_pages):
+        page = client.phone_responses(store_id, after=cursor)
+        answers = [
+            {**r.model_dump(), "device_time": _naive(r.device_time)} for r in page.responses
+            if r.store_id == store_id
+        ]
+        new += store.store_phone_answers(answers, cursor=page.cursor, at=clock())
+        cursor = page.cursor
+        if not page.has_more:
+            break
+    return new
+
+
+# -- enrollment and wiring ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Enrollment:
+    hq_url: str
+    store_id: str
+    device_id: str
+    adopted: int  # responses recorded before enrollment, now sent under this device
+    credentials_file: Path
+    clock_offset_s: float
+
+
+def enroll_kiosk(db: Database, *, hq_url: str, code: str, session: requests.Session,
+                 ca_bundle: str | None = None, public_url: str | None = None,
+                 clock: Callable[[], datetime] = utcnow,
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> Enrollment:
+    """Enroll this kiosk with a one-time code: the token and secret go to the credentials file
+    (mode 0600, next to the database), the store and device ids to the settings."""
+    url = normal_url(hq_url)
+    if ca_bundle and not Path(ca_bundle).is_file():
+        raise HqRejected(f"The CA bundle {ca_bundle} does not exist; give the path of the PEM "
+                         "file of the CA that signed HQ's certificate.", status=0)
+    client = HqClient(url, session=session, ca_bundle=ca_bundle or None, timeout=timeout)
+    reply = client.enroll(code)
+    now = clock()
+    path = creds_file.save(db.path, Credentials(
+        hq_url=url, device_id=reply.device_id, store_id=reply.store_id,
+        device_token=reply.device_token, device_secret=decode_secret(reply.device_secret),
+        enrolled_at=now))
+    store = SyncStore(db)
+    adopted = store.record_enrollment(
+        hq_url=url, public_url=normal_url(public_url) if public_url else None,
+        ca_bundle=ca_bundle or None, store_id=reply.store_id, device_id=reply.device_id, at=now)
+    offset = (_naive(reply.hq_time) - now).total_seconds()
+    store.record_clock_offset(offset)
+    return Enrollment(hq_url=url, store_id=reply.store_id, device_id=reply.device_id,
+                      adopted=adopted, credentials_file=path, clock_offset_s=offset)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a sync needs for one database: its credentials and a client for its HQ."""
+
+    credentials: Credentials
+    client: HqClient
+
+
+def connect(db: Database, *, session: requests.Session,
+            timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> Connection:
+    """A client for this kiosk's HQ from its credentials; NotEnrolled if there are none."""
+    creds = creds_file.load(db.path)
+    status = SyncStore(db).status()
+    url = status.hq_url or creds.hq_url
+    if not url:
+        raise NotEnrolled("This kiosk is not enrolled at HQ yet.")
+    client = HqClient(url, session=session, token=creds.device_token,
+                      ca_bundle=status.ca_bundle, timeout=timeout)
+    return Connection(credentials=creds, client=client)
+
+
+def outbox_for(db: Database, *, session: requests.Session, **kwargs: Any) -> Outbox:
+    timeout = kwargs.pop("timeout", DEFAULT_TIMEOUT)
+    conn = connect(db, session=session, timeout=timeout)
+    return Outbox(db, conn.client, device_id=conn.credentials.device_id, **kwargs)
