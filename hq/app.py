@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,9 +24,10 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hq import analytics, phone
+from hq import alerts, analytics, groups, phone, webhooks
 from hq.analytics import ResponseFilter
 from hq.db import naive_utc, utcnow
+from hq.delivery import DeliveryConfig, DeliveryWorker, delivery_log
 from hq.errors import (
     EnrollmentError,
     Forbidden,
@@ -34,7 +37,14 @@ from hq.errors import (
     Unauthorized,
 )
 from hq.ingest import ingest
-from hq.pages import dashboard_page, login_page, phone_form, phone_notice
+from hq.pages import (
+    alert_rules_page,
+    dashboard_page,
+    delivery_log_page,
+    login_page,
+    phone_form,
+    phone_notice,
+)
 from hq.security import read_session, sign_session
 from hq.service import Hq
 from kiosk.paths import assets_dir
@@ -77,8 +87,24 @@ def _utc(value: datetime | None) -> datetime | None:
     return None if value is None else naive_utc(value)
 
 
-def create_app(hq: Hq) -> FastAPI:
+def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
+    """The app; its lifespan starts and stops the alert delivery worker (unless
+    ``delivery.enabled`` is false, e.g. NPS_HQ_DELIVERY=off on all but one HQ process)."""
+    delivery = delivery or DeliveryConfig.from_env()
+    worker = DeliveryWorker(hq, delivery) if delivery.enabled else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="NPS Kiosk HQ",
         version="1",
         max_body_size=hq.config.max_body_bytes,
@@ -86,6 +112,7 @@ def create_app(hq: Hq) -> FastAPI:
         "serves the phone survey, and gives analysts responses and NPS.",
     )
     app.state.hq = hq
+    app.state.delivery_worker = worker
 
     # Errors ------------------------------------------------------------------------------
 
@@ -168,6 +195,8 @@ def create_app(hq: Hq) -> FastAPI:
         except ValidationError as exc:
             return _json(422, f"Not a protocol v1 batch: {describe(exc)}")
         reply = await run_in_threadpool(ingest, hq, envelope, device=device)
+        if worker is not None:
+            worker.wake()  # alerts of this batch, if any, go out now rather than next poll
         return Response(reply.model_dump_json(), media_type="application/json")
 
     @app.post(
@@ -361,6 +390,91 @@ def create_app(hq: Hq) -> FastAPI:
             return RedirectResponse("/login", status_code=303)
         board = analytics.dashboard(hq, group_id=group or None)
         return HTMLResponse(dashboard_page(board, user=user, now=utcnow()))
+
+    def _alerts_page(user: str, *, error: str | None = None, secret: str | None = None) -> str:
+        return alert_rules_page(
+            rules=alerts.rules(hq, include_disabled=True),
+            hooks=webhooks.webhooks(hq),
+            groups=groups.groups(hq),
+            stores=hq.stores(),
+            recent=alerts.recent_alerts(hq, limit=10),
+            user=user,
+            error=error,
+            new_secret=secret,
+        )
+
+    @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
+    def alert_rules(request: Request) -> Response:
+        user = _session_user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        return HTMLResponse(_alerts_page(user))
+
+    @app.post("/alerts/rules", response_class=HTMLResponse, include_in_schema=False)
+    async def add_alert_rule(request: Request) -> Response:
+        user = _session_user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        form = await request.form()
+        scope = str(form.get("scope") or "")
+        params: dict[str, float] = {}
+        kind = str(form.get("kind") or "")
+        for key in alerts.DEFAULT_PARAMS.get(kind, {}):
+            raw = str(form.get(f"p_{key}") or "").strip()
+            if raw:
+                try:
+                    params[key] = float(raw)
+                except ValueError:
+                    return HTMLResponse(
+                        _alerts_page(user, error=f"{key} is a number, not {raw!r}."),
+                        status_code=422,
+                    )
+        try:
+            await run_in_threadpool(
+                lambda: alerts.add_rule(
+                    hq,
+                    name=str(form.get("name") or ""),
+                    kind=kind,
+                    recipients=str(form.get("recipients") or "").splitlines(),
+                    mode=str(form.get("mode") or "now"),
+                    store_id=scope[6:] if scope.startswith("store:") else None,
+                    group_id=scope[6:] if scope.startswith("group:") else None,
+                    params=params,
+                )
+            )
+        except HqError as exc:
+            return HTMLResponse(_alerts_page(user, error=str(exc)), status_code=422)
+        return RedirectResponse("/alerts", status_code=303)
+
+    @app.post("/alerts/rules/{rule_id}/disable", include_in_schema=False)
+    def disable_alert_rule(request: Request, rule_id: int) -> Response:
+        if _session_user(request) is None:
+            return RedirectResponse("/login", status_code=303)
+        alerts.disable_rule(hq, rule_id)
+        return RedirectResponse("/alerts", status_code=303)
+
+    @app.post("/alerts/webhooks", response_class=HTMLResponse, include_in_schema=False)
+    async def add_alert_webhook(request: Request) -> Response:
+        user = _session_user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        form = await request.form()
+        try:
+            secret = await run_in_threadpool(
+                lambda: webhooks.add_webhook(
+                    hq, str(form.get("name") or ""), url=str(form.get("url") or "")
+                )
+            )
+        except HqError as exc:
+            return HTMLResponse(_alerts_page(user, error=str(exc)), status_code=422)
+        return HTMLResponse(_alerts_page(user, secret=secret))
+
+    @app.get("/deliveries", response_class=HTMLResponse, include_in_schema=False)
+    def deliveries(request: Request) -> Response:
+        user = _session_user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        return HTMLResponse(delivery_log_page(delivery_log(hq), user=user, now=utcnow()))
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form() -> HTMLResponse:

@@ -53,3 +53,11 @@ class RateLimited(PhoneLinkError):
 
 class ImportFailed(HqError):
     """A batch file that cannot be imported (unreadable, bad signature, unknown device)."""
+
+
+class AlertRuleError(HqError):
+    """An alert rule that cannot be kept (unknown kind, no recipient, bad setting)."""
+
+
+class DeliveryError(HqError):
+    """An alert that could not be sent this time (the outbox retries it later)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hq.alerts import alerts_for_responses
 from hq.db import naive_utc, utcnow
 from hq.errors import Forbidden, ImportFailed
 from hq.models import BatchRow, DeviceRow
@@ -35,6 +37,15 @@ from sync.protocol import (
 log = logging.getLogger(__name__)
 _ACCEPTED = ResultV1.model_construct  # our own values: no need to validate 500 of them
 _RETRIES = 3
+# Test-only: "before_commit" or "after_commit" makes the process exit at that point of ingest,
+# so a test can kill HQ between writing responses + alerts and committing them.
+_EXIT_AT = os.environ.get("NPS_HQ_TEST_EXIT_AT", "")
+
+
+def _exit_here(point: str) -> None:
+    if _EXIT_AT == point:
+        logging.shutdown()
+        os._exit(70)
 
 
 def response_values(
@@ -188,6 +199,10 @@ def ingest(
         try:
             with hq.db.writing() as s:
                 results = _store(s, envelope, checked, device=device, source=source)
+                if _EXIT_AT:
+                    s.flush()
+                    _exit_here("before_commit")
+            _exit_here("after_commit")
             break
         except IntegrityError:
             # Another batch stored one of these ids between our read and our insert: read again.
@@ -230,6 +245,8 @@ def _store(
         results.append(result)
     if rows:
         insert_rows(s, rows)
+        # In this transaction: the responses and their alerts are committed together.
+        alerts_for_responses(s, rows, now=now)
     if s.get(BatchRow, envelope.batch_id) is None:
         s.add(
             BatchRow(

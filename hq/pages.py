@@ -10,7 +10,12 @@ from datetime import datetime
 from html import escape
 from urllib.parse import quote, urlencode
 
+from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
 from hq.analytics import Dashboard, StoreLine
+from hq.delivery import DeliveryLine
+from hq.groups import StoreGroup
+from hq.service import Store
+from hq.webhooks import Webhook
 from kiosk.nps import NpsResult, signed
 from kiosk.settings import (
     DEFAULT_FOLLOW_UP,
@@ -548,3 +553,191 @@ def group_section(d: Dashboard) -> str:
         f'<th class="num">95% interval</th><th></th></tr></thead><tbody>{rows}</tbody></table>'
         "</section>"
     )
+
+
+# Alert rules and the delivery log ---------------------------------------------------------
+
+ALERT_CSS = """
+.form{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:12px 16px;
+  align-items:end}
+.form label{display:block;font-size:13px;color:var(--muted);margin-bottom:4px;font-weight:700}
+.form select,.form input,.form textarea{width:100%}
+.form textarea{min-height:64px;font:inherit;font-size:14px;border:1.5px solid var(--line);
+  border-radius:10px;padding:8px 10px}
+.form .wide{grid-column:1/-1}
+.hint{font-size:13px;color:var(--muted);margin-top:4px}
+.error{background:var(--det-soft);color:var(--det);border-radius:10px;padding:10px 12px;
+  margin-bottom:16px;font-weight:700}
+.secret{background:var(--accent-soft);border-radius:10px;padding:12px 14px;margin-bottom:16px}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;
+  overflow-wrap:anywhere}
+td .who{display:block;font-size:13px}
+button.link{background:none;color:var(--det);padding:0;font-weight:700;font-size:14px}
+tr.off td{color:var(--muted)}
+.tries{list-style:none;margin:0;padding:0;font-size:13px}
+.tries li{white-space:nowrap}
+.tries .ok{color:var(--pro)} .tries .no{color:var(--det)}
+.status-sent{background:var(--pro-soft);color:var(--pro)}
+.status-pending{background:var(--pas-soft);color:var(--pas)}
+.status-held{background:var(--accent-soft);color:var(--accent)}
+.status-failed{background:var(--det-soft);color:var(--det)}
+"""
+
+
+def alert_rules_page(
+    *,
+    rules: list[AlertRule],
+    hooks: list[Webhook],
+    groups: list[StoreGroup],
+    stores: list[Store],
+    recent: list[AlertLine],
+    user: str,
+    error: str | None = None,
+    new_secret: str | None = None,
+) -> str:
+    """The rules kept at HQ, a form to add one, the webhook receivers, the latest alerts."""
+    rows = []
+    for r in rules:
+        who = "".join(
+            f'<span class="who mono">{esc(x.channel)}:{esc(x.target)}'
+            + (' <span class="badge">sees contact</span>' if x.contact else "")
+            + "</span>"
+            for x in r.recipients
+        )
+        action = (
+            '<span class="badge">off</span>'
+            if r.disabled
+            else f'<form method="post" action="/alerts/rules/{r.id}/disable">'
+            '<button class="link" type="submit">Turn off</button></form>'
+        )
+        rows.append(
+            f"<tr{' class=off' if r.disabled else ''}><td><strong>{esc(r.name)}</strong>"
+            f'<div class="muted" style="font-size:13px">{esc(RULE_KINDS[r.kind])}</div></td>'
+            f"<td>{esc(r.scope)}</td><td>{esc(r.describe())}</td><td>{who}</td>"
+            f'<td><span class="badge {"ok" if r.mode == "now" else ""}">'
+            f"{'at once' if r.mode == 'now' else 'daily digest'}</span></td><td>{action}</td></tr>"
+        )
+    table = (
+        '<section class="card"><h2>Alert rules</h2><table id="rules"><thead><tr>'
+        "<th>Rule</th><th>Watches</th><th>When</th><th>Recipients</th><th>Sent</th><th></th>"
+        "</tr></thead><tbody>"
+        + (
+            "".join(rows)
+            or '<tr><td colspan="6" class="empty">No rules yet: add one below or with '
+            "nps-hq alerts add.</td></tr>"
+        )
+        + "</tbody></table></section>"
+    )
+    kinds = "".join(f'<option value="{k}">{esc(v)}</option>' for k, v in RULE_KINDS.items())
+    scopes = (
+        ['<option value="">Every store</option>']
+        + [f'<option value="group:{esc(g.group_id)}">Group {esc(g.name)}</option>' for g in groups]
+        + [f'<option value="store:{esc(s.store_id)}">Store {esc(s.name)}</option>' for s in stores]
+    )
+    settings = "".join(
+        f'<div><label for="p_{key}">{esc(key.replace("_", " "))} '
+        f'<span class="muted">({esc(kind)})</span></label><input type="number" step="any" '
+        f'min="0" id="p_{key}" name="p_{key}" placeholder="{value:g}"></div>'
+        for kind, params in DEFAULT_PARAMS.items()
+        for key, value in params.items()
+    )
+    form = (
+        '<section class="card"><h2>Add a rule</h2>'
+        '<form class="form" method="post" action="/alerts/rules">'
+        '<div><label for="name">Name</label><input type="text" id="name" name="name" '
+        'maxlength="120" placeholder="e.g. North detractors"></div>'
+        f'<div><label for="kind">Alert on</label><select id="kind" name="kind">{kinds}</select>'
+        "</div>"
+        f'<div><label for="scope">Stores</label><select id="scope" name="scope">'
+        f"{''.join(scopes)}</select></div>"
+        '<div><label for="mode">Send</label><select id="mode" name="mode">'
+        '<option value="now">At once</option><option value="digest">Daily digest</option>'
+        "</select></div>"
+        '<div class="wide"><label for="recipients">Recipients, one a line</label>'
+        '<textarea id="recipients" name="recipients" required placeholder="email:cx@chain.example'
+        '&#10;webhook:ops;contact"></textarea><div class="hint">email:ADDRESS or webhook:NAME; '
+        "add ;contact to let that recipient see a customer's contact details.</div></div>"
+        f"{settings}"
+        '<div><button type="submit">Add rule</button></div></form></section>'
+    )
+    hook_rows = "".join(
+        f'<tr><td class="mono">{esc(h.name)}</td><td class="mono">{esc(h.url)}</td>'
+        f"<td>{'<span class=badge>off</span>' if h.disabled else ''}</td></tr>"
+        for h in hooks
+    )
+    hooks_section = (
+        '<section class="card"><h2>Webhooks</h2><table id="webhooks"><thead><tr><th>Name</th>'
+        "<th>URL</th><th></th></tr></thead><tbody>"
+        + (hook_rows or '<tr><td colspan="3" class="empty">None yet.</td></tr>')
+        + '</tbody></table><form class="form" method="post" action="/alerts/webhooks" '
+        'style="margin-top:12px"><div><label for="wh-name">Name</label><input type="text" '
+        'id="wh-name" name="name" required></div><div><label for="wh-url">URL</label>'
+        '<input type="text" id="wh-url" name="url" required placeholder="https://"></div>'
+        '<div><button type="submit">Add webhook</button></div></form></section>'
+    )
+    recent_items = "".join(
+        f'<li><div class="meta">{esc(RULE_KINDS.get(a.kind, a.kind))} · '
+        f"{a.created_at:%d %b %Y %H:%M} UTC</div>"
+        f'<div class="text">{esc(a.summary)}</div></li>'
+        for a in recent
+    )
+    recent_section = (
+        '<section class="card"><h2>Latest alerts</h2>'
+        f'<ul class="comments" id="recent">{recent_items}</ul>'
+        + ("" if recent else '<p class="empty">None yet.</p>')
+        + "</section>"
+    )
+    notices = ""
+    if error:
+        notices += f'<p class="error" role="alert">{esc(error)}</p>'
+    if new_secret:
+        notices += (
+            '<div class="secret" role="status"><strong>Webhook added.</strong> Its signing '
+            f'secret (shown once): <code id="secret">{esc(new_secret)}</code></div>'
+        )
+    body = (
+        top_bar(user=user, here="/alerts")
+        + f"<main>{notices}{table}{form}"
+        + f'<div class="grid2">{hooks_section}{recent_section}</div></main>'
+    )
+    return _page("Alert rules · NPS HQ", body, css=DASH_CSS + ALERT_CSS)
+
+
+def delivery_log_page(lines: list[DeliveryLine], *, user: str, now: datetime) -> str:
+    """Each alert message with every attempt to send it."""
+    rows = []
+    for d in lines:
+        tries = "".join(
+            f'<li><span class="{"ok" if a.ok else "no"}">{"✓" if a.ok else "✗"}</span> '
+            f"{a.at:%H:%M:%S} · {esc(a.detail[:80])} · {a.duration_ms} ms</li>"
+            for a in d.attempts
+        )
+        if d.status == "pending" and d.attempts:
+            nxt = (
+                '<div class="muted" style="font-size:13px">'
+                f"next try {d.next_attempt_at:%H:%M:%S}</div>"
+            )
+        else:
+            nxt = ""
+        rows.append(
+            f"<tr><td>{d.created_at:%d %b %H:%M:%S}</td>"
+            f'<td>{esc(d.summary)}<div class="muted mono">{esc(d.kind)} {esc(d.id)}</div></td>'
+            f'<td><span class="mono">{esc(d.channel)}:{esc(d.target)}</span></td>'
+            f'<td><span class="badge status-{esc(d.status)}">{esc(d.status)}</span>{nxt}</td>'
+            f'<td><ul class="tries">{tries or "<li class=muted>not tried yet</li>"}</ul></td></tr>'
+        )
+    sent = sum(1 for d in lines if d.status == "sent")
+    waiting = sum(1 for d in lines if d.status in ("pending", "held"))
+    failed = sum(1 for d in lines if d.status == "failed")
+    table = (
+        '<section class="card"><h2>Delivery log</h2>'
+        f'<p class="muted" style="margin-top:0">{sent} sent · {waiting} waiting · {failed} '
+        "given up · newest first; times in UTC. A receiver that is down gets the same body "
+        "later.</p>"
+        '<table id="deliveries"><thead><tr><th>Made</th><th>Alert</th><th>To</th>'
+        "<th>Status</th><th>Attempts</th></tr></thead><tbody>"
+        + ("".join(rows) or '<tr><td colspan="5" class="empty">No alerts sent yet.</td></tr>')
+        + "</tbody></table></section>"
+    )
+    body = top_bar(user=user, here="/deliveries") + f"<main>{table}</main>"
+    return _page("Delivery log · NPS HQ", body, css=DASH_CSS + ALERT_CSS)

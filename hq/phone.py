@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from hq.alerts import alerts_for_responses
 from hq.db import utcnow
 from hq.errors import AlreadyAnswered, PhoneLinkError, RateLimited
 from hq.ingest import response_values
@@ -99,14 +100,11 @@ def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, cli
                 s.flush()
             else:
                 _count_poster_use(hq, s, key=f"{claims.device_id}|{client}"[:128], now=now)
-            s.connection().execute(
-                insert(ResponseRow.__table__),
-                [
-                    response_values(
-                        response, digest=content_hash(response), received_at=now, batch_id=None
-                    )
-                ],
+            row = response_values(
+                response, digest=content_hash(response), received_at=now, batch_id=None
             )
+            s.connection().execute(insert(ResponseRow.__table__), [row])
+            alerts_for_responses(s, [row], now=now)  # same transaction as the answer
     except IntegrityError as exc:
         raise AlreadyAnswered("already", "This link was already answered. Thank you!") from exc
     return response.id

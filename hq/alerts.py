@@ -1,0 +1,643 @@
+"""Alert rules and the alerts they make.
+
+Response alerts (a detractor's comment, a detractor who asked to be contacted, a spike of suspect
+responses) are written by :func:`alerts_for_responses` inside the ingest transaction, so the
+responses and their alerts are committed together or not at all. Store alerts (an NPS dip, a
+device that stopped syncing) are found by :func:`evaluate`, which the delivery worker runs now
+and then. Each alert puts one row per recipient in the ``deliveries`` outbox; sending is the
+worker's job (hq.delivery), never ingest's.
+
+The dip test: for the last N days against the N days before, each period's NPS is estimated by
+the adjusted-Wald method (kiosk.nps: add 3 to n and 3/4 to promoters and detractors). The drop
+is significant when the two 95% intervals do not overlap, or when the two-sample z statistic
+``(NPS'_prev - NPS'_cur) / sqrt(SE'_prev^2 + SE'_cur^2)`` is above 1.96 (a drop with under
+2.5% chance of being noise; the rule's ``z`` changes the bar). Both periods need ``min_n``
+responses (30 by default), suspect responses left out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from hq.db import utcnow
+from hq.errors import AlertRuleError, NotFound
+from hq.models import (
+    AlertRow,
+    AlertRuleRow,
+    DeliveryRow,
+    DeviceRow,
+    ResponseRow,
+    StoreGroupMemberRow,
+    StoreGroupRow,
+    StoreRow,
+    WebhookRow,
+)
+from hq.service import Hq
+from kiosk.nps import Z_95, NpsResult, nps_from_counts
+
+RULE_KINDS: dict[str, str] = {
+    "detractor_comment": "Detractor with a comment",
+    "contact_request": "Detractor who asked to be contacted",
+    "nps_dip": "NPS dropped more than chance explains",
+    "stale_device": "Device not syncing",
+    "suspect_spike": "Spike of suspect responses",
+}
+RESPONSE_KINDS = ("detractor_comment", "contact_request", "suspect_spike")
+STORE_KINDS = ("nps_dip", "stale_device")
+DEFAULT_PARAMS: dict[str, dict[str, float]] = {
+    "detractor_comment": {},
+    "contact_request": {},
+    "nps_dip": {"days": 7, "min_n": 30, "z": round(Z_95, 2)},
+    "stale_device": {"hours": 24},
+    "suspect_spike": {"count": 10, "minutes": 60},
+}
+MODES = ("now", "digest")
+
+
+def new_id() -> str:
+    from kiosk.ids import uuid7
+
+    return str(uuid7())
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """``email:ADDRESS`` or ``webhook:NAME``; ``;contact`` after it lets this recipient see a
+    customer's contact details (everyone else is told the customer asked, not how to reach)."""
+
+    channel: str
+    target: str
+    contact: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Recipient:
+        spec, _, flag = text.strip().partition(";")
+        channel, _, target = spec.partition(":")
+        channel, target = channel.strip().lower(), target.strip()
+        ok = (channel == "email" and "@" in target and " " not in target) or (
+            channel == "webhook" and target
+        )
+        if not ok or flag.strip() not in ("", "contact"):
+            raise AlertRuleError(
+                f"A recipient is email:ADDRESS or webhook:NAME, optionally followed by "
+                f"';contact' to show contact details; {text!r} is not."
+            )
+        return cls(channel=channel, target=target[:320], contact=flag.strip() == "contact")
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.target}" + (";contact" if self.contact else "")
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    id: int
+    name: str
+    kind: str
+    store_id: str | None
+    group_id: str | None
+    params: dict[str, float]
+    recipients: tuple[Recipient, ...]
+    mode: str
+    disabled: bool = False
+
+    @property
+    def scope(self) -> str:
+        if self.store_id:
+            return f"store {self.store_id}"
+        if self.group_id:
+            return f"group {self.group_id}"
+        return "every store"
+
+    def describe(self) -> str:
+        p = self.params
+        if self.kind == "nps_dip":
+            return (
+                f"last {int(p['days'])} days vs the {int(p['days'])} before; "
+                f"z > {p['z']:g}, at least {int(p['min_n'])} responses each"
+            )
+        if self.kind == "stale_device":
+            return f"no sync for {p['hours']:g} hours"
+        if self.kind == "suspect_spike":
+            return f"{int(p['count'])} suspect in {int(p['minutes'])} minutes"
+        return RULE_KINDS[self.kind]
+
+
+def _rule(row: AlertRuleRow) -> AlertRule:
+    return AlertRule(
+        id=int(row.id),
+        name=row.name,
+        kind=row.kind,
+        store_id=row.store_id,
+        group_id=row.group_id,
+        params={**DEFAULT_PARAMS.get(row.kind, {}), **json.loads(row.params or "{}")},
+        recipients=tuple(Recipient.parse(r) for r in json.loads(row.recipients or "[]")),
+        mode=row.mode,
+        disabled=row.disabled_at is not None,
+    )
+
+
+def add_rule(
+    hq: Hq,
+    *,
+    name: str,
+    kind: str,
+    recipients: Iterable[str],
+    mode: str = "now",
+    store_id: str | None = None,
+    group_id: str | None = None,
+    params: dict[str, float] | None = None,
+) -> AlertRule:
+    """Keep a new rule; AlertRuleError says what is wrong with it."""
+    if kind not in RULE_KINDS:
+        raise AlertRuleError(f"A rule kind is one of {', '.join(RULE_KINDS)}, not {kind!r}.")
+    if mode not in MODES:
+        raise AlertRuleError(f"A rule's mode is 'now' or 'digest', not {mode!r}.")
+    if store_id and group_id:
+        raise AlertRuleError("A rule watches one store, one group or every store, not both.")
+    parsed = [Recipient.parse(r) for r in recipients if r.strip()]
+    if not parsed:
+        raise AlertRuleError("Name at least one recipient: email:ADDRESS or webhook:NAME.")
+    extra = dict(params or {})
+    unknown = set(extra) - set(DEFAULT_PARAMS[kind])
+    if unknown:
+        raise AlertRuleError(
+            f"A {kind} rule takes {', '.join(DEFAULT_PARAMS[kind]) or 'no settings'}, "
+            f"not {', '.join(sorted(unknown))}."
+        )
+    if any(not isinstance(v, int | float) or v <= 0 for v in extra.values()):
+        raise AlertRuleError("Rule settings are positive numbers.")
+    with hq.db.writing() as s:
+        if store_id and s.get(StoreRow, store_id) is None:
+            raise NotFound(f"There is no store {store_id!r}; see nps-hq add-store.")
+        if group_id and s.get(StoreGroupRow, group_id) is None:
+            raise NotFound(f"There is no group {group_id!r}; see nps-hq add-group.")
+        for r in parsed:
+            if r.channel == "webhook" and s.get(WebhookRow, r.target) is None:
+                raise NotFound(
+                    f"There is no webhook {r.target!r}; add it with: "
+                    f"nps-hq alerts add-webhook {r.target} --url URL"
+                )
+        row = AlertRuleRow(
+            name=(name.strip() or RULE_KINDS[kind])[:120],
+            kind=kind,
+            store_id=store_id or None,
+            group_id=group_id or None,
+            params=json.dumps(extra, sort_keys=True),
+            recipients=json.dumps([str(r) for r in parsed]),
+            mode=mode,
+            created_at=utcnow(),
+        )
+        s.add(row)
+        s.flush()
+        return _rule(row)
+
+
+def disable_rule(hq: Hq, rule_id: int) -> None:
+    with hq.db.writing() as s:
+        done = s.execute(
+            update(AlertRuleRow)
+            .where(AlertRuleRow.id == rule_id, AlertRuleRow.disabled_at.is_(None))
+            .values(disabled_at=utcnow())
+        )
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound(f"There is no active rule {rule_id}; see nps-hq alerts list.")
+
+
+def rules(hq: Hq, *, include_disabled: bool = False) -> list[AlertRule]:
+    with hq.db.reading() as s:
+        return _active_rules(s, kinds=None, include_disabled=include_disabled)
+
+
+def _active_rules(
+    s: Session, *, kinds: Iterable[str] | None, include_disabled: bool = False
+) -> list[AlertRule]:
+    stmt = select(AlertRuleRow).order_by(AlertRuleRow.id)
+    if kinds is not None:
+        stmt = stmt.where(AlertRuleRow.kind.in_(list(kinds)))
+    if not include_disabled:
+        stmt = stmt.where(AlertRuleRow.disabled_at.is_(None))
+    return [_rule(r) for r in s.scalars(stmt)]
+
+
+# The dip test ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DipTest:
+    previous: NpsResult
+    current: NpsResult
+    drop: float  # adjusted NPS points, previous minus current
+    z: float
+    intervals_overlap: bool
+    enough: bool  # both periods have min_n responses
+    significant: bool
+
+
+def _adjusted(r: NpsResult) -> tuple[float, float]:
+    """The adjusted-Wald centre and variance (as fractions, not points) of an NPS."""
+    n_adj = r.n + 3
+    p = (r.promoters + 0.75) / n_adj
+    d = (r.detractors + 0.75) / n_adj
+    centre = p - d
+    return centre, max(p + d - centre * centre, 0.0) / n_adj
+
+
+def dip_test(
+    *, previous: NpsResult, current: NpsResult, z_crit: float = Z_95, min_n: int = 30
+) -> DipTest:
+    """Did the NPS drop from ``previous`` to ``current`` by more than chance explains?"""
+    c_prev, v_prev = _adjusted(previous)
+    c_cur, v_cur = _adjusted(current)
+    z = (c_prev - c_cur) / math.sqrt(v_prev + v_cur)
+    overlap = not (
+        previous.nps is not None
+        and current.nps is not None
+        and current.ci_high is not None
+        and previous.ci_low is not None
+        and current.ci_high < previous.ci_low
+    )
+    enough = previous.n >= min_n and current.n >= min_n
+    return DipTest(
+        previous=previous,
+        current=current,
+        drop=100 * (c_prev - c_cur),
+        z=z,
+        intervals_overlap=overlap,
+        enough=enough,
+        significant=enough and (not overlap or z > z_crit),
+    )
+
+
+# Making alerts ---------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, str):  # the SQLite insert path turns times into text
+        value = datetime.fromisoformat(value)
+    return value.isoformat(timespec="seconds") + "Z"
+
+
+def _canonical(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class _Scope:
+    """Stores' names and groups, read once per transaction."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, s: Session, stores: Iterable[str]) -> _Scope:
+        ids = sorted(set(stores))
+        out = cls()
+        if not ids:
+            return out
+        out.names = dict(
+            s.execute(
+                select(StoreRow.store_id, StoreRow.name).where(StoreRow.store_id.in_(ids))
+            ).all()
+        )
+        for sid, gid in s.execute(
+            select(StoreGroupMemberRow.store_id, StoreGroupMemberRow.group_id).where(
+                StoreGroupMemberRow.store_id.in_(ids)
+            )
+        ):
+            out.groups.setdefault(sid, set()).add(gid)
+        return out
+
+    def covers(self, rule: AlertRule, store_id: str) -> bool:
+        if rule.store_id:
+            return rule.store_id == store_id
+        if rule.group_id:
+            return rule.group_id in self.groups.get(store_id, set())
+        return True
+
+
+def _make_alert(
+    s: Session,
+    rule: AlertRule,
+    *,
+    scope: _Scope,
+    store_id: str | None,
+    dedupe_key: str,
+    summary: str,
+    details: dict[str, Any],
+    now: datetime,
+    response_id: str | None = None,
+    check_exists: bool = True,
+) -> str | None:
+    """One alert and its outbox rows; None if this alert was made before."""
+    if check_exists and s.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == dedupe_key)):
+        return None
+    alert_id = new_id()
+    payload: dict[str, Any] = {
+        "type": "nps.alert",
+        "id": alert_id,
+        "created_at": _iso(now),
+        "rule": {"id": rule.id, "name": rule.name, "kind": rule.kind},
+        "store": None
+        if store_id is None
+        else {
+            "id": store_id,
+            "name": scope.names.get(store_id, store_id),
+            "groups": sorted(scope.groups.get(store_id, ())),
+        },
+        "summary": summary,
+        **details,
+    }
+    s.add(
+        AlertRow(
+            id=alert_id,
+            rule_id=rule.id,
+            kind=rule.kind,
+            store_id=store_id,
+            response_id=response_id,
+            dedupe_key=dedupe_key[:200],
+            summary=summary,
+            payload=_canonical(payload),
+            created_at=now,
+        )
+    )
+    for r in rule.recipients:
+        body = payload
+        contact = (payload.get("response") or {}).get("contact")
+        if contact and not r.contact:
+            body = {**payload, "response": {**payload["response"], "contact": "hidden"}}
+        s.add(
+            DeliveryRow(
+                id=new_id(),
+                alert_id=alert_id,
+                channel=r.channel,
+                target=r.target,
+                kind="alert",
+                body=_canonical(body),
+                status="pending" if rule.mode == "now" else "held",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    return alert_id
+
+
+def _response_details(row: dict[str, Any]) -> dict[str, Any]:
+    reasons = row.get("reasons") or "[]"
+    contact = None
+    if row.get("contact_consent"):
+        contact = {"name": row.get("contact_name"), "detail": row.get("contact_detail")}
+    return {
+        "response": {
+            "id": row["id"],
+            "score": row["score"],
+            "category": row["category"],
+            "channel": row["channel"],
+            "language": row["language"],
+            "reasons": json.loads(reasons) if isinstance(reasons, str) else list(reasons),
+            "comment": row.get("comment"),
+            "contact_consent": bool(row.get("contact_consent")),
+            "contact": contact,
+            "device_id": row["device_id"],
+            "device_time": _iso(row["device_time"]),
+        }
+    }
+
+
+def alerts_for_responses(s: Session, rows: list[dict[str, Any]], *, now: datetime) -> int:
+    """Alerts for responses just inserted in this transaction (call it before the commit).
+    Costs one small SELECT when no rule watches responses."""
+    if not rows:
+        return 0
+    active = _active_rules(s, kinds=RESPONSE_KINDS)
+    if not active:
+        return 0
+    scope = _Scope.load(s, (r["store_id"] for r in rows))
+    made = 0
+    for rule in active:
+        if rule.kind == "suspect_spike":
+            made += _spike(s, rule, rows, scope=scope, now=now)
+            continue
+        for row in rows:
+            if row["score"] > 6 or row.get("suspect") or not scope.covers(rule, row["store_id"]):
+                continue
+            if rule.kind == "detractor_comment" and (row.get("comment") or "").strip():
+                summary = f"Score {row['score']} with a comment: {row['comment'][:140]}"
+            elif rule.kind == "contact_request" and row.get("contact_consent"):
+                summary = f"Score {row['score']}: the customer asked to be contacted"
+            else:
+                continue
+            store_name = scope.names.get(row["store_id"], row["store_id"])
+            made += (
+                _make_alert(
+                    s,
+                    rule,
+                    scope=scope,
+                    store_id=row["store_id"],
+                    dedupe_key=f"r{rule.id}:response:{row['id']}",
+                    summary=f"{store_name} · {summary}",
+                    details=_response_details(row),
+                    now=now,
+                    response_id=row["id"],
+                    check_exists=False,  # the response is new in this transaction
+                )
+                is not None
+            )
+    return made
+
+
+def _spike(
+    s: Session, rule: AlertRule, rows: list[dict[str, Any]], *, scope: _Scope, now: datetime
+) -> int:
+    stores = {r["store_id"] for r in rows if r.get("suspect") and scope.covers(rule, r["store_id"])}
+    minutes = int(rule.params["minutes"])
+    since = now - timedelta(minutes=minutes)
+    made = 0
+    for store_id in sorted(stores):
+        count = s.scalar(
+            select(func.count())
+            .select_from(ResponseRow)
+            .where(
+                ResponseRow.store_id == store_id,
+                ResponseRow.suspect.is_(True),
+                ResponseRow.received_at >= since,
+            )
+        )
+        if not count or count < rule.params["count"]:
+            continue
+        # One alert per store per window of the rule's length.
+        bucket = int(now.timestamp() // (minutes * 60))
+        name = scope.names.get(store_id, store_id)
+        made += (
+            _make_alert(
+                s,
+                rule,
+                scope=scope,
+                store_id=store_id,
+                dedupe_key=f"r{rule.id}:spike:{store_id}:{bucket}",
+                summary=f"{name} · {count} suspect responses in the last {minutes} minutes",
+                details={"spike": {"suspect": int(count), "minutes": minutes}},
+                now=now,
+            )
+            is not None
+        )
+    return made
+
+
+def evaluate(hq: Hq, *, now: datetime | None = None) -> int:
+    """Look for NPS dips and devices that stopped syncing; returns the alerts made."""
+    from hq.analytics import ResponseFilter, _counts, _zero
+
+    now = now or utcnow()
+    made = 0
+    with hq.db.reading() as s:
+        active = _active_rules(s, kinds=STORE_KINDS)
+    for rule in active:
+        with hq.db.writing() as s:
+            all_stores = list(s.scalars(select(StoreRow.store_id)))
+            scope = _Scope.load(s, all_stores)
+            watched = [sid for sid in all_stores if scope.covers(rule, sid)]
+            if rule.kind == "nps_dip":
+                days = timedelta(days=rule.params["days"])
+                cur = _counts(
+                    hq,
+                    ResponseFilter(since=now - days, until=now, include_suspect=False),
+                    ResponseRow.store_id,
+                )
+                prev = _counts(
+                    hq,
+                    ResponseFilter(since=now - 2 * days, until=now - days, include_suspect=False),
+                    ResponseRow.store_id,
+                )
+                for sid in watched:
+                    made += _dip_alert(
+                        s,
+                        rule,
+                        scope=scope,
+                        store_id=sid,
+                        previous=prev.get(sid, _zero()),
+                        current=cur.get(sid, _zero()),
+                        now=now,
+                    )
+            else:
+                made += _stale_alerts(s, rule, scope=scope, watched=watched, now=now)
+    return made
+
+
+def _nps(c: dict[str, int]) -> NpsResult:
+    return nps_from_counts(
+        promoters=c["promoter"], passives=c["passive"], detractors=c["detractor"]
+    )
+
+
+def _dip_alert(
+    s: Session,
+    rule: AlertRule,
+    *,
+    scope: _Scope,
+    store_id: str,
+    previous: dict[str, int],
+    current: dict[str, int],
+    now: datetime,
+) -> int:
+    test = dip_test(
+        previous=_nps(previous),
+        current=_nps(current),
+        z_crit=rule.params["z"],
+        min_n=int(rule.params["min_n"]),
+    )
+    if not test.significant:
+        return 0
+    days = int(rule.params["days"])
+    name = scope.names.get(store_id, store_id)
+    summary = (
+        f"{name} · NPS {test.current.nps} over the last {days} days, down from "
+        f"{test.previous.nps} (z = {test.z:.2f})"
+    )
+    details = {
+        "dip": {
+            "days": days,
+            "previous": test.previous.as_dict(),
+            "current": test.current.as_dict(),
+            "z": round(test.z, 3),
+            "intervals_overlap": test.intervals_overlap,
+        }
+    }
+    return int(
+        _make_alert(
+            s,
+            rule,
+            scope=scope,
+            store_id=store_id,
+            dedupe_key=f"r{rule.id}:dip:{store_id}:{now.date().isoformat()}",
+            summary=summary,
+            details=details,
+            now=now,
+        )
+        is not None
+    )
+
+
+def _stale_alerts(
+    s: Session, rule: AlertRule, *, scope: _Scope, watched: list[str], now: datetime
+) -> int:
+    limit = timedelta(hours=rule.params["hours"])
+    made = 0
+    devices = s.execute(
+        select(DeviceRow.device_id, DeviceRow.store_id, DeviceRow.last_sync_at).where(
+            DeviceRow.enrolled_at.is_not(None),
+            DeviceRow.revoked_at.is_(None),
+            DeviceRow.last_sync_at.is_not(None),
+            DeviceRow.last_sync_at < now - limit,
+            DeviceRow.store_id.in_(watched),
+        )
+    ).all()
+    for device_id, store_id, last in devices:
+        hours = (now - last).total_seconds() / 3600
+        name = scope.names.get(store_id, store_id)
+        made += (
+            _make_alert(
+                s,
+                rule,
+                scope=scope,
+                store_id=store_id,
+                # One alert per silence: a device that syncs and then stops again alerts again.
+                dedupe_key=f"r{rule.id}:stale:{device_id}:{last.isoformat()}",
+                summary=f"{name} · device {device_id} has not synced for {hours:.0f} hours",
+                details={"device": {"id": device_id, "last_sync_at": _iso(last)}},
+                now=now,
+            )
+            is not None
+        )
+    return made
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    id: str
+    kind: str
+    store_id: str | None
+    summary: str
+    created_at: datetime
+
+
+def recent_alerts(hq: Hq, *, limit: int = 50) -> list[AlertLine]:
+    with hq.db.reading() as s:
+        rows = s.execute(
+            select(
+                AlertRow.id, AlertRow.kind, AlertRow.store_id, AlertRow.summary, AlertRow.created_at
+            )
+            .order_by(AlertRow.created_at.desc(), AlertRow.id.desc())
+            .limit(limit)
+        ).all()
+    return [
+        AlertLine(id=r[0], kind=r[1], store_id=r[2], summary=r[3], created_at=r[4]) for r in rows
+    ]
