@@ -28,48 +28,49 @@ _OPENS_S = 5400  # 01:30 UTC
 _HOURS_S = 16 * 3600
 _EPOCH = datetime(1970, 1, 1)
 
-_COMMENTS = {
+# (reason the comment is about, text): a seeded comment always carries its own reason.
+_COMMENTS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("detractor", "en"): [
-        "Waited almost 20 minutes at the checkout.",
-        "Only one counter open on a Saturday.",
-        "Prices went up again this month.",
-        "The staff were rude when I asked for help.",
-        "Could not find the product I came for.",
-        "The floor near the dairy section was dirty.",
-        "Card machine was not working, had to pay cash.",
-        "Long queue and no baskets left.",
+        ("wait_time", "Waited almost 20 minutes at the checkout."),
+        ("checkout", "Only one counter open on a Saturday."),
+        ("price", "Prices went up again this month."),
+        ("staff", "The staff were rude when I asked for help."),
+        ("product_range", "Could not find the product I came for."),
+        ("cleanliness", "The floor near the dairy section was dirty."),
+        ("checkout", "Card machine was not working, had to pay cash."),
+        ("wait_time", "Long queue and no baskets left."),
     ],
     ("detractor", "hi"): [
-        "बिलिंग काउंटर पर बहुत लंबी लाइन थी।",
-        "कीमतें बहुत ज़्यादा हैं।",
-        "स्टाफ़ ने ठीक से बात नहीं की।",
-        "जो सामान चाहिए था वो नहीं मिला।",
-        "दुकान में सफ़ाई नहीं थी।",
-        "कार्ड मशीन काम नहीं कर रही थी।",
+        ("wait_time", "बिलिंग काउंटर पर बहुत लंबी लाइन थी।"),
+        ("price", "कीमतें बहुत ज़्यादा हैं।"),
+        ("staff", "स्टाफ़ ने ठीक से बात नहीं की।"),
+        ("product_range", "जो सामान चाहिए था वो नहीं मिला।"),
+        ("cleanliness", "दुकान में सफ़ाई नहीं थी।"),
+        ("checkout", "कार्ड मशीन काम नहीं कर रही थी।"),
     ],
     ("passive", "en"): [
-        "Good, but the checkout could be faster.",
-        "Decent range, prices a bit high.",
-        "Fine overall. Parking is a pain.",
-        "Nice store, would like more organic options.",
+        ("checkout", "Good, but the checkout could be faster."),
+        ("price", "Decent range, prices a bit high."),
+        ("wait_time", "Fine overall. The queue at six was long."),
+        ("product_range", "Nice store, would like more organic options."),
     ],
     ("passive", "hi"): [
-        "ठीक है, पर बिलिंग धीमी है।",
-        "सामान अच्छा है, थोड़ा महंगा है।",
-        "अच्छा अनुभव, पर पार्किंग की दिक्कत है।",
+        ("checkout", "ठीक है, पर बिलिंग धीमी है।"),
+        ("price", "सामान अच्छा है, थोड़ा महंगा है।"),
+        ("product_range", "अच्छा अनुभव, पर ऑर्गेनिक सामान कम है।"),
     ],
     ("promoter", "en"): [
-        "Staff were very helpful, thank you!",
-        "Clean store and a quick checkout.",
-        "Great range of fresh vegetables.",
-        "Always find what I need here.",
-        "Friendly cashier, made my day.",
+        ("staff", "Staff were very helpful, thank you!"),
+        ("cleanliness", "Clean store and a quick checkout."),
+        ("product_range", "Great range of fresh vegetables."),
+        ("product_range", "Always find what I need here."),
+        ("staff", "Friendly cashier, made my day."),
     ],
     ("promoter", "hi"): [
-        "स्टाफ़ बहुत मददगार था, धन्यवाद!",
-        "दुकान साफ़-सुथरी है और बिलिंग जल्दी हुई।",
-        "ताज़ी सब्ज़ियाँ बहुत अच्छी थीं।",
-        "यहाँ हमेशा ज़रूरत का सामान मिल जाता है।",
+        ("staff", "स्टाफ़ बहुत मददगार था, धन्यवाद!"),
+        ("cleanliness", "दुकान साफ़-सुथरी है और बिलिंग जल्दी हुई।"),
+        ("product_range", "ताज़ी सब्ज़ियाँ बहुत अच्छी थीं।"),
+        ("product_range", "यहाँ हमेशा ज़रूरत का सामान मिल जाता है।"),
     ],
 }
 _REASON_WEIGHTS = {
@@ -266,7 +267,8 @@ def _rows(
                 k = rng.choice((1, 1, 1, 2, 2, 3))
                 reasons = list(dict.fromkeys(rng.choices(reason_keys[cat], reason_w[cat], k=k)))
                 if rng.random() < 0.3:
-                    comment = rng.choice(_COMMENTS[(cat, lang)])
+                    about, comment = rng.choice(_COMMENTS[(cat, lang)])
+                    reasons = [about, *(r for r in reasons if r != about)][:3]
                 if cat == "detractor" and rng.random() < 0.03:
                     consent = True
                     name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
@@ -369,10 +371,11 @@ def seed(
         handled = []
         for rid, at in cases:
             age = (now - at).days
+            r = rng.random()
             if age > 10:
-                state = "resolved" if rng.random() < 0.985 else "contacted"
-            elif age > 3:
-                state = rng.choice(("open", "contacted", "resolved"))
+                state = "resolved" if r < 0.995 else "contacted"
+            elif age >= 2:
+                state = "resolved" if r < 0.7 else "contacted" if r < 0.9 else "open"
             else:
                 continue
             handled.append((rid, state, rng.choice(_NOTES), _stamp(at + timedelta(days=1))))

@@ -159,8 +159,8 @@ class DashboardTab(QWidget):
         scroll.setWidget(host)
         outer.addWidget(scroll)
         root = QVBoxLayout(host)
-        root.setContentsMargins(20, 12, 20, 14)
-        root.setSpacing(10)
+        root.setContentsMargins(20, 8, 20, 6)
+        root.setSpacing(8)
 
         bar = QHBoxLayout()
         self.heading = label("How are we doing?", "h1")
@@ -189,13 +189,13 @@ class DashboardTab(QWidget):
         root.addLayout(periods)
 
         grid = QGridLayout()
-        grid.setSpacing(12)
+        grid.setSpacing(10)
         # Trend with its interval band.
         trend_card, trend_lay = card(margins=14)
         self.trend_title = label("NPS trend", "h2")
         trend_lay.addWidget(self.trend_title)
         self.trend_view = _view()
-        self.trend_view.setMinimumHeight(140)
+        self.trend_view.setMinimumHeight(125)
         trend_lay.addWidget(self.trend_view, 1)
         grid.addWidget(trend_card, 0, 0, 1, 2)
         # Mix, completion, suspects.
@@ -219,7 +219,7 @@ class DashboardTab(QWidget):
         box.addWidget(label("Suspect responses", "muted"))
         self.suspects = label("—", "mid")
         box.addWidget(self.suspects)
-        self.suspect_detail = label("", "small", wrap=True)
+        self.suspect_detail = label("", "small")
         box.addWidget(self.suspect_detail)
         row.addLayout(box, 1)
         mix_lay.addLayout(row)
@@ -229,7 +229,7 @@ class DashboardTab(QWidget):
         dist_card, dist_lay = card(margins=14)
         dist_lay.addWidget(label("Scores 0–10", "h2"))
         self.dist_view = _view()
-        self.dist_view.setMinimumHeight(115)
+        self.dist_view.setMinimumHeight(100)
         dist_lay.addWidget(self.dist_view, 1)
         grid.addWidget(dist_card, 1, 0, 1, 2)
         # Splits by channel and by language.

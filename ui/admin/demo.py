@@ -94,7 +94,8 @@ def _manager_activity(db: object) -> None:
             "hi": "आप FreshMart को किसी मित्र या सहकर्मी को सुझाने की कितनी संभावना रखते हैं?",
         },
     )
-    out = Path(tempfile.mkdtemp(prefix="usb-"))
+    out = Path(tempfile.mkdtemp()) / "FRESHMART-USB"  # stands in for a stick under /media
+    out.mkdir()
     today = utcnow().date()
     export_responses(db, folder=out, since=today - timedelta(days=6), until=today)
     cases = followups.cases(db, states=frozenset({CaseState.OPEN}), limit=4)

@@ -202,6 +202,20 @@ class AdminView(QWidget):
             app.removeEventFilter(self)
         self.ops.shutdown()
 
+    def showEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        # Shown again after a lock (if the owner keeps the view): count idle time afresh and
+        # bring the tab on screen up to date.
+        if not self._shut:
+            self.idle.start()
+            if self._loaded:
+                self._loaded.discard(self.tabs.currentIndex())
+                QTimer.singleShot(0, lambda: self._tab_shown(self.tabs.currentIndex()))
+        super().showEvent(event)  # type: ignore[arg-type]
+
+    def hideEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        self.idle.stop()
+        super().hideEvent(event)  # type: ignore[arg-type]
+
     def closeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
         self.shutdown()
         super().closeEvent(event)  # type: ignore[arg-type]

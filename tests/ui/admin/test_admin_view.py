@@ -115,6 +115,10 @@ def test_idle_lock_returns_to_the_survey(qtbot, make_view, db) -> None:
     with qtbot.waitSignal(view.closed, timeout=5000):
         view.show()
     assert audit.entries(db, actions=["admin_idle_lock"])
+    view.hide()  # the owner may keep the view and show it again after the PIN
+    assert not view.idle.isActive()
+    view.show()
+    assert view.idle.isActive()
 
 
 def test_input_in_the_view_restarts_the_idle_countdown(qtbot, make_view) -> None:
