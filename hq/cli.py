@@ -40,8 +40,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "No analyst login yet: add one with  nps-hq add-analyst NAME  (then sign in at /).",
             flush=True,
         )
+    from dataclasses import replace
+
+    from hq.delivery import DeliveryConfig
+
+    delivery = DeliveryConfig.from_env()
+    if args.no_delivery:
+        delivery = replace(delivery, enabled=False)
     uvicorn.run(
-        create_app(hq),
+        create_app(hq, delivery=delivery),
         host=args.host,
         port=args.port,
         log_level=args.log_level,
@@ -185,6 +192,88 @@ def cmd_list_groups(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts_add(args: argparse.Namespace) -> int:
+    from hq.alerts import add_rule
+
+    params = {}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        try:
+            params[key.strip()] = float(value)
+        except ValueError:
+            print(f"--set takes NAME=NUMBER, not {item!r}.", file=sys.stderr)
+            return 2
+    rule = add_rule(
+        _open(args),
+        name=args.name or "",
+        kind=args.kind,
+        recipients=args.to,
+        mode="digest" if args.digest else "now",
+        store_id=args.store,
+        group_id=args.group,
+        params=params,
+    )
+    print(f"Rule {rule.id} ({rule.name}) watches {rule.scope}: {rule.describe()}.")
+    return 0
+
+
+def cmd_alerts_list(args: argparse.Namespace) -> int:
+    from hq.alerts import rules
+
+    for r in rules(_open(args), include_disabled=True):
+        state = "off" if r.disabled else ("digest" if r.mode == "digest" else "at once")
+        to = ", ".join(str(x) for x in r.recipients)
+        print(f"{r.id}\t{r.kind}\t{r.scope}\t{state}\t{r.describe()}\t{to}\t{r.name}")
+    return 0
+
+
+def cmd_alerts_disable(args: argparse.Namespace) -> int:
+    from hq.alerts import disable_rule
+
+    disable_rule(_open(args), args.rule)
+    print(f"Rule {args.rule} is off; its alerts already made are still delivered.")
+    return 0
+
+
+def cmd_alerts_add_webhook(args: argparse.Namespace) -> int:
+    from hq.webhooks import add_webhook
+
+    secret = add_webhook(_open(args), args.name, url=args.url)
+    print(
+        f"Webhook {args.name} -> {args.url}. Its signing secret (give it to the receiver; "
+        f"nps-hq alerts webhook-secret {args.name} shows it again):\n{secret}"
+    )
+    return 0
+
+
+def cmd_alerts_webhook_secret(args: argparse.Namespace) -> int:
+    from hq.webhooks import encode_webhook_secret, secret_of
+
+    print(encode_webhook_secret(secret_of(_open(args), args.name)))
+    return 0
+
+
+def cmd_alerts_log(args: argparse.Namespace) -> int:
+    from hq.delivery import delivery_log
+
+    for d in delivery_log(_open(args), limit=args.limit):
+        tries = "; ".join(f"{a.at:%H:%M:%S} {a.detail}" for a in d.attempts) or "not tried"
+        print(
+            f"{d.created_at:%Y-%m-%d %H:%M:%S}\t{d.status}\t{d.channel}:{d.target}\t"
+            f"{d.summary}\t{tries}"
+        )
+    return 0
+
+
+def cmd_alerts_deliver(args: argparse.Namespace) -> int:
+    from hq.delivery import DeliveryConfig, DeliveryWorker
+
+    worker = DeliveryWorker(_open(args), DeliveryConfig.from_env())
+    sent = worker.run_once()
+    print(f"Sent {sent} alert messages; the rest wait for their next try (nps-hq alerts log).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -204,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--proxy-headers",
         action="store_true",
         help="trust X-Forwarded-For from the reverse proxy (for poster rate limits)",
+    )
+    s.add_argument(
+        "--no-delivery",
+        action="store_true",
+        help="do not send alerts from this process (NPS_HQ_DELIVERY=off does the same)",
     )
     s.set_defaults(func=cmd_serve)
 
@@ -227,6 +321,49 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("list-groups", parents=[common], help="groups and their stores")
     s.set_defaults(func=cmd_list_groups)
+
+    from hq.alerts import RULE_KINDS
+
+    alerts = sub.add_parser("alerts", help="alert rules, webhooks and the delivery log")
+    asub = alerts.add_subparsers(dest="alerts_command", required=True)
+    s = asub.add_parser("add", parents=[common], help="add an alert rule")
+    s.add_argument("kind", choices=tuple(RULE_KINDS))
+    s.add_argument(
+        "--to",
+        action="append",
+        required=True,
+        help="email:ADDRESS or webhook:NAME, ';contact' to show contact details (repeat)",
+    )
+    s.add_argument("--name")
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--store")
+    where.add_argument("--group")
+    s.add_argument("--digest", action="store_true", help="send in the daily digest")
+    s.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=NUMBER",
+        help="a rule setting: days, min_n, z (nps_dip); hours (stale_device); count, "
+        "minutes (suspect_spike)",
+    )
+    s.set_defaults(func=cmd_alerts_add)
+    s = asub.add_parser("list", parents=[common], help="the rules")
+    s.set_defaults(func=cmd_alerts_list)
+    s = asub.add_parser("disable", parents=[common], help="turn a rule off")
+    s.add_argument("rule", type=int)
+    s.set_defaults(func=cmd_alerts_disable)
+    s = asub.add_parser("add-webhook", parents=[common], help="a webhook receiver")
+    s.add_argument("name")
+    s.add_argument("--url", required=True)
+    s.set_defaults(func=cmd_alerts_add_webhook)
+    s = asub.add_parser("webhook-secret", parents=[common], help="a webhook's signing secret")
+    s.add_argument("name")
+    s.set_defaults(func=cmd_alerts_webhook_secret)
+    s = asub.add_parser("log", parents=[common], help="the delivery log")
+    s.add_argument("--limit", type=int, default=50)
+    s.set_defaults(func=cmd_alerts_log)
+    s = asub.add_parser("deliver", parents=[common], help="send what is due now, once")
+    s.set_defaults(func=cmd_alerts_deliver)
 
     s = sub.add_parser("enroll-device", parents=[common], help="one-time enrollment code")
     s.add_argument("--store", required=True)
