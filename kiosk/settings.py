@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -257,3 +258,26 @@ def to_stored(key: str, value: Any) -> str:
     cleaned = validate(key, value)
     return json.dumps(list(cleaned) if isinstance(cleaned, tuple) else cleaned,
                       ensure_ascii=False, sort_keys=True)
+
+
+def peek_settings(path: str | os.PathLike[str]) -> Settings | None:
+    """The settings stored in a database file, read with the standard sqlite3 module (no
+    SQLAlchemy import, a few milliseconds), or None if the file is missing or unreadable.
+
+    For the kiosk's first frame only: it lets the question screen appear while the real
+    ``kiosk.db.open_database`` (checks, migrations) runs right after."""
+    import sqlite3
+    from pathlib import Path
+
+    file = Path(path).expanduser()
+    if not file.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT key, value FROM settings").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return from_stored({str(k): str(v) for k, v in rows})

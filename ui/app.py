@@ -1,0 +1,123 @@
+"""The kiosk app: start Qt, show the question screen, then open the database and take answers.
+
+Start-up order, for a fast first frame: the question screen is built from settings peeked with
+plain sqlite3 and shown; right after its first frame is painted the database is opened for real
+(integrity check, migrations, recovery of unfinished answers) before any tap is handled."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from kiosk.settings import LANGUAGES, Settings, peek_settings
+
+log = logging.getLogger(__name__)
+
+
+class FirstFrame(QObject):
+    """Calls back once, just after the first paint of any of the watched widgets."""
+
+    def __init__(self, widgets: list[QObject], callback) -> None:  # noqa: ANN001
+        super().__init__()
+        self._widgets = widgets
+        self._callback = callback
+        self._fired = False
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._fired:
+            self._fired = True
+            for widget in self._widgets:
+                widget.removeEventFilter(self)
+            # After this paint event is done and flushed, not before.
+            QTimer.singleShot(0, self._callback)
+        return False
+
+
+def peak_rss_kb() -> int:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss // 1024 if sys.platform == "darwin" else rss)  # bytes on macOS, kB on Linux
+
+
+def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, started: float) -> int:
+    """Run the kiosk until the manager exits it (or, with ``smoke``, until the first frame)."""
+    from ui import theme
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nps-kiosk"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("NPS Kiosk")
+    theme.load_fonts(app)
+
+    peeked = peek_settings(db_path) or Settings()
+    start_language = language if language in LANGUAGES else peeked.default_language
+    window = MainWindow(kiosk_mode=not windowed)
+    from ui.screens.question import QuestionView
+
+    window.question.render(
+        QuestionView(
+            store_name=peeked.store_name,
+            question=peeked.text("question", start_language),
+            label_low=peeked.text("label_low", start_language),
+            label_high=peeked.text("label_high", start_language),
+            languages=tuple((code, LANGUAGES[code]) for code in peeked.languages),
+            language=start_language,
+        )
+    )
+
+    state: dict[str, object] = {}
+
+    def first_frame() -> None:
+        ms = (time.perf_counter() - started) * 1000
+        if smoke:
+            print(f"first_frame_ms={ms:.1f}", flush=True)
+        try:
+            from kiosk.db import open_database
+            from ui.survey import SurveyController
+
+            db = open_database(db_path)
+        except Exception as exc:
+            log.exception("Cannot open the database %s", db_path)
+            if smoke:
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+                QTimer.singleShot(0, lambda: app.exit(2))
+                return
+            window.show_fatal("The kiosk cannot save answers right now", str(exc))
+            return
+        controller = SurveyController(window=window, db=db, language=language)
+        state["db"], state["controller"] = db, controller
+        controller.start()
+        if smoke:
+            print(f"ready_ms={(time.perf_counter() - started) * 1000:.1f}", flush=True)
+            print(f"peak_rss_kb={peak_rss_kb()}", flush=True)
+            # exit(), not quit(): quit() asks the windows to close, and the kiosk refuses.
+            QTimer.singleShot(0, lambda: app.exit(0))
+
+    watcher = FirstFrame([window, window.question], first_frame)
+    window.exit_requested.connect(lambda: app.exit(0))
+    if windowed:
+        window.resize(1280, 800)
+        window.show()
+    else:
+        if peeked.hide_pointer and not smoke:
+            app.setOverrideCursor(Qt.CursorShape.BlankCursor)
+        window.showFullScreen()
+    code = app.exec()
+    del watcher
+    controller = state.get("controller")
+    if controller is not None:
+        controller.stop()  # type: ignore[attr-defined]
+    window.shutdown()
+    db = state.get("db")
+    if db is not None:
+        db.close()  # type: ignore[attr-defined]
+    if app.overrideCursor() is not None:
+        app.restoreOverrideCursor()
+    return int(code)

@@ -1,0 +1,109 @@
+"""Render every survey screen offscreen to PNG files (for docs/ and for looking at the design).
+
+QT_QPA_PLATFORM=offscreen python -m ui.screenshots --out docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+STORE = "Greenleaf Market · Koramangala"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ui.screenshots")
+    parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also every screen at 1024x600 and 800x1280, in both languages",
+    )
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.db import open_database
+    from ui import theme
+    from ui.main_window import MainWindow
+    from ui.survey import SurveyController
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    theme.load_fonts(app)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_database(Path(tmp) / "kiosk.db")
+        db.update_settings(store_name=STORE, min_tap_interval_s=0)
+
+        def shoot(name: str, *, size: tuple[int, int], language: str, screen: str) -> None:
+            window = MainWindow(kiosk_mode=False)
+            controller = SurveyController(window=window, db=db, language=language)
+            window.resize(*size)
+            window.show()
+            controller.start()
+            if screen in ("followup", "thanks"):
+                controller.on_score(3)
+                follow = window.follow_up
+                for key in ("wait_time", "checkout"):
+                    follow.chips[key].setChecked(True)
+                follow.comment.setPlainText(
+                    "बिलिंग काउंटर पर बहुत लंबी लाइन थी।"
+                    if language == "hi"
+                    else "The queue at the checkout was very long and only one till was open."
+                )
+                follow.opt_in.setChecked(True)
+                follow.contact_name.setText("प्रिया शर्मा" if language == "hi" else "Priya Sharma")
+                follow.contact_detail.setText("priya@example.com")
+                if screen == "thanks":
+                    controller.finish(controller_done())
+            elif screen == "pin":
+                controller.open_pin_gate()
+                window.pin_gate.keys["pin_1"].click()
+                window.pin_gate.keys["pin_2"].click()
+            app.processEvents()
+            window.grab().save(str(args.out / f"{name}.png"))
+            controller.stop()
+            window.shutdown()
+            window.deleteLater()
+            app.processEvents()
+
+        def controller_done():  # noqa: ANN202
+            from kiosk.recording import Completion
+
+            return Completion.DONE
+
+        wide, tall = (1280, 800), (800, 1280)
+        for language in ("en", "hi"):
+            shoot(f"survey-question-{language}", size=wide, language=language, screen="question")
+            shoot(
+                f"survey-followup-detractor-{language}",
+                size=wide,
+                language=language,
+                screen="followup",
+            )
+            shoot(f"survey-thanks-{language}", size=wide, language=language, screen="thanks")
+        shoot("survey-question-portrait", size=tall, language="en", screen="question")
+        shoot("pin-gate", size=wide, language="en", screen="pin")
+        if args.all:
+            for size in ((1024, 600), tall, (1920, 1080)):
+                for language in ("en", "hi"):
+                    for screen in ("question", "followup", "thanks", "pin"):
+                        shoot(
+                            f"all-{screen}-{language}-{size[0]}x{size[1]}",
+                            size=size,
+                            language=language,
+                            screen=screen,
+                        )
+        db.close()
+    print(f"screenshots written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The survey controller: wires the dumb screens to kiosk.recording.Recorder.
+
+One tap, one response: the tiles are switched off in the same call that records the score, and
+the score is committed (fsynced) before the follow-up screen is shown. The follow-up completes
+the same row on Done, Skip or the idle timeout. While the question screen sits idle, the WAL is
+checkpointed so that it cannot grow without bound."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from kiosk.db import Database
+from kiosk.pin import PinGuard
+from kiosk.recording import Completion, FollowUp, RecordedScore, Recorder
+from kiosk.settings import LANGUAGES, Settings
+from ui.i18n import Catalog
+from ui.main_window import MainWindow
+from ui.screens.follow_up import FollowUpView
+from ui.screens.question import QuestionView
+from ui.screens.thank_you import ThankYouView
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_IDLE_MS = 30_000
+
+
+def question_view(settings: Settings, language: str) -> QuestionView:
+    return QuestionView(
+        store_name=settings.store_name,
+        question=settings.text("question", language),
+        label_low=settings.text("label_low", language),
+        label_high=settings.text("label_high", language),
+        languages=tuple((code, LANGUAGES[code]) for code in settings.languages),
+        language=language,
+    )
+
+
+def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -> FollowUpView:
+    tr = Catalog(language)
+    return FollowUpView(
+        store_name=settings.store_name,
+        question=settings.follow_up_text(score.category, language),
+        chips=tuple(settings.reason_chips(score.category, language)),
+        ask_contact=score.category == "detractor",
+        hindi_keyboard=language == "hi",
+        done=tr("done"),
+        skip=tr("skip"),
+        pick_any=tr("pick_any"),
+        comment_placeholder=tr("comment_placeholder"),
+        chars_left=tr("chars_left"),
+        consent=tr("consent"),
+        contact_name=tr("contact_name"),
+        contact_detail=tr("contact_detail"),
+        kb_space=tr("kb_space"),
+        kb_backspace=tr("kb_backspace"),
+        kb_shift=tr("kb_shift"),
+        kb_to_hindi=tr("kb_to_hindi"),
+        kb_to_latin=tr("kb_to_latin"),
+    )
+
+
+def thank_you_view(settings: Settings, language: str) -> ThankYouView:
+    tr = Catalog(language)
+    return ThankYouView(
+        store_name=settings.store_name,
+        title=tr("thank_you"),
+        subtitle=tr("thank_you_sub"),
+        hint=tr("tap_to_continue"),
+    )
+
+
+def home_language(settings: Settings, requested: str | None) -> str:
+    """The language each customer starts in: --lang if given, else the default setting."""
+    if requested in LANGUAGES:
+        return str(requested)
+    return settings.default_language
+
+
+class SurveyController(QObject):
+    score_recorded = Signal(object)  # RecordedScore, after it is committed
+    response_completed = Signal(str, str)  # response id, Completion value
+    question_shown = Signal()
+
+    def __init__(
+        self,
+        *,
+        window: MainWindow,
+        db: Database,
+        language: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.db = db
+        self.recorder = Recorder(db)
+        self.guard = PinGuard(db)
+        self.monotonic = monotonic
+        self.settings = db.settings()
+        self.requested_language = language
+        self.language = home_language(self.settings, language)
+        self.pending: RecordedScore | None = None
+        self._shown_at = monotonic()
+        self._gate_controller = None
+
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.timeout.connect(self._idle_timeout)
+        self.thanks_timer = QTimer(self)
+        self.thanks_timer.setSingleShot(True)
+        self.thanks_timer.timeout.connect(self.back_to_question)
+        self.checkpoint_timer = QTimer(self)
+        self.checkpoint_timer.setSingleShot(True)
+        self.checkpoint_timer.setInterval(CHECKPOINT_IDLE_MS)
+        self.checkpoint_timer.timeout.connect(self.checkpoint)
+
+        window.question.score_tapped.connect(self.on_score)
+        window.question.language_chosen.connect(self.on_language)
+        follow_up = window.follow_up
+        follow_up.done_pressed.connect(lambda: self.finish(Completion.DONE))
+        follow_up.skip_pressed.connect(lambda: self.finish(Completion.SKIP))
+        follow_up.activity.connect(self._restart_idle)
+        window.thanks.dismissed.connect(self.back_to_question)
+        window.pin_gate_requested.connect(self.open_pin_gate)
+        window.admin_closed.connect(self.back_to_question)
+
+    # -- start and stop ----------------------------------------------------------------------
+    def start(self) -> None:
+        recovered = self.recorder.recover_incomplete(
+            older_than=timedelta(seconds=self.settings.follow_up_timeout_s)
+        )
+        if recovered:
+            log.info("Completed %d response(s) left incomplete by the last run", recovered)
+        if self.db.notices:
+            self.window.show_notices(
+                list(self.db.notices), dismiss_label=Catalog(self.language)("notice_dismiss")
+            )
+        self.show_question()
+
+    def stop(self) -> None:
+        """Stop every timer (end of run, tests' teardown)."""
+        for timer in (self.idle_timer, self.thanks_timer, self.checkpoint_timer):
+            timer.stop()
+        if self._gate_controller is not None:
+            self._gate_controller.stop()
+
+    # -- question ----------------------------------------------------------------------------
+    def show_question(self) -> None:
+        self.window.question.render(question_view(self.settings, self.language))
+        self.window.question.set_taps_enabled(True)
+        self.window.show_screen(self.window.question)
+        self._shown_at = self.monotonic()
+        self.checkpoint_timer.start()
+        self.question_shown.emit()
+
+    def on_language(self, code: str) -> None:
+        if code in self.settings.languages:
+            self.language = code
+            self.window.question.render(question_view(self.settings, code))
+
+    def on_score(self, score: int) -> None:
+        question = self.window.question
+        if (
+            self.pending is not None
+            or not question.taps_enabled
+            or self.window.current_screen() is not question
+        ):
+            return
+        question.set_taps_enabled(False)  # before the write: a second tap finds them off
+        self.checkpoint_timer.stop()
+        answered_ms = int((self.monotonic() - self._shown_at) * 1000)
+        try:
+            recorded = self.recorder.record_score(
+                score=score, language=self.language, time_to_answer_ms=answered_ms
+            )
+        except Exception as exc:  # never crash the kiosk on a write; say it and carry on
+            log.exception("Could not record a score")
+            self.window.show_notices([f"The last answer could not be saved ({exc})."])
+            question.set_taps_enabled(True)
+            return
+        self.pending = recorded
+        self.score_recorded.emit(recorded)
+        follow_up = self.window.follow_up
+        follow_up.render(follow_up_view(self.settings, score=recorded, language=self.language))
+        self.window.show_screen(follow_up)
+        self.idle_timer.setInterval(self.settings.follow_up_timeout_s * 1000)
+        self.idle_timer.start()
+
+    # -- follow-up ---------------------------------------------------------------------------
+    def _restart_idle(self) -> None:
+        if self.pending is not None:
+            self.idle_timer.start()
+
+    def _idle_timeout(self) -> None:
+        self.finish(Completion.TIMEOUT)
+
+    def finish(self, how: Completion, *, thank: bool = True) -> None:
+        """Complete the pending response (Skip drops the follow-up), then thank the customer."""
+        pending, self.pending = self.pending, None
+        self.idle_timer.stop()
+        if pending is None:
+            return
+        follow_up: FollowUp | None = None
+        if how is not Completion.SKIP:
+            follow_up = self.window.follow_up.follow_up()
+        try:
+            self.recorder.complete(pending.id, how=how, follow_up=follow_up)
+        except Exception:  # the row stays incomplete and is recovered on the next start
+            log.exception("Could not complete response %s", pending.id)
+        self.response_completed.emit(pending.id, how.value)
+        if not thank:
+            return
+        thanks = self.window.thanks
+        thanks.render(thank_you_view(self.settings, self.language))
+        self.window.show_screen(thanks)
+        self.thanks_timer.setInterval(self.settings.thank_you_s * 1000)
+        self.thanks_timer.start()
+
+    def back_to_question(self) -> None:
+        """Ready for the next customer: fresh settings, the home language, empty fields."""
+        self.thanks_timer.stop()
+        if self._gate_controller is not None:
+            self._gate_controller.stop()
+        self.settings = self.db.settings()
+        self.language = home_language(self.settings, self.requested_language)
+        self.show_question()
+
+    # -- housekeeping ------------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        if self.pending is None and self.window.current_screen() is self.window.question:
+            try:
+                self.db.checkpoint()
+            except Exception:
+                log.exception("WAL checkpoint failed (will try again when idle)")
+
+    # -- manager -----------------------------------------------------------------------------
+    def open_pin_gate(self) -> None:
+        from ui.pin_gate import PinGateController
+
+        window = self.window
+        if window.current_screen() in (window.pin_gate, window.manager_menu):
+            return
+        if self.pending is not None:  # the customer has gone; keep what they entered
+            self.finish(Completion.TIMEOUT, thank=False)
+        for timer in (self.thanks_timer, self.checkpoint_timer):
+            timer.stop()
+        if self._gate_controller is None:
+            self._gate_controller = PinGateController(
+                gate=window.pin_gate, guard=self.guard, language=self.language
+            )
+            self._gate_controller.unlocked.connect(self._unlocked)
+            self._gate_controller.cancelled.connect(self.back_to_question)
+        self._gate_controller.tr = Catalog(self.language)
+        window.show_screen(window.pin_gate)
+        self._gate_controller.open()
+
+    def _unlocked(self) -> None:
+        if self._gate_controller is not None:
+            self._gate_controller.stop()
+        self.window.open_admin(language=self.language)
