@@ -217,7 +217,7 @@ def view_rows(path: Path) -> list[dict]:
             "target": "<=50 ms (GUI stays responsive)",
             "met": gap <= 50,
             "note": "largest gap between 5 ms timer ticks on the GUI thread while the read ran "
-            "on the pool; includes building the 200 comment cards when the answer lands",
+            "on the pool; includes laying out the 50 comments when the answer lands",
         },
     ]
 

@@ -45,7 +45,10 @@ class BackgroundOps(QObject):
 
     busy_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None, *, threads: int = 2) -> None:
+    def __init__(self, parent: QObject | None = None, *, threads: int = 1) -> None:
+        # One thread: reads queue up in order (the cheap one a tab asks for first lands first),
+        # and a heavy read never runs beside another while the GUI thread lays out an answer;
+        # with two, the GUI thread stalled ~100 ms under the contention on a 2-core kiosk.
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
