@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from pydantic import ValidationError
 
-from kiosk import __version__
+import kiosk
 from sync.errors import (
     BadReply,
     DeviceRefused,
@@ -28,7 +28,22 @@ from sync.protocol import (
     describe,
 )
 
-USER_AGENT = f"nps-kiosk/{__version__} (sync v1; Python {platform.python_version()})"
+
+def kiosk_version() -> str:
+    """The kiosk's version (kiosk.__version__; the installed metadata if that is shadowed)."""
+    version = getattr(kiosk, "__version__", None)
+    if isinstance(version, str):
+        return version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("nps-kiosk")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+USER_AGENT = f"nps-kiosk/{kiosk_version()} (sync v1; Python {platform.python_version()})"
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 
 

@@ -210,6 +210,8 @@ class Outbox:
                 assert result.batch is not None
                 batches.append(result.batch)
                 in_a_row = 0
+                if stop():
+                    break
             elif result.kind is StepKind.BACKOFF:
                 failures += 1
                 in_a_row += 1
@@ -218,8 +220,6 @@ class Outbox:
                     break
                 self.sleep(result.delay_s)
             else:
-                break
-            if stop():
                 break
         return DrainReport(batches=tuple(batches), failures=failures, delays=tuple(delays),
                            last=result)
