@@ -249,3 +249,31 @@ def test_comments_page_on_to_older_ones(qtbot, make_view) -> None:
     assert len(tab.shown) > len(first) and tab.shown[: len(first)] == first
     assert all(a.at >= b.at for a, b in zip(tab.shown, tab.shown[1:], strict=False))
     assert tab.shown[-1].comment in tab.view.toPlainText()
+
+
+def test_change_pin_counts_towards_the_lockout(qtbot, make_view, db) -> None:
+    view = make_view()
+    tab = view.settings_tab
+    tab.new_pin.setText("2468")
+    tab.new_pin2.setText("2468")
+    tab.old_pin.setText("0000")
+    answers = []
+    for _ in range(5):
+        with qtbot.waitSignal(tab.pin_result, timeout=10_000) as blocker:
+            qtbot.mouseClick(tab.pin_button, Qt.MouseButton.LeftButton)
+        answers.append(blocker.args[0])
+    assert "locked" in answers[-1].lower() and "1 tries left" in answers[-2]
+    assert PinGuard(db).status().locked_until is not None
+    assert verify_pin("1357", db.settings().admin_pin_hash)  # unchanged
+
+
+def test_demo_renders_every_tab(qtbot, db, tmp_path) -> None:
+    from PySide6.QtGui import QImage
+
+    from ui.admin.demo import TAB_FILES, main
+
+    db.close()  # the demo opens the file itself
+    assert main(["--db", str(db.path), "--activity", "--shot", str(tmp_path / "shots")]) == 0
+    for name in TAB_FILES:
+        image = QImage(str(tmp_path / "shots" / name))
+        assert (image.width(), image.height()) == (1280, 800), name
