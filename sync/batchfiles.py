@@ -60,7 +60,8 @@ def export_batches(db: Database, *, out: Path, batch_size: int = MAX_BATCH,
         now = clock()
         batch = BatchV1(batch_id=str(uuid7()), device_id=creds.device_id,
                         sent_at=now.replace(tzinfo=UTC), responses=responses)
-        name = f"nps-{creds.device_id}-{now:%Y%m%dT%H%M%S}-{batch.batch_id[-12:]}.json"
+        # Named by device and first sequence number: sorted names are in upload order.
+        name = f"nps-{creds.device_id}-seq{responses[0].seq:010d}-{batch.batch_id[-12:]}.json"
         path = write_batch_file(out / name, batch, secret=creds.device_secret)
         ids = [r.id for r in responses]
         store.mark_exported(batch_id=batch.batch_id, ids=ids, file_name=name, at=now)
