@@ -65,6 +65,7 @@ class Settings:
     min_answer_ms: int = 300
     hide_pointer: bool = True
     admin_pin_hash: str = ""
+    thank_you_qr: bool = False  # a small QR code (single-use phone link) on the thank-you screen
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -226,6 +227,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "min_answer_ms": _int_range(0, 5000, " ms"),
     "hide_pointer": _bool,
     "admin_pin_hash": _pin_hash,
+    "thank_you_qr": _bool,
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 
