@@ -275,6 +275,10 @@ class DeliveryWorker:
             resp = self.session.post(
                 url, data=data, headers=headers, timeout=self.config.webhook_timeout_s
             )
+        except requests.ConnectionError as exc:
+            raise DeliveryError("cannot connect: the receiver is down or unreachable") from exc
+        except requests.Timeout as exc:
+            raise DeliveryError(f"no answer in {self.config.webhook_timeout_s:g} s") from exc
         except requests.RequestException as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}"[:300]) from exc
         if not 200 <= resp.status_code < 300:

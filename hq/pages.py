@@ -576,6 +576,9 @@ button.link{background:none;color:var(--det);padding:0;font-weight:700;font-size
 tr.off td{color:var(--muted)}
 .tries{list-style:none;margin:0;padding:0;font-size:13px}
 .tries li{white-space:nowrap}
+#deliveries td{vertical-align:top}
+#deliveries td.what{width:38%}
+#deliveries td.to .mono{overflow-wrap:normal;word-break:normal;white-space:nowrap}
 .tries .ok{color:var(--pro)} .tries .no{color:var(--det)}
 .status-sent{background:var(--pro-soft);color:var(--pro)}
 .status-pending{background:var(--pas-soft);color:var(--pas)}
@@ -721,8 +724,9 @@ def delivery_log_page(lines: list[DeliveryLine], *, user: str, now: datetime) ->
             nxt = ""
         rows.append(
             f"<tr><td>{d.created_at:%d %b %H:%M:%S}</td>"
-            f'<td>{esc(d.summary)}<div class="muted mono">{esc(d.kind)} {esc(d.id)}</div></td>'
-            f'<td><span class="mono">{esc(d.channel)}:{esc(d.target)}</span></td>'
+            f'<td class="what">{esc(d.summary)}<div class="muted mono" title="{esc(d.id)}">'
+            f"{esc(d.kind)} …{esc(d.id[-12:])}</div></td>"
+            f'<td class="to"><span class="mono">{esc(d.channel)}:{esc(d.target)}</span></td>'
             f'<td><span class="badge status-{esc(d.status)}">{esc(d.status)}</span>{nxt}</td>'
             f'<td><ul class="tries">{tries or "<li class=muted>not tried yet</li>"}</ul></td></tr>'
         )
