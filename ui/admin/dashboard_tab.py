@@ -320,7 +320,13 @@ class DashboardTab(QWidget):
         points = [p for p in data.trend if p.result.nps is not None]
         unit = "Daily" if data.trend_unit == "day" else "Weekly"
         self.trend_title.setText(f"{unit} NPS with its 95% interval")
+        chart.setTitle("")
         if not points:
+            font = QFont()
+            font.setPixelSize(15)
+            chart.setTitleFont(font)
+            chart.setTitleBrush(QBrush(style.qcolor(style.MUTED)))
+            chart.setTitle("No answers in this period yet: the trend starts with the first day.")
             return
         line = QLineSeries()
         band = QAreaSeries()
@@ -391,10 +397,15 @@ class DashboardTab(QWidget):
         x.append([str(s) for s in range(11)])
         x.setGridLineVisible(False)
         y = QValueAxis()
-        y.setRange(0, max(max(data.distribution), 1) * 1.05)
+        top = max(data.distribution)
         y.setLabelFormat("%'d")
-        y.setTickCount(4)
-        y.applyNiceNumbers()
+        if top < 4:  # whole numbers only on a near-empty chart (0, 1, 2 ...)
+            y.setRange(0, max(top, 1))
+            y.setTickCount(max(top, 1) + 1)
+        else:
+            y.setRange(0, top * 1.05)
+            y.setTickCount(4)
+            y.applyNiceNumbers()
         for axis in (x, y):
             _axis_font(axis)
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
