@@ -66,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 controller.open_pin_gate()
                 window.pin_gate.keys["pin_1"].click()
                 window.pin_gate.keys["pin_2"].click()
-            app.processEvents()
+            for _ in range(3):  # let wrapped layouts settle
+                app.processEvents()
             window.grab().save(str(args.out / f"{name}.png"))
             controller.stop()
             window.shutdown()

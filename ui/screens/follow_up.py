@@ -64,6 +64,7 @@ class FollowUpScreen(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._chars_left = "{n}"
         self._compact: bool | None = None
+        self._unit = 1.0
         self.chips: dict[str, QPushButton] = {}
 
         self.header = Header(self, with_languages=False)
@@ -248,8 +249,10 @@ class FollowUpScreen(QWidget):
             self._body.addLayout(right, 0, 1)
             self._body.setColumnStretch(0, 5)
             self._body.setColumnStretch(1, 6)
+        self.apply_metrics(self._unit)
 
     def apply_metrics(self, unit: float) -> None:
+        self._unit = unit
         margin = metric(36, unit)
         self._outer.setContentsMargins(margin, metric(20, unit), margin, metric(20, unit))
         self._outer.setSpacing(metric(14, unit))

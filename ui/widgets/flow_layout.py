@@ -40,7 +40,11 @@ class FlowLayout(QLayout):
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
-        self._arrange(rect, move=True)
+        height = self._arrange(rect, move=True)
+        # Box layouts do not always ask heightForWidth; make the wrapped height the minimum.
+        owner = self.parentWidget()
+        if owner is not None and owner.minimumHeight() != height:
+            owner.setMinimumHeight(height)
 
     def sizeHint(self) -> QSize:
         return self.minimumSize()
