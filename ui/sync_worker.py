@@ -1,0 +1,293 @@
+"""The sync worker: drains the outbox to HQ on its own QThread, never on the GUI thread.
+
+It wakes every 60 s, a few seconds after a response is completed, and at once on "Sync now";
+between failures it waits out the outbox's backoff on a timer (so a tap never waits on it); it
+stops trying after HQ refuses the device until the kiosk is enrolled again. It reports by
+signals, which arrive on the GUI thread:
+
+- ``overview(SyncOverview)``  what the Sync tab shows (after each change, at most once a second
+  during a long drain)
+- ``busy(bool)``              a drain is running
+- ``enrolled(Enrollment)`` / ``enroll_failed(str)``
+- ``phone_answers(int)``      new phone answers were pulled back from HQ
+
+Usage (main window)::
+
+    self.sync = SyncController(db)
+    self.sync.start()
+    ...
+    self.sync.response_completed()   # after Recorder.complete(...)
+    ...
+    self.sync.shutdown()             # in closeEvent: quit() and wait() the thread
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
+
+from kiosk.credentials import CredentialsError
+from kiosk.db import Database
+from kiosk.sync_state import SyncState, SyncStore
+from sync.client import new_session
+from sync.errors import HqRequestError, SyncError
+from sync.outbox import Outbox, StepKind, enroll_kiosk, outbox_for, pull_phone_answers
+
+log = logging.getLogger(__name__)
+INTERVAL_MS = 60_000
+WAKE_DELAY_MS = 2_000  # after a response: a short pause gathers a few into one batch
+GUI_TIMEOUT = (5.0, 15.0)  # shorter read timeout than the CLI's: shutdown waits at most this
+OVERVIEW_EVERY_S = 1.0
+
+
+class SyncWorker(QObject):
+    """Lives on the sync thread; every slot runs there."""
+
+    overview = Signal(object)
+    busy = Signal(bool)
+    enrolled = Signal(object)
+    enroll_failed = Signal(str)
+    phone_answers = Signal(int)
+
+    def __init__(self, db: Database, *, interval_ms: int = INTERVAL_MS,
+                 wake_delay_ms: int = WAKE_DELAY_MS,
+                 session_factory: Callable[[], requests.Session] = new_session,
+                 outbox_options: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.store = SyncStore(db)
+        self.session_factory = session_factory
+        self.outbox_options = {"timeout": GUI_TIMEOUT, **(outbox_options or {})}
+        self.stopping = False
+        self._session: requests.Session | None = None
+        self._outbox: Outbox | None = None
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setInterval(interval_ms)
+        self.tick_timer.timeout.connect(self.tick)
+        self.retry_timer = QTimer(self)  # the backoff wait
+        self.retry_timer.setSingleShot(True)
+        self.retry_timer.timeout.connect(self._retry)
+        self.wake_timer = QTimer(self)
+        self.wake_timer.setSingleShot(True)
+        self.wake_timer.setInterval(wake_delay_ms)
+        self.wake_timer.timeout.connect(self.tick)
+
+    # -- slots (queued from the GUI thread) ----------------------------------------------------
+    @Slot()
+    def begin(self) -> None:
+        self.tick_timer.start()
+        self.tick()
+
+    @Slot()
+    def wake(self) -> None:
+        """A response was completed: sync soon, unless backing off or refused."""
+        if not self.wake_timer.isActive():
+            self.wake_timer.start()
+
+    @Slot()
+    def tick(self) -> None:
+        if self.retry_timer.isActive():
+            self.publish()  # backing off: the countdown decides
+            return
+        self.run(manual=False)
+
+    @Slot()
+    def sync_now(self) -> None:
+        self.retry_timer.stop()
+        self.run(manual=True)
+
+    @Slot()
+    def refresh(self) -> None:
+        self.publish()
+
+    @Slot(object)
+    def resend(self, ids: object) -> None:
+        self.store.resend_quarantined(list(ids) if ids is not None else None)  # type: ignore[call-overload]
+        self.retry_timer.stop()
+        self.run(manual=True)
+
+    @Slot(object)
+    def enroll(self, request: object) -> None:
+        """``request``: dict with hq_url, code, and optional ca_bundle and public_url."""
+        assert isinstance(request, dict)
+        try:
+            with self.session_factory() as session:
+                done = enroll_kiosk(self.db, session=session, **request)
+        except (SyncError, CredentialsError) as exc:
+            self.enroll_failed.emit(str(exc))
+        except OSError as exc:
+            self.enroll_failed.emit(f"Enrollment failed: {exc}")
+        else:
+            self._drop_outbox()
+            self.enrolled.emit(done)
+            self.retry_timer.stop()
+            self.run(manual=True)
+        self.publish()
+
+    @Slot()
+    def teardown(self) -> None:
+        """Stop the timers and hand the object back to the GUI thread (before quit())."""
+        self.stopping = True
+        for timer in (self.tick_timer, self.retry_timer, self.wake_timer):
+            timer.stop()
+        self._drop_outbox()
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.moveToThread(app.thread())
+
+    # -- the work ------------------------------------------------------------------------------
+    def _retry(self) -> None:
+        self.run(manual=False)
+
+    def _drop_outbox(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._session = None
+        self._outbox = None
+
+    def _get_outbox(self) -> Outbox | None:
+        if self._outbox is None:
+            try:
+                self._session = self.session_factory()
+                self._outbox = outbox_for(self.db, session=self._session, **self.outbox_options)
+            except CredentialsError:
+                self._drop_outbox()
+                return None
+        return self._outbox
+
+    def publish(self) -> None:
+        try:
+            self.overview.emit(self.store.overview())
+        except Exception:  # a read failing must not kill the worker; the next one may work
+            log.exception("Reading the sync state failed")
+
+    def run(self, *, manual: bool) -> None:
+        """Drain until idle, a failure (then wait out the backoff) or a refusal."""
+        if self.stopping:
+            return
+        state = self.store.overview(quarantine_limit=0, batch_limit=0).state
+        if state is SyncState.REFUSED and not manual:
+            self.publish()  # refused: only "Sync now" or a new enrollment tries again
+            return
+        outbox = self._get_outbox()
+        if outbox is None:
+            self.publish()
+            return
+        self.busy.emit(True)
+        sent = 0
+        last_publish = time.monotonic()
+        try:
+            while not self.stopping:
+                result = outbox.step()
+                if result.kind is StepKind.SENT:
+                    sent += 1
+                    if time.monotonic() - last_publish > OVERVIEW_EVERY_S:
+                        self.publish()
+                        last_publish = time.monotonic()
+                    continue
+                if result.kind is StepKind.BACKOFF:
+                    self.retry_timer.start(int(result.delay_s * 1000))
+                elif result.kind is StepKind.IDLE:
+                    self._pull_phone(outbox)
+                break
+        except Exception:  # never let an unexpected error end the thread's event loop
+            log.exception("The sync worker hit an unexpected error")
+        finally:
+            if sent >= 20:
+                try:
+                    self.db.checkpoint()  # a long drain grew the WAL: fold it back while idle
+                except Exception:
+                    log.exception("WAL checkpoint failed")
+            self.busy.emit(False)
+            self.publish()
+
+    def _pull_phone(self, outbox: Outbox) -> None:
+        try:
+            new = pull_phone_answers(self.db, outbox.client, store_id=self.db.settings().store_id)
+        except HqRequestError as exc:
+            log.info("Phone answers not pulled: %s", exc)
+            return
+        if new:
+            self.phone_answers.emit(new)
+
+
+class SyncController(QObject):
+    """Owns the sync thread and its worker; lives on the GUI thread. Calls here never block
+    (they post to the worker), except ``shutdown``."""
+
+    overview = Signal(object)
+    busy = Signal(bool)
+    enrolled = Signal(object)
+    enroll_failed = Signal(str)
+    phone_answers = Signal(int)
+
+    _begin = Signal()
+    _wake = Signal()
+    _sync_now = Signal()
+    _refresh = Signal()
+    _resend = Signal(object)
+    _enroll = Signal(object)
+
+    def __init__(self, db: Database, parent: QObject | None = None, **worker_options: Any) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.thread = QThread()
+        self.thread.setObjectName("sync")
+        self.worker = SyncWorker(db, **worker_options)
+        self.worker.moveToThread(self.thread)
+        self.latest: Any = None
+        for name in ("overview", "busy", "enrolled", "enroll_failed", "phone_answers"):
+            getattr(self.worker, name).connect(getattr(self, name))
+        self.overview.connect(self._keep)
+        self._begin.connect(self.worker.begin)
+        self._wake.connect(self.worker.wake)
+        self._sync_now.connect(self.worker.sync_now)
+        self._refresh.connect(self.worker.refresh)
+        self._resend.connect(self.worker.resend)
+        self._enroll.connect(self.worker.enroll)
+        self._running = False
+
+    def _keep(self, overview: object) -> None:
+        self.latest = overview
+
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        self.thread.start()
+        self._begin.emit()
+
+    def response_completed(self) -> None:
+        self._wake.emit()
+
+    def sync_now(self) -> None:
+        self._sync_now.emit()
+
+    def refresh(self) -> None:
+        self._refresh.emit()
+
+    def resend_quarantined(self, ids: list[str] | None = None) -> None:
+        self._resend.emit(ids)
+
+    def enroll(self, *, hq_url: str, code: str, ca_bundle: str | None = None,
+               public_url: str | None = None) -> None:
+        self._enroll.emit({"hq_url": hq_url, "code": code, "ca_bundle": ca_bundle or None,
+                           "public_url": public_url or None})
+
+    def shutdown(self, timeout_ms: int = 20_000) -> None:
+        """Stop the worker (it finishes the request in flight) and quit and wait the thread."""
+        if not self._running:
+            return
+        self._running = False
+        self.worker.stopping = True
+        from PySide6.QtCore import QMetaObject, Qt
+
+        QMetaObject.invokeMethod(self.worker, "teardown",
+                                 Qt.ConnectionType.BlockingQueuedConnection)
+        self.thread.quit()
+        self.thread.wait(timeout_ms)
