@@ -143,9 +143,15 @@ class AdminView(QWidget):
         if self._shut:
             return
         widget = self.tabs.widget(index)
-        if index not in self._loaded or widget is self.audit:
+        refresh = getattr(widget, "refresh", None)
+        if refresh is not None and (index not in self._loaded or widget is self.audit):
             self._loaded.add(index)
-            widget.refresh()  # type: ignore[attr-defined]
+            refresh()
+
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        """Add another tab (e.g. Sync, QR code). Its ``refresh()``, if it has one, is called
+        the first time the tab is shown; it may use ``view.ops`` for its background reads."""
+        return self.tabs.addTab(widget, title)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)

@@ -277,3 +277,23 @@ def test_demo_renders_every_tab(qtbot, db, tmp_path) -> None:
     for name in TAB_FILES:
         image = QImage(str(tmp_path / "shots" / name))
         assert (image.width(), image.height()) == (1280, 800), name
+
+
+def test_another_tab_is_refreshed_when_first_shown(qtbot, make_view) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    class Extra(QWidget):
+        refreshed = 0
+
+        def refresh(self) -> None:
+            self.refreshed += 1
+
+    view = make_view()
+    view.show()
+    extra = Extra()
+    index = view.add_tab(extra, "Sync")
+    assert view.tabs.tabText(index) == "Sync" and extra.refreshed == 0
+    view.tabs.setCurrentIndex(index)
+    view.tabs.setCurrentIndex(0)
+    view.tabs.setCurrentIndex(index)
+    assert extra.refreshed == 1
