@@ -2,9 +2,9 @@
 
 - 0-6 detractor, 7-8 passive, 9-10 promoter.
 - NPS = %promoters - %detractors, an integer from -100 to 100. Rounding rule: the exact value
-  100 * (P - D) / n is rounded half away from zero (12.5 -> 13, -12.5 -> -13), computed with
-  exact fractions so that no float error moves an edge case, and so that swapping promoters and
-  detractors negates the score exactly.
+  100 * (P - D) / n is rounded half away from zero (12.5 -> 13, -12.5 -> -13), computed in
+  exact integer arithmetic so that no float error moves an edge case, and so that swapping
+  promoters and detractors negates the score exactly.
 - No responses: NPS is undefined (``None``, shown as "—"), never 0.
 - 95% interval by the adjusted-Wald method (Sauro & Lewis): add 3 to n and 3/4 to promoters
   and to detractors, then NPS' +- 1.96 * sqrt((p' + d' - (p' - d')^2) / n'), clipped to
@@ -19,7 +19,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from fractions import Fraction
 
 LOW_SAMPLE_BELOW = 30
 Z_95 = 1.959963984540054
@@ -42,11 +41,16 @@ def category(score: int) -> Category:
     return Category.PROMOTER
 
 
-def round_half_away(value: Fraction | float) -> int:
+def round_half_away(value: float) -> int:
     """Round half away from zero: 0.5 -> 1, -0.5 -> -1, 2.4 -> 2."""
-    frac = Fraction(value)
-    sign = -1 if frac < 0 else 1
-    return sign * math.floor(abs(frac) + Fraction(1, 2))
+    sign = -1 if value < 0 else 1
+    return sign * math.floor(abs(value) + 0.5)
+
+
+def _ratio_half_away(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half away from zero, in exact integer arithmetic."""
+    sign = -1 if numerator < 0 else 1
+    return sign * ((2 * abs(numerator) + denominator) // (2 * denominator))
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def nps_from_counts(*, promoters: int, passives: int, detractors: int) -> NpsRes
     n = promoters + passives + detractors
     if n == 0:
         return NpsResult(0, 0, 0, 0, None, None, None, None, None, None, True)
-    score = round_half_away(Fraction(100 * (promoters - detractors), n))
+    score = _ratio_half_away(100 * (promoters - detractors), n)
     low, high = adjusted_wald_interval(promoters=promoters, detractors=detractors, n=n)
     return NpsResult(
         n=n,

@@ -31,16 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from kiosk.cli import COMMANDS
-
-    if argv and argv[0] in COMMANDS:
-        from kiosk.cli import main as tool_main
-
-        return tool_main(argv)
     if argv and argv[0] == "doctor":
         from ui.preflight import main as doctor
 
         return doctor()
+    if argv and not argv[0].startswith("-"):
+        # A screen-less tool (stats, set-pin, ...): kiosk.cli knows them and says so if not.
+        # Imported only here, so that starting the kiosk does not pay for it.
+        from kiosk.cli import main as tool_main
+
+        return tool_main(argv)
     args = build_parser().parse_args(argv)
 
     from ui.preflight import check

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 
@@ -111,6 +109,9 @@ def check(env: dict[str, str] | None = None) -> Report:
 
 
 def _system_devanagari() -> bool:
+    import shutil
+    import subprocess
+
     if not shutil.which("fc-list"):
         return False
     out = subprocess.run(["fc-list", ":lang=hi", "family"], capture_output=True, text=True,
