@@ -1,1 +1,1 @@
-"""The kiosk's PySide6 front end: survey screens, PIN gate, theme. Holds no SQL, no business rules."""
+"""The kiosk's PySide6 front end: survey screens, PIN gate, admin view, theme. No SQL here."""

@@ -74,3 +74,23 @@ def test_a_broken_stored_value_falls_back_to_its_default(db: Database) -> None:
     with db.writing() as s:
         s.merge(SettingRow(key="thank_you_s", value='"not a number"', updated_at=utcnow()))
     assert db.settings().thank_you_s == Settings().thank_you_s
+
+
+def test_peek_reads_the_stored_settings_without_opening_the_database(db: Database,
+                                                                      db_path) -> None:
+    from kiosk.settings import peek_settings
+
+    db.update_settings(store_name="Jayanagar", default_language="hi")
+    peeked = peek_settings(db_path)
+    assert peeked is not None
+    assert (peeked.store_name, peeked.default_language) == ("Jayanagar", "hi")
+
+
+def test_peek_gives_up_quietly_on_a_missing_or_broken_file(tmp_path) -> None:
+    from kiosk.settings import peek_settings
+
+    assert peek_settings(tmp_path / "none.db") is None
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not sqlite at all" * 100)
+    assert peek_settings(junk) is None
+    assert junk.read_bytes() == b"not sqlite at all" * 100
