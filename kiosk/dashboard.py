@@ -125,21 +125,30 @@ def dashboard(
     today_text = today.isoformat()
     scores_from, done_from = _SCORES_FROM[source], _DONE_FROM[source]
     period_since = {key: (today - timedelta(days=d - 1) if d else None) for key, _, d in PERIODS}
-    # One pass over the rollups for the headline periods, the distribution and the totals.
-    period_params = [since.isoformat() for since in period_since.values() if since]
+    dated = {key: since for key, since in period_since.items() if since is not None}
     counted = "suspect IN (0, 1)" if include_suspect else "suspect = 0"
-    period_cols = ", ".join(
-        f"sum(CASE WHEN {'day >= ? AND ' if since else ''}{counted} THEN n ELSE 0 END)"
-        for since in period_since.values()
-    )
+    # The dated periods and the window read only their own days (a primary-key range); only
+    # the all-time totals read every rollup row, with the cheapest GROUP BY there is.
+    recent_since = min([*dated.values(), *([window_since] if window_since else [])])
+    cols = [f"sum(CASE WHEN day >= ? AND {counted} THEN n ELSE 0 END)" for _ in dated]
+    params = [since.isoformat() for since in dated.values()]
+    if window_since is not None:
+        cols += [
+            f"sum(CASE WHEN day >= ? AND {counted} THEN n ELSE 0 END)",
+            "sum(CASE WHEN day >= ? AND suspect = 1 THEN n ELSE 0 END)",
+        ]
+        params += [since_text, since_text]
     with db.reading() as s:
         conn = s.connection()
-        by_score = conn.exec_driver_sql(
-            f"SELECT score, {period_cols}, "
-            f"sum(CASE WHEN day >= ? AND {counted} THEN n ELSE 0 END), "
-            "sum(CASE WHEN day >= ? AND suspect = 1 THEN n ELSE 0 END), sum(n) "
-            f"FROM {scores_from} WHERE day <= ? GROUP BY score",
-            (*period_params, since_text, since_text, today_text),
+        recent = conn.exec_driver_sql(
+            f"SELECT score, {', '.join(cols)} FROM {scores_from} "
+            "WHERE day >= ? AND day <= ? GROUP BY score",
+            (*params, recent_since.isoformat(), today_text),
+        ).all()
+        totals = conn.exec_driver_sql(
+            f"SELECT score, suspect, sum(n) FROM {scores_from} WHERE day <= ? "
+            "GROUP BY score, suspect",
+            (today_text,),
         ).all()
         per_day = conn.exec_driver_sql(
             f"SELECT day, score, sum(n) FROM {scores_from} WHERE {counted} "
@@ -162,15 +171,25 @@ def dashboard(
     distribution = [0] * 11
     window_counts = _zero()
     suspect_in_window = responses_total = 0
-    for row in by_score:
+    for row in recent:
         score, cat = row[0], category(row[0])
-        for i, key in enumerate(period_since):
+        for i, key in enumerate(dated):
             period_counts[key][cat] += row[1 + i]
-        in_window, suspect, total = row[1 + len(period_since) :]
-        distribution[score] += in_window
-        window_counts[cat] += in_window
-        suspect_in_window += suspect
-        responses_total += total
+        if window_since is not None:
+            in_window, suspect = row[1 + len(dated) :]
+            distribution[score] += in_window
+            window_counts[cat] += in_window
+            suspect_in_window += suspect
+    for score, suspect, n in totals:
+        cat = category(score)
+        responses_total += n
+        if include_suspect or not suspect:
+            period_counts["all"][cat] += n
+            if window_since is None:
+                distribution[score] += n
+                window_counts[cat] += n
+        if suspect and window_since is None:
+            suspect_in_window += n
 
     trend_unit = "day" if window_days is not None and window_days <= 31 else "week"
     trend_counts: dict[date, dict[Category, int]] = defaultdict(_zero)

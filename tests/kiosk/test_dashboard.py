@@ -118,3 +118,14 @@ def test_empty_database_is_undefined_not_zero(db) -> None:
     d = dashboard(db, today=TODAY)
     assert all(p.result.nps is None for p in d.periods)
     assert d.completion.rate is None and d.trend == ()
+
+
+@pytest.mark.parametrize("window_days", [1, 7, 90, None])
+@pytest.mark.parametrize("include_suspect", [False, True])
+def test_every_window_equals_a_full_scan(seeded, window_days, include_suspect) -> None:
+    kw = {"today": TODAY, "include_suspect": include_suspect, "window_days": window_days}
+    d = dashboard(seeded, **kw)
+    assert d == dashboard(seeded, source=Source.RESPONSES, **kw)
+    assert d.window.n == sum(d.distribution)
+    if window_days is None:
+        assert d.window == d.periods[-1].result
