@@ -3,6 +3,7 @@ lockdown (frameless, full-screen, on top, close ignored unless the manager exits
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -15,6 +16,8 @@ from ui.widgets.banner import NoticeBanner
 from ui.widgets.hotspot import CornerHotspot
 
 if TYPE_CHECKING:
+    from kiosk.db import Database
+    from ui.admin import AdminView
     from ui.pin_gate import PinGate
     from ui.screens.follow_up import FollowUpScreen
     from ui.screens.thank_you import ThankYouScreen
@@ -57,8 +60,10 @@ class MainWindow(QWidget):
         self._follow_up: FollowUpScreen | None = None
         self._thanks: ThankYouScreen | None = None
         self._pin_gate: PinGate | None = None
-        self.manager_menu: QWidget | None = None
+        self.admin_view: AdminView | None = None
         self._fatal: QLabel | None = None
+        # Callables that add tabs to each new admin view (e.g. the Sync and QR code tabs).
+        self.admin_tab_hooks: list[Callable[[AdminView], None]] = []
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -143,20 +148,32 @@ class MainWindow(QWidget):
         self._add_page(page)
         self.show_screen(page)
 
-    def open_admin(self, *, language: str = "en") -> None:
-        """What the manager sees behind the PIN. For now the small manager menu; the admin view
-        of the next issue replaces this method's body."""
-        from ui.manager_menu import ManagerMenu
+    def open_admin(self, *, db: Database) -> None:
+        """The store manager's admin view, behind the PIN (imported here: QtCharts and the
+        admin tabs cost nothing until a manager comes)."""
+        from ui.admin import AdminView
 
-        if self.manager_menu is not None:
-            self.pages.removeWidget(self.manager_menu)
-            self.manager_menu.deleteLater()
-        menu = ManagerMenu(self.pages, language=language)
-        menu.back_pressed.connect(self.admin_closed)
-        menu.exit_pressed.connect(self.exit_kiosk)
-        self.manager_menu = menu
-        self._add_page(menu)
-        self.show_screen(menu)
+        self.close_admin()
+        view = AdminView(db, self.pages)
+        view.closed.connect(self._admin_view_closed)  # Back to survey, or 2 minutes idle
+        view.exit_requested.connect(self.exit_kiosk)  # "Exit kiosk", tapped twice
+        for hook in self.admin_tab_hooks:
+            hook(view)
+        self.admin_view = view
+        self._add_page(view)
+        self.show_screen(view)
+
+    def _admin_view_closed(self) -> None:
+        self.close_admin()
+        self.admin_closed.emit()
+
+    def close_admin(self) -> None:
+        """Drop the admin view: its timers, event filter and background reads stop first."""
+        view, self.admin_view = self.admin_view, None
+        if view is not None:
+            view.shutdown()
+            self.pages.removeWidget(view)
+            view.deleteLater()
 
     # -- lockdown ----------------------------------------------------------------------------
     def exit_kiosk(self) -> None:
@@ -167,6 +184,7 @@ class MainWindow(QWidget):
 
     def shutdown(self) -> None:
         """Stop listening to the application and close (tests, and the end of run())."""
+        self.close_admin()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

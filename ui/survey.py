@@ -242,7 +242,7 @@ class SurveyController(QObject):
         from ui.pin_gate import PinGateController
 
         window = self.window
-        if window.current_screen() in (window.pin_gate, window.manager_menu):
+        if window.current_screen() in (window.pin_gate, window.admin_view):
             return
         if self.pending is not None:  # the customer has gone; keep what they entered
             self.finish(Completion.TIMEOUT, thank=False)
@@ -261,4 +261,4 @@ class SurveyController(QObject):
     def _unlocked(self) -> None:
         if self._gate_controller is not None:
             self._gate_controller.stop()
-        self.window.open_admin(language=self.language)
+        self.window.open_admin(db=self.db)

@@ -33,7 +33,7 @@ def open_gate_by_chord(qtbot, window) -> None:  # noqa: ANN001
     assert window.current_screen() is window.pin_gate
 
 
-def test_first_use_creates_a_pin_then_opens_the_manager_menu(qtbot, kiosk) -> None:  # noqa: ANN001
+def test_first_use_creates_a_pin_then_opens_the_admin_view(qtbot, kiosk) -> None:  # noqa: ANN001
     w = kiosk.window
     open_gate_by_chord(qtbot, w)
     gate = w.pin_gate
@@ -46,11 +46,12 @@ def test_first_use_creates_a_pin_then_opens_the_manager_menu(qtbot, kiosk) -> No
     assert "did not match" in gate.message.text()
     enter_pin(qtbot, gate, "2580")
     enter_pin(qtbot, gate, "2580")
-    assert w.current_screen() is w.manager_menu
+    assert w.current_screen() is w.admin_view
     guard = PinGuard(kiosk.db)
     assert guard.pin_is_set and guard.attempt("2580").ok
-    qtbot.mouseClick(w.manager_menu.back, LEFT)
-    assert w.current_screen() is w.question
+    with qtbot.waitSignal(w.admin_closed, timeout=2000):
+        qtbot.mouseClick(w.admin_view.back_button, LEFT)
+    assert w.current_screen() is w.question and w.admin_view is None
 
 
 def test_wrong_pin_shows_tries_left_then_locks_with_a_countdown(qtbot, kiosk) -> None:  # noqa: ANN001
@@ -77,7 +78,7 @@ def test_wrong_pin_shows_tries_left_then_locks_with_a_countdown(qtbot, kiosk) ->
     assert gate.message.text().startswith("Too many wrong tries")
 
 
-def test_correct_pin_opens_the_manager_menu_and_exit_leaves_kiosk_mode(qtbot, make_kiosk) -> None:  # noqa: ANN001
+def test_correct_pin_opens_the_admin_view_and_exit_leaves_kiosk_mode(qtbot, make_kiosk) -> None:  # noqa: ANN001
     k = make_kiosk(kiosk_mode=True)
     PinGuard(k.db).set_pin("13579")
     w = k.window
@@ -85,10 +86,11 @@ def test_correct_pin_opens_the_manager_menu_and_exit_leaves_kiosk_mode(qtbot, ma
     open_gate_by_chord(qtbot, w)
     assert w.pin_gate.title.text() == "मैनेजर पिन"  # in the customer's current language
     enter_pin(qtbot, w.pin_gate, "13579")
-    assert w.current_screen() is w.manager_menu
-    assert w.manager_menu.exit.text() == "कियॉस्क बंद करें"
+    assert w.current_screen() is w.admin_view
+    qtbot.mouseClick(w.admin_view.exit_button, LEFT)  # the first tap only arms it
+    assert w.isVisible() and w.admin_view.exit_button.text() == "Tap again to exit"
     with qtbot.waitSignal(w.exit_requested, timeout=1000):
-        qtbot.mouseClick(w.manager_menu.exit, LEFT)
+        qtbot.mouseClick(w.admin_view.exit_button, LEFT)
     assert not w.isVisible()
 
 
@@ -164,3 +166,18 @@ def test_smoke_run_prints_the_first_frame_time(tmp_path: Path) -> None:
     assert len(frame) == 1 and float(frame[0].split("=")[1]) > 0
     assert any(re.fullmatch(r"peak_rss_kb=\d+", line) for line in lines)
     assert (tmp_path / "smoke.db").exists()  # the database was really opened
+
+
+def test_an_idle_admin_view_locks_itself_back_to_the_survey(qtbot, kiosk) -> None:  # noqa: ANN001
+    PinGuard(kiosk.db).set_pin("8642")
+    w = kiosk.window
+    open_gate_by_chord(qtbot, w)
+    enter_pin(qtbot, w.pin_gate, "8642")
+    assert w.current_screen() is w.admin_view
+    assert w.admin_view.idle.interval() == 120_000  # two minutes
+    w.admin_view.idle.setInterval(30)  # shortened for the test; the real timer path runs
+    with qtbot.waitSignal(w.admin_closed, timeout=3000):
+        w.admin_view.idle.start()
+    assert w.current_screen() is w.question and w.admin_view is None
+    open_gate_by_chord(qtbot, w)  # the PIN is asked for again
+    assert w.pin_gate.title.text() == "Manager PIN"
