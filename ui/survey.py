@@ -64,14 +64,31 @@ def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -
     )
 
 
-def thank_you_view(settings: Settings, language: str) -> ThankYouView:
+def thank_you_view(settings: Settings, language: str, *, qr_url: str | None = None
+                   ) -> ThankYouView:
     tr = Catalog(language)
     return ThankYouView(
         store_name=settings.store_name,
         title=tr("thank_you"),
         subtitle=tr("thank_you_sub"),
         hint=tr("tap_to_continue"),
+        qr_url=qr_url,
+        qr_caption=tr("thank_you_qr") if qr_url else "",
     )
+
+
+def phone_link(db: Database, settings: Settings) -> str | None:
+    """A fresh single-use phone link for the thank-you screen, if the setting asks for one and
+    the kiosk is enrolled (made offline from the device secret)."""
+    if not settings.thank_you_qr:
+        return None
+    from kiosk.credentials import CredentialsError
+    from kiosk.sync_state import survey_link
+
+    try:
+        return survey_link(db).url
+    except CredentialsError:  # not enrolled yet, or the credentials file is unreadable
+        return None
 
 
 def home_language(settings: Settings, requested: str | None) -> str:
@@ -215,7 +232,8 @@ class SurveyController(QObject):
         if not thank:
             return
         thanks = self.window.thanks
-        thanks.render(thank_you_view(self.settings, self.language))
+        thanks.render(thank_you_view(self.settings, self.language,
+                                     qr_url=phone_link(self.db, self.settings)))
         self.window.show_screen(thanks)
         self.thanks_timer.setInterval(self.settings.thank_you_s * 1000)
         self.thanks_timer.start()

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel
 
 from kiosk.db import open_database
 from kiosk.pin import PinGuard
@@ -181,3 +182,26 @@ def test_an_idle_admin_view_locks_itself_back_to_the_survey(qtbot, kiosk) -> Non
     assert w.current_screen() is w.question and w.admin_view is None
     open_gate_by_chord(qtbot, w)  # the PIN is asked for again
     assert w.pin_gate.title.text() == "Manager PIN"
+
+
+def test_the_admin_view_of_the_running_kiosk_has_sync_and_qr_tabs(qtbot, kiosk) -> None:  # noqa: ANN001
+    from ui.app import attach_sync
+
+    sync = attach_sync(window=kiosk.window, controller=kiosk.controller, db=kiosk.db)
+    try:
+        PinGuard(kiosk.db).set_pin("8642")
+        w = kiosk.window
+        open_gate_by_chord(qtbot, w)
+        enter_pin(qtbot, w.pin_gate, "8642")
+        tabs = w.admin_view.tabs
+        titles = [tabs.tabText(i) for i in range(tabs.count())]
+        assert titles[-2:] == ["Sync", "QR code"]
+        tabs.setCurrentIndex(titles.index("Sync"))
+        # Not enrolled yet: the Sync tab says so in plain words (the worker answered).
+        sync_tab = tabs.currentWidget()
+        def says_not_enrolled() -> bool:
+            return "enrol" in " ".join(x.text().lower() for x in sync_tab.findChildren(QLabel))
+
+        qtbot.waitUntil(says_not_enrolled, timeout=5000)
+    finally:
+        sync.shutdown()

@@ -18,6 +18,8 @@ class ThankYouView:
     title: str
     subtitle: str
     hint: str
+    qr_url: str | None = None  # the optional small QR code: answer more on a phone
+    qr_caption: str = ""
 
 
 class CheckMark(QWidget):
@@ -82,6 +84,17 @@ class ThankYouScreen(QWidget):
         self._outer.addWidget(self.mark, 0, Qt.AlignmentFlag.AlignHCenter)
         self._outer.addWidget(self.title)
         self._outer.addWidget(self.subtitle)
+        self.qr_box = QWidget(self)
+        self.qr_box.setObjectName("thank_you_qr_box")
+        qr_layout = QVBoxLayout(self.qr_box)
+        qr_layout.setContentsMargins(0, 0, 0, 0)
+        self.qr_caption = QLabel(self.qr_box)
+        self.qr_caption.setObjectName("thank_you_qr_caption")
+        self.qr_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        qr_layout.addWidget(self.qr_caption)
+        self.qr = None  # made on first use: the qrcode library costs nothing until then
+        self.qr_box.hide()
+        self._outer.addWidget(self.qr_box, 0, Qt.AlignmentFlag.AlignHCenter)
         self._outer.addStretch(4)
         self._outer.addWidget(self.hint)
         self.apply_metrics(1.0)
@@ -91,6 +104,16 @@ class ThankYouScreen(QWidget):
         self.title.setText(view.title)
         self.subtitle.setText(view.subtitle)
         self.hint.setText(view.hint)
+        if view.qr_url:
+            if self.qr is None:
+                from ui.poster import QrCodeWidget
+
+                self.qr = QrCodeWidget(self.qr_box, minimum=150)
+                self.qr.setObjectName("thank_you_qr")
+                self.qr_box.layout().addWidget(self.qr)
+            self.qr.set_text(view.qr_url)
+            self.qr_caption.setText(view.qr_caption)
+        self.qr_box.setVisible(bool(view.qr_url))
 
     def apply_metrics(self, unit: float) -> None:
         margin = metric(40, unit)
