@@ -7,9 +7,10 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from kiosk.errors import KioskError
 from kiosk.paths import default_db_path
@@ -89,8 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+SyncRunner = Callable[[argparse.Namespace, Any], int]
+
+
+def main(argv: Sequence[str] | None = None, *, sync_runner: SyncRunner | None = None) -> int:
+    """Parse and run one tool. The sync commands are carried out by ``sync_runner`` (sync.cli's
+    ``run``, passed in by the ``nps-kiosk`` entry point): the kiosk domain never imports sync."""
     args = build_parser().parse_args(argv)
+    if args.command in SYNC_COMMANDS and sync_runner is None:
+        print(f"nps-kiosk: '{args.command}' needs the sync package; run it as "
+              f"'nps-kiosk {args.command} ...'.", file=sys.stderr)
+        return 2
     from kiosk.db import open_database
 
     try:
@@ -101,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for notice in db.notices:
         print(f"nps-kiosk: {notice}", file=sys.stderr)
     try:
+        if args.command in SYNC_COMMANDS:
+            assert sync_runner is not None
+            return int(sync_runner(args, db))
         return _run(args, db)
     except KioskError as exc:
         print(f"nps-kiosk: {exc}", file=sys.stderr)
@@ -116,13 +129,6 @@ def _run(args: argparse.Namespace, db: object) -> int:
     from kiosk.stats import store_nps
 
     assert isinstance(db, Database)
-    if args.command in SYNC_COMMANDS:
-        # Bound at run time on purpose: the kiosk domain never imports sync (the layering
-        # rule); only this command-line dispatcher reaches it, and only for these commands.
-        import importlib
-
-        sync_cli = importlib.import_module("sync.cli")
-        return int(sync_cli.run(args, db))
     if args.command == "stats":
         result = store_nps(db, since=args.since, include_suspect=args.include_suspect)
         if args.json:

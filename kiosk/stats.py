@@ -1,14 +1,14 @@
-"""The store's NPS from the local database (the `nps-kiosk stats` command and the screens)."""
+"""The store's NPS from the local database (the `nps-kiosk stats` command)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import func, select
 
 from kiosk.db import Database
-from kiosk.models import ResponseRow
-from kiosk.nps import NpsResult, nps_from_counts
+from kiosk.models import DailyRollupRow, ResponseRow
+from kiosk.nps import NpsResult, category, nps_from_counts
 
 
 def store_nps(db: Database, *, since: datetime | None = None, until: datetime | None = None,
@@ -16,15 +16,30 @@ def store_nps(db: Database, *, since: datetime | None = None, until: datetime | 
     """NPS of every answered score (the score counts from the tap, complete or not).
 
     Suspect responses are left out unless ``include_suspect``; ``since``/``until`` are UTC.
+    Whole days come from the per-day rollups (a few rows, whatever the size of the store's
+    history); a period that starts mid-day is counted from the responses themselves.
     """
-    query = select(ResponseRow.category, func.count()).group_by(ResponseRow.category)
-    if since is not None:
-        query = query.where(ResponseRow.device_time >= since)
-    if until is not None:
-        query = query.where(ResponseRow.device_time < until)
-    if not include_suspect:
-        query = query.where(ResponseRow.suspect.is_(False))
+    counts = {"promoter": 0, "passive": 0, "detractor": 0}
     with db.reading() as s:
-        counts = dict(s.execute(query).tuples().all())
-    return nps_from_counts(promoters=counts.get("promoter", 0), passives=counts.get("passive", 0),
-                           detractors=counts.get("detractor", 0))
+        if until is None and (since is None or since.time() == time.min):
+            r = DailyRollupRow
+            query = select(r.score, func.sum(r.n)).group_by(r.score)
+            if since is not None:
+                query = query.where(r.day >= since.date().isoformat())
+            if not include_suspect:
+                query = query.where(r.suspect.is_(False))
+            for score, n in s.execute(query).all():
+                counts[category(int(score)).value] += int(n)
+        else:
+            t = ResponseRow
+            rows = select(t.category, func.count()).group_by(t.category)
+            if since is not None:
+                rows = rows.where(t.device_time >= since)
+            if until is not None:
+                rows = rows.where(t.device_time < until)
+            if not include_suspect:
+                rows = rows.where(t.suspect.is_(False))
+            for cat, n in s.execute(rows).all():
+                counts[str(cat)] += int(n)
+    return nps_from_counts(promoters=counts["promoter"], passives=counts["passive"],
+                           detractors=counts["detractor"])

@@ -1,4 +1,5 @@
-"""The sync commands of ``nps-kiosk``: enroll, sync and export-batches (parsed by kiosk.cli)."""
+"""The sync commands of ``nps-kiosk``: enroll, sync and export-batches (parsed by kiosk.cli,
+passed here by the ui.cli entry point)."""
 
 from __future__ import annotations
 

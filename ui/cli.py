@@ -38,8 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and not argv[0].startswith("-"):
         # A screen-less tool (stats, set-pin, ...): kiosk.cli knows them and says so if not.
         # Imported only here, so that starting the kiosk does not pay for it.
+        from kiosk.cli import SYNC_COMMANDS
         from kiosk.cli import main as tool_main
 
+        if argv[0] in SYNC_COMMANDS:
+            from sync.cli import run as sync_runner
+
+            return tool_main(argv, sync_runner=sync_runner)
         return tool_main(argv)
     args = build_parser().parse_args(argv)
 

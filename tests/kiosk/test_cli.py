@@ -92,3 +92,18 @@ def test_no_screen_gives_install_advice_not_a_qt_abort(db_path: Path) -> None:
                          capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 3
     assert "DISPLAY is not set" in out.stderr and "Aborted" not in out.stderr
+
+
+def test_whole_days_from_rollups_equal_a_count_of_the_rows(db_path: Path) -> None:
+    from kiosk.stats import store_nps
+
+    fill(db_path)
+    db = open_database(db_path)
+    try:
+        for include in (False, True):
+            by_days = store_nps(db, since=datetime(2026, 11, 1), include_suspect=include)
+            by_rows = store_nps(db, since=datetime(2026, 11, 1, 0, 0, 1),
+                                include_suspect=include)  # mid-day start: counted from rows
+            assert by_days == by_rows and by_days.n == (7 if include else 6)
+    finally:
+        db.close()
