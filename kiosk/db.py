@@ -134,7 +134,7 @@ def check_file(path: Path) -> str | None:
 
 
 def move_aside(path: Path, reason: str) -> Path:
-    """Rename a damaged database (and its -wal/-shm) aside with a timestamp; returns the new path."""
+    """Rename a damaged database (and its -wal/-shm) aside with a timestamp; returns its path."""
     target = _unused(path.with_name(f"{path.name}.corrupt-{_timestamp()}"))
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)
@@ -182,6 +182,14 @@ def _alembic_config(connection: Any) -> Any:
 
 
 def head_revision() -> str:
+    """The newest schema revision, without importing Alembic (see kiosk/migrations)."""
+    from kiosk.migrations import HEAD
+
+    return HEAD
+
+
+def alembic_head() -> str:
+    """The newest revision as Alembic finds it in the migration scripts."""
     from alembic.script import ScriptDirectory
 
     cfg = _alembic_config(None)

@@ -9,7 +9,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from kiosk.db import head_revision, open_database
+from kiosk.db import alembic_head, head_revision, open_database
+from kiosk.migrations import HEAD
 from kiosk.models import Base
 from kiosk.recording import Recorder
 
@@ -27,6 +28,11 @@ def test_fresh_file_is_migrated_to_head_with_durable_pragmas(db_path: Path) -> N
         assert db.notices == [] and db.moved_aside is None
     finally:
         db.close()
+
+
+def test_the_head_constant_names_the_newest_migration() -> None:
+    assert head_revision() == alembic_head(), (
+        "a migration was added: move HEAD in kiosk/migrations/__init__.py to it")
 
 
 def test_migrations_from_an_empty_file_match_the_models(db_path: Path) -> None:
@@ -102,23 +108,23 @@ def test_moving_aside_twice_keeps_both_files(db_path: Path) -> None:
 
 
 def test_an_older_schema_is_copied_aside_before_it_is_upgraded(db_path: Path) -> None:
-    # A database stamped at an older (unknown to us) revision is treated as needing upgrade;
-    # we fake the older state by dropping the version row of a head database.
+    from tests.kiosk.test_migrations_0002 import make_0001  # a real revision-0001 file
+
+    make_0001(db_path)
+    before = db_path.read_bytes()
     db = open_database(db_path)
-    Recorder(db).record_score(score=7, language="en", time_to_answer_ms=3000)
-    db.close()
-    conn = sqlite3.connect(db_path)
-    conn.execute("DELETE FROM alembic_version")
-    conn.execute("INSERT INTO alembic_version VALUES ('0001')")
-    conn.commit()
-    conn.close()
-    if head_revision() == "0001":
-        pytest.skip("only one migration exists yet: no older revision to upgrade from")
-    reopened = open_database(db_path)
     try:
-        assert reopened.backup is not None and reopened.backup.exists()
+        assert db.backup is not None and db.backup.name.startswith(f"kiosk.db.pre-{HEAD}-")
+        copy = sqlite3.connect(db.backup)
+        try:  # the copy is the old file as it was: revision 0001, every response
+            assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+            assert copy.execute("SELECT count(*) FROM responses").fetchone() == (5,)
+        finally:
+            copy.close()
+        assert any("upgraded" in n and db.backup.name in n for n in db.notices)
+        assert len(Recorder(db).latest()) == 5 and len(before) > 0
     finally:
-        reopened.close()
+        db.close()
 
 
 def test_unwritable_location_says_what_to_do(tmp_path: Path) -> None:
