@@ -17,6 +17,7 @@ from kiosk.paths import default_db_path
 
 SYNC_COMMANDS = ("export-batches", "enroll", "sync")
 COMMANDS: tuple[str, ...] = ("stats", "set-pin", "settings", "seed", "export") + SYNC_COMMANDS
+COMMANDS += ("backup",)  # kiosk.backup; runs without opening (or migrating) the database
 
 
 def _since(text: str) -> datetime:
@@ -87,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_arg(p)
     p.add_argument("--once", action="store_true",
                    help="one pass: stop at the first failure instead of backing off and retrying")
+
+    p = sub.add_parser("backup", help="copy the live database to FILE (SQLite online backup; "
+                       "safe while the kiosk runs)")
+    db_arg(p)
+    p.add_argument("--out", type=Path, required=True, help="the backup file to write")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
     return parser
 
 
@@ -101,6 +108,8 @@ def main(argv: Sequence[str] | None = None, *, sync_runner: SyncRunner | None = 
         print(f"nps-kiosk: '{args.command}' needs the sync package; run it as "
               f"'nps-kiosk {args.command} ...'.", file=sys.stderr)
         return 2
+    if args.command == "backup":
+        return _backup(args)
     from kiosk.db import open_database
 
     try:
@@ -173,3 +182,19 @@ def _run(args: argparse.Namespace, db: object) -> int:
         print(f"Exported {out.rows} responses to " + ", ".join(str(f) for f in out.files))
         return 0
     raise AssertionError(args.command)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    """Before open_database on purpose: a backup must not migrate or move aside the file."""
+    from kiosk.backup import backup_database
+
+    try:
+        done = backup_database(source=args.db or default_db_path(), out=args.out,
+                               overwrite=args.force)
+    except KioskError as exc:
+        print(f"nps-kiosk: {exc}", file=sys.stderr)
+        return 2
+    answers = "" if done.responses is None else f", {done.responses} responses"
+    print(f"Backed up to {done.path} ({done.size_bytes / 1e6:.1f} MB{answers}, schema "
+          f"{done.revision or 'none'}); integrity check ok.")
+    return 0
