@@ -12,11 +12,11 @@ from synckit import Hq, add_responses, complete_ids, fresh_db, local_states, ses
 
 from hq.cli import main as hq_main
 from kiosk import credentials
-from kiosk.cli import main as kiosk_main
 from kiosk.db import Database
 from kiosk.sync_state import SyncStore
 from sync.outbox import enroll_kiosk, outbox_for
 from sync.protocol import read_batch_file
+from ui.cli import main as kiosk_main  # the nps-kiosk entry point
 
 
 @pytest.fixture

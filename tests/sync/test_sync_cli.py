@@ -10,8 +10,8 @@ from synckit import Hq, add_responses, free_port, fresh_db
 
 from kiosk import credentials
 from kiosk.cli import COMMANDS
-from kiosk.cli import main as kiosk_main
 from kiosk.db import open_database
+from ui.cli import main as kiosk_main  # the nps-kiosk entry point
 
 
 def test_enroll_and_sync_from_the_command_line(
