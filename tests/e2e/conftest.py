@@ -97,6 +97,8 @@ class Kiosk:
             self.proc.kill()
         self.proc.wait(timeout=30)
         self._reader.join(timeout=30)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         self._err.close()
 
     def stderr(self) -> str:
