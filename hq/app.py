@@ -36,7 +36,7 @@ from hq.errors import (
     PhoneLinkError,
     Unauthorized,
 )
-from hq.ingest import ingest
+from hq.ingest import ingest, read_batch
 from hq.pages import (
     alert_rules_page,
     dashboard_page,
@@ -46,11 +46,10 @@ from hq.pages import (
     phone_notice,
 )
 from hq.security import read_session, sign_session
-from hq.service import Hq
+from hq.service import DeviceAuth, Hq
 from kiosk.paths import assets_dir
 from kiosk.settings import DEFAULT_REASONS
 from sync.protocol import (
-    BatchEnvelope,
     BatchReplyV1,
     BatchV1,
     EnrollReplyV1,
@@ -190,13 +189,19 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     async def post_batch(request: Request) -> Response:
         device = await run_in_threadpool(hq.device_for_token, _bearer(request))
         body = await request.body()
+        # Parsing 500 responses takes milliseconds: in the worker thread, with the ingest,
+        # rather than on the event loop.
+        response = await run_in_threadpool(_take_batch, body, device)
+        if worker is not None and response.status_code == 200:
+            worker.wake()  # alerts of this batch, if any, go out now rather than next poll
+        return response
+
+    def _take_batch(body: bytes, device: DeviceAuth) -> Response:
         try:
-            envelope = BatchEnvelope.model_validate_json(body)
+            envelope = read_batch(body)
         except ValidationError as exc:
             return _json(422, f"Not a protocol v1 batch: {describe(exc)}")
-        reply = await run_in_threadpool(ingest, hq, envelope, device=device)
-        if worker is not None:
-            worker.wake()  # alerts of this batch, if any, go out now rather than next poll
+        reply = ingest(hq, envelope, device=device)
         return Response(reply.model_dump_json(), media_type="application/json")
 
     @app.post(
