@@ -140,19 +140,39 @@ class SyncStore:
         self.db = db
 
     # -- reading ---------------------------------------------------------------------------
-    def next_batch(self, limit: int, *, not_exported: bool = False) -> list[dict[str, Any]]:
+    def next_batch(self, limit: int, *, not_exported: bool = False,
+                   after_seq: int | None = None) -> list[dict[str, Any]]:
         """Up to ``limit`` complete, unacknowledged responses in seq order (only those not yet
-        in a batch file with ``not_exported``), as plain dicts with the protocol's field names
-        (device_time naive UTC text, reasons a list)."""
-        extra = " AND sync_state = 'pending'" if not_exported else ""
-        with self.db.reading() as s:
-            rows = s.connection().exec_driver_sql(
-                f"SELECT {_SELECT_WIRE} FROM {UNSENT}{extra} ORDER BY seq LIMIT ?",
-                (limit,)).all()
+        in a batch file with ``not_exported``; only those after ``after_seq`` if given), as
+        plain dicts with the protocol's field names (device_time naive UTC text, reasons a
+        list)."""
+        sql = f"SELECT {_SELECT_WIRE} FROM {UNSENT}"
+        if not_exported:
+            sql += " AND sync_state = 'pending'"
+        params: tuple[int, ...] = (limit,)
+        if after_seq is not None:
+            sql += " AND seq > ?"
+            params = (after_seq, limit)
+        # A plain DBAPI read (as the tap path does): the drain reads 500 rows a batch, and
+        # SQLAlchemy's per-row processing cost more than the query. One SELECT is atomic.
+        conn = self.db.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            try:
+                rows = cur.execute(sql + " ORDER BY seq LIMIT ?", params).fetchall()
+            finally:
+                cur.close()
+        finally:
+            conn.close()
+        reasons_of: dict[str | None, list[str]] = {}
         out = []
         for r in rows:
             d = dict(zip(WIRE_COLUMNS, r, strict=True))
-            d["reasons"] = json.loads(d["reasons"] or "[]")
+            text = d["reasons"]
+            reasons = reasons_of.get(text)
+            if reasons is None:
+                reasons = reasons_of[text] = json.loads(text or "[]")
+            d["reasons"] = list(reasons)
             d["contact_consent"] = bool(d["contact_consent"])
             d["suspect"] = bool(d["suspect"])
             out.append(d)
@@ -227,7 +247,8 @@ class SyncStore:
         (at HQ's time), rejected become quarantined with the reason; the ledger row and the
         sync state are written with them. Only rows still unacknowledged change, so applying
         an old answer twice is harmless."""
-        synced = [(_sql_time(server_time), rid) for rid, status, _ in results
+        synced_at = _sql_time(server_time)
+        synced = [(synced_at, rid) for rid, status, _ in results
                   if status in ("accepted", "duplicate")]
         rejected = [(reason or "rejected by HQ", rid) for rid, status, reason in results
                     if status == "rejected"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,14 @@ from kiosk.ids import uuid7
 from kiosk.sync_state import BatchRecord, SyncStore
 from sync.client import DEFAULT_TIMEOUT, HqClient, normal_url
 from sync.errors import DeviceRefused, HqBusy, HqRejected, HqRequestError
-from sync.protocol import MAX_BATCH, BatchV1, ResponseV1, decode_secret, describe
+from sync.protocol import (
+    MAX_BATCH,
+    BatchReplyV1,
+    BatchV1,
+    ResponseV1,
+    decode_secret,
+    describe,
+)
 
 log = logging.getLogger(__name__)
 BASE_DELAY_S = 1.0
@@ -36,6 +44,7 @@ MAX_DELAY_S = 300.0  # 5 minutes
 MAX_RETRY_AFTER_S = 3600.0  # a Retry-After longer than this is taken as this
 REFUSED_MESSAGE = "HQ refused this device: enroll it again"
 RECOUNT_EVERY = 20  # batches between two counts of the backlog sent to HQ as a hint
+PREFETCH_TTL_S = 2.0  # a batch read ahead is used only by the step right after (a drain)
 
 
 class Backoff:
@@ -130,6 +139,7 @@ class Outbox:
         self.backoff = Backoff(base_s=base_s, cap_s=cap_s, rand=rand, failures=failures)
         self._pending_hint: int | None = None
         self._since_count = 0
+        self._prefetched: tuple[float, list[ResponseV1]] | None = None
 
     def _pending_after(self, sent: int) -> int:
         if self._pending_hint is None or self._since_count >= RECOUNT_EVERY:
@@ -138,11 +148,11 @@ class Outbox:
         self._since_count += 1
         return max(0, self._pending_hint - sent)
 
-    def _next_checked(self) -> list[ResponseV1]:
-        """The next batch, checked against the protocol; a row that fails is quarantined here
-        (with the reason) instead of blocking the outbox."""
+    def _next_checked(self, after_seq: int | None = None) -> list[ResponseV1]:
+        """The next batch (after ``after_seq`` if given), checked against the protocol; a row
+        that fails is quarantined here (with the reason) instead of blocking the outbox."""
         while True:
-            rows = self.store.next_batch(self.batch_size)
+            rows = self.store.next_batch(self.batch_size, after_seq=after_seq)
             good: list[ResponseV1] = []
             bad: list[tuple[str, str]] = []
             for row in rows:
@@ -155,9 +165,49 @@ class Outbox:
             log.warning("Quarantined %d responses that cannot be sent", len(bad))
             self.store.quarantine(bad)
 
+    def discard_prefetched(self) -> None:
+        """Forget a batch read ahead (the next step reads the outbox afresh)."""
+        self._prefetched = None
+
+    def _take_prefetched(self) -> list[ResponseV1] | None:
+        ahead, self._prefetched = self._prefetched, None
+        if ahead is None or time.monotonic() - ahead[0] > PREFETCH_TTL_S or not ahead[1]:
+            return None  # none, stale, or empty: read afresh (that also finds stragglers)
+        if len(ahead[1]) > self.batch_size:
+            return None
+        return ahead[1]
+
+    def _post_reading_ahead(self, body: bytes, *, last_seq: int) -> BatchReplyV1:
+        """POST the batch on a helper thread and, while HQ works on it, read and check the
+        next batch (the responses after ``last_seq``, so never one that is in flight). Only
+        one request is ever in flight, so batches still reach HQ one after another."""
+        outcome: list[Any] = []
+
+        def post() -> None:
+            try:
+                outcome.append(self.client.post_batch(body))
+            except BaseException as exc:  # handed to the caller below
+                outcome.append(exc)
+
+        sender = threading.Thread(target=post, name="nps-sync-post", daemon=True)
+        sender.start()
+        try:
+            self._prefetched = (time.monotonic(), self._next_checked(after_seq=last_seq))
+        except Exception:  # reading ahead is an optimisation: the next step reads again
+            log.debug("Reading the next batch ahead failed", exc_info=True)
+            self._prefetched = None
+        finally:
+            sender.join()
+        if isinstance(outcome[0], BaseException):
+            self._prefetched = None
+            raise outcome[0]
+        reply: BatchReplyV1 = outcome[0]
+        return reply
+
     def step(self) -> StepResult:
-        """Send one batch (if any) and apply HQ's answer; never sleeps."""
-        responses = self._next_checked()
+        """Send one batch (if any) and apply HQ's answer; never sleeps. While HQ works on the
+        batch, the next one is read ahead for the step right after."""
+        responses = self._take_prefetched() or self._next_checked()
         if not responses:
             self._pending_hint = 0
             return StepResult(StepKind.IDLE)
@@ -167,7 +217,7 @@ class Outbox:
             responses=responses, pending=self._pending_after(len(responses)))
         body = batch.model_dump_json().encode("utf-8")
         try:
-            reply = self.client.post_batch(body)
+            reply = self._post_reading_ahead(body, last_seq=responses[-1].seq)
         except DeviceRefused as exc:
             log.warning("%s", exc)
             self.store.record_failure(message=f"{REFUSED_MESSAGE}. ({exc})", at=self.clock(),
@@ -221,6 +271,7 @@ class Outbox:
                 self.sleep(result.delay_s)
             else:
                 break
+        self.discard_prefetched()
         return DrainReport(batches=tuple(batches), failures=failures, delays=tuple(delays),
                            last=result)
 

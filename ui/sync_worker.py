@@ -202,6 +202,7 @@ class SyncWorker(QObject):
         except Exception:  # never let an unexpected error end the thread's event loop
             log.exception("The sync worker hit an unexpected error")
         finally:
+            outbox.discard_prefetched()  # a batch read ahead is only for this drain
             if sent >= 20:
                 try:
                     self.db.checkpoint()  # a long drain grew the WAL: fold it back while idle

@@ -98,6 +98,30 @@ def test_an_answer_sent_twice_is_a_duplicate_not_a_second_row(kiosk: Database, h
     assert local_states(kiosk) == {"synced": 12}
 
 
+def test_reading_ahead_sends_each_answer_once_and_still_finds_stragglers(
+    kiosk: Database, hq: Hq
+) -> None:
+    enroll(kiosk, hq)
+    ids = add_responses(kiosk, 12)
+    device = kiosk.settings().device_id
+    with session() as s:
+        outbox = outbox_for(kiosk, session=s, batch_size=5)
+        first = outbox.step()  # sends 1-5; reads 6-10 ahead while HQ works
+        assert first.kind is StepKind.SENT and first.batch is not None
+        assert first.batch.accepted == 5
+        # An answer of the first batch is unacknowledged again (as if HQ's reply had not
+        # named it): the batch read ahead does not hold it, but the drain must not end
+        # without it.
+        with kiosk.write_connection() as conn:
+            conn.exec_driver_sql("UPDATE responses SET sync_state = 'pending' WHERE id = ?",
+                                 (ids[0],))
+        report = outbox.drain(max_failures=1)
+    assert report.last.kind is StepKind.IDLE
+    assert [(b.accepted, b.duplicate) for b in report.batches] == [(5, 0), (2, 0), (0, 1)]
+    assert set(hq.rows(device)) == set(ids)  # each once (rows() fails on a second copy)
+    assert local_states(kiosk) == {"synced": 12}
+
+
 def test_rejected_answer_is_quarantined_listed_and_can_be_sent_again(
     kiosk: Database, hq: Hq
 ) -> None:
