@@ -36,7 +36,7 @@ from hq.errors import (
     PhoneLinkError,
     Unauthorized,
 )
-from hq.ingest import ingest, read_batch
+from hq.ingest import ingest_json, read_batch
 from hq.pages import (
     alert_rules_page,
     dashboard_page,
@@ -191,18 +191,18 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
         body = await request.body()
         # Parsing 500 responses takes milliseconds: in the worker thread, with the ingest,
         # rather than on the event loop.
-        response = await run_in_threadpool(_take_batch, body, device)
-        if worker is not None and response.status_code == 200:
-            worker.wake()  # alerts of this batch, if any, go out now rather than next poll
+        response, alerts = await run_in_threadpool(_take_batch, body, device)
+        if worker is not None and alerts:
+            worker.wake()  # this batch's alerts go out now rather than next poll
         return response
 
-    def _take_batch(body: bytes, device: DeviceAuth) -> Response:
+    def _take_batch(body: bytes, device: DeviceAuth) -> tuple[Response, int]:
         try:
             envelope = read_batch(body)
         except ValidationError as exc:
-            return _json(422, f"Not a protocol v1 batch: {describe(exc)}")
-        reply = ingest(hq, envelope, device=device)
-        return Response(reply.model_dump_json(), media_type="application/json")
+            return _json(422, f"Not a protocol v1 batch: {describe(exc)}"), 0
+        reply, alerts = ingest_json(hq, envelope, device=device)
+        return Response(reply, media_type="application/json"), alerts
 
     @app.post(
         "/api/v1/enroll",

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
 
 from hq.alerts import RESPONSE_KINDS, alerts_for_responses
 from hq.db import naive_utc, utcnow
@@ -113,7 +114,10 @@ def _row(
     """The row of a checked response as a tuple in _COLUMNS order (times as SQLite text on
     SQLite)."""
     r = response
-    device_time = naive_utc(r.device_time)
+    device_time = r.device_time  # in UTC (ResponseV1 converts it)
+    device_time = (
+        device_time.replace(tzinfo=None) if device_time.tzinfo is UTC else naive_utc(device_time)
+    )
     return (
         r.id,
         r.seq,
@@ -191,8 +195,9 @@ def known_hashes(s: Session, ids: list[str]) -> dict[str, str]:
 
 
 def _sqlite_time(value: datetime) -> str:
-    # The exact text SQLAlchemy's SQLite DateTime writes (and compares against in WHERE).
-    return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+    # The exact text SQLAlchemy's SQLite DateTime writes (and compares against in WHERE):
+    # "%Y-%m-%d %H:%M:%S.%f" of a naive UTC time.
+    return value.isoformat(" ", "microseconds")
 
 
 class _CheckedBatch(BatchEnvelope):
@@ -262,15 +267,46 @@ def check_batch(envelope: BatchEnvelope, *, device: DeviceAuth) -> list[_Checked
     return checked
 
 
+class _Result(TypedDict):
+    id: str
+    status: str
+    reason: str | None
+
+
+class _Reply(TypedDict):
+    """BatchReplyV1's fields in its order: its JSON, without making 500 ResultV1 models."""
+
+    batch_id: str
+    server_time: datetime
+    results: list[_Result]
+
+
+_REPLY = TypeAdapter(_Reply)
+
+
 def ingest(
     hq: Hq, envelope: BatchEnvelope, *, device: DeviceAuth, source: str = "http"
 ) -> BatchReplyV1:
     """Store a batch in one transaction; sending the same batch again changes nothing."""
+    reply, _alerts = _ingest(hq, envelope, device=device, source=source)
+    return BatchReplyV1.model_validate(reply)
+
+
+def ingest_json(hq: Hq, envelope: BatchEnvelope, *, device: DeviceAuth) -> tuple[bytes, int]:
+    """:func:`ingest` for an upload: the reply's JSON (the bytes of
+    ``BatchReplyV1.model_dump_json()``) and how many alerts the batch made."""
+    reply, alerts = _ingest(hq, envelope, device=device, source="http")
+    return _REPLY.dump_json(reply), alerts
+
+
+def _ingest(
+    hq: Hq, envelope: BatchEnvelope, *, device: DeviceAuth, source: str
+) -> tuple[_Reply, int]:
     checked = check_batch(envelope, device=device)
     for attempt in range(_RETRIES):
         try:
             with hq.db.writing() as s:
-                results = _store(s, envelope, checked, device=device, source=source)
+                results, alerts = _store(s, envelope, checked, device=device, source=source)
                 if _EXIT_AT:
                     s.flush()
                     _exit_here("before_commit")
@@ -281,10 +317,12 @@ def ingest(
             if attempt == _RETRIES - 1:
                 raise
             log.info("Batch %s raced another upload; retrying", envelope.batch_id)
-    # Validated in one call in pydantic's core rather than 500 model constructions.
-    return BatchReplyV1.model_validate(
-        {"batch_id": envelope.batch_id, "server_time": datetime.now(UTC), "results": results}
-    )
+    reply: _Reply = {
+        "batch_id": envelope.batch_id,
+        "server_time": datetime.now(UTC),
+        "results": results,
+    }
+    return reply, alerts
 
 
 _CONFLICT = "conflict: HQ has a different response with this id"
@@ -297,7 +335,7 @@ _RULES_WATCHING = (
 
 def _store(
     s: Session, envelope: BatchEnvelope, checked: list[_Checked], *, device: DeviceAuth, source: str
-) -> list[dict[str, Any]]:
+) -> tuple[list[_Result], int]:
     conn = s.connection()
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
@@ -306,7 +344,7 @@ def _store(
     ids = [c.id for c in checked if c.response is not None]
     known = known_hashes(s, ids)
     rows: list[tuple[Any, ...]] = []
-    results: list[dict[str, Any]] = []
+    results: list[_Result] = []
     accepted = duplicates = rejected = 0
     batch_id = envelope.batch_id
     for c in checked:
@@ -315,7 +353,7 @@ def _store(
             rejected += 1
         elif c.id in known:
             if known[c.id] == c.digest:
-                results.append({"id": c.id, "status": "duplicate"})
+                results.append({"id": c.id, "status": "duplicate", "reason": None})
                 duplicates += 1
             else:
                 results.append({"id": c.id, "status": "rejected", "reason": _CONFLICT})
@@ -323,15 +361,18 @@ def _store(
         else:
             known[c.id] = c.digest
             rows.append(_row(c.response, c.digest, at, batch_id, sqlite=sqlite))
-            results.append({"id": c.id, "status": "accepted"})
+            results.append({"id": c.id, "status": "accepted", "reason": None})
             accepted += 1
+    alerts = 0
     if rows:
         insert_rows(s, rows)
         # In this transaction: the responses and their alerts are committed together. The
         # alerts helper reads the rules itself; this cheaper look first skips it (and the
         # rows as dicts) when no rule watches responses.
         if conn.exec_driver_sql(_RULES_WATCHING).first() is not None:
-            alerts_for_responses(s, [dict(zip(_COLUMNS, r, strict=True)) for r in rows], now=now)
+            alerts = alerts_for_responses(
+                s, [dict(zip(_COLUMNS, r, strict=True)) for r in rows], now=now
+            )
     sent = naive_utc(envelope.sent_at)
     sent_at: Any = _sqlite_time(sent) if sqlite else sent
     # A resend finds the batch's row and leaves it as first received.
@@ -351,7 +392,7 @@ def _store(
         f"WHERE device_id = {mark} AND (last_device_time IS NULL OR last_device_time <= {mark})",
         (*params, device.device_id, sent_at),
     )
-    return results
+    return results, alerts
 
 
 @dataclass(frozen=True)
