@@ -28,6 +28,7 @@ while the worker allocates, which stalls the GUI by 50-100 ms (bench/bench_sync.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +48,10 @@ INTERVAL_MS = 60_000
 WAKE_DELAY_MS = 2_000  # after a response: a short pause gathers a few into one batch
 GUI_TIMEOUT = (5.0, 15.0)  # shorter read timeout than the CLI's: shutdown waits at most this
 OVERVIEW_EVERY_S = 1.0
+# While draining, the worker is busy in Python and the GUI thread waits for the GIL: CPython
+# hands it over only every switch interval (5 ms by default), and a timer tick needs a few
+# hand-offs, so a drain stalled the GUI by 15-25 ms. 1 ms keeps a tick under a frame (16 ms).
+DRAIN_SWITCH_INTERVAL_S = 0.001
 
 
 class SyncWorker(QObject):
@@ -185,6 +190,8 @@ class SyncWorker(QObject):
         self.busy.emit(True)
         sent = 0
         last_publish = time.monotonic()
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_interval, DRAIN_SWITCH_INTERVAL_S))
         try:
             while not self.stopping:
                 result = outbox.step()
@@ -202,6 +209,7 @@ class SyncWorker(QObject):
         except Exception:  # never let an unexpected error end the thread's event loop
             log.exception("The sync worker hit an unexpected error")
         finally:
+            sys.setswitchinterval(switch_interval)
             outbox.discard_prefetched()  # a batch read ahead is only for this drain
             if sent >= 20:
                 try:
