@@ -8,11 +8,12 @@ import logging
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
@@ -146,7 +147,7 @@ def _row(
 
 _NAMES = ", ".join(_COLUMNS)
 _SQLITE_INSERT = f"INSERT INTO responses ({_NAMES}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-_PG_COPY = f"COPY responses ({_NAMES}) FROM STDIN"
+_PG_COPY = f"COPY responses ({_NAMES}) FROM STDIN (FORMAT BINARY)"
 
 
 def insert_rows(s: Session, rows: list[tuple[Any, ...]]) -> None:
@@ -160,6 +161,16 @@ def insert_rows(s: Session, rows: list[tuple[Any, ...]]) -> None:
     _copy_rows(conn, rows)
 
 
+@cache
+def _copy_types(dialect: Dialect) -> list[str]:
+    """The PostgreSQL type of each of _COLUMNS, from the model ("varchar", "bigint", ...): a
+    binary COPY must name them, and formats rows three times faster than a text one."""
+    from hq.models import ResponseRow
+
+    columns = ResponseRow.__table__.columns
+    return [columns[c].type.compile(dialect=dialect).split("(")[0].lower() for c in _COLUMNS]
+
+
 def _copy_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     import psycopg
 
@@ -167,6 +178,7 @@ def _copy_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
     assert driver is not None
     try:
         with driver.cursor() as cur, cur.copy(_PG_COPY) as copy:
+            copy.set_types(_copy_types(conn.dialect))
             for row in rows:
                 copy.write_row(row)
     except psycopg.IntegrityError as exc:
@@ -182,8 +194,12 @@ def known_hashes(s: Session, ids: list[str]) -> dict[str, str]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         if conn.dialect.name == "postgresql":
+            # Not "id = ANY(%s)": around 50k rows the planner's estimate tips it to a sequential
+            # scan (7 ms instead of 1.4 ms in the bench database); IN (SELECT unnest(...)) is
+            # planned as index probes whatever the table's size.
             result = conn.exec_driver_sql(
-                "SELECT id, content_hash FROM responses WHERE id = ANY(%s)", (chunk,)
+                "SELECT id, content_hash FROM responses WHERE id IN (SELECT unnest(%s::varchar[]))",
+                (chunk,),
             )
         else:
             marks = ", ".join("?" * len(chunk))
