@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: run test bench lint hq soak clean doctor screenshots
+.PHONY: run test bench lint hq soak clean doctor screenshots bundle
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -51,6 +51,11 @@ soak: $(VENV)/.dev-installed
 
 screenshots: $(VENV)/.dev-installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ui.screenshots --out docs
+
+## make bundle: the one-folder kiosk bundle in dist/nps-kiosk/ (copy the folder to a till).
+bundle: $(VENV)/.dev-installed
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN build.spec
+	QT_QPA_PLATFORM=offscreen dist/nps-kiosk/nps-kiosk --smoke --db "$$(mktemp -d)/smoke.db"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache bench/.work
