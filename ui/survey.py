@@ -15,6 +15,7 @@ from datetime import timedelta
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk.db import Database
+from kiosk.nps import category
 from kiosk.pin import PinGuard
 from kiosk.recording import Completion, FollowUp, RecordedScore, Recorder
 from kiosk.settings import LANGUAGES, Settings
@@ -156,7 +157,21 @@ class SurveyController(QObject):
             self.window.show_notices(
                 list(self.db.notices), dismiss_label=Catalog(self.language)("notice_dismiss")
             )
+        self.prepare_screens()  # before the event loop hands over any tap
         self.show_question()
+
+    def prepare_screens(self) -> None:
+        """Build the follow-up and thank-you screens for every language and category at start,
+        before any tap is handled: the first tap of each kind does not pay for it, and memory
+        reaches its steady state at start instead of growing over the day. Each tap renders
+        the follow-up afresh, so what is left on the hidden screen here does not matter."""
+        follow_up = self.window.follow_up
+        self.window.thanks  # noqa: B018 (built on first access)
+        for language in self.settings.languages:
+            for score in (0, 7, 10):  # one per category
+                probe = RecordedScore(id="", seq=0, score=score, category=category(score),
+                                      suspect=False, suspect_reason=None)
+                follow_up.render(follow_up_view(self.settings, score=probe, language=language))
 
     def stop(self) -> None:
         """Stop every timer (end of run, tests' teardown)."""

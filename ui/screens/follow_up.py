@@ -66,6 +66,8 @@ class FollowUpScreen(QWidget):
         self._compact: bool | None = None
         self._unit = 1.0
         self.chips: dict[str, QPushButton] = {}
+        self._chip_spec: tuple[tuple[str, str], ...] | None = None
+        self._chip_sets: dict[tuple[tuple[str, str], ...], dict[str, QPushButton]] = {}
 
         self.header = Header(self, with_languages=False)
         self.question = QLabel(self)
@@ -152,21 +154,13 @@ class FollowUpScreen(QWidget):
         self.question.setText(view.question)
         self.pick_any.setText(view.pick_any)
         self.pick_any.setVisible(bool(view.chips))
-        for chip in self.chips.values():
-            self._chip_flow.removeWidget(chip)
-            chip.deleteLater()
-        self.chips = {}
-        for key, label in view.chips:
-            chip = QPushButton(label, self._chip_box)
-            chip.setObjectName(f"reason_{key}")
-            chip.setAccessibleName(f"reason_{key}")
-            chip.setProperty("kind", "chip")
-            chip.setCheckable(True)
-            chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            chip.toggled.connect(self.activity)
-            self._chip_flow.addWidget(chip)
-            self.chips[key] = chip
-        self._chip_box.updateGeometry()
+        if tuple(view.chips) == self._chip_spec:  # the same chips as last time: just clear them
+            for chip in self.chips.values():
+                chip.blockSignals(True)
+                chip.setChecked(False)
+                chip.blockSignals(False)
+        else:
+            self._make_chips(tuple(view.chips))
         self._chars_left = view.chars_left
         self.comment.blockSignals(True)
         self.comment.clear()
@@ -201,6 +195,35 @@ class FollowUpScreen(QWidget):
         )
         self.keyboard.set_hindi_available(view.hindi_keyboard, start_in_hindi=view.hindi_keyboard)
         self._target = self.comment
+
+    def _make_chips(self, spec: tuple[tuple[str, str], ...]) -> None:
+        """Show the chips of another category or language. Each set is built once and kept
+        (hidden, out of the layout) for the next customer who needs it: no widget churn."""
+        for chip in self.chips.values():
+            self._chip_flow.removeWidget(chip)
+            chip.hide()
+        chips = self._chip_sets.get(spec)
+        if chips is None:
+            chips = {}
+            for key, label in spec:
+                chip = QPushButton(label, self._chip_box)
+                chip.setObjectName(f"reason_{key}")
+                chip.setAccessibleName(f"reason_{key}")
+                chip.setProperty("kind", "chip")
+                chip.setCheckable(True)
+                chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+                chip.toggled.connect(self.activity)
+                chips[key] = chip
+            self._chip_sets[spec] = chips
+        for chip in chips.values():
+            chip.blockSignals(True)
+            chip.setChecked(False)
+            chip.blockSignals(False)
+            self._chip_flow.addWidget(chip)
+            chip.show()
+        self.chips = chips
+        self._chip_spec = spec
+        self._chip_box.updateGeometry()
 
     def follow_up(self) -> FollowUp:
         """What the customer has entered so far."""
