@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from string import Template
 
+from PySide6.QtCore import QLoggingCategory
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
@@ -41,6 +42,9 @@ COLOURS = {
 
 def load_fonts(app: QApplication) -> list[str]:
     """Register the bundled fonts and make them the application font; returns the families."""
+    # Qt asks Noto Sans (Latin) first for every Devanagari run, warns that it lacks the script,
+    # then falls back to Noto Sans Devanagari as intended: a warning per label, not a problem.
+    QLoggingCategory.setFilterRules("qt.text.font.db=false")
     found: list[str] = []
     fonts = assets_dir() / "fonts"
     for name in FONT_FILES:
