@@ -22,6 +22,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -61,6 +62,26 @@ from sync.protocol import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class RefuseNulInAddress:
+    """A NUL (%00) in the path or the query reaches no handler: PostgreSQL cannot compare text
+    holding one, and no store, device, cursor or date contains it. Pure ASGI: no body buffering."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and (
+            b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
+            or b"%00" in scope.get("raw_path", b"")
+        ):
+            response = JSONResponse(
+                {"detail": "The address holds a NUL character (%00); remove it and retry."},
+                status_code=422)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 SESSION_COOKIE = "nps_hq_session"
 FONTS = {
     "NotoSans-Regular.ttf",
@@ -118,6 +139,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     )
     app.state.hq = hq
     app.state.delivery_worker = worker
+    app.add_middleware(RefuseNulInAddress)
 
     # Errors ------------------------------------------------------------------------------
 
@@ -145,6 +167,12 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     @app.exception_handler(HqError)
     async def _hq_error(_r: Request, exc: HqError) -> JSONResponse:
         return _json(400, str(exc))
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_r: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL character in a form field, which PostgreSQL cannot take in text.
+        return _json(422, "A value holds a character the database cannot store (such as NUL); "
+                          "remove it and send again.")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

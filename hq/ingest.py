@@ -32,6 +32,7 @@ from sync.protocol import (
     batch_file_device,
     content_hash,
     describe,
+    printable,
     read_batch_file,
     verify_batch_file,
 )
@@ -300,9 +301,9 @@ def check_batch(envelope: BatchEnvelope, *, device: DeviceAuth) -> list[_Checked
         if isinstance(store, str) and store != device.store_id:
             raise Forbidden(
                 f"Device {device.device_id!r} belongs to store {device.store_id!r} "
-                f"and cannot write responses of store {store!r}."
+                f"and cannot write responses of store {printable(store)!r}."
             )
-        item = _Checked(id=rid if isinstance(rid, str) else "")
+        item = _Checked(id=printable(rid) if isinstance(rid, str) else "")
         if response is None:
             try:
                 response = ResponseV1.model_validate(raw)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -52,6 +53,23 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 REASON_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
+def _storable(value: str) -> str:
+    """Text every database can keep: no NUL (PostgreSQL refuses it) and valid Unicode."""
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text is not valid Unicode (it holds a lone surrogate)") from None
+    return value
+
+
+def printable(value: str) -> str:
+    """``value`` made safe to echo back in a reply or a message (lone surrogates escaped)."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+Text = Annotated[StrictStr, AfterValidator(_storable)]
 ResponseId = Annotated[StrictStr, Field(pattern=UUID_PATTERN, description="UUIDv7, lower case")]
 Identifier = Annotated[StrictStr, Field(pattern=ID_PATTERN, description="store or device id")]
 ReasonKey = Annotated[StrictStr, Field(pattern=REASON_PATTERN)]
@@ -91,15 +109,15 @@ class ResponseV1(_Message):
     score: StrictInt = Field(ge=0, le=10)
     category: CategoryName
     reasons: list[ReasonKey] = Field(default_factory=list, max_length=MAX_REASONS)
-    comment: StrictStr | None = Field(default=None, max_length=COMMENT_LIMIT)
+    comment: Text | None = Field(default=None, max_length=COMMENT_LIMIT)
     contact_consent: StrictBool = False
-    contact_name: StrictStr | None = Field(default=None, max_length=CONTACT_LIMIT)
-    contact_detail: StrictStr | None = Field(default=None, max_length=CONTACT_LIMIT)
+    contact_name: Text | None = Field(default=None, max_length=CONTACT_LIMIT)
+    contact_detail: Text | None = Field(default=None, max_length=CONTACT_LIMIT)
     device_time: AwareDatetime = Field(description="when the score was tapped, with a UTC offset")
     time_to_answer_ms: StrictInt | None = Field(default=None, ge=0, le=86_400_000)
     completion: CompletionName
     suspect: StrictBool = False
-    suspect_reason: StrictStr | None = Field(default=None, max_length=120)
+    suspect_reason: Text | None = Field(default=None, max_length=120)
 
     @field_validator("device_time")
     @classmethod

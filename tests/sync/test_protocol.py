@@ -26,7 +26,8 @@ from sync.protocol import (
 )
 
 reason_keys = st.from_regex(r"\A[a-z][a-z0-9_]{0,10}\Z")
-texts = st.text(max_size=60)
+# Any text a database can keep: not NUL (PostgreSQL refuses it); text() never makes surrogates.
+texts = st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=60)
 
 
 @st.composite
@@ -207,3 +208,24 @@ def test_batch_files_are_signed(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text('{"format": "other"}')
     with pytest.raises(BatchFileError):
         read_batch_file(tmp_path / "x.json")
+
+
+def test_text_no_database_can_keep_is_refused_with_the_reason() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from sync.protocol import ResponseV1
+
+    def wire(**changes: object) -> dict[str, object]:
+        base: dict[str, object] = {
+            "id": "01a210af-bb3d-7c16-aeaa-aea04aabc60f", "seq": 1, "store_id": "s1",
+            "device_id": "d1", "channel": "kiosk", "language": "en", "question_version": 1,
+            "score": 3, "category": "detractor", "device_time": "2026-11-25T10:00:00+00:00",
+            "completion": "done"}
+        return {**base, **changes}
+
+    assert ResponseV1.model_validate(wire(comment="लंबी कतार")).comment == "लंबी कतार"
+    with pytest.raises(ValidationError, match="NUL"):
+        ResponseV1.model_validate(wire(comment="a\x00b"))
+    with pytest.raises(ValidationError, match="lone surrogate"):
+        ResponseV1.model_validate(wire(comment="a\ud800b"))
