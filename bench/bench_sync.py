@@ -44,18 +44,29 @@ def _build_kiosk(path: Path, n: int) -> None:
     for i in range(n):
         score = (i * 7) % 11
         at = start + timedelta(seconds=60 * i)
-        rows.append((str(uuid7(unix_ms=int(at.timestamp() * 1000))), i + 1, s.store_id,
-                     s.device_id, "hi" if i % 3 == 0 else "en", score, category(score).value,
-                     json.dumps(["wait_time"] if score < 7 else []),
-                     "Quick and friendly" if i % 5 == 0 else None,
-                     at.strftime("%Y-%m-%d %H:%M:%S.%f"), 1500 + i % 4000))
+        rows.append(
+            (
+                str(uuid7(unix_ms=int(at.timestamp() * 1000))),
+                i + 1,
+                s.store_id,
+                s.device_id,
+                "hi" if i % 3 == 0 else "en",
+                score,
+                category(score).value,
+                json.dumps(["wait_time"] if score < 7 else []),
+                "Quick and friendly" if i % 5 == 0 else None,
+                at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                1500 + i % 4000,
+            )
+        )
     with db.write_connection() as conn:
         conn.exec_driver_sql(
             "INSERT INTO responses (id, seq, store_id, device_id, channel, language, "
             "question_version, score, category, reasons, comment, contact_consent, device_time, "
             "time_to_answer_ms, status, completion, suspect, sync_state) VALUES "
             "(?, ?, ?, ?, 'kiosk', ?, 1, ?, ?, ?, ?, 0, ?, ?, 'complete', 'done', 0, 'pending')",
-            rows)
+            rows,
+        )
     db.checkpoint()
     db.close()
 
@@ -66,9 +77,21 @@ class _HqProcess:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hq.cli", "serve", "--data-dir", str(data), "--port",
-             str(self.port), "--log-level", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "hq.cli",
+                "serve",
+                "--data-dir",
+                str(data),
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import requests
 
         deadline = time.monotonic() + 30
@@ -111,8 +134,11 @@ def _rekey(db: Any) -> None:
         rows = conn.exec_driver_sql("SELECT rowid, device_time FROM responses").all()
         conn.exec_driver_sql(
             "UPDATE responses SET id = ? WHERE rowid = ?",
-            [(str(uuid7(unix_ms=int(datetime.fromisoformat(str(t)).timestamp() * 1000))), q)
-             for q, t in rows])
+            [
+                (str(uuid7(unix_ms=int(datetime.fromisoformat(str(t)).timestamp() * 1000))), q)
+                for q, t in rows
+            ],
+        )
     db.checkpoint()
 
 
@@ -156,8 +182,7 @@ def _drain(db: Any) -> tuple[float, list[bytes]]:
     return elapsed, bodies
 
 
-def _raw_posts(hq: _HqProcess, bodies: list[bytes], token: str,
-               renames: dict[str, str]) -> float:
+def _raw_posts(hq: _HqProcess, bodies: list[bytes], token: str, renames: dict[str, str]) -> float:
     """POST the drain's very bodies as the other device (its store, its ids, new batch ids):
     HQ does the same work as for the drain, the kiosk none of its bookkeeping."""
     import re
@@ -281,27 +306,40 @@ def run() -> list[dict[str, Any]]:
         hq.stop()
         shutil.rmtree(work, ignore_errors=True)
     return [
-        {"issue": 6, "name": f"Drain {N // 1000}k backlog to HQ (SQLite, loopback)",
-         "value": round(drain_s, 2), "unit": "s", "baseline": round(raw_s, 2),
-         "baseline_name": "raw POST of the same batches", "ratio": round(drain_s / raw_s, 2),
-         "target": "<=10 s", "met": drain_s <= 10,
-         "note": "HQ as its own process (nps-hq serve); 500 a batch; every device uploads its "
-                 "own ids (the baseline used to re-send the drain's ids, which HQ answered as "
-                 "conflicts without storing anything); the ratio is the kiosk's own cost "
-                 "(select, validate, serialize, apply results), mostly hidden by reading the "
-                 "next batch while HQ works on the current one"},
-        {"issue": 6, "name": f"Longest GUI stall while the worker drains {N // 1000}k",
-         "value": round(stall_ms, 1), "unit": "ms", "baseline": round(stall_plain_ms, 1),
-         "baseline_name": "same, without gc.freeze()",
-         "ratio": round(stall_ms / stall_plain_ms, 2) if stall_plain_ms else None,
-         "target": "<=16 ms", "met": stall_ms <= 16,
-         "note": f"a {PROBE_MS} ms QTimer on the GUI thread in one QEventLoop; longest gap minus "
-                 f"the interval (99th percentile {p99_ms:.1f} ms, {over} gaps over 16 ms); with "
-                 "gc.freeze() after start-up (the stalls without it are full garbage "
-                 "collections, which stop every thread) and the worker's 1 ms GIL switch "
-                 "interval; HQ runs on the same two cores, so the figure moves with the "
-                 "machine's load" + ("" if stall_ms <= 16 else
-                                     f": {stall_ms - 16:.1f} ms over the target in this run")},
+        {
+            "issue": 6,
+            "name": f"Drain {N // 1000}k backlog to HQ (SQLite, loopback)",
+            "value": round(drain_s, 2),
+            "unit": "s",
+            "baseline": round(raw_s, 2),
+            "baseline_name": "raw POST of the same batches",
+            "ratio": round(drain_s / raw_s, 2),
+            "target": "<=10 s",
+            "met": drain_s <= 10,
+            "note": "HQ as its own process (nps-hq serve); 500 a batch; every device uploads its "
+            "own ids (the baseline used to re-send the drain's ids, which HQ answered as "
+            "conflicts without storing anything); the ratio is the kiosk's own cost "
+            "(select, validate, serialize, apply results), mostly hidden by reading the "
+            "next batch while HQ works on the current one",
+        },
+        {
+            "issue": 6,
+            "name": f"Longest GUI stall while the worker drains {N // 1000}k",
+            "value": round(stall_ms, 1),
+            "unit": "ms",
+            "baseline": round(stall_plain_ms, 1),
+            "baseline_name": "same, without gc.freeze()",
+            "ratio": round(stall_ms / stall_plain_ms, 2) if stall_plain_ms else None,
+            "target": "<=16 ms",
+            "met": stall_ms <= 16,
+            "note": f"a {PROBE_MS} ms QTimer on the GUI thread in one QEventLoop; longest gap "
+            f"minus the interval (99th percentile {p99_ms:.1f} ms, {over} gaps over 16 ms); with "
+            "gc.freeze() after start-up (the stalls without it are full garbage "
+            "collections, which stop every thread) and the worker's 1 ms GIL switch "
+            "interval; HQ runs on the same two cores, so the figure moves with the "
+            "machine's load"
+            + ("" if stall_ms <= 16 else f": {stall_ms - 16:.1f} ms over the target in this run"),
+        },
     ]
 
 

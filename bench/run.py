@@ -36,11 +36,26 @@ def table(rows: list[dict]) -> str:
     body = []
     for r in rows:
         met = {True: "yes", False: "NO", None: "n/a"}[r.get("met")]
-        base = (f"{fmt(r.get('baseline'), r.get('baseline_unit', r.get('unit', '')))} "
-                f"({r.get('baseline_name', '')})") if r.get("baseline") is not None else "—"
+        base = (
+            (
+                f"{fmt(r.get('baseline'), r.get('baseline_unit', r.get('unit', '')))} "
+                f"({r.get('baseline_name', '')})"
+            )
+            if r.get("baseline") is not None
+            else "—"
+        )
         ratio = f"{r['ratio']:.2f}×" if isinstance(r.get("ratio"), int | float) else "—"
-        body.append([str(r.get("issue", "")), r["name"], fmt(r.get("value"), r.get("unit", "")),
-                     base, ratio, r.get("target", ""), met])
+        body.append(
+            [
+                str(r.get("issue", "")),
+                r["name"],
+                fmt(r.get("value"), r.get("unit", "")),
+                base,
+                ratio,
+                r.get("target", ""),
+                met,
+            ]
+        )
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=False)]
 
     def line(cells: list[str]) -> str:
@@ -57,24 +72,39 @@ def run_module(stem: str) -> list[dict]:
     crash (Qt at interpreter exit, say) costs that module's rows, never the table."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
-        proc = subprocess.run([sys.executable, "-m", "bench.run", "--module", stem,
-                               "--rows-to", str(out)], cwd=HERE.parent, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.run", "--module", stem, "--rows-to", str(out)],
+            cwd=HERE.parent,
+            check=False,
+        )
         rows: list[dict] = json.loads(out.read_text()) if out.exists() else []
     if proc.returncode != 0:
         if rows:
             for row in rows:
-                row["note"] = (row.get("note", "") + f" (the bench process then exited with "
-                               f"{proc.returncode}; its figures were already written)").strip()
+                row["note"] = (
+                    row.get("note", "") + f" (the bench process then exited with "
+                    f"{proc.returncode}; its figures were already written)"
+                ).strip()
         else:
-            rows = [{"name": stem, "value": None, "met": None,
-                     "note": f"the benchmark failed (exit {proc.returncode}); see above"}]
+            rows = [
+                {
+                    "name": stem,
+                    "value": None,
+                    "met": None,
+                    "note": f"the benchmark failed (exit {proc.returncode}); see above",
+                }
+            ]
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
-    parser.add_argument("--only", action="append", default=[],
-                        help="run only bench modules whose name contains this (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only bench modules whose name contains this (repeatable)",
+    )
     parser.add_argument("--module", help=argparse.SUPPRESS)
     parser.add_argument("--rows-to", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -93,9 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {path.stem}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     rows.sort(key=lambda r: (r.get("issue", 0), r["name"]))
     print(table(rows))
-    results = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
-               "machine": f"{platform.machine()} {platform.system()} {platform.release()}",
-               "python": platform.python_version(), "rows": rows}
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "rows": rows,
+    }
     (HERE / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return 0
 

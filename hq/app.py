@@ -73,15 +73,19 @@ class RefuseNulInAddress:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and (
-            b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "")
+            b"%00" in scope.get("query_string", b"")
+            or "\x00" in scope.get("path", "")
             or b"%00" in scope.get("raw_path", b"")
         ):
             response = JSONResponse(
                 {"detail": "The address holds a NUL character (%00); remove it and retry."},
-                status_code=422)
+                status_code=422,
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
 SESSION_COOKIE = "nps_hq_session"
 FONTS = {
     "NotoSans-Regular.ttf",
@@ -171,8 +175,11 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     @app.exception_handler(DataError)
     async def _unstorable(_r: Request, exc: DataError) -> JSONResponse:
         # e.g. a NUL character in a form field, which PostgreSQL cannot take in text.
-        return _json(422, "A value holds a character the database cannot store (such as NUL); "
-                          "remove it and send again.")
+        return _json(
+            422,
+            "A value holds a character the database cannot store (such as NUL); "
+            "remove it and send again.",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

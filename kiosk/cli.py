@@ -28,7 +28,8 @@ def _since(text: str) -> datetime:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not a date; use YYYY-MM-DD (e.g. 2026-11-01)") from None
+                f"{text!r} is not a date; use YYYY-MM-DD (e.g. 2026-11-01)"
+            ) from None
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         return parsed
@@ -39,14 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def db_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--db", type=Path, default=None,
-                       help=f"database file (default: {default_db_path()})")
+        p.add_argument(
+            "--db", type=Path, default=None, help=f"database file (default: {default_db_path()})"
+        )
 
     p = sub.add_parser("stats", help="print the store's NPS")
     db_arg(p)
     p.add_argument("--since", type=_since, help="only answers from this date on (UTC)")
-    p.add_argument("--include-suspect", action="store_true",
-                   help="count suspect responses too (left out by default)")
+    p.add_argument(
+        "--include-suspect",
+        action="store_true",
+        help="count suspect responses too (left out by default)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("set-pin", help="set the admin PIN (4-8 digits)")
@@ -69,28 +74,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_since, required=True, help="first day, YYYY-MM-DD (UTC)")
     p.add_argument("--until", type=_since, default=None, help="last day (default: today)")
 
-    p = sub.add_parser("export-batches",
-                       help="write the outbox as signed batch files for 'nps-hq import'")
+    p = sub.add_parser(
+        "export-batches", help="write the outbox as signed batch files for 'nps-hq import'"
+    )
     db_arg(p)
     p.add_argument("--out", type=Path, required=True, help="the folder to write to (USB stick)")
 
-    p = sub.add_parser("enroll", help="enroll this kiosk at HQ with a code from "
-                       "'nps-hq enroll-device'")
+    p = sub.add_parser(
+        "enroll", help="enroll this kiosk at HQ with a code from 'nps-hq enroll-device'"
+    )
     db_arg(p)
     p.add_argument("--hq", required=True, help="HQ's address, e.g. https://hq.example.com")
     p.add_argument("--code", required=True, help="the one-time enrollment code")
-    p.add_argument("--ca-bundle", type=Path, default=None,
-                   help="PEM file of the CA of a self-hosted HQ (default: the system's CAs)")
-    p.add_argument("--public-url", default=None,
-                   help="the address phones reach HQ at, for QR codes (default: --hq)")
+    p.add_argument(
+        "--ca-bundle",
+        type=Path,
+        default=None,
+        help="PEM file of the CA of a self-hosted HQ (default: the system's CAs)",
+    )
+    p.add_argument(
+        "--public-url",
+        default=None,
+        help="the address phones reach HQ at, for QR codes (default: --hq)",
+    )
 
     p = sub.add_parser("sync", help="send the outbox to HQ now and pull phone answers back")
     db_arg(p)
-    p.add_argument("--once", action="store_true",
-                   help="one pass: stop at the first failure instead of backing off and retrying")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="one pass: stop at the first failure instead of backing off and retrying",
+    )
 
-    p = sub.add_parser("backup", help="copy the live database to FILE (SQLite online backup; "
-                       "safe while the kiosk runs)")
+    p = sub.add_parser(
+        "backup",
+        help="copy the live database to FILE (SQLite online backup; safe while the kiosk runs)",
+    )
     db_arg(p)
     p.add_argument("--out", type=Path, required=True, help="the backup file to write")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
@@ -105,8 +124,11 @@ def main(argv: Sequence[str] | None = None, *, sync_runner: SyncRunner | None = 
     ``run``, passed in by the ``nps-kiosk`` entry point): the kiosk domain never imports sync."""
     args = build_parser().parse_args(argv)
     if args.command in SYNC_COMMANDS and sync_runner is None:
-        print(f"nps-kiosk: '{args.command}' needs the sync package; run it as "
-              f"'nps-kiosk {args.command} ...'.", file=sys.stderr)
+        print(
+            f"nps-kiosk: '{args.command}' needs the sync package; run it as "
+            f"'nps-kiosk {args.command} ...'.",
+            file=sys.stderr,
+        )
         return 2
     if args.command == "backup":
         return _backup(args)
@@ -143,8 +165,10 @@ def _run(args: argparse.Namespace, db: object) -> int:
         if args.json:
             print(json.dumps(result.as_dict()))
         else:
-            print(f"NPS {format_nps(result)}  n={result.n}  promoters={result.promoters} "
-                  f"passives={result.passives} detractors={result.detractors}")
+            print(
+                f"NPS {format_nps(result)}  n={result.n}  promoters={result.promoters} "
+                f"passives={result.passives} detractors={result.detractors}"
+            )
         return 0
     if args.command == "set-pin":
         if args.pin_stdin:
@@ -170,8 +194,10 @@ def _run(args: argparse.Namespace, db: object) -> int:
         from kiosk.seed import seed
 
         res = seed(db, n=args.n, days=args.days, rng_seed=args.random_seed)
-        print(f"Seeded {res.n} responses from {res.first:%Y-%m-%d} to {res.last:%Y-%m-%d} "
-              f"({res.cases} follow-up cases) in {res.seconds:.1f} s.")
+        print(
+            f"Seeded {res.n} responses from {res.first:%Y-%m-%d} to {res.last:%Y-%m-%d} "
+            f"({res.cases} follow-up cases) in {res.seconds:.1f} s."
+        )
         return 0
     if args.command == "export":
         from kiosk.db import utcnow
@@ -189,12 +215,15 @@ def _backup(args: argparse.Namespace) -> int:
     from kiosk.backup import backup_database
 
     try:
-        done = backup_database(source=args.db or default_db_path(), out=args.out,
-                               overwrite=args.force)
+        done = backup_database(
+            source=args.db or default_db_path(), out=args.out, overwrite=args.force
+        )
     except KioskError as exc:
         print(f"nps-kiosk: {exc}", file=sys.stderr)
         return 2
     answers = "" if done.responses is None else f", {done.responses} responses"
-    print(f"Backed up to {done.path} ({done.size_bytes / 1e6:.1f} MB{answers}, schema "
-          f"{done.revision or 'none'}); integrity check ok.")
+    print(
+        f"Backed up to {done.path} ({done.size_bytes / 1e6:.1f} MB{answers}, schema "
+        f"{done.revision or 'none'}); integrity check ok."
+    )
     return 0

@@ -42,8 +42,10 @@ class Credentials:
     enrolled_at: datetime  # naive UTC
 
     def __repr__(self) -> str:  # never print the token or the secret in a log
-        return (f"Credentials(hq_url={self.hq_url!r}, device_id={self.device_id!r}, "
-                f"store_id={self.store_id!r}, token=***, secret=***)")
+        return (
+            f"Credentials(hq_url={self.hq_url!r}, device_id={self.device_id!r}, "
+            f"store_id={self.store_id!r}, token=***, secret=***)"
+        )
 
 
 def credentials_path(db_path: Path | str) -> Path:
@@ -63,12 +65,19 @@ def _unb64(text: str) -> bytes:
 def save(db_path: Path | str, creds: Credentials) -> Path:
     """Write the credentials (mode 0600, atomically); returns the file's path."""
     path = credentials_path(db_path)
-    data = json.dumps({
-        "format": "nps-kiosk-credentials", "version": 1, "hq_url": creds.hq_url,
-        "device_id": creds.device_id, "store_id": creds.store_id,
-        "device_token": creds.device_token, "device_secret": _b64(creds.device_secret),
-        "enrolled_at": creds.enrolled_at.isoformat(),
-    }, indent=2).encode("utf-8")
+    data = json.dumps(
+        {
+            "format": "nps-kiosk-credentials",
+            "version": 1,
+            "hq_url": creds.hq_url,
+            "device_id": creds.device_id,
+            "store_id": creds.store_id,
+            "device_token": creds.device_token,
+            "device_secret": _b64(creds.device_secret),
+            "enrolled_at": creds.enrolled_at.isoformat(),
+        },
+        indent=2,
+    ).encode("utf-8")
     tmp = path.with_name(path.name + ".tmp")
     try:
         tmp.unlink(missing_ok=True)
@@ -83,7 +92,8 @@ def save(db_path: Path | str, creds: Credentials) -> Path:
     except OSError as exc:
         raise CredentialsError(
             f"Cannot write the device credentials to {path} ({exc.strerror}). The folder of "
-            "the database must be writable by the kiosk's user.") from exc
+            "the database must be writable by the kiosk's user."
+        ) from exc
     return path
 
 
@@ -96,7 +106,8 @@ def load(db_path: Path | str) -> Credentials:
     except FileNotFoundError:
         raise NotEnrolled(
             "This kiosk is not enrolled at HQ yet. Get a code with 'nps-hq enroll-device' "
-            "and enter it in Admin → Sync (or run nps-kiosk enroll).") from None
+            "and enter it in Admin → Sync (or run nps-kiosk enroll)."
+        ) from None
     except OSError as exc:
         raise CredentialsError(f"Cannot read {path} ({exc.strerror}); check its owner.") from exc
     if mode & 0o077:
@@ -108,14 +119,18 @@ def load(db_path: Path | str) -> Credentials:
     try:
         data = json.loads(raw)
         return Credentials(
-            hq_url=str(data["hq_url"]), device_id=str(data["device_id"]),
-            store_id=str(data["store_id"]), device_token=str(data["device_token"]),
+            hq_url=str(data["hq_url"]),
+            device_id=str(data["device_id"]),
+            store_id=str(data["store_id"]),
+            device_token=str(data["device_token"]),
             device_secret=_unb64(str(data["device_secret"])),
-            enrolled_at=datetime.fromisoformat(str(data["enrolled_at"])))
+            enrolled_at=datetime.fromisoformat(str(data["enrolled_at"])),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise CredentialsError(
             f"{path} is damaged ({exc}). Enroll the kiosk again with a new code from "
-            "'nps-hq enroll-device'.") from exc
+            "'nps-hq enroll-device'."
+        ) from exc
 
 
 def load_or_none(db_path: Path | str) -> Credentials | None:

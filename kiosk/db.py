@@ -142,7 +142,8 @@ def move_aside(path: Path, reason: str) -> Path:
             side.rename(target.with_name(target.name + suffix))
     path.rename(target)
     (target.with_name(target.name + ".why.txt")).write_text(
-        f"Moved aside by nps-kiosk at {datetime.now(UTC).isoformat()}: {reason}\n", "utf-8")
+        f"Moved aside by nps-kiosk at {datetime.now(UTC).isoformat()}: {reason}\n", "utf-8"
+    )
     log.error("Database %s moved aside to %s: %s", path, target, reason)
     return target
 
@@ -204,7 +205,8 @@ def current_revision(path: Path) -> str | None:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         has = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone()
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).fetchone()
         if not has:
             return None
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -234,7 +236,8 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
     except OSError as exc:
         raise DatabaseLocationError(
             f"Cannot create the folder {path.parent} for the database ({exc.strerror}). "
-            "Pick a writable place with --db PATH.") from exc
+            "Pick a writable place with --db PATH."
+        ) from exc
 
     notices: list[str] = []
     moved: Path | None = None
@@ -243,15 +246,17 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
         moved = move_aside(path, problem)
         notices.append(
             f"The database could not be used ({problem}). It was moved aside to {moved.name}, "
-            "untouched, and the kiosk started on a fresh one. Keep that file for support.")
+            "untouched, and the kiosk started on a fresh one. Keep that file for support."
+        )
 
     backup: Path | None = None
     current = current_revision(path)
     head = head_revision()
     if migrate and current is not None and current != head:
         backup = backup_copy(path, path.with_name(f"{path.name}.pre-{head}-{_timestamp()}.bak"))
-        notices.append(f"Database upgraded to schema {head}; a copy of the old one is at "
-                       f"{backup.name}.")
+        notices.append(
+            f"Database upgraded to schema {head}; a copy of the old one is at {backup.name}."
+        )
 
     engine = make_engine(path)
     try:
@@ -266,7 +271,8 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
         raise DatabaseError(
             f"Upgrading the database {path} failed ({exc}). Nothing was lost: "
             + (f"the copy taken before is {backup}. " if backup else "")
-            + "Report this with the file attached.") from exc
+            + "Report this with the file attached."
+        ) from exc
 
     db = Database(path=path, engine=engine, notices=notices, moved_aside=moved, backup=backup)
     if migrate:

@@ -39,8 +39,14 @@ def verify_pin(pin: str, stored: str) -> bool:
     try:
         _, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
-        got = hashlib.scrypt(pin.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=len(expected))
+        got = hashlib.scrypt(
+            pin.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, expected)
@@ -101,13 +107,23 @@ class PinGuard:
                 s.add(AuditRow(at=now, action="pin_ok", detail="{}"))
                 return PinAttempt(ok=True)
             state.failures += 1
-            s.add(AuditRow(at=now, action="pin_failed",
-                           detail=json.dumps({"failures": state.failures})))
+            s.add(
+                AuditRow(
+                    at=now, action="pin_failed", detail=json.dumps({"failures": state.failures})
+                )
+            )
             if state.failures >= TRIES_BEFORE_LOCK:
                 state.locked_until = now + FIRST_LOCK * (2**state.lockouts)
                 state.lockouts += 1
                 state.failures = 0
-                s.add(AuditRow(at=now, action="pin_locked", detail=json.dumps(
-                    {"until": state.locked_until.isoformat(), "lockouts": state.lockouts})))
+                s.add(
+                    AuditRow(
+                        at=now,
+                        action="pin_locked",
+                        detail=json.dumps(
+                            {"until": state.locked_until.isoformat(), "lockouts": state.lockouts}
+                        ),
+                    )
+                )
                 return PinAttempt(ok=False, locked_until=state.locked_until, tries_left=0)
             return PinAttempt(ok=False, tries_left=TRIES_BEFORE_LOCK - state.failures)

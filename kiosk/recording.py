@@ -118,9 +118,13 @@ def check_follow_up(follow_up: FollowUp) -> FollowUp:
         contact_consent=consent,
         # Contact details are kept only with explicit consent.
         contact_name=clean_text(follow_up.contact_name, limit=CONTACT_LIMIT, keep_newlines=False)
-        if consent else "",
-        contact_detail=clean_text(follow_up.contact_detail, limit=CONTACT_LIMIT,
-                                  keep_newlines=False) if consent else "",
+        if consent
+        else "",
+        contact_detail=clean_text(
+            follow_up.contact_detail, limit=CONTACT_LIMIT, keep_newlines=False
+        )
+        if consent
+        else "",
     )
 
 
@@ -131,8 +135,14 @@ class Recorder:
         self.db = db
         self.clock = clock
 
-    def record_score(self, *, score: int, language: str, time_to_answer_ms: int | None,
-                     channel: Channel = Channel.KIOSK) -> RecordedScore:
+    def record_score(
+        self,
+        *,
+        score: int,
+        language: str,
+        time_to_answer_ms: int | None,
+        channel: Channel = Channel.KIOSK,
+    ) -> RecordedScore:
         """Commit a tapped score (fsynced) and return its id. Call before the screen moves on."""
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
             raise InvalidScore(f"A score is a whole number from 0 to 10, not {score!r}.")
@@ -149,17 +159,32 @@ class Recorder:
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                recent = [_as_datetime(r[0]) for r in cur.execute(
-                    "SELECT device_time FROM responses WHERE device_id = ? AND channel = ? "
-                    "AND device_time >= ?",
-                    (settings.device_id, channel.value,
-                     _sql_time(now - timedelta(seconds=settings.burst_window_s))))]
+                recent = [
+                    _as_datetime(r[0])
+                    for r in cur.execute(
+                        "SELECT device_time FROM responses WHERE device_id = ? AND channel = ? "
+                        "AND device_time >= ?",
+                        (
+                            settings.device_id,
+                            channel.value,
+                            _sql_time(now - timedelta(seconds=settings.burst_window_s)),
+                        ),
+                    )
+                ]
                 reasons = suspect_reasons(
-                    now=now, recent=recent, time_to_answer_ms=time_to_answer_ms,
-                    min_interval_s=settings.min_tap_interval_s, burst_taps=settings.burst_taps,
-                    min_answer_ms=settings.min_answer_ms)
-                seq = (cur.execute("SELECT max(seq) FROM responses WHERE device_id = ?",
-                                   (settings.device_id,)).fetchone()[0] or 0) + 1
+                    now=now,
+                    recent=recent,
+                    time_to_answer_ms=time_to_answer_ms,
+                    min_interval_s=settings.min_tap_interval_s,
+                    burst_taps=settings.burst_taps,
+                    min_answer_ms=settings.min_answer_ms,
+                )
+                seq = (
+                    cur.execute(
+                        "SELECT max(seq) FROM responses WHERE device_id = ?", (settings.device_id,)
+                    ).fetchone()[0]
+                    or 0
+                ) + 1
                 suspect_reason = ",".join(reasons) or None
                 cur.execute(
                     "INSERT INTO responses (id, seq, store_id, device_id, channel, language, "
@@ -167,9 +192,22 @@ class Recorder:
                     "time_to_answer_ms, status, suspect, suspect_reason, sync_state) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, ?, ?, 'incomplete', ?, ?, "
                     "'pending')",
-                    (response_id, seq, settings.store_id, settings.device_id, channel.value,
-                     language, settings.question_version, score, cat.value, _sql_time(now),
-                     time_to_answer_ms, int(bool(reasons)), suspect_reason))
+                    (
+                        response_id,
+                        seq,
+                        settings.store_id,
+                        settings.device_id,
+                        channel.value,
+                        language,
+                        settings.question_version,
+                        score,
+                        cat.value,
+                        _sql_time(now),
+                        time_to_answer_ms,
+                        int(bool(reasons)),
+                        suspect_reason,
+                    ),
+                )
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -178,27 +216,42 @@ class Recorder:
                 cur.close()
         finally:
             conn.close()  # back to the pool
-        return RecordedScore(id=response_id, seq=seq, score=score, category=cat,
-                             suspect=bool(reasons), suspect_reason=suspect_reason)
+        return RecordedScore(
+            id=response_id,
+            seq=seq,
+            score=score,
+            category=cat,
+            suspect=bool(reasons),
+            suspect_reason=suspect_reason,
+        )
 
-    def complete(self, response_id: str, *, how: Completion,
-                 follow_up: FollowUp | None = None) -> None:
+    def complete(
+        self, response_id: str, *, how: Completion, follow_up: FollowUp | None = None
+    ) -> None:
         """Store the follow-up on the tapped row and mark it complete, in one commit."""
         values: dict[str, object] = {
-            "status": ResponseStatus.COMPLETE.value, "completion": how.value,
+            "status": ResponseStatus.COMPLETE.value,
+            "completion": how.value,
             "completed_at": self.clock(),
         }
         if follow_up is not None:
             f = check_follow_up(follow_up)
             values.update(
-                reasons=json.dumps(list(f.reasons)), comment=f.comment or None,
-                contact_consent=f.contact_consent, contact_name=f.contact_name or None,
-                contact_detail=f.contact_detail or None)
+                reasons=json.dumps(list(f.reasons)),
+                comment=f.comment or None,
+                contact_consent=f.contact_consent,
+                contact_name=f.contact_name or None,
+                contact_detail=f.contact_detail or None,
+            )
         with self.db.writing() as s:
-            done = s.execute(update(ResponseRow)
-                             .where(ResponseRow.id == response_id,
-                                    ResponseRow.status == ResponseStatus.INCOMPLETE.value)
-                             .values(**values))
+            done = s.execute(
+                update(ResponseRow)
+                .where(
+                    ResponseRow.id == response_id,
+                    ResponseRow.status == ResponseStatus.INCOMPLETE.value,
+                )
+                .values(**values)
+            )
             if done.rowcount == 0:  # type: ignore[attr-defined]
                 exists = s.scalar(select(ResponseRow.status).where(ResponseRow.id == response_id))
                 if exists is None:
@@ -209,12 +262,18 @@ class Recorder:
         """Complete rows left incomplete by a crash; returns how many. Run on start."""
         cutoff = self.clock() - older_than
         with self.db.writing() as s:
-            result = s.execute(update(ResponseRow)
-                               .where(ResponseRow.status == ResponseStatus.INCOMPLETE.value,
-                                      ResponseRow.device_time <= cutoff)
-                               .values(status=ResponseStatus.COMPLETE.value,
-                                       completion=Completion.RECOVERED.value,
-                                       completed_at=self.clock()))
+            result = s.execute(
+                update(ResponseRow)
+                .where(
+                    ResponseRow.status == ResponseStatus.INCOMPLETE.value,
+                    ResponseRow.device_time <= cutoff,
+                )
+                .values(
+                    status=ResponseStatus.COMPLETE.value,
+                    completion=Completion.RECOVERED.value,
+                    completed_at=self.clock(),
+                )
+            )
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     def get(self, response_id: str) -> Response:
@@ -230,8 +289,15 @@ class Recorder:
             return [to_response(r) for r in rows]
 
 
-def suspect_reasons(*, now: datetime, recent: Sequence[datetime], time_to_answer_ms: int | None,
-                    min_interval_s: float, burst_taps: int, min_answer_ms: int) -> list[str]:
+def suspect_reasons(
+    *,
+    now: datetime,
+    recent: Sequence[datetime],
+    time_to_answer_ms: int | None,
+    min_interval_s: float,
+    burst_taps: int,
+    min_answer_ms: int,
+) -> list[str]:
     """Why a tap looks like gaming the terminal; ``recent`` is the burst window's earlier taps."""
     reasons = []
     if recent and (now - max(recent)).total_seconds() < min_interval_s:
@@ -245,14 +311,25 @@ def suspect_reasons(*, now: datetime, recent: Sequence[datetime], time_to_answer
 
 def to_response(row: ResponseRow) -> Response:
     return Response(
-        id=row.id, seq=row.seq, score=row.score, category=Category(row.category),
-        language=row.language, channel=Channel(row.channel),
-        reasons=tuple(json.loads(row.reasons or "[]")), comment=row.comment,
-        contact_consent=row.contact_consent, contact_name=row.contact_name,
-        contact_detail=row.contact_detail, device_time=row.device_time,
-        time_to_answer_ms=row.time_to_answer_ms, status=ResponseStatus(row.status),
+        id=row.id,
+        seq=row.seq,
+        score=row.score,
+        category=Category(row.category),
+        language=row.language,
+        channel=Channel(row.channel),
+        reasons=tuple(json.loads(row.reasons or "[]")),
+        comment=row.comment,
+        contact_consent=row.contact_consent,
+        contact_name=row.contact_name,
+        contact_detail=row.contact_detail,
+        device_time=row.device_time,
+        time_to_answer_ms=row.time_to_answer_ms,
+        status=ResponseStatus(row.status),
         completion=Completion(row.completion) if row.completion else None,
-        suspect=row.suspect, suspect_reason=row.suspect_reason, sync_state=row.sync_state)
+        suspect=row.suspect,
+        suspect_reason=row.suspect_reason,
+        sync_state=row.sync_state,
+    )
 
 
 def _sql_time(value: datetime) -> str:

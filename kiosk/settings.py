@@ -106,8 +106,9 @@ def _text(key: str, value: Any, *, limit: int = 120) -> str:
 def _int_range(low: int, high: int, unit: str = "") -> Callable[[str, Any], int]:
     def check(key: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise SettingError(key, f"must be a whole number from {low} to {high}{unit}, "
-                               f"not {value!r}")
+            raise SettingError(
+                key, f"must be a whole number from {low} to {high}{unit}, not {value!r}"
+            )
         return value
 
     return check
@@ -115,11 +116,14 @@ def _int_range(low: int, high: int, unit: str = "") -> Callable[[str, Any], int]
 
 def _float_range(low: float, high: float, unit: str) -> Callable[[str, Any], float]:
     def check(key: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            low <= value <= high
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (low <= value <= high)
         ):
-            raise SettingError(key, f"must be a number from {low:g} to {high:g}{unit}, "
-                               f"not {value!r}")
+            raise SettingError(
+                key, f"must be a number from {low:g} to {high:g}{unit}, not {value!r}"
+            )
         return float(value)
 
     return check
@@ -127,8 +131,11 @@ def _float_range(low: float, high: float, unit: str) -> Callable[[str, Any], flo
 
 def _identifier(key: str, value: Any) -> str:
     if not isinstance(value, str) or not _ID_RE.match(value):
-        raise SettingError(key, "must be 1-64 letters, digits, '.', '_' or '-', "
-                           f"starting with a letter or digit, not {value!r}")
+        raise SettingError(
+            key,
+            "must be 1-64 letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit, not {value!r}",
+        )
     return value
 
 
@@ -137,8 +144,9 @@ def _languages(key: str, value: Any) -> tuple[str, ...]:
         raise SettingError(key, f"must be a list of language codes from {sorted(LANGUAGES)}")
     unknown = [v for v in value if v not in LANGUAGES]
     if unknown:
-        raise SettingError(key, f"unknown language {unknown[0]!r}; "
-                           f"allowed: {', '.join(sorted(LANGUAGES))}")
+        raise SettingError(
+            key, f"unknown language {unknown[0]!r}; allowed: {', '.join(sorted(LANGUAGES))}"
+        )
     return tuple(dict.fromkeys(value))
 
 
@@ -155,8 +163,9 @@ def _per_language(limit: int) -> Callable[[str, Any], dict[str, str]]:
         out = {}
         for lang, text in value.items():
             if lang not in LANGUAGES:
-                raise SettingError(key, f"unknown language {lang!r}; "
-                                   f"allowed: {', '.join(sorted(LANGUAGES))}")
+                raise SettingError(
+                    key, f"unknown language {lang!r}; allowed: {', '.join(sorted(LANGUAGES))}"
+                )
             out[lang] = _text(f"{key}.{lang}", text, limit=limit)
         return out
 
@@ -171,8 +180,9 @@ def _follow_up(key: str, value: Any) -> dict[str, dict[str, str]]:
 
 def _reasons(key: str, value: Any) -> dict[str, list[dict[str, str]]]:
     if not isinstance(value, Mapping) or set(value) != set(CATEGORIES):
-        raise SettingError(key, f"must give a list of reason chips for each of "
-                           f"{', '.join(CATEGORIES)}")
+        raise SettingError(
+            key, f"must give a list of reason chips for each of {', '.join(CATEGORIES)}"
+        )
     out: dict[str, list[dict[str, str]]] = {}
     for cat in CATEGORIES:
         chips = value[cat]
@@ -183,13 +193,17 @@ def _reasons(key: str, value: Any) -> dict[str, list[dict[str, str]]]:
         out[cat] = []
         for chip in chips:
             if not isinstance(chip, Mapping) or not _KEY_RE.match(str(chip.get("key", ""))):
-                raise SettingError(where, "each chip needs a 'key' of lower-case letters, digits "
-                                   "and '_' (e.g. wait_time) and a text per language")
+                raise SettingError(
+                    where,
+                    "each chip needs a 'key' of lower-case letters, digits "
+                    "and '_' (e.g. wait_time) and a text per language",
+                )
             if chip["key"] in seen:
                 raise SettingError(where, f"the key {chip['key']!r} is used twice")
             seen.add(chip["key"])
-            texts = _per_language(40)(f"{where}.{chip['key']}",
-                                      {k: v for k, v in chip.items() if k != "key"})
+            texts = _per_language(40)(
+                f"{where}.{chip['key']}", {k: v for k, v in chip.items() if k != "key"}
+            )
             out[cat].append({"key": chip["key"], **texts})
     return out
 
@@ -202,8 +216,9 @@ def _bool(key: str, value: Any) -> bool:
 
 def _pin_hash(key: str, value: Any) -> str:
     if not isinstance(value, str) or (value and not value.startswith("scrypt$")):
-        raise SettingError(key, "must be a hash made by kiosk.pin.hash_pin; set the PIN with "
-                           "'nps-kiosk set-pin'")
+        raise SettingError(
+            key, "must be a hash made by kiosk.pin.hash_pin; set the PIN with 'nps-kiosk set-pin'"
+        )
     return value
 
 
@@ -258,8 +273,9 @@ def from_stored(stored: Mapping[str, str]) -> Settings:
 
 def to_stored(key: str, value: Any) -> str:
     cleaned = validate(key, value)
-    return json.dumps(list(cleaned) if isinstance(cleaned, tuple) else cleaned,
-                      ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        list(cleaned) if isinstance(cleaned, tuple) else cleaned, ensure_ascii=False, sort_keys=True
+    )
 
 
 def peek_settings(path: str | os.PathLike[str]) -> Settings | None:

@@ -11,8 +11,13 @@ from kiosk.models import DailyRollupRow, ResponseRow
 from kiosk.nps import NpsResult, category, nps_from_counts
 
 
-def store_nps(db: Database, *, since: datetime | None = None, until: datetime | None = None,
-              include_suspect: bool = False) -> NpsResult:
+def store_nps(
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_suspect: bool = False,
+) -> NpsResult:
     """NPS of every answered score (the score counts from the tap, complete or not).
 
     Suspect responses are left out unless ``include_suspect``; ``since``/``until`` are UTC.
@@ -41,5 +46,6 @@ def store_nps(db: Database, *, since: datetime | None = None, until: datetime | 
                 rows = rows.where(t.suspect.is_(False))
             for cat, n in s.execute(rows).all():
                 counts[str(cat)] += int(n)
-    return nps_from_counts(promoters=counts["promoter"], passives=counts["passive"],
-                           detractors=counts["detractor"])
+    return nps_from_counts(
+        promoters=counts["promoter"], passives=counts["passive"], detractors=counts["detractor"]
+    )

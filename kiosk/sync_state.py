@@ -29,9 +29,25 @@ UNSENT = (
 )
 PHONE_DEVICE = "hq-phone"  # device id of phone answers pulled back from HQ (their own seq)
 WIRE_COLUMNS = (
-    "id", "seq", "store_id", "device_id", "channel", "language", "question_version", "score",
-    "category", "reasons", "comment", "contact_consent", "contact_name", "contact_detail",
-    "device_time", "time_to_answer_ms", "completion", "suspect", "suspect_reason",
+    "id",
+    "seq",
+    "store_id",
+    "device_id",
+    "channel",
+    "language",
+    "question_version",
+    "score",
+    "category",
+    "reasons",
+    "comment",
+    "contact_consent",
+    "contact_name",
+    "contact_detail",
+    "device_time",
+    "time_to_answer_ms",
+    "completion",
+    "suspect",
+    "suspect_reason",
 )
 _SELECT_WIRE = ", ".join(WIRE_COLUMNS)
 
@@ -140,8 +156,9 @@ class SyncStore:
         self.db = db
 
     # -- reading ---------------------------------------------------------------------------
-    def next_batch(self, limit: int, *, not_exported: bool = False,
-                   after_seq: int | None = None) -> list[dict[str, Any]]:
+    def next_batch(
+        self, limit: int, *, not_exported: bool = False, after_seq: int | None = None
+    ) -> list[dict[str, Any]]:
         """Up to ``limit`` complete, unacknowledged responses in seq order (only those not yet
         in a batch file with ``not_exported``; only those after ``after_seq`` if given), as
         plain dicts with the protocol's field names (device_time naive UTC text, reasons a
@@ -180,8 +197,9 @@ class SyncStore:
 
     def pending_count(self) -> int:
         with self.db.reading() as s:
-            return int(s.connection().exec_driver_sql(f"SELECT count(*) FROM {UNSENT}").scalar()
-                       or 0)
+            return int(
+                s.connection().exec_driver_sql(f"SELECT count(*) FROM {UNSENT}").scalar() or 0
+            )
 
     def status(self) -> SyncStatus:
         with self.db.reading() as s:
@@ -191,38 +209,69 @@ class SyncStore:
         row = conn.exec_driver_sql(
             "SELECT hq_url, public_url, ca_bundle, enrolled_at, last_attempt_at, "
             "last_success_at, last_error, last_error_at, failures, next_attempt_at, refused, "
-            "clock_offset_s, phone_cursor, phone_pulled_at FROM sync_status WHERE id = 1").first()
+            "clock_offset_s, phone_cursor, phone_pulled_at FROM sync_status WHERE id = 1"
+        ).first()
         if row is None:
-            return SyncStatus(None, None, None, None, None, None, None, None, 0, None, False,
-                              None, None, None)
+            return SyncStatus(
+                None, None, None, None, None, None, None, None, 0, None, False, None, None, None
+            )
         return SyncStatus(
-            hq_url=row[0], public_url=row[1], ca_bundle=row[2], enrolled_at=_dt(row[3]),
-            last_attempt_at=_dt(row[4]), last_success_at=_dt(row[5]), last_error=row[6],
-            last_error_at=_dt(row[7]), failures=int(row[8] or 0), next_attempt_at=_dt(row[9]),
-            refused=bool(row[10]), clock_offset_s=row[11], phone_cursor=row[12],
-            phone_pulled_at=_dt(row[13]))
+            hq_url=row[0],
+            public_url=row[1],
+            ca_bundle=row[2],
+            enrolled_at=_dt(row[3]),
+            last_attempt_at=_dt(row[4]),
+            last_success_at=_dt(row[5]),
+            last_error=row[6],
+            last_error_at=_dt(row[7]),
+            failures=int(row[8] or 0),
+            next_attempt_at=_dt(row[9]),
+            refused=bool(row[10]),
+            clock_offset_s=row[11],
+            phone_cursor=row[12],
+            phone_pulled_at=_dt(row[13]),
+        )
 
-    def overview(self, *, quarantine_limit: int = 50, batch_limit: int = 20,
-                 now: datetime | None = None) -> SyncOverview:
+    def overview(
+        self, *, quarantine_limit: int = 50, batch_limit: int = 20, now: datetime | None = None
+    ) -> SyncOverview:
         with self.db.reading() as s:
             conn = s.connection()
             pending, oldest = conn.exec_driver_sql(
-                f"SELECT count(*), min(device_time) FROM {UNSENT}").one()
+                f"SELECT count(*), min(device_time) FROM {UNSENT}"
+            ).one()
             exported = conn.exec_driver_sql(
-                f"SELECT count(*) FROM {UNSENT} AND sync_state = 'exported'").scalar()
+                f"SELECT count(*) FROM {UNSENT} AND sync_state = 'exported'"
+            ).scalar()
             qcount = conn.exec_driver_sql(
-                "SELECT count(*) FROM responses WHERE sync_state = 'quarantined'").scalar()
+                "SELECT count(*) FROM responses WHERE sync_state = 'quarantined'"
+            ).scalar()
             quarantined = tuple(
-                QuarantinedResponse(id=r[0], seq=r[1], score=r[2],
-                                    device_time=_dt(r[3]) or utcnow(), reason=r[4] or "")
+                QuarantinedResponse(
+                    id=r[0],
+                    seq=r[1],
+                    score=r[2],
+                    device_time=_dt(r[3]) or utcnow(),
+                    reason=r[4] or "",
+                )
                 for r in conn.exec_driver_sql(
                     "SELECT id, seq, score, device_time, sync_error FROM responses "
-                    "WHERE sync_state = 'quarantined' ORDER BY seq LIMIT ?", (quarantine_limit,)))
+                    "WHERE sync_state = 'quarantined' ORDER BY seq LIMIT ?",
+                    (quarantine_limit,),
+                )
+            )
             batches = tuple(self._batches(conn, batch_limit))
             status = self._status(conn)
-        return SyncOverview(status=status, pending=int(pending or 0), oldest_pending_at=_dt(oldest),
-                            exported=int(exported or 0), quarantined_count=int(qcount or 0),
-                            quarantined=quarantined, batches=batches, at=now or utcnow())
+        return SyncOverview(
+            status=status,
+            pending=int(pending or 0),
+            oldest_pending_at=_dt(oldest),
+            exported=int(exported or 0),
+            quarantined_count=int(qcount or 0),
+            quarantined=quarantined,
+            batches=batches,
+            at=now or utcnow(),
+        )
 
     def recent_batches(self, limit: int = 20) -> list[BatchRecord]:
         with self.db.reading() as s:
@@ -230,57 +279,100 @@ class SyncStore:
 
     def _batches(self, conn: Connection, limit: int) -> list[BatchRecord]:
         return [
-            BatchRecord(batch_id=r[0], kind=r[1], at=_dt(r[2]) or utcnow(), size=r[3],
-                        accepted=r[4], duplicate=r[5], rejected=r[6], server_time=_dt(r[7]),
-                        file_name=r[8])
+            BatchRecord(
+                batch_id=r[0],
+                kind=r[1],
+                at=_dt(r[2]) or utcnow(),
+                size=r[3],
+                accepted=r[4],
+                duplicate=r[5],
+                rejected=r[6],
+                server_time=_dt(r[7]),
+                file_name=r[8],
+            )
             for r in conn.exec_driver_sql(
                 "SELECT batch_id, kind, at, size, accepted, duplicate, rejected, server_time, "
-                "file_name FROM sync_batches ORDER BY at DESC, rowid DESC LIMIT ?", (limit,))
+                "file_name FROM sync_batches ORDER BY at DESC, rowid DESC LIMIT ?",
+                (limit,),
+            )
         ]
 
     # -- writing ---------------------------------------------------------------------------
     def apply_results(
-        self, *, batch_id: str, results: Sequence[tuple[str, str, str | None]],
-        server_time: datetime, at: datetime, clock_offset_s: float | None,
+        self,
+        *,
+        batch_id: str,
+        results: Sequence[tuple[str, str, str | None]],
+        server_time: datetime,
+        at: datetime,
+        clock_offset_s: float | None,
     ) -> BatchRecord:
         """HQ's answer for a batch, in one transaction: accepted and duplicate become synced
         (at HQ's time), rejected become quarantined with the reason; the ledger row and the
         sync state are written with them. Only rows still unacknowledged change, so applying
         an old answer twice is harmless."""
         synced_at = _sql_time(server_time)
-        synced = [(synced_at, rid) for rid, status, _ in results
-                  if status in ("accepted", "duplicate")]
-        rejected = [(reason or "rejected by HQ", rid) for rid, status, reason in results
-                    if status == "rejected"]
+        synced = [
+            (synced_at, rid) for rid, status, _ in results if status in ("accepted", "duplicate")
+        ]
+        rejected = [
+            (reason or "rejected by HQ", rid)
+            for rid, status, reason in results
+            if status == "rejected"
+        ]
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         for _, status, _ in results:
             if status in counts:
                 counts[status] += 1
-        record = BatchRecord(batch_id=batch_id, kind="upload", at=at, size=len(results),
-                             accepted=counts["accepted"], duplicate=counts["duplicate"],
-                             rejected=counts["rejected"], server_time=server_time, file_name=None)
+        record = BatchRecord(
+            batch_id=batch_id,
+            kind="upload",
+            at=at,
+            size=len(results),
+            accepted=counts["accepted"],
+            duplicate=counts["duplicate"],
+            rejected=counts["rejected"],
+            server_time=server_time,
+            file_name=None,
+        )
         with self.db.write_connection() as conn:
             if synced:
                 conn.exec_driver_sql(
                     "UPDATE responses SET sync_state = 'synced', synced_at = ?, sync_error = NULL "
-                    "WHERE id = ? AND sync_state IN ('pending', 'exported')", synced)
+                    "WHERE id = ? AND sync_state IN ('pending', 'exported')",
+                    synced,
+                )
             if rejected:
                 conn.exec_driver_sql(
                     "UPDATE responses SET sync_state = 'quarantined', sync_error = ? "
-                    "WHERE id = ? AND sync_state IN ('pending', 'exported')", rejected)
+                    "WHERE id = ? AND sync_state IN ('pending', 'exported')",
+                    rejected,
+                )
             self._ledger(conn, record)
             conn.exec_driver_sql(
                 "UPDATE sync_status SET last_attempt_at = ?, last_success_at = ?, failures = 0, "
                 "next_attempt_at = NULL, refused = 0, clock_offset_s = coalesce(?, clock_offset_s) "
-                "WHERE id = 1", (_sql_time(at), _sql_time(at), clock_offset_s))
+                "WHERE id = 1",
+                (_sql_time(at), _sql_time(at), clock_offset_s),
+            )
         return record
 
     def _ledger(self, conn: Connection, r: BatchRecord) -> None:
         conn.exec_driver_sql(
             "INSERT OR IGNORE INTO sync_batches (batch_id, kind, at, size, accepted, duplicate, "
             "rejected, server_time, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (r.batch_id, r.kind, _sql_time(r.at), r.size, r.accepted, r.duplicate, r.rejected,
-             _sql_time(r.server_time) if r.server_time else None, r.file_name))
+            (
+                r.batch_id,
+                r.kind,
+                _sql_time(r.at),
+                r.size,
+                r.accepted,
+                r.duplicate,
+                r.rejected,
+                _sql_time(r.server_time) if r.server_time else None,
+                r.file_name,
+            ),
+        )
 
     def quarantine(self, reasons: Iterable[tuple[str, str]]) -> int:
         """Quarantine responses that cannot be sent at all (they fail the protocol's checks on
@@ -291,7 +383,9 @@ class SyncStore:
         with self.db.write_connection() as conn:
             conn.exec_driver_sql(
                 "UPDATE responses SET sync_state = 'quarantined', sync_error = ? "
-                "WHERE id = ? AND sync_state IN ('pending', 'exported')", pairs)
+                "WHERE id = ? AND sync_state IN ('pending', 'exported')",
+                pairs,
+            )
         return len(pairs)
 
     def resend_quarantined(self, ids: Sequence[str] | None = None) -> int:
@@ -299,46 +393,76 @@ class SyncStore:
         with self.db.write_connection() as conn:
             if ids is None:
                 done = conn.exec_driver_sql(
-                    "UPDATE responses SET sync_state = 'pending' "
-                    "WHERE sync_state = 'quarantined'")
+                    "UPDATE responses SET sync_state = 'pending' WHERE sync_state = 'quarantined'"
+                )
                 return int(done.rowcount)
             n = 0
             for rid in ids:
                 done = conn.exec_driver_sql(
                     "UPDATE responses SET sync_state = 'pending' "
-                    "WHERE id = ? AND sync_state = 'quarantined'", (rid,))
+                    "WHERE id = ? AND sync_state = 'quarantined'",
+                    (rid,),
+                )
                 n += int(done.rowcount)
             return n
 
-    def mark_exported(self, *, batch_id: str, ids: Sequence[str], file_name: str,
-                      at: datetime) -> BatchRecord:
+    def mark_exported(
+        self, *, batch_id: str, ids: Sequence[str], file_name: str, at: datetime
+    ) -> BatchRecord:
         """Responses written to a batch file: exported, not yet acknowledged (the outbox still
         sends them; HQ answers duplicate for what the file already delivered)."""
-        record = BatchRecord(batch_id=batch_id, kind="file", at=at, size=len(ids), accepted=0,
-                             duplicate=0, rejected=0, server_time=None, file_name=file_name)
+        record = BatchRecord(
+            batch_id=batch_id,
+            kind="file",
+            at=at,
+            size=len(ids),
+            accepted=0,
+            duplicate=0,
+            rejected=0,
+            server_time=None,
+            file_name=file_name,
+        )
         with self.db.write_connection() as conn:
             conn.exec_driver_sql(
                 "UPDATE responses SET sync_state = 'exported' "
-                "WHERE id = ? AND sync_state = 'pending'", [(rid,) for rid in ids])
+                "WHERE id = ? AND sync_state = 'pending'",
+                [(rid,) for rid in ids],
+            )
             self._ledger(conn, record)
         return record
 
-    def record_failure(self, *, message: str, at: datetime, next_attempt_at: datetime | None,
-                       refused: bool = False) -> None:
+    def record_failure(
+        self, *, message: str, at: datetime, next_attempt_at: datetime | None, refused: bool = False
+    ) -> None:
         with self.db.write_connection() as conn:
             conn.exec_driver_sql(
                 "UPDATE sync_status SET last_attempt_at = ?, last_error = ?, last_error_at = ?, "
                 "failures = failures + 1, next_attempt_at = ?, refused = ? WHERE id = 1",
-                (_sql_time(at), message, _sql_time(at),
-                 _sql_time(next_attempt_at) if next_attempt_at else None, int(refused)))
+                (
+                    _sql_time(at),
+                    message,
+                    _sql_time(at),
+                    _sql_time(next_attempt_at) if next_attempt_at else None,
+                    int(refused),
+                ),
+            )
 
     def record_clock_offset(self, offset_s: float) -> None:
         with self.db.write_connection() as conn:
-            conn.exec_driver_sql("UPDATE sync_status SET clock_offset_s = ? WHERE id = 1",
-                                 (offset_s,))
+            conn.exec_driver_sql(
+                "UPDATE sync_status SET clock_offset_s = ? WHERE id = 1", (offset_s,)
+            )
 
-    def record_enrollment(self, *, hq_url: str, public_url: str | None, ca_bundle: str | None,
-                          store_id: str, device_id: str, at: datetime) -> int:
+    def record_enrollment(
+        self,
+        *,
+        hq_url: str,
+        public_url: str | None,
+        ca_bundle: str | None,
+        store_id: str,
+        device_id: str,
+        at: datetime,
+    ) -> int:
         """After HQ enrolled this kiosk: set store_id and device_id, and give the responses that
         never reached HQ the enrolled identity (they were recorded under a provisional one).
         Returns how many responses were adopted."""
@@ -346,42 +470,61 @@ class SyncStore:
         self.db.update_settings(store_id=store_id, device_id=device_id)
         adopted = 0
         with self.db.write_connection() as conn:
-            olds = [r[0] for r in conn.exec_driver_sql(
-                "SELECT DISTINCT device_id FROM responses WHERE device_id != ? AND seeded = 0 "
-                "AND device_id != ? AND sync_state IN ('pending', 'exported', 'quarantined')",
-                (device_id, PHONE_DEVICE))]
+            olds = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT DISTINCT device_id FROM responses WHERE device_id != ? AND seeded = 0 "
+                    "AND device_id != ? AND sync_state IN ('pending', 'exported', 'quarantined')",
+                    (device_id, PHONE_DEVICE),
+                )
+            ]
             for old in olds:
-                top = conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM responses "
-                                           "WHERE device_id = ?", (device_id,)).scalar() or 0
+                top = (
+                    conn.exec_driver_sql(
+                        "SELECT coalesce(max(seq), 0) FROM responses WHERE device_id = ?",
+                        (device_id,),
+                    ).scalar()
+                    or 0
+                )
                 done = conn.exec_driver_sql(
                     "UPDATE responses SET device_id = ?, store_id = ?, seq = seq + ? "
                     "WHERE device_id = ? AND seeded = 0 "
                     "AND sync_state IN ('pending', 'exported', 'quarantined')",
-                    (device_id, store_id, int(top), old))
+                    (device_id, store_id, int(top), old),
+                )
                 adopted += int(done.rowcount)
             conn.exec_driver_sql(
                 "UPDATE responses SET store_id = ? WHERE device_id = ? AND seeded = 0 "
-                "AND sync_state IN ('pending', 'exported', 'quarantined')", (store_id, device_id))
+                "AND sync_state IN ('pending', 'exported', 'quarantined')",
+                (store_id, device_id),
+            )
             conn.exec_driver_sql(
                 "UPDATE sync_status SET hq_url = ?, public_url = ?, ca_bundle = ?, enrolled_at = ?,"
                 " refused = 0, failures = 0, next_attempt_at = NULL, last_error = NULL, "
                 "last_error_at = NULL, phone_cursor = CASE WHEN ? THEN phone_cursor ELSE NULL END "
                 "WHERE id = 1",
-                (hq_url, public_url, ca_bundle, _sql_time(at), int(before.store_id == store_id)))
+                (hq_url, public_url, ca_bundle, _sql_time(at), int(before.store_id == store_id)),
+            )
         return adopted
 
     def set_public_url(self, url: str | None) -> None:
         with self.db.write_connection() as conn:
             conn.exec_driver_sql("UPDATE sync_status SET public_url = ? WHERE id = 1", (url,))
 
-    def store_phone_answers(self, answers: Sequence[dict[str, Any]], *, cursor: str,
-                            at: datetime) -> int:
+    def store_phone_answers(
+        self, answers: Sequence[dict[str, Any]], *, cursor: str, at: datetime
+    ) -> int:
         """Phone (QR) answers from HQ, stored once each (by id) as synced channel-qr responses
         so that the local NPS covers both channels; the cursor moves in the same transaction."""
         inserted = 0
         with self.db.write_connection() as conn:
-            top = int(conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM responses "
-                                           "WHERE device_id = ?", (PHONE_DEVICE,)).scalar() or 0)
+            top = int(
+                conn.exec_driver_sql(
+                    "SELECT coalesce(max(seq), 0) FROM responses WHERE device_id = ?",
+                    (PHONE_DEVICE,),
+                ).scalar()
+                or 0
+            )
             for a in answers:
                 done = conn.exec_driver_sql(
                     "INSERT OR IGNORE INTO responses (id, seq, store_id, device_id, channel, "
@@ -390,22 +533,38 @@ class SyncStore:
                     "completed_at, suspect, suspect_reason, sync_state, synced_at, seeded) "
                     "VALUES (?, ?, ?, ?, 'qr', ?, ?, ?, ?, ?, ?, 0, ?, ?, 'complete', ?, ?, ?, ?, "
                     "'synced', ?, 0)",
-                    (a["id"], top + 1, a["store_id"], PHONE_DEVICE, a["language"],
-                     a["question_version"], a["score"], a["category"],
-                     json.dumps(list(a.get("reasons") or [])), a.get("comment"),
-                     _sql_time(a["device_time"]), a.get("time_to_answer_ms"), a["completion"],
-                     _sql_time(a["device_time"]), int(bool(a.get("suspect"))),
-                     a.get("suspect_reason"), _sql_time(at)))
+                    (
+                        a["id"],
+                        top + 1,
+                        a["store_id"],
+                        PHONE_DEVICE,
+                        a["language"],
+                        a["question_version"],
+                        a["score"],
+                        a["category"],
+                        json.dumps(list(a.get("reasons") or [])),
+                        a.get("comment"),
+                        _sql_time(a["device_time"]),
+                        a.get("time_to_answer_ms"),
+                        a["completion"],
+                        _sql_time(a["device_time"]),
+                        int(bool(a.get("suspect"))),
+                        a.get("suspect_reason"),
+                        _sql_time(at),
+                    ),
+                )
                 if done.rowcount:
                     top += 1
                     inserted += 1
             conn.exec_driver_sql(
                 "UPDATE sync_status SET phone_cursor = ?, phone_pulled_at = ? WHERE id = 1",
-                (cursor, _sql_time(at)))
+                (cursor, _sql_time(at)),
+            )
         return inserted
 
 
 # -- survey links for the QR codes ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SurveyLink:
@@ -419,8 +578,9 @@ class SurveyLink:
     expires_at: datetime  # naive UTC
 
 
-def survey_link(db: Database, *, kind: str = "single", now: datetime | None = None,
-                ttl_s: int | None = None) -> SurveyLink:
+def survey_link(
+    db: Database, *, kind: str = "single", now: datetime | None = None, ttl_s: int | None = None
+) -> SurveyLink:
     """A fresh signed link for this kiosk's store from the stored device secret (no network):
     ``single`` for the QR tab and the thank-you screen (one answer, 15 minutes), ``poster``
     for a printed poster (long-lived, multi-use, rate-limited at HQ). NotEnrolled before
@@ -435,11 +595,21 @@ def survey_link(db: Database, *, kind: str = "single", now: datetime | None = No
     status = SyncStore(db).status()
     base = (status.link_url or creds.hq_url).rstrip("/")
     issued = now or utcnow()
-    token = make_token(secret=creds.device_secret, store_id=creds.store_id,
-                       device_id=creds.device_id, issued_at=issued,
-                       kind="poster" if kind == "poster" else "single", ttl=ttl_s)
+    token = make_token(
+        secret=creds.device_secret,
+        store_id=creds.store_id,
+        device_id=creds.device_id,
+        issued_at=issued,
+        kind="poster" if kind == "poster" else "single",
+        ttl=ttl_s,
+    )
     claims = read_claims(token)
     issued_at = issued.replace(microsecond=0)
-    return SurveyLink(url=f"{base}/m/{quote(creds.store_id)}?t={token}", token=token,
-                      kind=claims.kind, store_id=creds.store_id, issued_at=issued_at,
-                      expires_at=issued_at + timedelta(seconds=claims.ttl_s))
+    return SurveyLink(
+        url=f"{base}/m/{quote(creds.store_id)}?t={token}",
+        token=token,
+        kind=claims.kind,
+        store_id=creds.store_id,
+        issued_at=issued_at,
+        expires_at=issued_at + timedelta(seconds=claims.ttl_s),
+    )

@@ -28,8 +28,9 @@ class ExportedFiles:
     responses: int
 
 
-def export_batches(db: Database, *, out: Path, batch_size: int = MAX_BATCH,
-                   clock: Callable[[], datetime] = utcnow) -> ExportedFiles:
+def export_batches(
+    db: Database, *, out: Path, batch_size: int = MAX_BATCH, clock: Callable[[], datetime] = utcnow
+) -> ExportedFiles:
     """Write every pending complete response (not yet exported) to signed batch files in
     ``out``; each file is written to a temporary name, fsynced and renamed, then its responses
     are marked exported with a ledger row."""
@@ -37,8 +38,10 @@ def export_batches(db: Database, *, out: Path, batch_size: int = MAX_BATCH,
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BatchFileError(f"Cannot create the folder {out} ({exc.strerror}); is the USB "
-                             "stick mounted and writable?") from exc
+        raise BatchFileError(
+            f"Cannot create the folder {out} ({exc.strerror}); is the USB "
+            "stick mounted and writable?"
+        ) from exc
     store = SyncStore(db)
     files: list[Path] = []
     total = 0
@@ -58,8 +61,12 @@ def export_batches(db: Database, *, out: Path, batch_size: int = MAX_BATCH,
         if not responses:
             continue
         now = clock()
-        batch = BatchV1(batch_id=str(uuid7()), device_id=creds.device_id,
-                        sent_at=now.replace(tzinfo=UTC), responses=responses)
+        batch = BatchV1(
+            batch_id=str(uuid7()),
+            device_id=creds.device_id,
+            sent_at=now.replace(tzinfo=UTC),
+            responses=responses,
+        )
         # Named by device and first sequence number: sorted names are in upload order.
         name = f"nps-{creds.device_id}-seq{responses[0].seq:010d}-{batch.batch_id[-12:]}.json"
         path = write_batch_file(out / name, batch, secret=creds.device_secret)
@@ -68,4 +75,3 @@ def export_batches(db: Database, *, out: Path, batch_size: int = MAX_BATCH,
         files.append(path)
         total += len(ids)
     return ExportedFiles(folder=out, files=tuple(files), responses=total)
-

@@ -30,16 +30,25 @@ def run(args: argparse.Namespace, db: Database) -> int:
 
 def _enroll(args: argparse.Namespace, db: Database) -> int:
     with new_session() as session:
-        done = enroll_kiosk(db, hq_url=args.hq, code=args.code, session=session,
-                            ca_bundle=str(args.ca_bundle) if args.ca_bundle else None,
-                            public_url=args.public_url)
-    print(f"Enrolled at {done.hq_url} as device {done.device_id} of store {done.store_id}. "
-          f"Credentials in {done.credentials_file} (readable by this user only).")
+        done = enroll_kiosk(
+            db,
+            hq_url=args.hq,
+            code=args.code,
+            session=session,
+            ca_bundle=str(args.ca_bundle) if args.ca_bundle else None,
+            public_url=args.public_url,
+        )
+    print(
+        f"Enrolled at {done.hq_url} as device {done.device_id} of store {done.store_id}. "
+        f"Credentials in {done.credentials_file} (readable by this user only)."
+    )
     if done.adopted:
         print(f"{done.adopted} responses recorded before enrollment will be sent as this device.")
     if abs(done.clock_offset_s) > 120:
-        print(f"Note: this kiosk's clock is {done.clock_offset_s:+.0f} s off HQ's; both times "
-              "are kept, but set the clock.")
+        print(
+            f"Note: this kiosk's clock is {done.clock_offset_s:+.0f} s off HQ's; both times "
+            "are kept, but set the clock."
+        )
     return 0
 
 
@@ -50,8 +59,11 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
         print(f"{before} responses to send.", flush=True)
         report = outbox.drain(max_failures=1 if args.once else None)
         for b in report.batches:
-            print(f"batch {b.batch_id}: {b.size} sent, {b.accepted} accepted, "
-                  f"{b.duplicate} duplicate, {b.rejected} rejected", flush=True)
+            print(
+                f"batch {b.batch_id}: {b.size} sent, {b.accepted} accepted, "
+                f"{b.duplicate} duplicate, {b.rejected} rejected",
+                flush=True,
+            )
         if report.last.kind is StepKind.REFUSED:
             print(f"nps-kiosk: {report.last.error}", file=sys.stderr)
             return 3
@@ -63,8 +75,11 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
             except HqRequestError as exc:
                 print(f"Phone answers not pulled: {exc}", file=sys.stderr)
     quarantined = SyncStore(db).overview(quarantine_limit=0, batch_limit=0).quarantined_count
-    print(f"Synced {report.synced}; {left} still waiting; {quarantined} quarantined"
-          + (f"; last error: {report.last.error}" if report.last.error else "") + ".")
+    print(
+        f"Synced {report.synced}; {left} still waiting; {quarantined} quarantined"
+        + (f"; last error: {report.last.error}" if report.last.error else "")
+        + "."
+    )
     return 0 if left == 0 else 1
 
 
@@ -72,6 +87,8 @@ def _export(args: argparse.Namespace, db: Database) -> int:
     from sync.batchfiles import export_batches
 
     out = export_batches(db, out=args.out)
-    print(f"Wrote {out.responses} responses in {len(out.files)} batch files to {out.folder}. "
-          "Import them at HQ with: nps-hq import FOLDER")
+    print(
+        f"Wrote {out.responses} responses in {len(out.files)} batch files to {out.folder}. "
+        "Import them at HQ with: nps-hq import FOLDER"
+    )
     return 0

@@ -51,8 +51,11 @@ def normal_url(url: str) -> str:
     """An HQ address without a trailing slash; http(s) only."""
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise HqRejected(f"{url!r} is not an HQ address; it starts with https:// (or http:// on "
-                         "a test network), e.g. https://hq.example.com", status=0)
+        raise HqRejected(
+            f"{url!r} is not an HQ address; it starts with https:// (or http:// on "
+            "a test network), e.g. https://hq.example.com",
+            status=0,
+        )
     return url
 
 
@@ -87,9 +90,15 @@ def _detail(resp: requests.Response) -> str:
 class HqClient:
     """Calls to one HQ. ``token`` is the device token (none before enrollment)."""
 
-    def __init__(self, base_url: str, *, session: requests.Session, token: str | None = None,
-                 ca_bundle: str | None = None,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: requests.Session,
+        token: str | None = None,
+        ca_bundle: str | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
         self.base_url = normal_url(base_url)
         self.session = session
         self.token = token
@@ -103,25 +112,40 @@ class HqClient:
         headers.update(extra or {})
         return headers
 
-    def _call(self, method: str, path: str, *, data: bytes | None = None,
-              params: dict[str, Any] | None = None) -> requests.Response:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: bytes | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> requests.Response:
         url = self.base_url + path
         extra = {"Content-Type": "application/json"} if data is not None else None
         try:
-            resp = self.session.request(method, url, data=data, params=params,
-                                        headers=self._headers(extra), timeout=self.timeout,
-                                        verify=self.verify, allow_redirects=False)
+            resp = self.session.request(
+                method,
+                url,
+                data=data,
+                params=params,
+                headers=self._headers(extra),
+                timeout=self.timeout,
+                verify=self.verify,
+                allow_redirects=False,
+            )
             # Read the whole body now, so that a reply cut off half-way is a network error.
             _ = resp.content
         except requests.exceptions.SSLError as exc:
             raise HqUnreachable(
                 f"The secure connection to {self.base_url} failed: its certificate is not "
-                "trusted. For a self-hosted HQ set its CA bundle in Admin → Sync.") from exc
+                "trusted. For a self-hosted HQ set its CA bundle in Admin → Sync."
+            ) from exc
         except requests.exceptions.Timeout as exc:
             raise HqUnreachable(f"HQ at {self.base_url} did not answer in time.") from exc
         except requests.exceptions.ConnectionError as exc:
             raise HqUnreachable(
-                f"Cannot reach HQ at {self.base_url}: no network, or HQ is down.") from exc
+                f"Cannot reach HQ at {self.base_url}: no network, or HQ is down."
+            ) from exc
         except requests.exceptions.RequestException as exc:
             raise HqUnreachable(f"Talking to HQ at {self.base_url} failed ({exc}).") from exc
         return resp
@@ -133,15 +157,20 @@ class HqClient:
         if status == 429 or status >= 500:
             after = retry_after_seconds(resp.headers.get("Retry-After"))
             word = "is busy" if status in (429, 503) else "had an error"
-            raise HqBusy(f"HQ {word} ({status}) while {what}; the kiosk will try again.",
-                         status=status, retry_after=after)
+            raise HqBusy(
+                f"HQ {word} ({status}) while {what}; the kiosk will try again.",
+                status=status,
+                retry_after=after,
+            )
         if status in (401, 403):
             raise DeviceRefused(
-                f"HQ refused this device: enroll it again. ({status}: {_detail(resp)})")
+                f"HQ refused this device: enroll it again. ({status}: {_detail(resp)})"
+            )
         if 300 <= status < 400:
             raise BadReply(
                 f"HQ at {self.base_url} answered with a redirect ({status}) while {what}; "
-                "use the address it redirects to (https?).")
+                "use the address it redirects to (https?)."
+            )
         raise HqRejected(f"HQ refused {what} ({status}: {_detail(resp)}).", status=status)
 
     # -- calls -----------------------------------------------------------------------------
@@ -168,16 +197,19 @@ class HqClient:
         if resp.status_code in (401, 403, 404, 422):
             raise EnrollmentFailed(
                 f"HQ did not accept this enrollment code ({_detail(resp) or resp.status_code}). "
-                "Ask HQ for a new one: nps-hq enroll-device --store STORE.")
+                "Ask HQ for a new one: nps-hq enroll-device --store STORE."
+            )
         self._check(resp, what="enrolling")
         try:
             return EnrollReplyV1.model_validate_json(resp.content)
         except ValidationError as exc:
-            raise BadReply(f"{self.base_url} does not look like an NPS HQ ({describe(exc)}).") \
-                from exc
+            raise BadReply(
+                f"{self.base_url} does not look like an NPS HQ ({describe(exc)})."
+            ) from exc
 
-    def phone_responses(self, store_id: str, *, after: str | None,
-                        limit: int = 500) -> PhoneResponsesV1:
+    def phone_responses(
+        self, store_id: str, *, after: str | None, limit: int = 500
+    ) -> PhoneResponsesV1:
         """A page of this store's phone (QR) answers after ``after``."""
         params: dict[str, Any] = {"limit": limit}
         if after:

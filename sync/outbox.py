@@ -51,8 +51,14 @@ class Backoff:
     """Exponential backoff with full jitter: delay = random(0, min(cap, base * 2^failures)),
     at least HQ's Retry-After when it gives one. ``reset`` after a success."""
 
-    def __init__(self, *, base_s: float = BASE_DELAY_S, cap_s: float = MAX_DELAY_S,
-                 rand: Callable[[], float] = random.random, failures: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        base_s: float = BASE_DELAY_S,
+        cap_s: float = MAX_DELAY_S,
+        rand: Callable[[], float] = random.random,
+        failures: int = 0,
+    ) -> None:
         self.base_s = base_s
         self.cap_s = cap_s
         self.rand = rand
@@ -120,12 +126,19 @@ def _wire(row: dict[str, Any]) -> dict[str, Any]:
 class Outbox:
     """Drains one kiosk database's outbox to HQ through ``client``."""
 
-    def __init__(self, db: Database, client: HqClient, *, device_id: str,
-                 clock: Callable[[], datetime] = utcnow,
-                 rand: Callable[[], float] = random.random,
-                 sleep: Callable[[float], None] = time.sleep,
-                 batch_size: int = MAX_BATCH, base_s: float = BASE_DELAY_S,
-                 cap_s: float = MAX_DELAY_S) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: HqClient,
+        *,
+        device_id: str,
+        clock: Callable[[], datetime] = utcnow,
+        rand: Callable[[], float] = random.random,
+        sleep: Callable[[float], None] = time.sleep,
+        batch_size: int = MAX_BATCH,
+        base_s: float = BASE_DELAY_S,
+        cap_s: float = MAX_DELAY_S,
+    ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size is 1 to {MAX_BATCH}")
         self.db = db
@@ -213,15 +226,23 @@ class Outbox:
             return StepResult(StepKind.IDLE)
         started = self.clock()
         batch = BatchV1(
-            batch_id=str(uuid7()), device_id=self.device_id, sent_at=_aware(started),
-            responses=responses, pending=self._pending_after(len(responses)))
+            batch_id=str(uuid7()),
+            device_id=self.device_id,
+            sent_at=_aware(started),
+            responses=responses,
+            pending=self._pending_after(len(responses)),
+        )
         body = batch.model_dump_json().encode("utf-8")
         try:
             reply = self._post_reading_ahead(body, last_seq=responses[-1].seq)
         except DeviceRefused as exc:
             log.warning("%s", exc)
-            self.store.record_failure(message=f"{REFUSED_MESSAGE}. ({exc})", at=self.clock(),
-                                      next_attempt_at=None, refused=True)
+            self.store.record_failure(
+                message=f"{REFUSED_MESSAGE}. ({exc})",
+                at=self.clock(),
+                next_attempt_at=None,
+                refused=True,
+            )
             return StepResult(StepKind.REFUSED, error=REFUSED_MESSAGE)
         except HqRequestError as exc:
             if isinstance(exc, HqRejected) and exc.status == 413 and self.batch_size > 1:
@@ -229,8 +250,9 @@ class Outbox:
             retry_after = exc.retry_after if isinstance(exc, HqBusy) else None
             delay = self.backoff.next_delay(retry_after)
             now = self.clock()
-            self.store.record_failure(message=str(exc), at=now,
-                                      next_attempt_at=now + timedelta(seconds=delay))
+            self.store.record_failure(
+                message=str(exc), at=now, next_attempt_at=now + timedelta(seconds=delay)
+            )
             return StepResult(StepKind.BACKOFF, delay_s=delay, error=str(exc))
         finished = self.clock()
         sent_ids = {r.id for r in responses}
@@ -239,15 +261,20 @@ class Outbox:
         midpoint = started + (finished - started) / 2
         offset = (server_time - midpoint).total_seconds()
         record = self.store.apply_results(
-            batch_id=batch.batch_id, results=results, server_time=server_time, at=finished,
-            clock_offset_s=offset)
+            batch_id=batch.batch_id,
+            results=results,
+            server_time=server_time,
+            at=finished,
+            clock_offset_s=offset,
+        )
         self.backoff.reset()
         if self._pending_hint is not None:
             self._pending_hint = max(0, self._pending_hint - len(results))
         return StepResult(StepKind.SENT, batch=record)
 
-    def drain(self, *, stop: Callable[[], bool] = lambda: False,
-              max_failures: int | None = None) -> DrainReport:
+    def drain(
+        self, *, stop: Callable[[], bool] = lambda: False, max_failures: int | None = None
+    ) -> DrainReport:
         """Send until nothing is left, HQ refuses the device, ``stop()`` says so, or
         ``max_failures`` failed attempts in a row; backing off (``sleep``) between failures."""
         batches: list[BatchRecord] = []
@@ -272,14 +299,22 @@ class Outbox:
             else:
                 break
         self.discard_prefetched()
-        return DrainReport(batches=tuple(batches), failures=failures, delays=tuple(delays),
-                           last=result)
+        return DrainReport(
+            batches=tuple(batches), failures=failures, delays=tuple(delays), last=result
+        )
 
 
 # -- phone answers ------------------------------------------------------------------------------
 
-def pull_phone_answers(db: Database, client: HqClient, *, store_id: str,
-                       clock: Callable[[], datetime] = utcnow, max_pages: int = 100) -> int:
+
+def pull_phone_answers(
+    db: Database,
+    client: HqClient,
+    *,
+    store_id: str,
+    clock: Callable[[], datetime] = utcnow,
+    max_pages: int = 100,
+) -> int:
     """Fetch this store's phone (QR) answers that HQ has and this kiosk does not; returns how
     many were new. Resumes from the stored cursor; safe to repeat."""
     store = SyncStore(db)
@@ -288,7 +323,8 @@ def pull_phone_answers(db: Database, client: HqClient, *, store_id: str,
     for _ in range(max_pages):
         page = client.phone_responses(store_id, after=cursor)
         answers = [
-            {**r.model_dump(), "device_time": _naive(r.device_time)} for r in page.responses
+            {**r.model_dump(), "device_time": _naive(r.device_time)}
+            for r in page.responses
             if r.store_id == store_id
         ]
         new += store.store_phone_answers(answers, cursor=page.cursor, at=clock())
@@ -300,6 +336,7 @@ def pull_phone_answers(db: Database, client: HqClient, *, store_id: str,
 
 # -- enrollment and wiring ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Enrollment:
     hq_url: str
@@ -310,31 +347,59 @@ class Enrollment:
     clock_offset_s: float
 
 
-def enroll_kiosk(db: Database, *, hq_url: str, code: str, session: requests.Session,
-                 ca_bundle: str | None = None, public_url: str | None = None,
-                 clock: Callable[[], datetime] = utcnow,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> Enrollment:
+def enroll_kiosk(
+    db: Database,
+    *,
+    hq_url: str,
+    code: str,
+    session: requests.Session,
+    ca_bundle: str | None = None,
+    public_url: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> Enrollment:
     """Enroll this kiosk with a one-time code: the token and secret go to the credentials file
     (mode 0600, next to the database), the store and device ids to the settings."""
     url = normal_url(hq_url)
     if ca_bundle and not Path(ca_bundle).is_file():
-        raise HqRejected(f"The CA bundle {ca_bundle} does not exist; give the path of the PEM "
-                         "file of the CA that signed HQ's certificate.", status=0)
+        raise HqRejected(
+            f"The CA bundle {ca_bundle} does not exist; give the path of the PEM "
+            "file of the CA that signed HQ's certificate.",
+            status=0,
+        )
     client = HqClient(url, session=session, ca_bundle=ca_bundle or None, timeout=timeout)
     reply = client.enroll(code)
     now = clock()
-    path = creds_file.save(db.path, Credentials(
-        hq_url=url, device_id=reply.device_id, store_id=reply.store_id,
-        device_token=reply.device_token, device_secret=decode_secret(reply.device_secret),
-        enrolled_at=now))
+    path = creds_file.save(
+        db.path,
+        Credentials(
+            hq_url=url,
+            device_id=reply.device_id,
+            store_id=reply.store_id,
+            device_token=reply.device_token,
+            device_secret=decode_secret(reply.device_secret),
+            enrolled_at=now,
+        ),
+    )
     store = SyncStore(db)
     adopted = store.record_enrollment(
-        hq_url=url, public_url=normal_url(public_url) if public_url else None,
-        ca_bundle=ca_bundle or None, store_id=reply.store_id, device_id=reply.device_id, at=now)
+        hq_url=url,
+        public_url=normal_url(public_url) if public_url else None,
+        ca_bundle=ca_bundle or None,
+        store_id=reply.store_id,
+        device_id=reply.device_id,
+        at=now,
+    )
     offset = (_naive(reply.hq_time) - now).total_seconds()
     store.record_clock_offset(offset)
-    return Enrollment(hq_url=url, store_id=reply.store_id, device_id=reply.device_id,
-                      adopted=adopted, credentials_file=path, clock_offset_s=offset)
+    return Enrollment(
+        hq_url=url,
+        store_id=reply.store_id,
+        device_id=reply.device_id,
+        adopted=adopted,
+        credentials_file=path,
+        clock_offset_s=offset,
+    )
 
 
 @dataclass(frozen=True)
@@ -345,16 +410,18 @@ class Connection:
     client: HqClient
 
 
-def connect(db: Database, *, session: requests.Session,
-            timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> Connection:
+def connect(
+    db: Database, *, session: requests.Session, timeout: tuple[float, float] = DEFAULT_TIMEOUT
+) -> Connection:
     """A client for this kiosk's HQ from its credentials; NotEnrolled if there are none."""
     creds = creds_file.load(db.path)
     status = SyncStore(db).status()
     url = status.hq_url or creds.hq_url
     if not url:
         raise NotEnrolled("This kiosk is not enrolled at HQ yet.")
-    client = HqClient(url, session=session, token=creds.device_token,
-                      ca_bundle=status.ca_bundle, timeout=timeout)
+    client = HqClient(
+        url, session=session, token=creds.device_token, ca_bundle=status.ca_bundle, timeout=timeout
+    )
     return Connection(credentials=creds, client=client)
 
 

@@ -53,6 +53,7 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 REASON_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
+
 def _storable(value: str) -> str:
     """Text every database can keep: no NUL (PostgreSQL refuses it) and valid Unicode."""
     if "\x00" in value:

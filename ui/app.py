@@ -55,8 +55,9 @@ def peak_rss_kb() -> int:
     return int(rss // 1024 if sys.platform == "darwin" else rss)  # bytes on macOS, kB on Linux
 
 
-def attach_sync(*, window: MainWindow, controller: SurveyController, db: Database
-                ) -> SyncController:
+def attach_sync(
+    *, window: MainWindow, controller: SurveyController, db: Database
+) -> SyncController:
     """Start the sync worker (its own thread) and give each admin view the Sync and QR tabs."""
     from ui.sync_worker import SyncController
 

@@ -17,15 +17,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nps-kiosk",
         description="The NPS survey kiosk. Other commands: stats, set-pin, settings, doctor "
-                    "(`nps-kiosk COMMAND --help`).")
-    parser.add_argument("--db", type=Path, default=None,
-                        help=f"database file (default: {default_db_path()})")
-    parser.add_argument("--windowed", action="store_true",
-                        help="a normal window instead of the locked full-screen kiosk")
-    parser.add_argument("--lang", choices=("en", "hi"), default=None,
-                        help="the language the survey starts in (default: from settings)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="start, render the first frame, print the time to it, and exit")
+        "(`nps-kiosk COMMAND --help`).",
+    )
+    parser.add_argument(
+        "--db", type=Path, default=None, help=f"database file (default: {default_db_path()})"
+    )
+    parser.add_argument(
+        "--windowed",
+        action="store_true",
+        help="a normal window instead of the locked full-screen kiosk",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=("en", "hi"),
+        default=None,
+        help="the language the survey starts in (default: from settings)",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="start, render the first frame, print the time to it, and exit",
+    )
     return parser
 
 
@@ -56,8 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     from ui.app import run
 
-    return run(db_path=args.db or default_db_path(), windowed=args.windowed, language=args.lang,
-               smoke=args.smoke, started=STARTED)
+    return run(
+        db_path=args.db or default_db_path(),
+        windowed=args.windowed,
+        language=args.lang,
+        smoke=args.smoke,
+        started=STARTED,
+    )
 
 
 if __name__ == "__main__":

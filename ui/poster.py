@@ -40,8 +40,14 @@ def qr_matrix(text: str, *, border: int = 0) -> list[list[bool]]:
     return [[bool(cell) for cell in row] for row in qr.get_matrix()]
 
 
-def paint_qr(painter: QPainter, rect: QRectF, matrix: list[list[bool]], *,
-             colour: QColor = INK, quiet: int = 4) -> None:
+def paint_qr(
+    painter: QPainter,
+    rect: QRectF,
+    matrix: list[list[bool]],
+    *,
+    colour: QColor = INK,
+    quiet: int = 4,
+) -> None:
     """Paint the code into the square ``rect`` with a quiet zone of ``quiet`` modules."""
     n = len(matrix)
     side = min(rect.width(), rect.height())
@@ -56,15 +62,19 @@ def paint_qr(painter: QPainter, rect: QRectF, matrix: list[list[bool]], *,
                 start = c
                 while c < n and row[c]:
                     c += 1
-                path.addRect(QRectF(x0 + start * module, y0 + r * module,
-                                    (c - start) * module, module))
+                path.addRect(
+                    QRectF(x0 + start * module, y0 + r * module, (c - start) * module, module)
+                )
             else:
                 c += 1
     painter.save()
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(PAPER)
-    painter.drawRect(QRectF(rect.x() + (rect.width() - side) / 2,
-                            rect.y() + (rect.height() - side) / 2, side, side))
+    painter.drawRect(
+        QRectF(
+            rect.x() + (rect.width() - side) / 2, rect.y() + (rect.height() - side) / 2, side, side
+        )
+    )
     painter.setBrush(colour)
     path.setFillRule(Qt.FillRule.WindingFill)
     painter.drawPath(path)
@@ -140,33 +150,47 @@ def paint_poster(painter: QPainter, page: QRectF, text: PosterText, url: str) ->
 
     painter.setPen(PAPER)
     painter.setFont(font(6.5, bold=True))
-    painter.drawText(band.adjusted(16 * unit, 0, -16 * unit, 0),
-                     Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text.store_name)
+    painter.drawText(
+        band.adjusted(16 * unit, 0, -16 * unit, 0),
+        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+        text.store_name,
+    )
     painter.setPen(INK)
     painter.setFont(font(11, bold=True))
     q_rect = QRectF(page.x() + 18 * unit, page.y() + 32 * unit, w - 36 * unit, 58 * unit)
-    painter.drawText(q_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
-                     | Qt.TextFlag.TextWordWrap, text.question)
+    painter.drawText(
+        q_rect,
+        Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+        text.question,
+    )
     side = 130 * unit
     qr_rect = QRectF(page.x() + (w - side) / 2, page.y() + 96 * unit, side, side)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(QColor("#F4F3EF"))
-    painter.drawRoundedRect(qr_rect.adjusted(-6 * unit, -6 * unit, 6 * unit, 6 * unit),
-                            6 * unit, 6 * unit)
+    painter.drawRoundedRect(
+        qr_rect.adjusted(-6 * unit, -6 * unit, 6 * unit, 6 * unit), 6 * unit, 6 * unit
+    )
     paint_qr(painter, qr_rect, qr_matrix(url), quiet=3)
     painter.setPen(INK)
     painter.setFont(font(7, bold=True))
-    painter.drawText(QRectF(page.x() + 14 * unit, page.y() + 238 * unit, w - 28 * unit,
-                            14 * unit), Qt.AlignmentFlag.AlignCenter, "0  ·  1  ·  2  ·  …  ·  10")
+    painter.drawText(
+        QRectF(page.x() + 14 * unit, page.y() + 238 * unit, w - 28 * unit, 14 * unit),
+        Qt.AlignmentFlag.AlignCenter,
+        "0  ·  1  ·  2  ·  …  ·  10",
+    )
     painter.setFont(font(5.2))
-    painter.drawText(QRectF(page.x() + 14 * unit, page.y() + 252 * unit, w - 28 * unit,
-                            14 * unit), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                     text.call_to_action)
+    painter.drawText(
+        QRectF(page.x() + 14 * unit, page.y() + 252 * unit, w - 28 * unit, 14 * unit),
+        Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+        text.call_to_action,
+    )
     painter.setPen(MUTED)
     painter.setFont(font(3.6))
-    painter.drawText(QRectF(page.x() + 14 * unit, page.y() + h - 22 * unit, w - 28 * unit,
-                            10 * unit), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                     text.footer)
+    painter.drawText(
+        QRectF(page.x() + 14 * unit, page.y() + h - 22 * unit, w - 28 * unit, 10 * unit),
+        Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+        text.footer,
+    )
     painter.restore()
 
 
@@ -185,8 +209,13 @@ def save_poster(path: Path, text: PosterText, url: str, *, dpi: int = 300) -> Pa
     if suffix == ".pdf":
         writer = QPdfWriter(str(tmp))
         writer.setResolution(dpi)
-        writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
-                                         QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
+        writer.setPageLayout(
+            QPageLayout(
+                QPageSize(QPageSize.PageSizeId.A4),
+                QPageLayout.Orientation.Portrait,
+                QMarginsF(0, 0, 0, 0),
+            )
+        )
         writer.setTitle(f"{text.store_name} — customer survey")
         w = writer.width()
         _paint_on(writer, QRectF(0, 0, w, w * A4_MM[1] / A4_MM[0]), text, url)

@@ -57,8 +57,11 @@ class Report:
         lines += [f"  - {p}" for p in self.problems]
         if self.packages:
             pkgs = " ".join(dict.fromkeys(self.packages))
-            lines += ["", "On Debian or Ubuntu, install what is missing with:",
-                      f"  sudo apt-get install -y {pkgs}"]
+            lines += [
+                "",
+                "On Debian or Ubuntu, install what is missing with:",
+                f"  sudo apt-get install -y {pkgs}",
+            ]
         lines += ["", "Then run the same command again. (`make run` checks this before it starts.)"]
         return "\n".join(lines)
 
@@ -94,7 +97,8 @@ def check(env: dict[str, str] | None = None) -> Report:
         if not env.get("DISPLAY"):
             report.problems.append(
                 "There is no screen (DISPLAY is not set). Run it from a desktop session, under "
-                "cage or Xvfb (`xvfb-run nps-kiosk`), or headless with QT_QPA_PLATFORM=offscreen.")
+                "cage or Xvfb (`xvfb-run nps-kiosk`), or headless with QT_QPA_PLATFORM=offscreen."
+            )
     missing = [(so, pkg) for so, pkg in needed.items() if not _loadable(so)]
     for so, pkg in missing:
         report.problems.append(f"the system library {so} is missing (package {pkg})")
@@ -103,7 +107,8 @@ def check(env: dict[str, str] | None = None) -> Report:
     if not all((fonts / name).exists() for name in FONT_FILES) and not _system_devanagari():
         report.problems.append(
             "no font with Devanagari was found (the bundled assets/fonts are missing), so Hindi "
-            "would show as boxes")
+            "would show as boxes"
+        )
         report.packages.append("fonts-noto-core")
     return report
 
@@ -114,8 +119,9 @@ def _system_devanagari() -> bool:
 
     if not shutil.which("fc-list"):
         return False
-    out = subprocess.run(["fc-list", ":lang=hi", "family"], capture_output=True, text=True,
-                         check=False).stdout
+    out = subprocess.run(
+        ["fc-list", ":lang=hi", "family"], capture_output=True, text=True, check=False
+    ).stdout
     return bool(out.strip())
 
 

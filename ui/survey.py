@@ -65,8 +65,7 @@ def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -
     )
 
 
-def thank_you_view(settings: Settings, language: str, *, qr_url: str | None = None
-                   ) -> ThankYouView:
+def thank_you_view(settings: Settings, language: str, *, qr_url: str | None = None) -> ThankYouView:
     tr = Catalog(language)
     return ThankYouView(
         store_name=settings.store_name,
@@ -169,8 +168,14 @@ class SurveyController(QObject):
         self.window.thanks  # noqa: B018 (built on first access)
         for language in self.settings.languages:
             for score in (0, 7, 10):  # one per category
-                probe = RecordedScore(id="", seq=0, score=score, category=category(score),
-                                      suspect=False, suspect_reason=None)
+                probe = RecordedScore(
+                    id="",
+                    seq=0,
+                    score=score,
+                    category=category(score),
+                    suspect=False,
+                    suspect_reason=None,
+                )
                 follow_up.render(follow_up_view(self.settings, score=probe, language=language))
 
     def stop(self) -> None:
@@ -247,8 +252,9 @@ class SurveyController(QObject):
         if not thank:
             return
         thanks = self.window.thanks
-        thanks.render(thank_you_view(self.settings, self.language,
-                                     qr_url=phone_link(self.db, self.settings)))
+        thanks.render(
+            thank_you_view(self.settings, self.language, qr_url=phone_link(self.db, self.settings))
+        )
         self.window.show_screen(thanks)
         self.thanks_timer.setInterval(self.settings.thank_you_s * 1000)
         self.thanks_timer.start()

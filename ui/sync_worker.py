@@ -63,10 +63,15 @@ class SyncWorker(QObject):
     enroll_failed = Signal(str)
     phone_answers = Signal(int)
 
-    def __init__(self, db: Database, *, interval_ms: int = INTERVAL_MS,
-                 wake_delay_ms: int = WAKE_DELAY_MS,
-                 session_factory: Callable[[], requests.Session] = new_session,
-                 outbox_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        interval_ms: int = INTERVAL_MS,
+        wake_delay_ms: int = WAKE_DELAY_MS,
+        session_factory: Callable[[], requests.Session] = new_session,
+        outbox_options: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.db = db
         self.store = SyncStore(db)
@@ -287,10 +292,17 @@ class SyncController(QObject):
     def resend_quarantined(self, ids: list[str] | None = None) -> None:
         self._resend.emit(ids)
 
-    def enroll(self, *, hq_url: str, code: str, ca_bundle: str | None = None,
-               public_url: str | None = None) -> None:
-        self._enroll.emit({"hq_url": hq_url, "code": code, "ca_bundle": ca_bundle or None,
-                           "public_url": public_url or None})
+    def enroll(
+        self, *, hq_url: str, code: str, ca_bundle: str | None = None, public_url: str | None = None
+    ) -> None:
+        self._enroll.emit(
+            {
+                "hq_url": hq_url,
+                "code": code,
+                "ca_bundle": ca_bundle or None,
+                "public_url": public_url or None,
+            }
+        )
 
     def shutdown(self, timeout_ms: int = 20_000) -> None:
         """Stop the worker (it finishes the request in flight) and quit and wait the thread."""
@@ -300,7 +312,8 @@ class SyncController(QObject):
         self.worker.stopping = True
         from PySide6.QtCore import QMetaObject, Qt
 
-        QMetaObject.invokeMethod(self.worker, "teardown",
-                                 Qt.ConnectionType.BlockingQueuedConnection)
+        QMetaObject.invokeMethod(
+            self.worker, "teardown", Qt.ConnectionType.BlockingQueuedConnection
+        )
         self.thread.quit()
         self.thread.wait(timeout_ms)

@@ -13,8 +13,13 @@ from kiosk.recording import Completion, Recorder
 
 
 def nps_kiosk(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ui.cli", *args], capture_output=True,
-                          text=True, input=stdin, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ui.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+    )
 
 
 def fill(db_path: Path) -> None:
@@ -43,19 +48,30 @@ def test_stats_json_counts_the_answers(db_path: Path) -> None:
     stats = json.loads(out.stdout)
     # 3 promoters, 1 passive, 2 detractors (the suspect one left out) -> 1/6 -> 17
     assert stats == {
-        "n": 6, "promoters": 3, "passives": 1, "detractors": 2,
-        "pct_promoters": 50.0, "pct_passives": 100 / 6, "pct_detractors": 100 / 3,
-        "nps": 17, "ci_low": stats["ci_low"], "ci_high": stats["ci_high"], "low_sample": True}
+        "n": 6,
+        "promoters": 3,
+        "passives": 1,
+        "detractors": 2,
+        "pct_promoters": 50.0,
+        "pct_passives": 100 / 6,
+        "pct_detractors": 100 / 3,
+        "nps": 17,
+        "ci_low": stats["ci_low"],
+        "ci_high": stats["ci_high"],
+        "low_sample": True,
+    }
     assert stats["ci_low"] < 17 < stats["ci_high"]
 
 
 def test_stats_include_suspect_and_since(db_path: Path) -> None:
     fill(db_path)
-    everything = json.loads(nps_kiosk("stats", "--db", str(db_path), "--json",
-                                      "--include-suspect").stdout)
+    everything = json.loads(
+        nps_kiosk("stats", "--db", str(db_path), "--json", "--include-suspect").stdout
+    )
     assert everything["n"] == 7 and everything["detractors"] == 3
-    recent = json.loads(nps_kiosk("stats", "--db", str(db_path), "--json",
-                                  "--since", "2026-11-10").stdout)
+    recent = json.loads(
+        nps_kiosk("stats", "--db", str(db_path), "--json", "--since", "2026-11-10").stdout
+    )
     assert recent["n"] == 1 and recent["nps"] == -100
 
 
@@ -88,8 +104,13 @@ def test_no_screen_gives_install_advice_not_a_qt_abort(db_path: Path) -> None:
 
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["QT_QPA_PLATFORM"] = "xcb"
-    out = subprocess.run([sys.executable, "-m", "ui.cli", "--db", str(db_path), "--windowed"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "ui.cli", "--db", str(db_path), "--windowed"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert out.returncode == 3
     assert "DISPLAY is not set" in out.stderr and "Aborted" not in out.stderr
 
@@ -102,8 +123,9 @@ def test_whole_days_from_rollups_equal_a_count_of_the_rows(db_path: Path) -> Non
     try:
         for include in (False, True):
             by_days = store_nps(db, since=datetime(2026, 11, 1), include_suspect=include)
-            by_rows = store_nps(db, since=datetime(2026, 11, 1, 0, 0, 1),
-                                include_suspect=include)  # mid-day start: counted from rows
+            by_rows = store_nps(
+                db, since=datetime(2026, 11, 1, 0, 0, 1), include_suspect=include
+            )  # mid-day start: counted from rows
             assert by_days == by_rows and by_days.n == (7 if include else 6)
     finally:
         db.close()

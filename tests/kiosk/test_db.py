@@ -32,7 +32,8 @@ def test_fresh_file_is_migrated_to_head_with_durable_pragmas(db_path: Path) -> N
 
 def test_the_head_constant_names_the_newest_migration() -> None:
     assert head_revision() == alembic_head(), (
-        "a migration was added: move HEAD in kiosk/migrations/__init__.py to it")
+        "a migration was added: move HEAD in kiosk/migrations/__init__.py to it"
+    )
 
 
 def test_migrations_from_an_empty_file_match_the_models(db_path: Path) -> None:
@@ -78,7 +79,7 @@ def test_a_damaged_sqlite_file_is_moved_aside_and_a_fresh_one_used(db_path: Path
     db.close()
     raw = bytearray(db_path.read_bytes())
     page = 4096
-    raw[page * 2: page * 2 + 200] = b"\xff" * 200  # scribble over a b-tree page
+    raw[page * 2 : page * 2 + 200] = b"\xff" * 200  # scribble over a b-tree page
     db_path.write_bytes(bytes(raw))
 
     reopened = open_database(db_path)

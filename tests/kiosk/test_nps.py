@@ -18,8 +18,14 @@ from kiosk.nps import (
 
 @pytest.mark.parametrize(
     ("score", "expected"),
-    [(0, Category.DETRACTOR), (6, Category.DETRACTOR), (7, Category.PASSIVE),
-     (8, Category.PASSIVE), (9, Category.PROMOTER), (10, Category.PROMOTER)],
+    [
+        (0, Category.DETRACTOR),
+        (6, Category.DETRACTOR),
+        (7, Category.PASSIVE),
+        (8, Category.PASSIVE),
+        (9, Category.PROMOTER),
+        (10, Category.PROMOTER),
+    ],
 )
 def test_category_edges(score: int, expected: Category) -> None:
     assert category(score) is expected
@@ -57,8 +63,7 @@ def test_no_responses_is_undefined_not_zero() -> None:
         ([10, 9, 0, 8], 25, (-44, 73)),
     ],
 )
-def test_hand_computed_cases(scores: list[int], expected_nps: int,
-                             ci: tuple[int, int]) -> None:
+def test_hand_computed_cases(scores: list[int], expected_nps: int, ci: tuple[int, int]) -> None:
     result = nps(scores)
     assert result.nps == expected_nps
     assert (result.ci_low, result.ci_high) == ci
@@ -88,13 +93,22 @@ def test_counts_and_percentages() -> None:
     ],
 )
 def test_rounding_edges(promoters: int, passives: int, detractors: int, expected: int) -> None:
-    assert nps_from_counts(promoters=promoters, passives=passives,
-                           detractors=detractors).nps == expected
+    assert (
+        nps_from_counts(promoters=promoters, passives=passives, detractors=detractors).nps
+        == expected
+    )
 
 
 def test_round_half_away_from_zero() -> None:
-    assert [round_half_away(x) for x in (0.5, 1.5, 2.5, -0.5, -2.5, 2.4, -2.6)] == \
-        [1, 2, 3, -1, -3, 2, -3]
+    assert [round_half_away(x) for x in (0.5, 1.5, 2.5, -0.5, -2.5, 2.4, -2.6)] == [
+        1,
+        2,
+        3,
+        -1,
+        -3,
+        2,
+        -3,
+    ]
 
 
 def test_low_sample_flag_at_thirty() -> None:
@@ -137,6 +151,8 @@ def test_swapping_promoters_and_detractors_negates(p: int, q: int, d: int) -> No
 def test_scores_and_counts_agree(scores: list[int]) -> None:
     by_scores = nps(scores)
     by_counts = nps_from_counts(
-        promoters=sum(s >= 9 for s in scores), passives=sum(7 <= s <= 8 for s in scores),
-        detractors=sum(s <= 6 for s in scores))
+        promoters=sum(s >= 9 for s in scores),
+        passives=sum(7 <= s <= 8 for s in scores),
+        detractors=sum(s <= 6 for s in scores),
+    )
     assert by_scores == by_counts

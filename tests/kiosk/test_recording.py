@@ -57,8 +57,9 @@ def rows(db_path: Path) -> list[sqlite3.Row]:
         conn.close()
 
 
-def test_a_tapped_score_is_in_the_file_before_record_returns(recorder: Recorder,
-                                                               db_path: Path) -> None:
+def test_a_tapped_score_is_in_the_file_before_record_returns(
+    recorder: Recorder, db_path: Path
+) -> None:
     tapped = recorder.record_score(score=4, language="en", time_to_answer_ms=2500)
     [row] = rows(db_path)
     assert row["id"] == tapped.id and row["score"] == 4 and row["category"] == "detractor"
@@ -66,12 +67,19 @@ def test_a_tapped_score_is_in_the_file_before_record_returns(recorder: Recorder,
     assert row["time_to_answer_ms"] == 2500 and row["sync_state"] == "pending"
 
 
-def test_follow_up_updates_the_same_row_and_completes_it(recorder: Recorder,
-                                                         db_path: Path) -> None:
+def test_follow_up_updates_the_same_row_and_completes_it(recorder: Recorder, db_path: Path) -> None:
     tapped = recorder.record_score(score=3, language="hi", time_to_answer_ms=4000)
-    recorder.complete(tapped.id, how=Completion.DONE, follow_up=FollowUp(
-        reasons=("wait_time", "staff"), comment="  लंबी कतार थी  ", contact_consent=True,
-        contact_name="Asha", contact_detail="+91 98765 43210"))
+    recorder.complete(
+        tapped.id,
+        how=Completion.DONE,
+        follow_up=FollowUp(
+            reasons=("wait_time", "staff"),
+            comment="  लंबी कतार थी  ",
+            contact_consent=True,
+            contact_name="Asha",
+            contact_detail="+91 98765 43210",
+        ),
+    )
     [row] = rows(db_path)
     assert row["status"] == "complete" and row["completion"] == "done"
     assert json.loads(row["reasons"]) == ["wait_time", "staff"]
@@ -81,8 +89,13 @@ def test_follow_up_updates_the_same_row_and_completes_it(recorder: Recorder,
 
 def test_contact_details_are_dropped_without_consent(recorder: Recorder, db_path: Path) -> None:
     tapped = recorder.record_score(score=2, language="en", time_to_answer_ms=4000)
-    recorder.complete(tapped.id, how=Completion.DONE, follow_up=FollowUp(
-        contact_consent=False, contact_name="Asha", contact_detail="asha@example.com"))
+    recorder.complete(
+        tapped.id,
+        how=Completion.DONE,
+        follow_up=FollowUp(
+            contact_consent=False, contact_name="Asha", contact_detail="asha@example.com"
+        ),
+    )
     [row] = rows(db_path)
     assert row["contact_name"] is None and row["contact_detail"] is None
     assert b"asha@example.com" not in db_path.read_bytes()
@@ -122,8 +135,9 @@ def test_unknown_ids_and_bad_scores_are_refused(recorder: Recorder) -> None:
 
 
 def test_sequence_numbers_count_up_per_device(recorder: Recorder) -> None:
-    seqs = [recorder.record_score(score=s, language="en", time_to_answer_ms=5000).seq
-            for s in (1, 5, 9)]
+    seqs = [
+        recorder.record_score(score=s, language="en", time_to_answer_ms=5000).seq for s in (1, 5, 9)
+    ]
     assert seqs == [1, 2, 3]
 
 
@@ -136,9 +150,9 @@ def test_ids_are_time_ordered_uuid7(recorder: Recorder, clock: Clock) -> None:
     assert uuid.UUID(first.id).version == 7 and first.id < second.id
 
 
-def test_taps_within_the_minimum_interval_are_flagged_not_dropped(recorder: Recorder,
-                                                                   clock: Clock,
-                                                                   db_path: Path) -> None:
+def test_taps_within_the_minimum_interval_are_flagged_not_dropped(
+    recorder: Recorder, clock: Clock, db_path: Path
+) -> None:
     first = recorder.record_score(score=10, language="en", time_to_answer_ms=4000)
     clock.advance(1.0)  # the default minimum interval is 3 s
     second = recorder.record_score(score=10, language="en", time_to_answer_ms=4000)
@@ -163,8 +177,9 @@ def test_an_answer_faster_than_reading_is_flagged(recorder: Recorder) -> None:
     assert tapped.suspect and tapped.suspect_reason == "answered_too_fast"
 
 
-def test_incomplete_rows_past_the_timeout_are_completed_on_start(recorder: Recorder,
-                                                                 clock: Clock) -> None:
+def test_incomplete_rows_past_the_timeout_are_completed_on_start(
+    recorder: Recorder, clock: Clock
+) -> None:
     old = recorder.record_score(score=5, language="en", time_to_answer_ms=4000)
     clock.advance(60)
     fresh = recorder.record_score(score=5, language="en", time_to_answer_ms=4000)
@@ -184,8 +199,13 @@ def test_a_killed_process_loses_no_tapped_score(db_path: Path) -> None:
         print(tapped.id, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60, env={**os.environ})
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
+    )
     assert proc.returncode == -9, proc.stderr
     tapped_id = proc.stdout.strip()
     db = open_database(db_path)  # start again, as the kiosk would
@@ -200,9 +220,9 @@ def test_a_killed_process_loses_no_tapped_score(db_path: Path) -> None:
         db.close()
 
 
-def test_a_second_process_sees_the_answer_while_the_kiosk_runs(db: Database,
-                                                                recorder: Recorder,
-                                                                db_path: Path) -> None:
+def test_a_second_process_sees_the_answer_while_the_kiosk_runs(
+    db: Database, recorder: Recorder, db_path: Path
+) -> None:
     recorder.record_score(score=9, language="en", time_to_answer_ms=4000)
     other = open_database(db_path)
     try:

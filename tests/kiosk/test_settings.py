@@ -12,14 +12,21 @@ from kiosk.settings import Settings, validate
 def test_defaults_cover_both_languages_and_every_category(db: Database) -> None:
     s = db.settings()
     assert s.text("question", "en") == (
-        "How likely are you to recommend us to a friend or colleague?")
+        "How likely are you to recommend us to a friend or colleague?"
+    )
     assert s.text("label_low", "en") == "Not at all likely"
     assert s.text("label_high", "en") == "Extremely likely"
     assert s.follow_up_text("detractor", "en") == "What could we do better?"
     assert s.follow_up_text("passive", "en") == "What would make it a 10?"
     assert s.follow_up_text("promoter", "en") == "What did you like most?"
     assert {k for k, _ in s.reason_chips("detractor", "en")} >= {
-        "wait_time", "staff", "price", "product_range", "cleanliness", "checkout"}
+        "wait_time",
+        "staff",
+        "price",
+        "product_range",
+        "cleanliness",
+        "checkout",
+    }
     assert s.languages == ("en", "hi")
     assert (s.follow_up_timeout_s, s.thank_you_s, s.min_tap_interval_s) == (20, 5, 3.0)
     hindi = s.text("question", "hi")
@@ -51,8 +58,9 @@ def test_changes_are_stored_and_survive_reopening(db: Database, db_path) -> None
         ("colour", "red", "colour': there is no such setting"),
     ],
 )
-def test_bad_values_name_the_setting_and_what_is_allowed(db: Database, key: str, value: object,
-                                                         message: str) -> None:
+def test_bad_values_name_the_setting_and_what_is_allowed(
+    db: Database, key: str, value: object, message: str
+) -> None:
     before = db.settings()
     with pytest.raises(SettingError) as err:
         db.update_settings(**{key: value})
@@ -61,8 +69,10 @@ def test_bad_values_name_the_setting_and_what_is_allowed(db: Database, key: str,
 
 
 def test_reason_chips_need_unique_keys() -> None:
-    chips = {cat: [{"key": "staff", "en": "Staff"}, {"key": "staff", "en": "Team"}]
-             for cat in ("detractor", "passive", "promoter")}
+    chips = {
+        cat: [{"key": "staff", "en": "Staff"}, {"key": "staff", "en": "Team"}]
+        for cat in ("detractor", "passive", "promoter")
+    }
     with pytest.raises(SettingError, match="used twice"):
         validate("reasons", chips)
 
@@ -76,8 +86,7 @@ def test_a_broken_stored_value_falls_back_to_its_default(db: Database) -> None:
     assert db.settings().thank_you_s == Settings().thank_you_s
 
 
-def test_peek_reads_the_stored_settings_without_opening_the_database(db: Database,
-                                                                      db_path) -> None:
+def test_peek_reads_the_stored_settings_without_opening_the_database(db: Database, db_path) -> None:
     from kiosk.settings import peek_settings
 
     db.update_settings(store_name="Jayanagar", default_language="hi")

@@ -16,7 +16,8 @@ from synckit import Hq, make_template, start_hq  # noqa: E402
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "soak: property tests whose example count grows with NPS_SOAK=1 (make soak)")
+        "markers", "soak: property tests whose example count grows with NPS_SOAK=1 (make soak)"
+    )
 
 
 @pytest.fixture(scope="module")

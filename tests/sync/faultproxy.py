@@ -53,8 +53,9 @@ class FaultProxy:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fault-proxy",
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="fault-proxy", daemon=True
+        )
         self.thread.start()
 
     def load(self, faults: Iterable[str]) -> None:
@@ -117,7 +118,7 @@ class FaultProxy:
                 if fault == "trickle":
                     step = max(1, len(data) // 6)
                     for i in range(0, len(data), step):
-                        sock.sendall(data[i:i + step])
+                        sock.sendall(data[i : i + step])
                         self.stopping.wait(0.01)  # a slow link: pieces 10 ms apart
                 else:
                     sock.sendall(data)
@@ -129,17 +130,24 @@ class FaultProxy:
             except OSError:
                 pass
 
-    def _forward(self, method: str, path: str, headers: dict[str, str],
-                 body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
-            keep = {k: v for k, v in headers.items()
-                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding")}
+            keep = {
+                k: v
+                for k, v in headers.items()
+                if k.lower() not in ("connection", "keep-alive", "transfer-encoding")
+            }
             conn.request(method, path, body=body or None, headers=keep)
             resp = conn.getresponse()
             data = resp.read()
-            out = {k: v for k, v in resp.getheaders()
-                   if k.lower() not in ("content-length", "transfer-encoding", "connection")}
+            out = {
+                k: v
+                for k, v in resp.getheaders()
+                if k.lower() not in ("content-length", "transfer-encoding", "connection")
+            }
             return resp.status, out, data
         finally:
             conn.close()
@@ -155,8 +163,9 @@ def _reply(status: int, headers: dict[str, str], body: bytes) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-def _read_request(sock: socket.socket, buf: bytes
-                  ) -> tuple[str, str, dict[str, str], bytes, bytes] | None:
+def _read_request(
+    sock: socket.socket, buf: bytes
+) -> tuple[str, str, dict[str, str], bytes, bytes] | None:
     while b"\r\n\r\n" not in buf:
         chunk = sock.recv(65536)
         if not chunk:

@@ -55,7 +55,8 @@ class Hq:
         """id -> content hash of what HQ holds for a device (and a check for duplicates)."""
         with self.hq.db.engine.connect() as conn:
             got = conn.exec_driver_sql(
-                "SELECT id, content_hash FROM responses WHERE device_id = ?", (device_id,)).all()
+                "SELECT id, content_hash FROM responses WHERE device_id = ?", (device_id,)
+            ).all()
         out = {r[0]: r[1] for r in got}
         assert len(out) == len(got), "HQ holds a response twice"
         return out
@@ -77,8 +78,11 @@ def start_hq(data_dir: Path, **config: Any) -> Hq:
             started.set()
 
     port = free_port()
-    server = _Server(uvicorn.Config(create_app(hq), host="127.0.0.1", port=port,
-                                    log_level="warning", lifespan="off"))
+    server = _Server(
+        uvicorn.Config(
+            create_app(hq), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
     thread = threading.Thread(target=server.run, name=f"hq-{port}", daemon=True)
     thread.start()
     if not started.wait(timeout=30) or not server.started:
@@ -100,8 +104,14 @@ def make_template(path: Path) -> Path:
     return path
 
 
-def add_responses(db: Database, n: int, *, complete: bool = True, start: datetime | None = None,
-                  comment: str | None = None) -> list[str]:
+def add_responses(
+    db: Database,
+    n: int,
+    *,
+    complete: bool = True,
+    start: datetime | None = None,
+    comment: str | None = None,
+) -> list[str]:
     """``n`` responses recorded on this kiosk, inserted in one transaction (a bulk stand-in for
     the tap path, which tests/kiosk covers)."""
     if n <= 0:
@@ -110,40 +120,63 @@ def add_responses(db: Database, n: int, *, complete: bool = True, start: datetim
     start = start or datetime(2026, 11, 20, 9, 0)
     ids: list[str] = []
     with db.write_connection() as conn:
-        top = conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM responses WHERE "
-                                   "device_id = ?", (s.device_id,)).scalar() or 0
+        top = (
+            conn.exec_driver_sql(
+                "SELECT coalesce(max(seq), 0) FROM responses WHERE device_id = ?", (s.device_id,)
+            ).scalar()
+            or 0
+        )
         rows = []
         for i in range(n):
             score = (i * 7 + top) % 11
             at = start + timedelta(seconds=37 * (top + i))
             rid = str(uuid7(unix_ms=int(at.timestamp() * 1000)))
             ids.append(rid)
-            rows.append((
-                rid, top + i + 1, s.store_id, s.device_id, "en" if i % 3 else "hi", score,
-                category(score).value, json.dumps(["wait_time"] if score < 7 else []),
-                comment if comment is not None else (f"comment {i}" if i % 4 == 0 else None),
-                at.strftime("%Y-%m-%d %H:%M:%S.%f"), 1500 + i,
-                "complete" if complete else "incomplete", "done" if complete else None,
-            ))
+            rows.append(
+                (
+                    rid,
+                    top + i + 1,
+                    s.store_id,
+                    s.device_id,
+                    "en" if i % 3 else "hi",
+                    score,
+                    category(score).value,
+                    json.dumps(["wait_time"] if score < 7 else []),
+                    comment if comment is not None else (f"comment {i}" if i % 4 == 0 else None),
+                    at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    1500 + i,
+                    "complete" if complete else "incomplete",
+                    "done" if complete else None,
+                )
+            )
         conn.exec_driver_sql(
             "INSERT INTO responses (id, seq, store_id, device_id, channel, language, "
             "question_version, score, category, reasons, comment, contact_consent, device_time, "
             "time_to_answer_ms, status, completion, suspect, sync_state) VALUES "
-            "(?, ?, ?, ?, 'kiosk', ?, 1, ?, ?, ?, ?, 0, ?, ?, ?, ?, 0, 'pending')", rows)
+            "(?, ?, ?, ?, 'kiosk', ?, 1, ?, ?, ?, ?, 0, ?, ?, ?, ?, 0, 'pending')",
+            rows,
+        )
     return ids
 
 
 def local_states(db: Database) -> dict[str, str]:
     with db.reading() as s:
-        return dict(s.connection().exec_driver_sql(
-            "SELECT sync_state, count(*) FROM responses GROUP BY sync_state").all())
+        return dict(
+            s.connection()
+            .exec_driver_sql("SELECT sync_state, count(*) FROM responses GROUP BY sync_state")
+            .all()
+        )
 
 
 def complete_ids(db: Database) -> set[str]:
     with db.reading() as s:
-        return {r[0] for r in s.connection().exec_driver_sql(
-            "SELECT id FROM responses WHERE status = 'complete' AND seeded = 0 "
-            "AND channel = 'kiosk'")}
+        return {
+            r[0]
+            for r in s.connection().exec_driver_sql(
+                "SELECT id FROM responses WHERE status = 'complete' AND seeded = 0 "
+                "AND channel = 'kiosk'"
+            )
+        }
 
 
 def local_hashes(db: Database) -> dict[str, str]:
@@ -153,9 +186,14 @@ def local_hashes(db: Database) -> dict[str, str]:
     from sync.protocol import ResponseV1, content_hash
 
     with db.reading() as s:
-        rows = s.connection().exec_driver_sql(
-            f"SELECT {', '.join(WIRE_COLUMNS)} FROM responses WHERE status = 'complete' "
-            "AND seeded = 0 AND channel = 'kiosk'").all()
+        rows = (
+            s.connection()
+            .exec_driver_sql(
+                f"SELECT {', '.join(WIRE_COLUMNS)} FROM responses WHERE status = 'complete' "
+                "AND seeded = 0 AND channel = 'kiosk'"
+            )
+            .all()
+        )
     out = {}
     for r in rows:
         d = dict(zip(WIRE_COLUMNS, r, strict=True))

@@ -218,10 +218,18 @@ def test_text_no_database_can_keep_is_refused_with_the_reason() -> None:
 
     def wire(**changes: object) -> dict[str, object]:
         base: dict[str, object] = {
-            "id": "01a210af-bb3d-7c16-aeaa-aea04aabc60f", "seq": 1, "store_id": "s1",
-            "device_id": "d1", "channel": "kiosk", "language": "en", "question_version": 1,
-            "score": 3, "category": "detractor", "device_time": "2026-11-25T10:00:00+00:00",
-            "completion": "done"}
+            "id": "01a210af-bb3d-7c16-aeaa-aea04aabc60f",
+            "seq": 1,
+            "store_id": "s1",
+            "device_id": "d1",
+            "channel": "kiosk",
+            "language": "en",
+            "question_version": 1,
+            "score": 3,
+            "category": "detractor",
+            "device_time": "2026-11-25T10:00:00+00:00",
+            "completion": "done",
+        }
         return {**base, **changes}
 
     assert ResponseV1.model_validate(wire(comment="लंबी कतार")).comment == "लंबी कतार"

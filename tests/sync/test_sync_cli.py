@@ -48,8 +48,9 @@ def test_sync_once_with_hq_unreachable_keeps_everything_and_says_so(
     db = open_database(path)
     add_responses(db, 3)
     with db.write_connection() as conn:  # HQ moved away
-        conn.exec_driver_sql("UPDATE sync_status SET hq_url = ?",
-                             (f"http://127.0.0.1:{free_port()}",))
+        conn.exec_driver_sql(
+            "UPDATE sync_status SET hq_url = ?", (f"http://127.0.0.1:{free_port()}",)
+        )
     db.close()
     capsys.readouterr()
     assert kiosk_main(["sync", "--db", str(path), "--once"]) == 1

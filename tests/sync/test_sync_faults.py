@@ -48,13 +48,29 @@ fault_lists = st.lists(st.sampled_from((*FAULTS, "ok", "ok")), max_size=8)
 
 
 @pytest.mark.soak
-@settings(max_examples=soak_examples(), deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(complete=st.integers(1, 30), unfinished=st.integers(0, 3), batch_size=st.integers(1, 12),
-       faults=fault_lists, seed=st.integers(0, 2**16))
+@settings(
+    max_examples=soak_examples(),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    complete=st.integers(1, 30),
+    unfinished=st.integers(0, 3),
+    batch_size=st.integers(1, 12),
+    faults=fault_lists,
+    seed=st.integers(0, 2**16),
+)
 def test_any_fault_schedule_delivers_each_answer_exactly_once(
-    hq: Hq, proxy: FaultProxy, template_db: Path, tmp_path: Path, complete: int, unfinished: int,
-    batch_size: int, faults: list[str], seed: int,
+    hq: Hq,
+    proxy: FaultProxy,
+    template_db: Path,
+    tmp_path: Path,
+    complete: int,
+    unfinished: int,
+    batch_size: int,
+    faults: list[str],
+    seed: int,
 ) -> None:
     path = tmp_path / f"kiosk-{next(_counter)}.db"
     db = fresh_db(template_db, path)
@@ -67,10 +83,15 @@ def test_any_fault_schedule_delivers_each_answer_exactly_once(
         proxy.load(faults)
         slept: list[float] = []
         with session() as s:
-            client = HqClient(proxy.base, session=s, token=creds.device_token,
-                              timeout=(2.0, 0.3))
-            outbox = Outbox(db, client, device_id=creds.device_id, sleep=slept.append,
-                            rand=random.Random(seed).random, batch_size=batch_size)
+            client = HqClient(proxy.base, session=s, token=creds.device_token, timeout=(2.0, 0.3))
+            outbox = Outbox(
+                db,
+                client,
+                device_id=creds.device_id,
+                sleep=slept.append,
+                rand=random.Random(seed).random,
+                batch_size=batch_size,
+            )
             report = outbox.drain(max_failures=40)
         assert report.last.kind is StepKind.IDLE, (report.last, proxy.seen)
         held = hq.rows(creds.device_id)

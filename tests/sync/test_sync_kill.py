@@ -42,9 +42,12 @@ def test_kill_9_in_the_middle_of_a_sync_loses_nothing(
 
         proxy.load(["ok", "hold"])
         child = subprocess.Popen(
-            [sys.executable, "-m", "ui.cli", "sync", "--db", str(path)], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            [sys.executable, "-m", "ui.cli", "sync", "--db", str(path)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         try:
             assert proxy.holding.wait(60), "the second batch never reached the proxy"
             assert len(hq.rows(device)) == 1000  # HQ committed two batches...

@@ -48,8 +48,11 @@ def test_new_kiosk_enrolls_and_its_answers_reach_hq_exactly_once(kiosk: Database
     # Answers made before enrollment, under the kiosk's provisional ids, are not lost.
     for score in (10, 3, 8):
         r = rec.record_score(score=score, language="en", time_to_answer_ms=2000)
-        rec.complete(r.id, how=Completion.DONE,
-                     follow_up=FollowUp(reasons=("staff",), comment="Quick and kind"))
+        rec.complete(
+            r.id,
+            how=Completion.DONE,
+            follow_up=FollowUp(reasons=("staff",), comment="Quick and kind"),
+        )
     unfinished = rec.record_score(score=9, language="hi", time_to_answer_ms=1500)
 
     enroll(kiosk, hq)
@@ -71,7 +74,8 @@ def test_new_kiosk_enrolls_and_its_answers_reach_hq_exactly_once(kiosk: Database
     overview = SyncStore(kiosk).overview()
     assert overview.state is SyncState.ONLINE and overview.pending == 0
     assert [(b.size, b.accepted, b.duplicate, b.rejected) for b in overview.batches] == [
-        (3, 3, 0, 0)]
+        (3, 3, 0, 0)
+    ]
 
     # The customer finishes; the next sync sends just that one.
     rec.complete(unfinished.id, how=Completion.SKIP)
@@ -113,8 +117,9 @@ def test_reading_ahead_sends_each_answer_once_and_still_finds_stragglers(
         # named it): the batch read ahead does not hold it, but the drain must not end
         # without it.
         with kiosk.write_connection() as conn:
-            conn.exec_driver_sql("UPDATE responses SET sync_state = 'pending' WHERE id = ?",
-                                 (ids[0],))
+            conn.exec_driver_sql(
+                "UPDATE responses SET sync_state = 'pending' WHERE id = ?", (ids[0],)
+            )
         report = outbox.drain(max_failures=1)
     assert report.last.kind is StepKind.IDLE
     assert [(b.accepted, b.duplicate) for b in report.batches] == [(5, 0), (2, 0), (0, 1)]
@@ -136,7 +141,8 @@ def test_rejected_answer_is_quarantined_listed_and_can_be_sent_again(
     with kiosk.write_connection() as conn:
         conn.exec_driver_sql(
             "UPDATE responses SET comment = 'edited', sync_state = 'pending' WHERE id = ?",
-            (ids[1],))
+            (ids[1],),
+        )
     with session() as s:
         report = outbox_for(kiosk, session=s).drain(max_failures=1)
     assert report.rejected == 1
@@ -162,9 +168,7 @@ def test_rejected_answer_is_quarantined_listed_and_can_be_sent_again(
     assert local_states(kiosk) == {"synced": 4}
 
 
-def test_hq_refusing_the_device_stops_syncing_with_a_plain_message(
-    kiosk: Database, hq: Hq
-) -> None:
+def test_hq_refusing_the_device_stops_syncing_with_a_plain_message(kiosk: Database, hq: Hq) -> None:
     enroll(kiosk, hq)
     add_responses(kiosk, 3)
     hq.hq.revoke_device(kiosk.settings().device_id)
@@ -173,8 +177,12 @@ def test_hq_refusing_the_device_stops_syncing_with_a_plain_message(
         slept: list[float] = []
         with session() as s:
             creds = credentials.load(kiosk.path)
-            outbox = Outbox(kiosk, HqClient(proxy.base, session=s, token=creds.device_token),
-                            device_id=creds.device_id, sleep=slept.append)
+            outbox = Outbox(
+                kiosk,
+                HqClient(proxy.base, session=s, token=creds.device_token),
+                device_id=creds.device_id,
+                sleep=slept.append,
+            )
             report = outbox.drain()  # no failure limit: it must stop by itself
     finally:
         proxy.close()
@@ -205,10 +213,15 @@ def test_errors_back_off_with_full_jitter_honour_retry_after_and_reset_on_succes
     try:
         with session() as s:
             creds = credentials.load(kiosk.path)
-            client = HqClient(proxy.base, session=s, token=creds.device_token,
-                              timeout=(2.0, 0.5))
-            outbox = Outbox(kiosk, client, device_id=creds.device_id, sleep=slept.append,
-                            rand=lambda: 1.0, batch_size=3)
+            client = HqClient(proxy.base, session=s, token=creds.device_token, timeout=(2.0, 0.5))
+            outbox = Outbox(
+                kiosk,
+                client,
+                device_id=creds.device_id,
+                sleep=slept.append,
+                rand=lambda: 1.0,
+                batch_size=3,
+            )
             report = outbox.drain()
             assert outbox.backoff.failures == 0  # reset by the success
     finally:
@@ -248,9 +261,14 @@ def test_hq_down_for_hours_with_a_backlog_loses_nothing_and_does_not_hammer(
     creds = credentials.load(kiosk.path)
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: connection refused
     with session() as s:
-        outbox = Outbox(kiosk, HqClient(dead, session=s, token=creds.device_token),
-                        device_id=creds.device_id, clock=clock, sleep=sleep,
-                        rand=random.Random(3).random)
+        outbox = Outbox(
+            kiosk,
+            HqClient(dead, session=s, token=creds.device_token),
+            device_id=creds.device_id,
+            clock=clock,
+            sleep=sleep,
+            rand=random.Random(3).random,
+        )
         down = outbox.drain(stop=lambda: now[0] - start > timedelta(hours=6))
         attempts = down.failures
         overview = SyncStore(kiosk).overview(now=now[0])
@@ -284,9 +302,12 @@ def test_a_kiosk_clock_an_hour_ahead_keeps_both_times_at_hq(kiosk: Database, hq:
         outbox_for(kiosk, session=s, clock=ahead).drain(max_failures=1)
     with hq.hq.db.engine.connect() as conn:
         device_time, received = conn.exec_driver_sql(
-            "SELECT device_time, received_at FROM responses WHERE id = ?", (r.id,)).one()
-    device_time, received = (datetime.fromisoformat(str(device_time)),
-                             datetime.fromisoformat(str(received)))
+            "SELECT device_time, received_at FROM responses WHERE id = ?", (r.id,)
+        ).one()
+    device_time, received = (
+        datetime.fromisoformat(str(device_time)),
+        datetime.fromisoformat(str(received)),
+    )
     assert abs((device_time - received).total_seconds() - 3600) < 120  # both kept
     offset = SyncStore(kiosk).status().clock_offset_s
     assert offset is not None and abs(offset + 3600) < 120  # HQ is an hour behind this kiosk

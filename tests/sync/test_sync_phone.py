@@ -19,8 +19,11 @@ def answer_on_phone(link_url: str, *, score: int, comment: str = "") -> requests
     parts = urlsplit(link_url)
     token = parse_qs(parts.query)["t"][0]
     base = f"{parts.scheme}://{parts.netloc}"
-    return requests.post(f"{base}{parts.path}", data={"t": token, "lang": "en",
-                         "score": str(score), "comment": comment}, timeout=10)
+    return requests.post(
+        f"{base}{parts.path}",
+        data={"t": token, "lang": "en", "score": str(score), "comment": comment},
+        timeout=10,
+    )
 
 
 def test_phone_answer_from_the_qr_code_shows_in_the_kiosk(
@@ -51,8 +54,13 @@ def test_phone_answer_from_the_qr_code_shows_in_the_kiosk(
         qr = {split.name: split.result for split in board.by_channel}["qr"]
         assert (qr.n, qr.promoters, qr.detractors, qr.nps) == (2, 1, 1, 0)
         with db.reading() as s:
-            rows = s.connection().exec_driver_sql(
-                "SELECT channel, sync_state, comment FROM responses ORDER BY score").all()
+            rows = (
+                s.connection()
+                .exec_driver_sql(
+                    "SELECT channel, sync_state, comment FROM responses ORDER BY score"
+                )
+                .all()
+            )
         assert [tuple(r) for r in rows] == [("qr", "synced", "Long queue"), ("qr", "synced", None)]
         assert SyncStore(db).pending_count() == 0  # never uploaded back to HQ
     finally:

@@ -46,7 +46,10 @@ def test_before_enrollment_the_tab_says_where_to_connect(qtbot, kiosk: Database)
 
 
 def test_the_code_is_a_working_single_use_link_and_renews(
-    qtbot, hq: Hq, kiosk: Database, tmp_path: Path  # noqa: ANN001
+    qtbot,
+    hq: Hq,
+    kiosk: Database,
+    tmp_path: Path,  # noqa: ANN001
 ) -> None:
     with session() as s:
         enroll_kiosk(kiosk, hq_url=hq.base, code=hq.code(), session=s)

@@ -199,6 +199,7 @@ def test_the_admin_view_of_the_running_kiosk_has_sync_and_qr_tabs(qtbot, kiosk) 
         tabs.setCurrentIndex(titles.index("Sync"))
         # Not enrolled yet: the Sync tab says so in plain words (the worker answered).
         sync_tab = tabs.currentWidget()
+
         def says_not_enrolled() -> bool:
             return "enrol" in " ".join(x.text().lower() for x in sync_tab.findChildren(QLabel))
 

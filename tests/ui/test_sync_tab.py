@@ -42,7 +42,10 @@ def controller(kiosk: Database) -> Iterator[SyncController]:
 
 
 def test_manager_enrolls_from_the_tab_and_answers_sync_in_the_background(
-    qtbot, hq: Hq, kiosk: Database, controller: SyncController  # noqa: ANN001
+    qtbot,
+    hq: Hq,
+    kiosk: Database,
+    controller: SyncController,  # noqa: ANN001
 ) -> None:
     tab = SyncTab()
     qtbot.addWidget(tab)
@@ -58,8 +61,14 @@ def test_manager_enrolls_from_the_tab_and_answers_sync_in_the_background(
     tab.code_edit.setText(hq.code(hq.new_store("Shop 12")))
     qtbot.mouseClick(tab.enroll_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Enrolled as device" in tab.enroll_message.text(), timeout=10000)
-    qtbot.waitUntil(lambda: tab.overview is not None and tab.overview.state is SyncState.ONLINE
-                    and tab.overview.pending == 0, timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            tab.overview is not None
+            and tab.overview.state is SyncState.ONLINE
+            and tab.overview.pending == 0
+        ),
+        timeout=10000,
+    )
     assert tab.state_label.text() == "Online"
     assert tab.pending_value.text() == "0" and tab.ledger_table.rowCount() == 1
     assert tab.ledger_table.item(0, 3).text() == "9"  # accepted
@@ -73,7 +82,10 @@ def test_manager_enrolls_from_the_tab_and_answers_sync_in_the_background(
 
 
 def test_a_revoked_device_shows_the_refusal_and_the_enroll_form(
-    qtbot, hq: Hq, kiosk: Database, controller: SyncController  # noqa: ANN001
+    qtbot,
+    hq: Hq,
+    kiosk: Database,
+    controller: SyncController,  # noqa: ANN001
 ) -> None:
     from synckit import session
 
@@ -87,8 +99,9 @@ def test_a_revoked_device_shows_the_refusal_and_the_enroll_form(
     qtbot.addWidget(tab)
     tab.bind(controller)
     controller.start()
-    qtbot.waitUntil(lambda: tab.overview is not None
-                    and tab.overview.state is SyncState.REFUSED, timeout=10000)
+    qtbot.waitUntil(
+        lambda: tab.overview is not None and tab.overview.state is SyncState.REFUSED, timeout=10000
+    )
     assert tab.state_label.text() == "HQ refused this device"
     assert "enroll it again" in tab.detail_label.text()
     assert not tab.enroll_card.isHidden()

@@ -17,10 +17,17 @@ SECRET = os.urandom(32)
 
 def enrolled(db) -> None:  # noqa: ANN001
     """Credentials as enrollment leaves them (the token is made offline from the secret)."""
-    credentials.save(db.path, credentials.Credentials(
-        hq_url="https://hq.example.test", device_id=db.settings().device_id,
-        store_id=db.settings().store_id, device_token="t" * 43, device_secret=SECRET,
-        enrolled_at=datetime(2026, 11, 1)))
+    credentials.save(
+        db.path,
+        credentials.Credentials(
+            hq_url="https://hq.example.test",
+            device_id=db.settings().device_id,
+            store_id=db.settings().store_id,
+            device_token="t" * 43,
+            device_secret=SECRET,
+            enrolled_at=datetime(2026, 11, 1),
+        ),
+    )
 
 
 def answer(qtbot, w) -> None:  # noqa: ANN001

@@ -36,8 +36,9 @@ def _local(at: datetime) -> str:
 class QrTab(QWidget):
     poster_saved = Signal(str)
 
-    def __init__(self, db: Database, parent: QWidget | None = None, *,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, db: Database, parent: QWidget | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         super().__init__(parent)
         self.db = db
         self.clock = clock
@@ -48,8 +49,14 @@ class QrTab(QWidget):
 
         code_card, cl = card(margins=26, spacing=10)
         cl.addWidget(label("Answer on your phone", "h1"), 0, Qt.AlignmentFlag.AlignHCenter)
-        cl.addWidget(label("Point your phone's camera at the code. One answer per code; a new "
-                           "code appears after it is used.", "muted", wrap=True))
+        cl.addWidget(
+            label(
+                "Point your phone's camera at the code. One answer per code; a new "
+                "code appears after it is used.",
+                "muted",
+                wrap=True,
+            )
+        )
         self.qr = QrCodeWidget(minimum=380)
         cl.addWidget(self.qr, 1)
         self.expiry_label = label("", "small")
@@ -64,9 +71,15 @@ class QrTab(QWidget):
         side.setSpacing(16)
         poster_card, pl = card(margins=22)
         pl.addWidget(label("Poster", "h2"))
-        pl.addWidget(label("An A4 poster with the store's name, the question and a code that "
-                           "keeps working for six months (several answers per phone are "
-                           "limited at HQ).", "muted", wrap=True))
+        pl.addWidget(
+            label(
+                "An A4 poster with the store's name, the question and a code that "
+                "keeps working for six months (several answers per phone are "
+                "limited at HQ).",
+                "muted",
+                wrap=True,
+            )
+        )
         self.poster_button = QPushButton("Print poster…")
         self.poster_button.setProperty("kind", "primary")
         self.poster_button.setMinimumHeight(42)
@@ -82,8 +95,7 @@ class QrTab(QWidget):
         self.thank_you_box.setChecked(db.settings().thank_you_qr)
         self.thank_you_box.toggled.connect(self._thank_you_toggled)
         tl.addWidget(self.thank_you_box)
-        tl.addWidget(label("Customers can add a comment on their phone later.", "small",
-                           wrap=True))
+        tl.addWidget(label("Customers can add a comment on their phone later.", "small", wrap=True))
         side.addWidget(thanks_card)
         self.notice = label("", "error", wrap=True)
         side.addWidget(self.notice)
@@ -103,8 +115,9 @@ class QrTab(QWidget):
             self.link = None
             self.qr.set_text(None)
             self.expiry_label.setText("")
-            self.notice.setText(str(exc).split(". ")[0]
-                                + ". Connect it in the Sync tab to show a code.")
+            self.notice.setText(
+                str(exc).split(". ")[0] + ". Connect it in the Sync tab to show a code."
+            )
             self.new_button.setEnabled(False)
             self.poster_button.setEnabled(False)
             return
@@ -125,8 +138,11 @@ class QrTab(QWidget):
     # -- poster and setting --------------------------------------------------------------------
     def _print_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the poster", str(Path.home() / "nps-poster.pdf"),
-            "PDF (*.pdf);;PNG image (*.png);;SVG drawing (*.svg)")
+            self,
+            "Save the poster",
+            str(Path.home() / "nps-poster.pdf"),
+            "PDF (*.pdf);;PNG image (*.png);;SVG drawing (*.svg)",
+        )
         if path:
             self.print_poster(Path(path))
 
@@ -137,13 +153,19 @@ class QrTab(QWidget):
         settings = self.db.settings()
         try:
             link = survey_link(self.db, kind="poster", now=self.clock())
-            save_poster(path, PosterText(store_name=settings.store_name,
-                                         question=settings.text("question", "en")), link.url)
+            save_poster(
+                path,
+                PosterText(
+                    store_name=settings.store_name, question=settings.text("question", "en")
+                ),
+                link.url,
+            )
         except (CredentialsError, OSError, ValueError) as exc:
             self.poster_message.setText(f"The poster was not saved: {exc}")
             return None
-        self.poster_message.setText(f"Saved {path.name} — its code works until "
-                                    f"{link.expires_at:%d %b %Y}.")
+        self.poster_message.setText(
+            f"Saved {path.name} — its code works until {link.expires_at:%d %b %Y}."
+        )
         self.poster_saved.emit(str(path))
         return path
 

@@ -200,8 +200,14 @@ class SyncTab(QWidget):
         self.resend_button.clicked.connect(lambda: self.resend_clicked.emit(None))
         qh.addWidget(self.resend_button)
         ql.addLayout(qh)
-        ql.addWidget(label("HQ refused these. They are kept here, never deleted; once the cause "
-                           "is fixed, send them again.", "small", wrap=True))
+        ql.addWidget(
+            label(
+                "HQ refused these. They are kept here, never deleted; once the cause "
+                "is fixed, send them again.",
+                "small",
+                wrap=True,
+            )
+        )
         self.quarantine_table = _table(["Recorded", "Score", "Why HQ refused it"])
         ql.addWidget(self.quarantine_table)
         root.addWidget(self.quarantine_card)
@@ -210,7 +216,8 @@ class SyncTab(QWidget):
         ledger, ll = card()
         ll.addWidget(label("Recent batches", "h2"))
         self.ledger_table = _table(
-            ["Batch", "Sent", "Size", "Accepted", "Duplicate", "Rejected", "Via"])
+            ["Batch", "Sent", "Size", "Accepted", "Duplicate", "Rejected", "Via"]
+        )
         ll.addWidget(self.ledger_table)
         self.ledger_empty = label("No batches yet.", "muted")
         ll.addWidget(self.ledger_empty)
@@ -219,9 +226,15 @@ class SyncTab(QWidget):
         # Enrollment.
         self.enroll_card, nl = card()
         nl.addWidget(label("Connect this kiosk to HQ", "h2"))
-        nl.addWidget(label("HQ prints a one-time code with  nps-hq enroll-device --store STORE. "
-                           "The device token and secret are kept in a file only this kiosk's "
-                           "user can read.", "small", wrap=True))
+        nl.addWidget(
+            label(
+                "HQ prints a one-time code with  nps-hq enroll-device --store STORE. "
+                "The device token and secret are kept in a file only this kiosk's "
+                "user can read.",
+                "small",
+                wrap=True,
+            )
+        )
         form = QGridLayout()
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(8)
@@ -235,10 +248,14 @@ class SyncTab(QWidget):
         ca_pick.clicked.connect(self._pick_ca)
         self.public_edit = QLineEdit()
         self.public_edit.setPlaceholderText("optional: address phones use (default: HQ address)")
-        for r, (name, widget) in enumerate((("HQ address", self.hq_edit),
-                                            ("Enrollment code", self.code_edit),
-                                            ("CA bundle", self.ca_edit),
-                                            ("Address for phones", self.public_edit))):
+        for r, (name, widget) in enumerate(
+            (
+                ("HQ address", self.hq_edit),
+                ("Enrollment code", self.code_edit),
+                ("CA bundle", self.ca_edit),
+                ("Address for phones", self.public_edit),
+            )
+        ):
             form.addWidget(label(name), r, 0)
             form.addWidget(widget, r, 1)
         form.addWidget(ca_pick, 2, 2)
@@ -263,8 +280,9 @@ class SyncTab(QWidget):
 
     # -- input -------------------------------------------------------------------------------
     def _pick_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "CA bundle of HQ", "",
-                                              "Certificates (*.pem *.crt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "CA bundle of HQ", "", "Certificates (*.pem *.crt);;All files (*)"
+        )
         if path:
             self.ca_edit.setText(path)
 
@@ -275,9 +293,14 @@ class SyncTab(QWidget):
             return
         self.enroll_button.setEnabled(False)
         self.enroll_message.setText("Enrolling…")
-        self.enroll_requested.emit({"hq_url": url, "code": code,
-                                    "ca_bundle": self.ca_edit.text().strip() or None,
-                                    "public_url": self.public_edit.text().strip() or None})
+        self.enroll_requested.emit(
+            {
+                "hq_url": url,
+                "code": code,
+                "ca_bundle": self.ca_edit.text().strip() or None,
+                "public_url": self.public_edit.text().strip() or None,
+            }
+        )
 
     def show_enroll_result(self, ok: bool, message: str) -> None:
         self.enroll_button.setEnabled(True)
@@ -312,8 +335,10 @@ class SyncTab(QWidget):
             detail = f"HQ: {s.hq_url}"
             if s.clock_offset_s is not None and abs(s.clock_offset_s) >= 120:
                 minutes = round(s.clock_offset_s / 60)
-                detail += (f"  ·  this kiosk's clock is {abs(minutes)} min "
-                           f"{'behind' if minutes > 0 else 'ahead of'} HQ")
+                detail += (
+                    f"  ·  this kiosk's clock is {abs(minutes)} min "
+                    f"{'behind' if minutes > 0 else 'ahead of'} HQ"
+                )
         self.detail_label.setText(detail)
         self.sync_button.setEnabled(state is not SyncState.NOT_ENROLLED)
 
@@ -323,7 +348,8 @@ class SyncTab(QWidget):
         self.quarantine_value.setText(f"{o.quarantined_count:,}")
         set_prop(self.quarantine_value, "role", "mid")
         self.quarantine_value.setStyleSheet(
-            f"color: {style.DANGER};" if o.quarantined_count else "")
+            f"color: {style.DANGER};" if o.quarantined_count else ""
+        )
 
         show_error = bool(s.last_error) and state is not SyncState.ONLINE
         self.error_card.setVisible(show_error)
@@ -331,7 +357,10 @@ class SyncTab(QWidget):
             self.error_label.setText(s.last_error or "")
             self.error_when.setText(
                 f"{when(s.last_error_at, now)} · {s.failures} failed "
-                f"{'try' if s.failures == 1 else 'tries'} in a row" if s.last_error_at else "")
+                f"{'try' if s.failures == 1 else 'tries'} in a row"
+                if s.last_error_at
+                else ""
+            )
 
         self.quarantine_card.setVisible(o.quarantined_count > 0)
         self.quarantine_table.setRowCount(len(o.quarantined))
@@ -345,10 +374,15 @@ class SyncTab(QWidget):
         _fit(self.ledger_table, len(o.batches), most=12)
         self.ledger_empty.setVisible(not o.batches)
         for r, b in enumerate(o.batches):
-            cells = [_cell(b.batch_id[-8:]), _cell(when(b.at, now)),
-                     _cell(f"{b.size:,}", right=True), _cell(f"{b.accepted:,}", right=True),
-                     _cell(f"{b.duplicate:,}", right=True), _cell(f"{b.rejected:,}", right=True),
-                     _cell("network" if b.kind == "upload" else f"file {b.file_name or ''}")]
+            cells = [
+                _cell(b.batch_id[-8:]),
+                _cell(when(b.at, now)),
+                _cell(f"{b.size:,}", right=True),
+                _cell(f"{b.accepted:,}", right=True),
+                _cell(f"{b.duplicate:,}", right=True),
+                _cell(f"{b.rejected:,}", right=True),
+                _cell("network" if b.kind == "upload" else f"file {b.file_name or ''}"),
+            ]
             cells[0].setToolTip(b.batch_id)
             for c, item in enumerate(cells):
                 self.ledger_table.setItem(r, c, item)
@@ -357,8 +391,11 @@ class SyncTab(QWidget):
             self.hq_edit.setText(s.hq_url or "")
             self.public_edit.setText(s.public_url or "")
             self.ca_edit.setText(s.ca_bundle or "")
-        self.enroll_card.setVisible(not enrolled or state is SyncState.REFUSED
-                                    or self.enroll_card.property("pinned") is True)
+        self.enroll_card.setVisible(
+            not enrolled
+            or state is SyncState.REFUSED
+            or self.enroll_card.property("pinned") is True
+        )
 
     # -- wiring --------------------------------------------------------------------------------
     def bind(self, controller: object) -> None:
@@ -370,7 +407,9 @@ class SyncTab(QWidget):
         controller.busy.connect(self.set_busy)
         controller.enrolled.connect(
             lambda e: self.show_enroll_result(
-                True, f"Enrolled as device {e.device_id} of store {e.store_id}."))
+                True, f"Enrolled as device {e.device_id} of store {e.store_id}."
+            )
+        )
         controller.enroll_failed.connect(lambda m: self.show_enroll_result(False, m))
         self.sync_now_clicked.connect(controller.sync_now)
         self.resend_clicked.connect(controller.resend_quarantined)

@@ -148,8 +148,9 @@ class OnScreenKeyboard(QWidget):
         grid.setSpacing(self._gap)
         grid.setContentsMargins(self._gap, self._gap, self._gap, self._gap)
 
-    def _button(self, parent: QWidget, label: str, name: str, *,
-                special: bool = False) -> QPushButton:
+    def _button(
+        self, parent: QWidget, label: str, name: str, *, special: bool = False
+    ) -> QPushButton:
         button = QPushButton(label, parent)
         button.setObjectName(f"key_{name}")
         button.setAccessibleName(f"key {name}")

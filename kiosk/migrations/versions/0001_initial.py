@@ -51,10 +51,13 @@ def upgrade() -> None:
         sa.Column("synced_at", sa.DateTime(), nullable=True),
         sa.Column("sync_error", sa.Text(), nullable=True),
         sa.CheckConstraint("score BETWEEN 0 AND 10", name=op.f("ck_responses_score_range")),
-        sa.CheckConstraint("status IN ('incomplete', 'complete')",
-                           name=op.f("ck_responses_status_known")),
-        sa.CheckConstraint("category IN ('detractor', 'passive', 'promoter')",
-                           name=op.f("ck_responses_category_known")),
+        sa.CheckConstraint(
+            "status IN ('incomplete', 'complete')", name=op.f("ck_responses_status_known")
+        ),
+        sa.CheckConstraint(
+            "category IN ('detractor', 'passive', 'promoter')",
+            name=op.f("ck_responses_category_known"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_responses")),
         sa.UniqueConstraint("device_id", "seq", name=op.f("uq_responses_device_seq")),
     )
