@@ -113,32 +113,9 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 30) -
 def _raw_executemany(db_url: str, device: str, store: str, batches: int) -> float:
     """Responses per second of a bare executemany of the same rows, one commit per 500."""
     from hq.db import naive_utc
-    from sync.protocol import ResponseV1, content_hash
+    from sync.protocol import RESPONSE_FIELDS, ResponseV1, content_hash
 
-    cols = (
-        "id",
-        "seq",
-        "store_id",
-        "device_id",
-        "channel",
-        "language",
-        "question_version",
-        "score",
-        "category",
-        "reasons",
-        "comment",
-        "contact_consent",
-        "contact_name",
-        "contact_detail",
-        "device_time",
-        "time_to_answer_ms",
-        "completion",
-        "suspect",
-        "suspect_reason",
-        "content_hash",
-        "received_at",
-        "batch_id",
-    )
+    cols = (*RESPONSE_FIELDS, "content_hash", "received_at", "batch_id")
     now = datetime.now(UTC).replace(tzinfo=None)
     chunks = []
     for b in range(batches):

@@ -17,30 +17,10 @@ from hq.db import utcnow
 from hq.models import DeviceRow, ResponseRow, StoreGroupMemberRow, StoreRow
 from hq.service import Hq
 from kiosk.nps import NpsResult, format_nps, nps_from_counts
+from sync.protocol import RESPONSE_FIELDS
 
 GroupBy = Literal["day", "week", "store", "channel", "group"]
-EXPORT_FIELDS = (
-    "id",
-    "seq",
-    "store_id",
-    "device_id",
-    "channel",
-    "language",
-    "question_version",
-    "score",
-    "category",
-    "reasons",
-    "comment",
-    "contact_consent",
-    "contact_name",
-    "contact_detail",
-    "device_time",
-    "time_to_answer_ms",
-    "completion",
-    "suspect",
-    "suspect_reason",
-    "received_at",
-)
+EXPORT_FIELDS = (*RESPONSE_FIELDS, "received_at")
 
 
 @dataclass(frozen=True)

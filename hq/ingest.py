@@ -26,6 +26,7 @@ from hq.service import DeviceAuth, Hq
 from sync.errors import BatchFileError
 from sync.protocol import (
     MAX_BATCH,
+    RESPONSE_FIELDS,
     BatchEnvelope,
     BatchReplyV1,
     ResponseV1,
@@ -80,30 +81,7 @@ def response_values(
     }
 
 
-_COLUMNS = (
-    "id",
-    "seq",
-    "store_id",
-    "device_id",
-    "channel",
-    "language",
-    "question_version",
-    "score",
-    "category",
-    "reasons",
-    "comment",
-    "contact_consent",
-    "contact_name",
-    "contact_detail",
-    "device_time",
-    "time_to_answer_ms",
-    "completion",
-    "suspect",
-    "suspect_reason",
-    "content_hash",
-    "received_at",
-    "batch_id",
-)
+_COLUMNS = (*RESPONSE_FIELDS, "content_hash", "received_at", "batch_id")
 
 
 _to_json = ResponseV1.__pydantic_serializer__.to_json

@@ -141,6 +141,11 @@ class ResponseV1(_Message):
         return self
 
 
+# The wire fields of a response, in order: HQ's insert, its exports and the kiosk's outbox read
+# (kiosk.sync_state.WIRE_COLUMNS, which may not import sync; a test keeps the two equal).
+RESPONSE_FIELDS: tuple[str, ...] = tuple(ResponseV1.model_fields)
+
+
 class BatchV1(_Message):
     """What a kiosk uploads: up to 500 complete responses."""
 

@@ -237,3 +237,10 @@ def test_text_no_database_can_keep_is_refused_with_the_reason() -> None:
         ResponseV1.model_validate(wire(comment="a\x00b"))
     with pytest.raises(ValidationError, match="lone surrogate"):
         ResponseV1.model_validate(wire(comment="a\ud800b"))
+
+
+def test_the_kiosk_reads_exactly_the_wire_fields() -> None:
+    from kiosk.sync_state import WIRE_COLUMNS
+    from sync.protocol import RESPONSE_FIELDS
+
+    assert WIRE_COLUMNS == RESPONSE_FIELDS
