@@ -150,6 +150,13 @@ def move_aside(path: Path, reason: str) -> Path:
 
 def make_engine(path: Path) -> Engine:
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    tune_sqlite(engine)
+    return engine
+
+
+def tune_sqlite(engine: Engine, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    """Durable, lock-up-front SQLite for any engine of ours (the kiosk's and HQ's): WAL,
+    synchronous=FULL, foreign keys, a busy timeout, and BEGIN issued by us."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -160,17 +167,15 @@ def make_engine(path: Path) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Writers take the lock up front: a deferred transaction that later writes fails with
-        # SQLITE_BUSY at once, ignoring the busy timeout.
+        # Writers take the lock up front (execution option sqlite_begin="IMMEDIATE"): a deferred
+        # transaction that later writes fails with SQLITE_BUSY at once, ignoring the timeout.
         mode = conn.get_execution_options().get("sqlite_begin", "")
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
-
-    return engine
 
 
 def _alembic_config(connection: Any) -> Any:
