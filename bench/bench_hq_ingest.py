@@ -42,8 +42,8 @@ def _free_port() -> int:
 
 
 def _responses(device: str, store: str, start: int, n: int) -> list[dict[str, Any]]:
-    from kiosk.ids import uuid7
-    from kiosk.nps import category
+    from core.ids import uuid7
+    from core.nps import category
 
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     out = []
@@ -76,7 +76,7 @@ def _responses(device: str, store: str, start: int, n: int) -> list[dict[str, An
 
 
 def _bodies(device: str, store: str, count: int, first_seq: int) -> list[bytes]:
-    from kiosk.ids import uuid7
+    from core.ids import uuid7
 
     bodies = []
     for b in range(count):
@@ -112,8 +112,8 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 30) -
 
 def _raw_executemany(db_url: str, device: str, store: str, batches: int) -> float:
     """Responses per second of a bare executemany of the same rows, one commit per 500."""
+    from core.protocol import RESPONSE_FIELDS, ResponseV1, content_hash
     from hq.db import naive_utc
-    from sync.protocol import RESPONSE_FIELDS, ResponseV1, content_hash
 
     cols = (*RESPONSE_FIELDS, "content_hash", "received_at", "batch_id")
     now = datetime.now(UTC).replace(tzinfo=None)

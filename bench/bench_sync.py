@@ -33,9 +33,9 @@ def _free_port() -> int:
 
 
 def _build_kiosk(path: Path, n: int) -> None:
+    from core.ids import uuid7
+    from core.nps import category
     from kiosk.db import open_database
-    from kiosk.ids import uuid7
-    from kiosk.nps import category
 
     db = open_database(path)
     s = db.settings()
@@ -128,7 +128,7 @@ def _rekey(db: Any) -> None:
     """Fresh response ids for a copy of the template: every device in the run uploads its own
     responses (HQ would otherwise answer the second device's whole backlog as conflicts, a
     cheaper path than a real ingest, which made the baseline and the stall runs dishonest)."""
-    from kiosk.ids import uuid7
+    from core.ids import uuid7
 
     with db.write_connection() as conn:
         rows = conn.exec_driver_sql("SELECT rowid, device_time FROM responses").all()
@@ -189,7 +189,7 @@ def _raw_posts(hq: _HqProcess, bodies: list[bytes], token: str, renames: dict[st
 
     import requests
 
-    from kiosk.ids import uuid7
+    from core.ids import uuid7
 
     def swap(m: re.Match[bytes]) -> bytes:
         if m.group(1) == b"batch_id":

@@ -8,7 +8,7 @@ and then. Each alert puts one row per recipient in the ``deliveries`` outbox; se
 worker's job (hq.delivery), never ingest's.
 
 The dip test: for the last N days against the N days before, each period's NPS is estimated by
-the adjusted-Wald method (kiosk.nps: add 3 to n and 3/4 to promoters and detractors). The drop
+the adjusted-Wald method (core.nps: add 3 to n and 3/4 to promoters and detractors). The drop
 is significant when the two 95% intervals do not overlap, or when the two-sample z statistic
 ``(NPS'_prev - NPS'_cur) / sqrt(SE'_prev^2 + SE'_cur^2)`` is above 1.96 (a drop with under
 2.5% chance of being noise; the rule's ``z`` changes the bar). Both periods need ``min_n``
@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core.nps import Z_95, NpsResult, nps_from_counts
 from hq.db import utcnow
 from hq.errors import AlertRuleError, NotFound
 from hq.models import (
@@ -41,7 +42,6 @@ from hq.models import (
     WebhookRow,
 )
 from hq.service import Hq
-from kiosk.nps import Z_95, NpsResult, nps_from_counts
 
 RULE_KINDS: dict[str, str] = {
     "detractor_comment": "Detractor with a comment",
@@ -63,7 +63,7 @@ MODES = ("now", "digest")
 
 
 def new_id() -> str:
-    from kiosk.ids import uuid7
+    from core.ids import uuid7
 
     return str(uuid7())
 

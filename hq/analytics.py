@@ -1,5 +1,5 @@
 """What analysts read: responses by cursor, NPS by day/week/store/channel (computed with
-kiosk.nps, so HQ and the kiosk give the same numbers), exports, and the dashboard's figures."""
+core.nps, so HQ and the kiosk give the same numbers), exports, and the dashboard's figures."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, func, select
 
+from core.nps import NpsResult, format_nps, nps_from_counts
+from core.protocol import RESPONSE_FIELDS
 from hq.db import utcnow
 from hq.models import DeviceRow, ResponseRow, StoreGroupMemberRow, StoreRow
 from hq.service import Hq
-from kiosk.nps import NpsResult, format_nps, nps_from_counts
-from sync.protocol import RESPONSE_FIELDS
 
 GroupBy = Literal["day", "week", "store", "channel", "group"]
 EXPORT_FIELDS = (*RESPONSE_FIELDS, "received_at")

@@ -26,6 +26,17 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.assets import assets_dir
+from core.protocol import (
+    BatchReplyV1,
+    BatchV1,
+    EnrollReplyV1,
+    EnrollRequestV1,
+    PhoneResponsesV1,
+    ResponseV1,
+    describe,
+)
+from core.survey_texts import DEFAULT_REASONS
 from hq import alerts, analytics, groups, phone, webhooks
 from hq.analytics import ResponseFilter
 from hq.db import naive_utc, utcnow
@@ -49,17 +60,6 @@ from hq.pages import (
 )
 from hq.security import read_session, sign_session
 from hq.service import DeviceAuth, Hq
-from kiosk.paths import assets_dir
-from kiosk.settings import DEFAULT_REASONS
-from sync.protocol import (
-    BatchReplyV1,
-    BatchV1,
-    EnrollReplyV1,
-    EnrollRequestV1,
-    PhoneResponsesV1,
-    ResponseV1,
-    describe,
-)
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +335,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
         include_suspect: bool = False,
         group: Annotated[str | None, Query(max_length=64)] = None,
     ) -> JSONResponse:
-        """NPS with its 95% interval (kiosk.nps: the kiosk shows the same numbers);
+        """NPS with its 95% interval (core.nps: the kiosk shows the same numbers);
         ``group_by=group`` gives each store group's NPS, ``group`` keeps one group's stores."""
         analyst(request)
         flt = ResponseFilter(

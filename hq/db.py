@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.sqlite import tune_sqlite
 from hq.errors import ConfigError
-from kiosk.db import tune_sqlite
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
-from hq.alerts import RESPONSE_KINDS, alerts_for_responses
-from hq.db import naive_utc, utcnow
-from hq.errors import Forbidden, ImportFailed
-from hq.service import DeviceAuth, Hq
-from sync.errors import BatchFileError
-from sync.protocol import (
+from core.errors import BatchFileError
+from core.protocol import (
     MAX_BATCH,
     RESPONSE_FIELDS,
     BatchEnvelope,
@@ -37,6 +33,10 @@ from sync.protocol import (
     read_batch_file,
     verify_batch_file,
 )
+from hq.alerts import RESPONSE_KINDS, alerts_for_responses
+from hq.db import naive_utc, utcnow
+from hq.errors import Forbidden, ImportFailed
+from hq.service import DeviceAuth, Hq
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
@@ -89,7 +89,7 @@ _sha256 = hashlib.sha256
 
 
 def _serialized_digest(response: ResponseV1) -> str:
-    """:func:`sync.protocol.content_hash` without model_dump_json's Python wrapper: the same
+    """:func:`core.protocol.content_hash` without model_dump_json's Python wrapper: the same
     serializer, so the same bytes (checked below), in 40% less time per response."""
     return _sha256(_to_json(response)).hexdigest()
 

@@ -10,20 +10,20 @@ from datetime import datetime
 from html import escape
 from urllib.parse import quote, urlencode
 
-from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
-from hq.analytics import Dashboard, StoreLine
-from hq.delivery import DeliveryLine
-from hq.groups import StoreGroup
-from hq.service import Store
-from hq.webhooks import Webhook
-from kiosk.nps import NpsResult, signed
-from kiosk.settings import (
+from core.nps import NpsResult, signed
+from core.survey_texts import (
     DEFAULT_FOLLOW_UP,
     DEFAULT_LABEL_HIGH,
     DEFAULT_LABEL_LOW,
     DEFAULT_QUESTION,
     DEFAULT_REASONS,
 )
+from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
+from hq.analytics import Dashboard, StoreLine
+from hq.delivery import DeliveryLine
+from hq.groups import StoreGroup
+from hq.service import Store
+from hq.webhooks import Webhook
 
 
 def esc(value: object) -> str:

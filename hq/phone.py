@@ -10,14 +10,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from hq.alerts import alerts_for_responses
-from hq.db import utcnow
-from hq.errors import AlreadyAnswered, PhoneLinkError, RateLimited
-from hq.ingest import response_values
-from hq.models import RateCounterRow, ResponseRow, UsedNonceRow
-from hq.service import Hq
-from kiosk.ids import uuid7
-from kiosk.mobile_token import (
+from core.ids import uuid7
+from core.mobile_token import (
     TokenBadSignature,
     TokenClaims,
     TokenError,
@@ -25,8 +19,14 @@ from kiosk.mobile_token import (
     TokenUnknownDevice,
     verify_token,
 )
-from kiosk.nps import category
-from sync.protocol import ResponseV1, content_hash
+from core.nps import category
+from core.protocol import ResponseV1, content_hash
+from hq.alerts import alerts_for_responses
+from hq.db import utcnow
+from hq.errors import AlreadyAnswered, PhoneLinkError, RateLimited
+from hq.ingest import response_values
+from hq.models import RateCounterRow, ResponseRow, UsedNonceRow
+from hq.service import Hq
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def parse_answer(form: dict[str, Any], *, allowed_reasons: set[str]) -> PhoneAns
     if isinstance(reasons, str):
         reasons = [reasons]
     reasons = tuple(dict.fromkeys(r for r in reasons if r in allowed_reasons))
-    from kiosk.recording import COMMENT_LIMIT, clean_text
+    from core.text import COMMENT_LIMIT, clean_text
 
     comment = clean_text(str(form.get("comment") or ""), limit=COMMENT_LIMIT)
     return PhoneAnswer(score=score, language=str(language), reasons=reasons, comment=comment)

@@ -11,6 +11,7 @@ from pathlib import Path
 import platformdirs
 from sqlalchemy import select, update
 
+from core.protocol import EnrollReplyV1, encode_secret
 from hq.db import HqDatabase, open_database, sqlite_url, utcnow
 from hq.errors import (
     AlreadyExists,
@@ -29,7 +30,6 @@ from hq.security import (
     new_token,
     token_hash,
 )
-from sync.protocol import EnrollReplyV1, encode_secret
 
 APP_NAME = "nps-hq"
 ENROLLMENT_TTL = timedelta(hours=24)
@@ -184,7 +184,7 @@ class Hq:
             device.revoked_at = None
             store_id, device_id = device.store_id, device.device_id
         secret = device_secret(self.server_key, device_id=device_id, salt=salt)
-        from sync.protocol import now_utc
+        from core.protocol import now_utc
 
         return EnrollReplyV1(
             device_id=device_id,

@@ -15,7 +15,7 @@ Exceptions (all derive from :class:`kiosk.errors.KioskError`; each message says 
     ├── SeedError             a seed request is out of range (kiosk.seed)
     ├── CredentialsError      the device credentials file is unreadable (kiosk.credentials)
     │   └── NotEnrolled             the kiosk has not been enrolled at HQ yet
-    └── TokenError            a phone-link token is refused (kiosk.mobile_token)
+    └── TokenError            a phone-link token is refused (core.mobile_token)
         ├── TokenMalformed          not a token at all
         ├── TokenUnknownDevice      signed by a device HQ does not know
         ├── TokenBadSignature       the signature does not match

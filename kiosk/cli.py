@@ -154,8 +154,8 @@ def main(argv: Sequence[str] | None = None, *, sync_runner: SyncRunner | None = 
 
 
 def _run(args: argparse.Namespace, db: object) -> int:
+    from core.nps import format_nps
     from kiosk.db import Database, dump_settings
-    from kiosk.nps import format_nps
     from kiosk.pin import PinGuard
     from kiosk.stats import store_nps
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from core.nps import Category
 from kiosk.db import Database
-from kiosk.nps import Category
 from kiosk.recording import Channel
 
 # Words that say nothing about the store, in English and Hindi.

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from core.nps import Category, NpsResult, category, nps_from_counts
 from kiosk.db import Database, utcnow
-from kiosk.nps import Category, NpsResult, category, nps_from_counts
 
 
 class Source(StrEnum):

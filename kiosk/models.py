@@ -177,7 +177,7 @@ class FollowUpCaseRow(Base):
 
 # The outbox reads "complete, not yet acknowledged by HQ, not demo data" in seq order; this
 # partial index holds exactly those rows, so neither the next batch nor the pending count
-# scans the synced history. The WHERE text must match kiosk.sync_state.UNSENT word for word.
+# scans the synced history. The WHERE text must match sync.ledger.UNSENT word for word.
 UNSENT_WHERE = "status = 'complete' AND sync_state IN ('pending', 'exported') AND seeded = 0"
 Index("ix_responses_unsent", ResponseRow.seq, sqlite_where=text(UNSENT_WHERE))
 

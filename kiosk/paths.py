@@ -16,13 +16,3 @@ def data_dir() -> Path:
 
 def default_db_path() -> Path:
     return data_dir() / "kiosk.db"
-
-
-def assets_dir() -> Path:
-    """The assets folder: next to the packages in a checkout, or inside a PyInstaller bundle."""
-    import sys
-
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "assets"
-    return Path(__file__).resolve().parent.parent / "assets"

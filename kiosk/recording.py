@@ -9,8 +9,6 @@ answered before the question could be read) are kept and flagged, never dropped.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,17 +16,13 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 
+from core.ids import uuid7
+from core.nps import Category, category
+from core.survey_texts import LANGUAGES
+from core.text import COMMENT_LIMIT, CONTACT_LIMIT, MAX_REASONS, REASON_KEY, clean_text
 from kiosk.db import Database, utcnow
 from kiosk.errors import InvalidScore, RecordingError, ResponseNotFound
-from kiosk.ids import uuid7
 from kiosk.models import ResponseRow
-from kiosk.nps import Category, category
-from kiosk.settings import LANGUAGES
-
-COMMENT_LIMIT = 1000
-CONTACT_LIMIT = 200
-MAX_REASONS = 12
-_REASON_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 class ResponseStatus(StrEnum):
@@ -93,23 +87,9 @@ class Response:
     sync_state: str
 
 
-def clean_text(text: str, *, limit: int, keep_newlines: bool = True) -> str:
-    """Trim, drop control characters (keeping line breaks in comments) and cap the length."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = []
-    for ch in text:
-        if ch == "\n" and keep_newlines:
-            kept.append(ch)
-        elif ch in "\t\n":
-            kept.append(" ")
-        elif unicodedata.category(ch) not in ("Cc", "Cs"):
-            kept.append(ch)
-    return "".join(kept).strip()[:limit].strip()
-
-
 def check_follow_up(follow_up: FollowUp) -> FollowUp:
     reasons = tuple(dict.fromkeys(follow_up.reasons))
-    if len(reasons) > MAX_REASONS or not all(_REASON_KEY.match(r) for r in reasons):
+    if len(reasons) > MAX_REASONS or not all(REASON_KEY.match(r) for r in reasons):
         raise RecordingError("Reasons must be up to 12 reason keys such as 'wait_time'.")
     consent = bool(follow_up.contact_consent)
     return FollowUp(

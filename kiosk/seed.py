@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from core.ids import uuid7
 from kiosk import rollups
 from kiosk.db import Database, utcnow
 from kiosk.errors import KioskError
-from kiosk.ids import uuid7
 from kiosk.models import ResponseRow
 
 BATCH = 50_000

@@ -6,9 +6,9 @@ from datetime import datetime, time
 
 from sqlalchemy import func, select
 
+from core.nps import NpsResult, category, nps_from_counts
 from kiosk.db import Database
 from kiosk.models import DailyRollupRow, ResponseRow
-from kiosk.nps import NpsResult, category, nps_from_counts
 
 
 def store_nps(

@@ -1,7 +1,7 @@
 """Kiosk-to-HQ sync: the wire protocol, the HQ client, the outbox drain, batch files.
 Imports kiosk, never ui and never Qt.
 
-- ``sync.protocol``   protocol v1 (pydantic), content hashes, signed batch files
+- ``core.protocol``   protocol v1 (pydantic), content hashes, signed batch files
 - ``sync.client``     HqClient: one requests.Session, timeouts, TLS verified, User-Agent
 - ``sync.outbox``     Outbox (drain with full-jitter backoff, 401 stop), enrollment, phone pull
 - ``sync.batchfiles`` export_batches for stores with no network (``nps-kiosk export-batches``)

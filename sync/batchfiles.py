@@ -12,13 +12,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from core.errors import BatchFileError
+from core.ids import uuid7
+from core.protocol import MAX_BATCH, BatchV1, ResponseV1, describe, write_batch_file
 from kiosk import credentials as creds_file
 from kiosk.db import Database, utcnow
-from kiosk.ids import uuid7
-from kiosk.sync_state import SyncStore
-from sync.errors import BatchFileError
+from sync.ledger import SyncStore
 from sync.outbox import _wire
-from sync.protocol import MAX_BATCH, BatchV1, ResponseV1, describe, write_batch_file
 
 
 @dataclass(frozen=True)

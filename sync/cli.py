@@ -8,9 +8,9 @@ import sys
 
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database
-from kiosk.sync_state import SyncStore
 from sync.client import new_session
 from sync.errors import HqRequestError, SyncError
+from sync.ledger import SyncStore
 from sync.outbox import StepKind, enroll_kiosk, outbox_for, pull_phone_answers
 
 

@@ -13,6 +13,7 @@ import requests
 from pydantic import ValidationError
 
 import kiosk
+from core.protocol import BatchReplyV1, EnrollReplyV1, PhoneResponsesV1, describe
 from sync.errors import (
     BadReply,
     DeviceRefused,
@@ -20,12 +21,6 @@ from sync.errors import (
     HqBusy,
     HqRejected,
     HqUnreachable,
-)
-from sync.protocol import (
-    BatchReplyV1,
-    EnrollReplyV1,
-    PhoneResponsesV1,
-    describe,
 )
 
 
@@ -185,7 +180,7 @@ class HqClient:
 
     def enroll(self, code: str) -> EnrollReplyV1:
         """Exchange a one-time enrollment code for this device's token and secret."""
-        from sync.protocol import EnrollRequestV1
+        from core.protocol import EnrollRequestV1
 
         try:
             body = EnrollRequestV1(code=code.strip()).model_dump_json().encode("utf-8")

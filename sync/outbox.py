@@ -22,21 +22,14 @@ from typing import Any
 import requests
 from pydantic import ValidationError
 
+from core.ids import uuid7
+from core.protocol import MAX_BATCH, BatchReplyV1, BatchV1, ResponseV1, decode_secret, describe
 from kiosk import credentials as creds_file
 from kiosk.credentials import Credentials, NotEnrolled
 from kiosk.db import Database, utcnow
-from kiosk.ids import uuid7
-from kiosk.sync_state import BatchRecord, SyncStore
 from sync.client import DEFAULT_TIMEOUT, HqClient, normal_url
 from sync.errors import DeviceRefused, HqBusy, HqRejected, HqRequestError
-from sync.protocol import (
-    MAX_BATCH,
-    BatchReplyV1,
-    BatchV1,
-    ResponseV1,
-    decode_secret,
-    describe,
-)
+from sync.ledger import BatchRecord, SyncStore
 
 log = logging.getLogger(__name__)
 BASE_DELAY_S = 1.0

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from kiosk.settings import LANGUAGES, Settings, peek_settings
+from core.survey_texts import LANGUAGES
+from kiosk.settings import Settings, peek_settings
 
 if TYPE_CHECKING:
     from kiosk.db import Database

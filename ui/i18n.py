@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from kiosk.paths import assets_dir
+from core.assets import assets_dir
 
 FALLBACK = "en"
 

@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from kiosk.paths import assets_dir
+from core.assets import assets_dir
 
 # soname -> Debian/Ubuntu package
 CORE_LIBS = {

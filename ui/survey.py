@@ -14,11 +14,12 @@ from datetime import timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from core.nps import category
+from core.survey_texts import LANGUAGES
 from kiosk.db import Database
-from kiosk.nps import category
 from kiosk.pin import PinGuard
 from kiosk.recording import Completion, FollowUp, RecordedScore, Recorder
-from kiosk.settings import LANGUAGES, Settings
+from kiosk.settings import Settings
 from ui.i18n import Catalog
 from ui.main_window import MainWindow
 from ui.screens.follow_up import FollowUpView
@@ -83,7 +84,7 @@ def phone_link(db: Database, settings: Settings) -> str | None:
     if not settings.thank_you_qr:
         return None
     from kiosk.credentials import CredentialsError
-    from kiosk.sync_state import survey_link
+    from sync.survey_link import survey_link
 
     try:
         return survey_link(db).url

@@ -38,9 +38,9 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, S
 
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database
-from kiosk.sync_state import SyncState, SyncStore
 from sync.client import new_session
 from sync.errors import HqRequestError, SyncError
+from sync.ledger import SyncState, SyncStore
 from sync.outbox import Outbox, StepKind, enroll_kiosk, outbox_for, pull_phone_answers
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QLoggingCategory
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
-from kiosk.paths import assets_dir
+from core.assets import assets_dir
 
 FONT_FILES = (
     "NotoSans-Regular.ttf",

@@ -74,7 +74,7 @@ def new_store(server: Server, *, name: str | None = None) -> str:
 
 def enroll(server: Server, store: str | None = None) -> Device:
     """A store (new unless given) and a device enrolled over HTTP like a kiosk does."""
-    from sync.protocol import EnrollReplyV1, decode_secret
+    from core.protocol import EnrollReplyV1, decode_secret
 
     store = store or new_store(server)
     code = server.hq.enroll_device(store_id=store)
@@ -91,8 +91,8 @@ def enroll(server: Server, store: str | None = None) -> Device:
 
 def response(device: Device, seq: int, *, score: int = 9, **changes: Any) -> dict[str, Any]:
     """A valid protocol v1 response (JSON form) of ``device``."""
-    from kiosk.ids import uuid7
-    from kiosk.nps import category
+    from core.ids import uuid7
+    from core.nps import category
 
     when = datetime(2026, 11, 20, 10, 0, tzinfo=UTC) + timedelta(minutes=seq)
     body: dict[str, Any] = {
@@ -121,7 +121,7 @@ def response(device: Device, seq: int, *, score: int = 9, **changes: Any) -> dic
 
 
 def batch(device: Device, responses: list[dict[str, Any]], **changes: Any) -> dict[str, Any]:
-    from kiosk.ids import uuid7
+    from core.ids import uuid7
 
     body = {
         "protocol": "v1",

@@ -16,13 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hqkit import start_server  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
+from core.ids import uuid7  # noqa: E402
+from core.mobile_token import make_token  # noqa: E402
+from core.nps import category  # noqa: E402
+from core.protocol import BatchEnvelope, decode_secret  # noqa: E402
 from hq.ingest import ingest  # noqa: E402
 from hq.models import DeviceRow  # noqa: E402
 from hq.service import DeviceAuth, Hq, HqConfig  # noqa: E402
-from kiosk.ids import uuid7  # noqa: E402
-from kiosk.mobile_token import make_token  # noqa: E402
-from kiosk.nps import category  # noqa: E402
-from sync.protocol import BatchEnvelope, decode_secret  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 STORES = [

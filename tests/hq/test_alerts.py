@@ -17,13 +17,13 @@ from alertkit import wait_until
 from hqkit import Server, batch, enroll, free_port, post_batch, response, statuses
 from sqlalchemy import func, select, update
 
+from core.nps import nps_from_counts
 from hq import alerts
 from hq.alerts import dip_test
 from hq.cli import main as hq_cli
 from hq.errors import AlertRuleError
 from hq.groups import add_group, set_group
 from hq.models import AlertRow, DeliveryRow, DeviceRow, ResponseRow
-from kiosk.nps import nps_from_counts
 
 
 def _alerts_of(server: Server, store_id: str) -> list[AlertRow]:

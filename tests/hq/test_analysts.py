@@ -1,4 +1,4 @@
-"""The analyst side: responses by cursor (JSON, CSV), NPS from kiosk.nps, export, import,
+"""The analyst side: responses by cursor (JSON, CSV), NPS from core.nps, export, import,
 the dashboard login, and migrations."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 import requests
 from hqkit import Device, Server, batch, enroll, post_batch, response, statuses
 
+from core.nps import nps, nps_from_counts
+from core.protocol import BatchV1, write_batch_file
 from hq.cli import main as hq_cli
-from kiosk.nps import nps, nps_from_counts
-from sync.protocol import BatchV1, write_batch_file
 
 
 def _analyst(token: str) -> dict[str, str]:

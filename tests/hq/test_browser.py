@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hqkit import Server, batch, count_rows, enroll, post_batch, response, statuses
 
-from kiosk.mobile_token import make_token
+from core.mobile_token import make_token
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [

@@ -12,9 +12,9 @@ import pytest
 import requests
 from hqkit import Server, batch, enroll, new_store, post_batch, response, statuses
 
+from core.nps import nps
 from hq.cli import main as hq_cli
 from hq.errors import NotFound
-from kiosk.nps import nps
 
 
 def _cli(server: Server, *args: str) -> int:

@@ -1,4 +1,4 @@
-"""kiosk.mobile_token: the same module makes tokens on the kiosk and checks them at HQ."""
+"""core.mobile_token: the same module makes tokens on the kiosk and checks them at HQ."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.mobile_token import (
+from core.mobile_token import (
     TokenBadSignature,
     TokenExpired,
     TokenMalformed,

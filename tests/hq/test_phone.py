@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from hqkit import Device, Server, count_rows, enroll
 
-from kiosk.mobile_token import make_token
+from core.mobile_token import make_token
 
 
 def link(server: Server, device: Device, **changes: object) -> tuple[str, str]:

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from core.nps import Category
 from kiosk.comments import CommentFilter, comments, themes, words
-from kiosk.nps import Category
 from kiosk.recording import Completion, FollowUp, Recorder
 
 ANSWERS = [  # (day offset, score, reasons, comment, language)

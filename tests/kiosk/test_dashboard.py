@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from core.nps import nps
 from kiosk.dashboard import Source, dashboard
-from kiosk.nps import nps
 from kiosk.recording import Channel, Completion, Recorder
 from kiosk.seed import seed
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from alembic import command
 
+from core.nps import nps
 from kiosk import rollups
 from kiosk.dashboard import dashboard
 from kiosk.db import _alembic_config, current_revision, head_revision, make_engine, open_database
-from kiosk.nps import nps
 from kiosk.questions import versions
 
 ROWS = [

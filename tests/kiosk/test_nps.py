@@ -6,14 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.nps import (
-    Category,
-    category,
-    format_nps,
-    nps,
-    nps_from_counts,
-    round_half_away,
-)
+from core.nps import Category, category, format_nps, nps, nps_from_counts, round_half_away
 
 
 @pytest.mark.parametrize(

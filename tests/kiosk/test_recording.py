@@ -13,15 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from core.text import COMMENT_LIMIT
 from kiosk.db import Database, open_database
 from kiosk.errors import InvalidScore, ResponseNotFound
-from kiosk.recording import (
-    COMMENT_LIMIT,
-    Completion,
-    FollowUp,
-    Recorder,
-    ResponseStatus,
-)
+from kiosk.recording import Completion, FollowUp, Recorder, ResponseStatus
 
 
 class Clock:

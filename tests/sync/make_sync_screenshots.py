@@ -23,8 +23,8 @@ def main(out: Path) -> None:
 
     from kiosk import credentials
     from kiosk.db import open_database, utcnow
-    from kiosk.sync_state import SyncStore
     from sync.client import HqClient
+    from sync.ledger import SyncStore
     from sync.outbox import Outbox, enroll_kiosk
     from ui.admin import style
     from ui.admin.qr_tab import QrTab
@@ -119,7 +119,7 @@ def main(out: Path) -> None:
         app.processEvents()
         g.grab().save(str(out / "admin-qr.png"))
 
-        from kiosk.sync_state import survey_link
+        from sync.survey_link import survey_link
 
         link = survey_link(db, kind="poster")
         save_poster(

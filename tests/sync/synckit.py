@@ -15,9 +15,9 @@ from typing import Any
 
 import requests
 
+from core.ids import uuid7
+from core.nps import category
 from kiosk.db import Database, open_database
-from kiosk.ids import uuid7
-from kiosk.nps import category
 
 
 def soak_examples(default: int = 200, soak: int = 1000) -> int:
@@ -181,9 +181,9 @@ def complete_ids(db: Database) -> set[str]:
 
 def local_hashes(db: Database) -> dict[str, str]:
     """id -> protocol content hash of every complete kiosk response on this kiosk."""
-    from kiosk.sync_state import WIRE_COLUMNS
+    from core.protocol import ResponseV1, content_hash
+    from sync.ledger import WIRE_COLUMNS
     from sync.outbox import _wire
-    from sync.protocol import ResponseV1, content_hash
 
     with db.reading() as s:
         rows = (

@@ -11,19 +11,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from kiosk.ids import uuid7
-from kiosk.nps import category
-from kiosk.recording import Completion, FollowUp, Recorder
-from sync.errors import BadBatchSignature, BatchFileError, ProtocolError
-from sync.protocol import (
+from core.errors import BadBatchSignature, BatchFileError, ProtocolError
+from core.ids import uuid7
+from core.nps import category
+from core.protocol import (
     BatchV1,
     ResponseV1,
     content_hash,
     read_batch_file,
-    response_from_kiosk,
     verify_batch_file,
     write_batch_file,
 )
+from kiosk.recording import Completion, FollowUp, Recorder
+from sync.wire import response_from_kiosk
 
 reason_keys = st.from_regex(r"\A[a-z][a-z0-9_]{0,10}\Z")
 # Any text a database can keep: not NUL (PostgreSQL refuses it); text() never makes surrogates.
@@ -214,7 +214,7 @@ def test_text_no_database_can_keep_is_refused_with_the_reason() -> None:
     import pytest
     from pydantic import ValidationError
 
-    from sync.protocol import ResponseV1
+    from core.protocol import ResponseV1
 
     def wire(**changes: object) -> dict[str, object]:
         base: dict[str, object] = {
@@ -240,7 +240,7 @@ def test_text_no_database_can_keep_is_refused_with_the_reason() -> None:
 
 
 def test_the_kiosk_reads_exactly_the_wire_fields() -> None:
-    from kiosk.sync_state import WIRE_COLUMNS
-    from sync.protocol import RESPONSE_FIELDS
+    from core.protocol import RESPONSE_FIELDS
+    from sync.ledger import WIRE_COLUMNS
 
     assert WIRE_COLUMNS == RESPONSE_FIELDS

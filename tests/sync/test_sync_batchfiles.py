@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from synckit import Hq, add_responses, complete_ids, fresh_db, local_states, session
 
+from core.protocol import read_batch_file
 from hq.cli import main as hq_main
 from kiosk import credentials
 from kiosk.db import Database
-from kiosk.sync_state import SyncStore
+from sync.ledger import SyncStore
 from sync.outbox import enroll_kiosk, outbox_for
-from sync.protocol import read_batch_file
 from ui.cli import main as kiosk_main  # the nps-kiosk entry point
 
 

@@ -20,7 +20,7 @@ from synckit import Hq, add_responses, complete_ids, fresh_db, local_states, ses
 
 from kiosk import credentials
 from kiosk.db import check_file, open_database
-from kiosk.sync_state import SyncStore
+from sync.ledger import SyncStore
 from sync.outbox import StepKind, enroll_kiosk, outbox_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,9 +25,9 @@ from synckit import (
 from kiosk import credentials
 from kiosk.db import Database, utcnow
 from kiosk.recording import Completion, FollowUp, Recorder
-from kiosk.sync_state import SyncState, SyncStore
 from sync.client import HqClient
 from sync.errors import EnrollmentFailed
+from sync.ledger import SyncState, SyncStore
 from sync.outbox import MAX_DELAY_S, REFUSED_MESSAGE, Outbox, StepKind, enroll_kiosk, outbox_for
 
 

@@ -11,8 +11,9 @@ from synckit import Hq, fresh_db, session
 
 from kiosk.dashboard import dashboard
 from kiosk.db import utcnow
-from kiosk.sync_state import SyncStore, survey_link
+from sync.ledger import SyncStore
 from sync.outbox import connect, enroll_kiosk, pull_phone_answers
+from sync.survey_link import survey_link
 
 
 def answer_on_phone(link_url: str, *, score: int, comment: str = "") -> requests.Response:

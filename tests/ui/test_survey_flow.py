@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from kiosk.recording import COMMENT_LIMIT, Completion, ResponseStatus
+from core.text import COMMENT_LIMIT
+from kiosk.recording import Completion, ResponseStatus
 
 LEFT = Qt.MouseButton.LeftButton
 

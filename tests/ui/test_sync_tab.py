@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
 from synckit import Hq, add_responses, start_hq  # noqa: E402
 
 from kiosk.db import Database, open_database  # noqa: E402
-from kiosk.sync_state import SyncState  # noqa: E402
+from sync.ledger import SyncState  # noqa: E402
 from ui.admin.sync_tab import SyncTab  # noqa: E402
 from ui.sync_worker import SyncController  # noqa: E402
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 from PySide6.QtCore import Qt
 
+from core.mobile_token import verify_token
 from kiosk import credentials
-from kiosk.mobile_token import verify_token
 
 LEFT = Qt.MouseButton.LeftButton
 SECRET = os.urandom(32)

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.nps import Category
 from kiosk.comments import Comment, CommentFilter, CommentPage, Themes, comments, themes
 from kiosk.db import Database, utcnow
-from kiosk.nps import Category
 from ui.admin import style
 from ui.admin.parts import card, count, label, local_time
 from ui.admin.worker import BackgroundOps

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.nps import NpsResult
 from kiosk.dashboard import Dashboard, dashboard
 from kiosk.db import Database
-from kiosk.nps import NpsResult
 from ui.admin import style
 from ui.admin.parts import CategoryBar, card, count, interval_text, label, nps_text
 from ui.admin.worker import BackgroundOps

@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QPainter, QPainterPath
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from kiosk.nps import NpsResult, signed
+from core.nps import NpsResult, signed
 from ui.admin import style
 
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database, utcnow
-from kiosk.sync_state import SurveyLink, survey_link
+from sync.survey_link import SurveyLink, survey_link
 from ui.admin.parts import card, label
 from ui.poster import PosterText, QrCodeWidget, save_poster
 

@@ -21,12 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.nps import Category
+from core.survey_texts import LANGUAGES
 from kiosk.db import Database, utcnow
 from kiosk.errors import KioskError, PinError
-from kiosk.nps import Category
 from kiosk.pin import PinGuard, check_format
 from kiosk.questions import save_settings
-from kiosk.settings import LANGUAGES, Settings
+from kiosk.settings import Settings
 from ui.admin.parts import card, label, local_time
 from ui.admin.worker import BackgroundOps
 

@@ -1,6 +1,6 @@
 """The Sync tab: is the kiosk reaching HQ, what is waiting, what HQ refused, and the ledger.
 
-A dumb view: it renders a :class:`kiosk.sync_state.SyncOverview` and emits what the manager
+A dumb view: it renders a :class:`sync.ledger.SyncOverview` and emits what the manager
 did (``sync_now_clicked``, ``resend_clicked``, ``enroll_requested``). ``bind(controller)``
 wires it to a :class:`ui.sync_worker.SyncController`; nothing here touches the network.
 """
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.sync_state import SyncOverview, SyncState
+from sync.ledger import SyncOverview, SyncState
 from ui.admin import style
 from ui.admin.parts import card, label, set_prop
 

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.recording import CONTACT_LIMIT, FollowUp
+from core.text import CONTACT_LIMIT
+from kiosk.recording import FollowUp
 from ui.theme import metric
 from ui.widgets.fields import CommentBox
 from ui.widgets.flow_layout import FlowLayout

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-from kiosk.recording import COMMENT_LIMIT
+from core.text import COMMENT_LIMIT
 
 
 class CommentBox(QPlainTextEdit):

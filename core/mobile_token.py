@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from kiosk.errors import KioskError
+from core.errors import CoreError
 
 TokenKind = Literal["single", "poster"]
 SINGLE_TTL_S = 15 * 60
@@ -42,7 +42,7 @@ _KINDS = {"s": "single", "p": "poster"}
 MAX_TOKEN_LENGTH = 512
 
 
-class TokenError(KioskError, ValueError):
+class TokenError(CoreError, ValueError):
     """A mobile-link token cannot be accepted."""
 
 

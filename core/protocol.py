@@ -37,21 +37,22 @@ from pydantic import (
     model_validator,
 )
 
-from kiosk.nps import category
-from kiosk.recording import Response
-from sync.errors import BadBatchSignature, BatchFileError, ProtocolError
+from core.errors import BadBatchSignature, BatchFileError
+from core.nps import category
+from core.text import (
+    COMMENT_LIMIT,
+    CONTACT_LIMIT,
+    ID_PATTERN,
+    MAX_REASONS,
+    REASON_PATTERN,
+)
 
 PROTOCOL = "v1"
 MAX_BATCH = 500
-COMMENT_LIMIT = 1000
-CONTACT_LIMIT = 200
-MAX_REASONS = 12
 BATCH_FILE_FORMAT = "nps-batch"
 BATCH_FILE_VERSION = 1
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-REASON_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
 
 def _storable(value: str) -> str:
@@ -142,7 +143,7 @@ class ResponseV1(_Message):
 
 
 # The wire fields of a response, in order: HQ's insert, its exports and the kiosk's outbox read
-# (kiosk.sync_state.WIRE_COLUMNS, which may not import sync; a test keeps the two equal).
+# (sync.ledger.WIRE_COLUMNS, which may not import sync; a test keeps the two equal).
 RESPONSE_FIELDS: tuple[str, ...] = tuple(ResponseV1.model_fields)
 
 
@@ -216,46 +217,6 @@ class BatchFileV1(_Message):
     version: Literal[1] = 1
     batch: dict[str, Any]
     signature: StrictStr
-
-
-def response_from_kiosk(
-    response: Response, *, store_id: str, device_id: str, question_version: int
-) -> ResponseV1:
-    """The wire form of a complete kiosk response (kiosk.recording.Response has no store,
-    device or question version: pass them from the kiosk's settings)."""
-    if response.status.value != "complete" or response.completion is None:
-        raise ProtocolError(
-            f"Response {response.id} is not complete; only complete responses "
-            "are uploaded. Wait for Done, Skip or the timeout."
-        )
-    device_time = response.device_time
-    if device_time.tzinfo is None:  # the kiosk stores naive UTC
-        device_time = device_time.replace(tzinfo=UTC)
-    fields: dict[str, Any] = {
-        "id": response.id,
-        "seq": response.seq,
-        "store_id": store_id,
-        "device_id": device_id,
-        "channel": response.channel.value,
-        "language": response.language,
-        "question_version": question_version,
-        "score": response.score,
-        "category": response.category.value,
-        "reasons": list(response.reasons),
-        "comment": response.comment,
-        "contact_consent": response.contact_consent,
-        "contact_name": response.contact_name,
-        "contact_detail": response.contact_detail,
-        "device_time": device_time,
-        "time_to_answer_ms": response.time_to_answer_ms,
-        "completion": response.completion.value,
-        "suspect": response.suspect,
-        "suspect_reason": response.suspect_reason,
-    }
-    try:
-        return ResponseV1.model_validate(fields)
-    except ValidationError as exc:
-        raise ProtocolError(f"Response {response.id} cannot be sent: {describe(exc)}") from exc
 
 
 def canonical_json(value: Any) -> bytes:
