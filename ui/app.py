@@ -96,7 +96,7 @@ def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, sta
     window = MainWindow(kiosk_mode=not windowed)
     from ui.screens.question import QuestionView
 
-    window.question.render(
+    window.question.show_view(
         QuestionView(
             store_name=peeked.store_name,
             question=peeked.text("question", start_language),

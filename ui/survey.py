@@ -177,7 +177,7 @@ class SurveyController(QObject):
                     suspect=False,
                     suspect_reason=None,
                 )
-                follow_up.render(follow_up_view(self.settings, score=probe, language=language))
+                follow_up.show_view(follow_up_view(self.settings, score=probe, language=language))
 
     def stop(self) -> None:
         """Stop every timer (end of run, tests' teardown)."""
@@ -188,7 +188,7 @@ class SurveyController(QObject):
 
     # -- question ----------------------------------------------------------------------------
     def show_question(self) -> None:
-        self.window.question.render(question_view(self.settings, self.language))
+        self.window.question.show_view(question_view(self.settings, self.language))
         self.window.question.set_taps_enabled(True)
         self.window.show_screen(self.window.question)
         self._shown_at = self.monotonic()
@@ -198,7 +198,7 @@ class SurveyController(QObject):
     def on_language(self, code: str) -> None:
         if code in self.settings.languages:
             self.language = code
-            self.window.question.render(question_view(self.settings, code))
+            self.window.question.show_view(question_view(self.settings, code))
 
     def on_score(self, score: int) -> None:
         question = self.window.question
@@ -223,7 +223,7 @@ class SurveyController(QObject):
         self.pending = recorded
         self.score_recorded.emit(recorded)
         follow_up = self.window.follow_up
-        follow_up.render(follow_up_view(self.settings, score=recorded, language=self.language))
+        follow_up.show_view(follow_up_view(self.settings, score=recorded, language=self.language))
         self.window.show_screen(follow_up)
         self.idle_timer.setInterval(self.settings.follow_up_timeout_s * 1000)
         self.idle_timer.start()
@@ -253,7 +253,7 @@ class SurveyController(QObject):
         if not thank:
             return
         thanks = self.window.thanks
-        thanks.render(
+        thanks.show_view(
             thank_you_view(self.settings, self.language, qr_url=phone_link(self.db, self.settings))
         )
         self.window.show_screen(thanks)
@@ -294,7 +294,7 @@ class SurveyController(QObject):
             )
             self._gate_controller.unlocked.connect(self._unlocked)
             self._gate_controller.cancelled.connect(self.back_to_question)
-        self._gate_controller.tr = Catalog(self.language)
+        self._gate_controller.texts = Catalog(self.language)
         window.show_screen(window.pin_gate)
         self._gate_controller.open()
 

@@ -166,15 +166,15 @@ class DashboardTab(QWidget):
         self.heading = label("How are we doing?", "h1")
         bar.addWidget(self.heading)
         bar.addStretch()
-        self.window = QComboBox()
+        self.window_picker = QComboBox()
         for text, days in WINDOWS:
-            self.window.addItem(text, days)
-        self.window.setCurrentIndex(1)
-        self.window.currentIndexChanged.connect(lambda _i: self.refresh())
+            self.window_picker.addItem(text, days)
+        self.window_picker.setCurrentIndex(1)
+        self.window_picker.currentIndexChanged.connect(lambda _i: self.refresh())
         self.suspect = QCheckBox("Include suspect responses")
         self.suspect.toggled.connect(lambda _on: self.refresh())
         bar.addWidget(label("Charts for", "muted"))
-        bar.addWidget(self.window)
+        bar.addWidget(self.window_picker)
         bar.addSpacing(12)
         bar.addWidget(self.suspect)
         root.addLayout(bar)
@@ -253,7 +253,7 @@ class DashboardTab(QWidget):
     # -- data --------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Ask for the figures in the background; an answer overtaken by a newer ask is dropped."""
-        days = self.window.currentData()
+        days = self.window_picker.currentData()
         include = self.suspect.isChecked()
         call = partial(dashboard, self.db, include_suspect=include, window_days=days)
         self._ticket += 1
@@ -269,7 +269,7 @@ class DashboardTab(QWidget):
         self.data = data
         for c, period in zip(self.period_cards, data.periods, strict=True):
             c.set_result(period.result)
-        window_name = self.window.currentText().lower()
+        window_name = self.window_picker.currentText().lower()
         self.mix_title.setText(f"Who answered · {window_name}")
         w = data.window
         self.mix_bar.set_result(w)

@@ -149,9 +149,9 @@ class FollowUpScreen(QWidget):
         self._show_contact_fields(False)
 
     # -- rendering ---------------------------------------------------------------------------
-    def render(self, view: FollowUpView) -> None:
+    def show_view(self, view: FollowUpView) -> None:
         """Show a fresh, empty follow-up for one response."""
-        self.header.render(store_name=view.store_name, languages=(), language="")
+        self.header.show_store(store_name=view.store_name, languages=(), language="")
         self.question.setText(view.question)
         self.pick_any.setText(view.pick_any)
         self.pick_any.setVisible(bool(view.chips))

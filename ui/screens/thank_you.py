@@ -99,8 +99,8 @@ class ThankYouScreen(QWidget):
         self._outer.addWidget(self.hint)
         self.apply_metrics(1.0)
 
-    def render(self, view: ThankYouView) -> None:
-        self.header.render(store_name=view.store_name, languages=(), language="")
+    def show_view(self, view: ThankYouView) -> None:
+        self.header.show_store(store_name=view.store_name, languages=(), language="")
         self.title.setText(view.title)
         self.subtitle.setText(view.subtitle)
         self.hint.setText(view.hint)
