@@ -11,6 +11,7 @@ import logging
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 class FirstFrame(QObject):
     """Calls back once, just after the first paint of any of the watched widgets."""
 
-    def __init__(self, widgets: list[QObject], callback) -> None:  # noqa: ANN001
+    def __init__(self, widgets: list[QObject], callback: Callable[[], None]) -> None:
         super().__init__()
         self._widgets = widgets
         self._callback = callback

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -25,6 +26,9 @@ from ui.main_window import MainWindow
 from ui.screens.follow_up import FollowUpView
 from ui.screens.question import QuestionView
 from ui.screens.thank_you import ThankYouView
+
+if TYPE_CHECKING:
+    from ui.pin_gate import PinGateController
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +127,7 @@ class SurveyController(QObject):
         self.language = home_language(self.settings, language)
         self.pending: RecordedScore | None = None
         self._shown_at = monotonic()
-        self._gate_controller = None
+        self._gate_controller: PinGateController | None = None
 
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)

@@ -16,7 +16,7 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QDateTime, QMargins, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, QMargins, Qt, QTime, Signal
 from PySide6.QtGui import QBrush, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +32,15 @@ from core.nps import NpsResult
 from kiosk.dashboard import Dashboard, dashboard
 from kiosk.db import Database
 from ui.admin import style
-from ui.admin.parts import CategoryBar, card, count, interval_text, label, nps_text
+from ui.admin.parts import (
+    CategoryBar,
+    card,
+    clear_layout,
+    count,
+    interval_text,
+    label,
+    nps_text,
+)
 from ui.admin.worker import BackgroundOps
 
 WINDOWS = (
@@ -72,6 +80,11 @@ def _reset(view: QChartView) -> QChart:
         chart.removeAxis(axis)
         axis.deleteLater()
     return chart
+
+
+def _qdatetime(at: datetime) -> QDateTime:
+    """A naive local datetime as a QDateTime, to the second."""
+    return QDateTime(QDate(at.year, at.month, at.day), QTime(at.hour, at.minute, at.second))
 
 
 def _axis_font(axis: object, size: int = 11) -> None:
@@ -284,9 +297,10 @@ class DashboardTab(QWidget):
             self.mix_legend.setText("No answers in this period yet.")
         rate = data.completion.rate
         self.completion.setText("—" if rate is None else f"{rate * 100:.0f}%")
-        c = data.completion
+        stats = data.completion
         self.completion_detail.setText(
-            f"{count(c.done)} done · {count(c.skip)} skipped · {count(c.timeout)} timed out"
+            f"{count(stats.done)} done · {count(stats.skip)} skipped · "
+            f"{count(stats.timeout)} timed out"
         )
         self.suspects.setText(count(data.suspect_in_window))
         self.suspect_detail.setText(
@@ -306,10 +320,7 @@ class DashboardTab(QWidget):
         self.loaded.emit(data)
 
     def _fill_splits(self, layout: QVBoxLayout, rows: list[tuple[str, NpsResult]]) -> None:
-        while layout.count():
-            item = layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        clear_layout(layout)
         if not rows:
             layout.addWidget(label("No answers in this period yet.", "muted"))
         for name, result in rows:
@@ -333,7 +344,7 @@ class DashboardTab(QWidget):
         # The band does not own its edge series: parent them to it so they live as long.
         upper, lower = QLineSeries(band), QLineSeries(band)
         for p in points:
-            ms = QDateTime(p.start, time(12)).toMSecsSinceEpoch()
+            ms = _qdatetime(datetime.combine(p.start, time(12))).toMSecsSinceEpoch()
             line.append(ms, p.result.nps or 0)
             upper.append(ms, p.result.ci_high or 0)
             lower.append(ms, p.result.ci_low or 0)
@@ -352,7 +363,7 @@ class DashboardTab(QWidget):
         x.setTickCount(min(8, max(2, len(points))))
         first = datetime.combine(points[0].start, time(0))
         last = datetime.combine(points[-1].start, time(23, 59))
-        x.setRange(QDateTime(first), QDateTime(last))
+        x.setRange(_qdatetime(first), _qdatetime(last))
         y = QValueAxis()
         low = min(p.result.ci_low or 0 for p in points)
         high = max(p.result.ci_high or 0 for p in points)

@@ -129,8 +129,8 @@ class FollowUpScreen(QWidget):
         for button in (self.done, self.skip):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
-        for edit in (self.comment, self.contact_name, self.contact_detail):
-            edit.installEventFilter(self)
+        for field in (self.comment, self.contact_name, self.contact_detail):
+            field.installEventFilter(self)
         self._target: QWidget = self.comment
 
         self._outer = QVBoxLayout(self)
