@@ -120,8 +120,8 @@ class SyncWorker(QObject):
         self.publish()
 
     @Slot(object)
-    def resend(self, ids: object) -> None:
-        self.store.resend_quarantined(list(ids) if ids is not None else None)  # type: ignore[call-overload]
+    def resend(self, ids: list[str] | None) -> None:
+        self.store.resend_quarantined(list(ids) if ids is not None else None)
         self.retry_timer.stop()
         self.run(manual=True)
 

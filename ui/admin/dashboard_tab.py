@@ -6,6 +6,7 @@ from datetime import datetime, time
 from functools import partial
 
 from PySide6.QtCharts import (
+    QAbstractAxis,
     QAreaSeries,
     QBarCategoryAxis,
     QBarSet,
@@ -87,13 +88,13 @@ def _qdatetime(at: datetime) -> QDateTime:
     return QDateTime(QDate(at.year, at.month, at.day), QTime(at.hour, at.minute, at.second))
 
 
-def _axis_font(axis: object, size: int = 11) -> None:
+def _axis_font(axis: QAbstractAxis, size: int = 11) -> None:
     font = QFont()
     font.setPixelSize(size)
-    axis.setLabelsFont(font)  # type: ignore[attr-defined]
-    axis.setLabelsColor(style.qcolor(style.MUTED))  # type: ignore[attr-defined]
-    axis.setGridLineColor(style.qcolor(style.LINE))  # type: ignore[attr-defined]
-    axis.setLinePenColor(style.qcolor(style.LINE))  # type: ignore[attr-defined]
+    axis.setLabelsFont(font)
+    axis.setLabelsColor(style.qcolor(style.MUTED))
+    axis.setGridLineColor(style.qcolor(style.LINE))
+    axis.setLinePenColor(style.qcolor(style.LINE))
 
 
 class PeriodCard(QWidget):
