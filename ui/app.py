@@ -11,6 +11,8 @@ import logging
 import resource
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 class FirstFrame(QObject):
     """Calls back once, just after the first paint of any of the watched widgets."""
 
-    def __init__(self, widgets: list[QObject], callback) -> None:  # noqa: ANN001
+    def __init__(self, widgets: list[QObject], callback: Callable[[], None]) -> None:
         super().__init__()
         self._widgets = widgets
         self._callback = callback
@@ -49,6 +51,15 @@ class FirstFrame(QObject):
             # After this paint event is done and flushed, not before.
             QTimer.singleShot(0, self._callback)
         return False
+
+
+@dataclass
+class _Started:
+    """What start-up made after the first frame, for the shutdown after the event loop."""
+
+    db: Database | None = None
+    controller: SurveyController | None = None
+    sync: SyncController | None = None
 
 
 def peak_rss_kb() -> int:
@@ -96,7 +107,7 @@ def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, sta
     window = MainWindow(kiosk_mode=not windowed)
     from ui.screens.question import QuestionView
 
-    window.question.render(
+    window.question.show_view(
         QuestionView(
             store_name=peeked.store_name,
             question=peeked.text("question", start_language),
@@ -107,7 +118,7 @@ def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, sta
         )
     )
 
-    state: dict[str, object] = {}
+    state = _Started()
 
     def first_frame() -> None:
         ms = (time.perf_counter() - started) * 1000
@@ -127,10 +138,10 @@ def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, sta
             window.show_fatal("The kiosk cannot save answers right now", str(exc))
             return
         controller = SurveyController(window=window, db=db, language=language)
-        state["db"], state["controller"] = db, controller
+        state.db, state.controller = db, controller
         controller.start()
         if not smoke:
-            state["sync"] = attach_sync(window=window, controller=controller, db=db)
+            state.sync = attach_sync(window=window, controller=controller, db=db)
             # What start-up made lives as long as the app: keep it out of the collector's
             # full passes, which stop every thread (the sync worker's stall, bench_sync).
             gc.collect()
@@ -152,16 +163,13 @@ def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, sta
         window.showFullScreen()
     code = app.exec()
     del watcher
-    sync = state.get("sync")
-    if sync is not None:
-        sync.shutdown()  # type: ignore[attr-defined]  # the thread is quit() and wait()ed
-    controller = state.get("controller")
-    if controller is not None:
-        controller.stop()  # type: ignore[attr-defined]
+    if state.sync is not None:
+        state.sync.shutdown()  # the thread is quit() and wait()ed
+    if state.controller is not None:
+        state.controller.stop()
     window.shutdown()
-    db = state.get("db")
-    if db is not None:
-        db.close()  # type: ignore[attr-defined]
+    if state.db is not None:
+        state.db.close()
     if app.overrideCursor() is not None:
         app.restoreOverrideCursor()
     return int(code)

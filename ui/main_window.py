@@ -123,7 +123,7 @@ class MainWindow(QWidget):
         self.hotspot.raise_()
         page.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def current_screen(self) -> QWidget:
+    def current_screen(self) -> QWidget | None:
         return self.pages.currentWidget()
 
     def show_notices(self, notices: list[str], *, dismiss_label: str = "Dismiss") -> None:
@@ -231,7 +231,9 @@ class MainWindow(QWidget):
             self._unit, self._compact = unit, compact
             self.setStyleSheet(theme.stylesheet(unit))
             for index in range(self.pages.count()):
-                self._apply_layout(self.pages.widget(index))
+                page = self.pages.widget(index)
+                if page is not None:
+                    self._apply_layout(page)
         self.hotspot.setFixedSize(
             theme.metric(80, max(unit, 1.0)), theme.metric(80, max(unit, 1.0))
         )

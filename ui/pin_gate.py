@@ -106,7 +106,7 @@ class PinGate(QWidget):
         self.keys[name] = button
         return button
 
-    def render(self, view: PinGateView) -> None:
+    def show_view(self, view: PinGateView) -> None:
         self.title.setText(view.title)
         self.message.setText(view.message)
         self.message.setProperty("alert", "true" if view.alert else "false")
@@ -190,7 +190,7 @@ class PinGateController(QObject):
         self.gate = gate
         self.guard = guard
         self.clock = clock
-        self.tr = Catalog(language)
+        self.texts = Catalog(language)
         self.mode = GateMode.ENTER
         self._first_pin = ""
         self._locked_until: datetime | None = None
@@ -204,13 +204,13 @@ class PinGateController(QObject):
         self._first_pin = ""
         self.gate.clear()
         if not self.guard.pin_is_set:
-            self._show(GateMode.CREATE, self.tr("pin_hint_create"))
+            self._show(GateMode.CREATE, self.texts("pin_hint_create"))
             return
         status = self.guard.status()
         if status.locked_until is not None:
             self._lock(status.locked_until)
         else:
-            self._show(GateMode.ENTER, self.tr("pin_hint_enter"))
+            self._show(GateMode.ENTER, self.texts("pin_hint_enter"))
 
     def stop(self) -> None:
         self.countdown.stop()
@@ -223,15 +223,15 @@ class PinGateController(QObject):
             GateMode.CREATE: "pin_title_create",
             GateMode.CONFIRM: "pin_title_confirm",
         }
-        self.gate.render(
+        self.gate.show_view(
             PinGateView(
-                title=self.tr(titles[mode]),
+                title=self.texts(titles[mode]),
                 message=message,
                 alert=alert,
                 locked=mode is GateMode.LOCKED,
-                ok=self.tr("pin_ok"),
-                clear=self.tr("pin_clear"),
-                cancel=self.tr("pin_cancel"),
+                ok=self.texts("pin_ok"),
+                clear=self.texts("pin_clear"),
+                cancel=self.texts("pin_cancel"),
             )
         )
 
@@ -240,14 +240,14 @@ class PinGateController(QObject):
             try:
                 check_format(pin)
             except PinError:
-                self._show(GateMode.CREATE, self.tr("pin_bad_format"), alert=True)
+                self._show(GateMode.CREATE, self.texts("pin_bad_format"), alert=True)
                 return
             self._first_pin = pin
-            self._show(GateMode.CONFIRM, self.tr("pin_hint_create"))
+            self._show(GateMode.CONFIRM, self.texts("pin_hint_create"))
         elif self.mode is GateMode.CONFIRM:
             if pin != self._first_pin:
                 self._first_pin = ""
-                self._show(GateMode.CREATE, self.tr("pin_mismatch"), alert=True)
+                self._show(GateMode.CREATE, self.texts("pin_mismatch"), alert=True)
                 return
             self.guard.set_pin(pin)
             self._first_pin = ""
@@ -259,7 +259,7 @@ class PinGateController(QObject):
             elif result.locked_until is not None:
                 self._lock(result.locked_until)
             else:
-                self._show(GateMode.ENTER, self.tr("pin_wrong", n=result.tries_left), alert=True)
+                self._show(GateMode.ENTER, self.texts("pin_wrong", n=result.tries_left), alert=True)
 
     def _lock(self, until: datetime) -> None:
         self._locked_until = until
@@ -276,9 +276,9 @@ class PinGateController(QObject):
         if left <= 0:
             self.countdown.stop()
             self._locked_until = None
-            self._show(GateMode.ENTER, self.tr("pin_hint_enter"))
+            self._show(GateMode.ENTER, self.texts("pin_hint_enter"))
             return
-        self._show(GateMode.LOCKED, self.tr("pin_locked", time=format_wait(left)), alert=True)
+        self._show(GateMode.LOCKED, self.texts("pin_locked", time=format_wait(left)), alert=True)
 
     def _cancel(self) -> None:
         self.countdown.stop()

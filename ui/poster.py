@@ -236,7 +236,7 @@ def save_poster(path: Path, text: PosterText, url: str, *, dpi: int = 300) -> Pa
         image.setDotsPerMeterY(round(dpi / 0.0254))
         image.fill(PAPER)
         _paint_on(image, QRectF(0, 0, wpx, hpx), text, url)
-        if not image.save(str(tmp), "PNG"):
+        if not image.save(str(tmp)):  # PNG, from the suffix: tmp ends in .png too
             raise OSError(f"Could not write {path}")
     else:
         raise ValueError(f"A poster is saved as .png, .svg or .pdf, not {suffix or 'no suffix'}")

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -25,6 +26,9 @@ from ui.main_window import MainWindow
 from ui.screens.follow_up import FollowUpView
 from ui.screens.question import QuestionView
 from ui.screens.thank_you import ThankYouView
+
+if TYPE_CHECKING:
+    from ui.pin_gate import PinGateController
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +127,7 @@ class SurveyController(QObject):
         self.language = home_language(self.settings, language)
         self.pending: RecordedScore | None = None
         self._shown_at = monotonic()
-        self._gate_controller = None
+        self._gate_controller: PinGateController | None = None
 
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
@@ -177,7 +181,7 @@ class SurveyController(QObject):
                     suspect=False,
                     suspect_reason=None,
                 )
-                follow_up.render(follow_up_view(self.settings, score=probe, language=language))
+                follow_up.show_view(follow_up_view(self.settings, score=probe, language=language))
 
     def stop(self) -> None:
         """Stop every timer (end of run, tests' teardown)."""
@@ -188,7 +192,7 @@ class SurveyController(QObject):
 
     # -- question ----------------------------------------------------------------------------
     def show_question(self) -> None:
-        self.window.question.render(question_view(self.settings, self.language))
+        self.window.question.show_view(question_view(self.settings, self.language))
         self.window.question.set_taps_enabled(True)
         self.window.show_screen(self.window.question)
         self._shown_at = self.monotonic()
@@ -198,7 +202,7 @@ class SurveyController(QObject):
     def on_language(self, code: str) -> None:
         if code in self.settings.languages:
             self.language = code
-            self.window.question.render(question_view(self.settings, code))
+            self.window.question.show_view(question_view(self.settings, code))
 
     def on_score(self, score: int) -> None:
         question = self.window.question
@@ -223,7 +227,7 @@ class SurveyController(QObject):
         self.pending = recorded
         self.score_recorded.emit(recorded)
         follow_up = self.window.follow_up
-        follow_up.render(follow_up_view(self.settings, score=recorded, language=self.language))
+        follow_up.show_view(follow_up_view(self.settings, score=recorded, language=self.language))
         self.window.show_screen(follow_up)
         self.idle_timer.setInterval(self.settings.follow_up_timeout_s * 1000)
         self.idle_timer.start()
@@ -253,7 +257,7 @@ class SurveyController(QObject):
         if not thank:
             return
         thanks = self.window.thanks
-        thanks.render(
+        thanks.show_view(
             thank_you_view(self.settings, self.language, qr_url=phone_link(self.db, self.settings))
         )
         self.window.show_screen(thanks)
@@ -294,7 +298,7 @@ class SurveyController(QObject):
             )
             self._gate_controller.unlocked.connect(self._unlocked)
             self._gate_controller.cancelled.connect(self.back_to_question)
-        self._gate_controller.tr = Catalog(self.language)
+        self._gate_controller.texts = Catalog(self.language)
         window.show_screen(window.pin_gate)
         self._gate_controller.open()
 

@@ -120,8 +120,8 @@ class SyncWorker(QObject):
         self.publish()
 
     @Slot(object)
-    def resend(self, ids: object) -> None:
-        self.store.resend_quarantined(list(ids) if ids is not None else None)  # type: ignore[call-overload]
+    def resend(self, ids: list[str] | None) -> None:
+        self.store.resend_quarantined(list(ids) if ids is not None else None)
         self.retry_timer.stop()
         self.run(manual=True)
 
@@ -254,10 +254,10 @@ class SyncController(QObject):
     def __init__(self, db: Database, parent: QObject | None = None, **worker_options: Any) -> None:
         super().__init__(parent)
         self.db = db
-        self.thread = QThread()
-        self.thread.setObjectName("sync")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("sync")
         self.worker = SyncWorker(db, **worker_options)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self.latest: Any = None
         for name in ("overview", "busy", "enrolled", "enroll_failed", "phone_answers"):
             getattr(self.worker, name).connect(getattr(self, name))
@@ -277,7 +277,7 @@ class SyncController(QObject):
         if self._running:
             return
         self._running = True
-        self.thread.start()
+        self.worker_thread.start()
         self._begin.emit()
 
     def response_completed(self) -> None:
@@ -315,5 +315,5 @@ class SyncController(QObject):
         QMetaObject.invokeMethod(
             self.worker, "teardown", Qt.ConnectionType.BlockingQueuedConnection
         )
-        self.thread.quit()
-        self.thread.wait(timeout_ms)
+        self.worker_thread.quit()
+        self.worker_thread.wait(timeout_ms)

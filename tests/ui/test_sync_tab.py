@@ -38,7 +38,7 @@ def controller(kiosk: Database) -> Iterator[SyncController]:
     c = SyncController(kiosk, wake_delay_ms=10)
     yield c
     c.shutdown()
-    assert c.thread.isFinished()
+    assert c.worker_thread.isFinished()
 
 
 def test_manager_enrolls_from_the_tab_and_answers_sync_in_the_background(

@@ -26,7 +26,7 @@ from core.nps import Category
 from kiosk.comments import Comment, CommentFilter, CommentPage, Themes, comments, themes
 from kiosk.db import Database, utcnow
 from ui.admin import style
-from ui.admin.parts import card, count, label, local_time
+from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
 from ui.admin.worker import BackgroundOps
 
 PAGE = 50
@@ -166,8 +166,8 @@ class CommentsTab(QWidget):
             categories=cats if len(cats) < 3 else frozenset(),
             score_min=min(self.score_min.value(), self.score_max.value()),
             score_max=max(self.score_min.value(), self.score_max.value()),
-            since=self.since.date().toPython(),
-            until=self.until.date().toPython(),
+            since=picked_day(self.since),
+            until=picked_day(self.until),
             reason=self.reason.currentData(),
             text=self.text.text(),
         )
@@ -218,17 +218,7 @@ class CommentsTab(QWidget):
         )
 
     def show_themes(self, t: Themes) -> None:
-        while self.theme_body.count():
-            item = self.theme_body.takeAt(0)
-            w = item.widget()
-            if w is not None:
-                w.deleteLater()
-            elif item.layout() is not None:
-                lay = item.layout()
-                while lay.count():
-                    sub = lay.takeAt(0)
-                    if sub.widget():
-                        sub.widget().deleteLater()
+        clear_layout(self.theme_body)
         self.theme_title.setText(f"Themes · {t.since:%d %b} to {t.until:%d %b}")
         for cat in (Category.DETRACTOR, Category.PASSIVE, Category.PROMOTER):
             reasons = t.top_reasons[cat]

@@ -6,6 +6,7 @@ from datetime import datetime, time
 from functools import partial
 
 from PySide6.QtCharts import (
+    QAbstractAxis,
     QAreaSeries,
     QBarCategoryAxis,
     QBarSet,
@@ -16,7 +17,7 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QDateTime, QMargins, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, QMargins, Qt, QTime, Signal
 from PySide6.QtGui import QBrush, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +33,15 @@ from core.nps import NpsResult
 from kiosk.dashboard import Dashboard, dashboard
 from kiosk.db import Database
 from ui.admin import style
-from ui.admin.parts import CategoryBar, card, count, interval_text, label, nps_text
+from ui.admin.parts import (
+    CategoryBar,
+    card,
+    clear_layout,
+    count,
+    interval_text,
+    label,
+    nps_text,
+)
 from ui.admin.worker import BackgroundOps
 
 WINDOWS = (
@@ -74,13 +83,18 @@ def _reset(view: QChartView) -> QChart:
     return chart
 
 
-def _axis_font(axis: object, size: int = 11) -> None:
+def _qdatetime(at: datetime) -> QDateTime:
+    """A naive local datetime as a QDateTime, to the second."""
+    return QDateTime(QDate(at.year, at.month, at.day), QTime(at.hour, at.minute, at.second))
+
+
+def _axis_font(axis: QAbstractAxis, size: int = 11) -> None:
     font = QFont()
     font.setPixelSize(size)
-    axis.setLabelsFont(font)  # type: ignore[attr-defined]
-    axis.setLabelsColor(style.qcolor(style.MUTED))  # type: ignore[attr-defined]
-    axis.setGridLineColor(style.qcolor(style.LINE))  # type: ignore[attr-defined]
-    axis.setLinePenColor(style.qcolor(style.LINE))  # type: ignore[attr-defined]
+    axis.setLabelsFont(font)
+    axis.setLabelsColor(style.qcolor(style.MUTED))
+    axis.setGridLineColor(style.qcolor(style.LINE))
+    axis.setLinePenColor(style.qcolor(style.LINE))
 
 
 class PeriodCard(QWidget):
@@ -166,15 +180,15 @@ class DashboardTab(QWidget):
         self.heading = label("How are we doing?", "h1")
         bar.addWidget(self.heading)
         bar.addStretch()
-        self.window = QComboBox()
+        self.window_picker = QComboBox()
         for text, days in WINDOWS:
-            self.window.addItem(text, days)
-        self.window.setCurrentIndex(1)
-        self.window.currentIndexChanged.connect(lambda _i: self.refresh())
+            self.window_picker.addItem(text, days)
+        self.window_picker.setCurrentIndex(1)
+        self.window_picker.currentIndexChanged.connect(lambda _i: self.refresh())
         self.suspect = QCheckBox("Include suspect responses")
         self.suspect.toggled.connect(lambda _on: self.refresh())
         bar.addWidget(label("Charts for", "muted"))
-        bar.addWidget(self.window)
+        bar.addWidget(self.window_picker)
         bar.addSpacing(12)
         bar.addWidget(self.suspect)
         root.addLayout(bar)
@@ -253,7 +267,7 @@ class DashboardTab(QWidget):
     # -- data --------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Ask for the figures in the background; an answer overtaken by a newer ask is dropped."""
-        days = self.window.currentData()
+        days = self.window_picker.currentData()
         include = self.suspect.isChecked()
         call = partial(dashboard, self.db, include_suspect=include, window_days=days)
         self._ticket += 1
@@ -269,7 +283,7 @@ class DashboardTab(QWidget):
         self.data = data
         for c, period in zip(self.period_cards, data.periods, strict=True):
             c.set_result(period.result)
-        window_name = self.window.currentText().lower()
+        window_name = self.window_picker.currentText().lower()
         self.mix_title.setText(f"Who answered · {window_name}")
         w = data.window
         self.mix_bar.set_result(w)
@@ -284,9 +298,10 @@ class DashboardTab(QWidget):
             self.mix_legend.setText("No answers in this period yet.")
         rate = data.completion.rate
         self.completion.setText("—" if rate is None else f"{rate * 100:.0f}%")
-        c = data.completion
+        stats = data.completion
         self.completion_detail.setText(
-            f"{count(c.done)} done · {count(c.skip)} skipped · {count(c.timeout)} timed out"
+            f"{count(stats.done)} done · {count(stats.skip)} skipped · "
+            f"{count(stats.timeout)} timed out"
         )
         self.suspects.setText(count(data.suspect_in_window))
         self.suspect_detail.setText(
@@ -306,10 +321,7 @@ class DashboardTab(QWidget):
         self.loaded.emit(data)
 
     def _fill_splits(self, layout: QVBoxLayout, rows: list[tuple[str, NpsResult]]) -> None:
-        while layout.count():
-            item = layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        clear_layout(layout)
         if not rows:
             layout.addWidget(label("No answers in this period yet.", "muted"))
         for name, result in rows:
@@ -333,7 +345,7 @@ class DashboardTab(QWidget):
         # The band does not own its edge series: parent them to it so they live as long.
         upper, lower = QLineSeries(band), QLineSeries(band)
         for p in points:
-            ms = QDateTime(p.start, time(12)).toMSecsSinceEpoch()
+            ms = _qdatetime(datetime.combine(p.start, time(12))).toMSecsSinceEpoch()
             line.append(ms, p.result.nps or 0)
             upper.append(ms, p.result.ci_high or 0)
             lower.append(ms, p.result.ci_low or 0)
@@ -352,7 +364,7 @@ class DashboardTab(QWidget):
         x.setTickCount(min(8, max(2, len(points))))
         first = datetime.combine(points[0].start, time(0))
         last = datetime.combine(points[-1].start, time(23, 59))
-        x.setRange(QDateTime(first), QDateTime(last))
+        x.setRange(_qdatetime(first), _qdatetime(last))
         y = QValueAxis()
         low = min(p.result.ci_low or 0 for p in points)
         high = max(p.result.ci_high or 0 for p in points)

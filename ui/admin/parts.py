@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import cast
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QPainter, QPainterPath
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDateEdit, QFrame, QLabel, QLayout, QVBoxLayout, QWidget
 
 from core.nps import NpsResult, signed
 from ui.admin import style
@@ -18,6 +19,24 @@ def label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLa
         widget.setProperty("role", role)
     widget.setWordWrap(wrap)
     return widget
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Take every item out of the layout, deleting its widgets, nested layouts' included."""
+    while layout.count():
+        item = layout.takeAt(0)
+        if item is None:
+            break
+        widget, inner = item.widget(), item.layout()
+        if widget is not None:
+            widget.deleteLater()
+        elif inner is not None:
+            clear_layout(inner)
+
+
+def picked_day(edit: QDateEdit) -> date:
+    # QDate.toPython() returns a datetime.date; PySide6's stubs type it as object.
+    return cast(date, edit.date().toPython())
 
 
 def card(*, margins: int = 18, spacing: int = 6) -> tuple[QFrame, QVBoxLayout]:

@@ -25,7 +25,7 @@ from kiosk.db import Database, utcnow
 from kiosk.export import ExportResult, export_responses
 from kiosk.questions import QuestionVersion, versions
 from ui.admin import style
-from ui.admin.parts import card, count, label, local_time
+from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
 from ui.admin.worker import BackgroundOps
 
 
@@ -105,10 +105,7 @@ class RecordsTab(QWidget):
         )
 
     def show_recent(self, entries: list[AuditEntry]) -> None:
-        while self.recent.count():
-            item = self.recent.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        clear_layout(self.recent)
         if not entries:
             self.recent.addWidget(label("None yet.", "muted"))
         for e in entries:
@@ -128,10 +125,7 @@ class RecordsTab(QWidget):
             )
 
     def show_versions(self, items: list[QuestionVersion]) -> None:
-        while self.versions_box.count():
-            item = self.versions_box.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        clear_layout(self.versions_box)
         for v in items[:6]:
             self.versions_box.addWidget(
                 label(f"Version {v.version} · since {local_time(v.created_at, '%d %b %Y')}", "h2")
@@ -148,7 +142,7 @@ class RecordsTab(QWidget):
         if not self.folder.text().strip():
             self.message.setText("Choose a folder first (plug in the USB stick).")
             return
-        since, until = self.since.date().toPython(), self.until.date().toPython()
+        since, until = picked_day(self.since), picked_day(self.until)
         self.export_button.setEnabled(False)
         self.message.setText("Exporting…")
         self.ops.run(

@@ -175,10 +175,10 @@ class SettingsTab(QWidget):
         lay.addWidget(label("Change PIN", "h2"))
         form = QFormLayout()
         self.old_pin, self.new_pin, self.new_pin2 = QLineEdit(), QLineEdit(), QLineEdit()
-        for edit in (self.old_pin, self.new_pin, self.new_pin2):
-            edit.setEchoMode(QLineEdit.EchoMode.Password)
-            edit.setMaxLength(8)
-            edit.setPlaceholderText("4–8 digits")
+        for pin_field in (self.old_pin, self.new_pin, self.new_pin2):
+            pin_field.setEchoMode(QLineEdit.EchoMode.Password)
+            pin_field.setMaxLength(8)
+            pin_field.setPlaceholderText("4–8 digits")
         form.addRow("Current PIN", self.old_pin)
         form.addRow("New PIN", self.new_pin)
         form.addRow("New PIN again", self.new_pin2)
@@ -224,8 +224,8 @@ class SettingsTab(QWidget):
             for edit in (self.question[code], self.label_low[code], self.label_high[code]):
                 edit.setCursorPosition(0)
         assert s.reasons is not None
-        for cat, edit in self.reasons.items():
-            edit.setPlainText(chips_to_text(list(s.reasons[cat])))
+        for cat, chips_box in self.reasons.items():
+            chips_box.setPlainText(chips_to_text(list(s.reasons[cat])))
         self.follow_up_timeout.setValue(s.follow_up_timeout_s)
         self.thank_you.setValue(s.thank_you_s)
         self.min_tap.setValue(s.min_tap_interval_s)

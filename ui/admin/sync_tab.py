@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -271,7 +272,7 @@ class SyncTab(QWidget):
         root.addWidget(self.enroll_card)
         root.addStretch()
 
-    def _figure(self, title: str) -> tuple[QWidget, QFrame]:
+    def _figure(self, title: str) -> tuple[QLabel, QFrame]:
         box, bl = card()
         bl.addWidget(label(title, "muted"))
         value = label("—", "mid")

@@ -11,6 +11,7 @@ paint never waits for one. Call ``shutdown()`` before deleting the view (it wait
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -208,7 +209,7 @@ class AdminView(QWidget):
             app.removeEventFilter(self)
         self.ops.shutdown()
 
-    def showEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
         # Shown again after a lock (if the owner keeps the view): count idle time afresh and
         # bring the tab on screen up to date.
         if not self._shut:
@@ -216,12 +217,12 @@ class AdminView(QWidget):
             if self._loaded:
                 self._loaded.discard(self.tabs.currentIndex())
                 QTimer.singleShot(0, lambda: self._tab_shown(self.tabs.currentIndex()))
-        super().showEvent(event)  # type: ignore[arg-type]
+        super().showEvent(event)
 
-    def hideEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
         self.idle.stop()
-        super().hideEvent(event)  # type: ignore[arg-type]
+        super().hideEvent(event)
 
-    def closeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.shutdown()
-        super().closeEvent(event)  # type: ignore[arg-type]
+        super().closeEvent(event)

@@ -129,8 +129,8 @@ class FollowUpScreen(QWidget):
         for button in (self.done, self.skip):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
-        for edit in (self.comment, self.contact_name, self.contact_detail):
-            edit.installEventFilter(self)
+        for field in (self.comment, self.contact_name, self.contact_detail):
+            field.installEventFilter(self)
         self._target: QWidget = self.comment
 
         self._outer = QVBoxLayout(self)
@@ -149,9 +149,9 @@ class FollowUpScreen(QWidget):
         self._show_contact_fields(False)
 
     # -- rendering ---------------------------------------------------------------------------
-    def render(self, view: FollowUpView) -> None:
+    def show_view(self, view: FollowUpView) -> None:
         """Show a fresh, empty follow-up for one response."""
-        self.header.render(store_name=view.store_name, languages=(), language="")
+        self.header.show_store(store_name=view.store_name, languages=(), language="")
         self.question.setText(view.question)
         self.pick_any.setText(view.pick_any)
         self.pick_any.setVisible(bool(view.chips))

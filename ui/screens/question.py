@@ -93,8 +93,8 @@ class QuestionScreen(QWidget):
         self.apply_metrics(1.0)
 
     # -- rendering ---------------------------------------------------------------------------
-    def render(self, view: QuestionView) -> None:
-        self.header.render(
+    def show_view(self, view: QuestionView) -> None:
+        self.header.show_store(
             store_name=view.store_name, languages=view.languages, language=view.language
         )
         self.question.setText(view.question)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
@@ -10,6 +11,9 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ui.theme import COLOURS, metric
 from ui.widgets.header import Header
+
+if TYPE_CHECKING:
+    from ui.poster import QrCodeWidget
 
 
 @dataclass(frozen=True)
@@ -86,21 +90,22 @@ class ThankYouScreen(QWidget):
         self._outer.addWidget(self.subtitle)
         self.qr_box = QWidget(self)
         self.qr_box.setObjectName("thank_you_qr_box")
-        qr_layout = QVBoxLayout(self.qr_box)
-        qr_layout.setContentsMargins(0, 0, 0, 0)
+        self._qr_layout = QVBoxLayout(self.qr_box)
+        self._qr_layout.setContentsMargins(0, 0, 0, 0)
         self.qr_caption = QLabel(self.qr_box)
         self.qr_caption.setObjectName("thank_you_qr_caption")
         self.qr_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        qr_layout.addWidget(self.qr_caption)
-        self.qr = None  # made on first use: the qrcode library costs nothing until then
+        self._qr_layout.addWidget(self.qr_caption)
+        # Made on first use: the qrcode library costs nothing until then.
+        self.qr: QrCodeWidget | None = None
         self.qr_box.hide()
         self._outer.addWidget(self.qr_box, 0, Qt.AlignmentFlag.AlignHCenter)
         self._outer.addStretch(4)
         self._outer.addWidget(self.hint)
         self.apply_metrics(1.0)
 
-    def render(self, view: ThankYouView) -> None:
-        self.header.render(store_name=view.store_name, languages=(), language="")
+    def show_view(self, view: ThankYouView) -> None:
+        self.header.show_store(store_name=view.store_name, languages=(), language="")
         self.title.setText(view.title)
         self.subtitle.setText(view.subtitle)
         self.hint.setText(view.hint)
@@ -110,7 +115,7 @@ class ThankYouScreen(QWidget):
 
                 self.qr = QrCodeWidget(self.qr_box, minimum=150)
                 self.qr.setObjectName("thank_you_qr")
-                self.qr_box.layout().addWidget(self.qr)
+                self._qr_layout.addWidget(self.qr)
             self.qr.set_text(view.qr_url)
             self.qr_caption.setText(view.qr_caption)
         self.qr_box.setVisible(bool(view.qr_url))

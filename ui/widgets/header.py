@@ -27,7 +27,7 @@ class Header(QWidget):
         self._group = QButtonGroup(self)
         self._group.setExclusive(True)
 
-    def render(
+    def show_store(
         self, *, store_name: str, languages: tuple[tuple[str, str], ...], language: str
     ) -> None:
         self.store_name.setText(store_name)
