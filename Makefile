@@ -51,12 +51,7 @@ soak: $(VENV)/.dev-installed
 
 ## make screenshots: every docs/*.png (the admin tabs on a 1M-response seeded copy).
 screenshots: $(VENV)/.dev-installed
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ui.screenshots --out docs
-	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/sync/make_sync_screenshots.py
-	$(BIN)/python tests/hq/make_screenshots.py
-	$(BIN)/python tests/hq/make_alert_screenshots.py
-	d=$$(mktemp -d) && $(BIN)/nps-kiosk seed --db $$d/demo.db --n 1000000 && \
-	  QT_QPA_PLATFORM=offscreen $(BIN)/python -m ui.admin.demo --db $$d/demo.db --activity --shot docs
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tools.screenshots --out docs
 
 ## make bundle: the one-folder kiosk bundle in dist/nps-kiosk/ (copy the folder to a till).
 bundle: $(VENV)/.dev-installed

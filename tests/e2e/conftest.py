@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the real kiosk process (python -m ui.e2e_driver), read line by line.
+"""End-to-end fixtures: the real kiosk process (python -m tools.e2e_driver), read line by line.
 
 The ``soak`` marker: ``make soak`` runs ``pytest -m soak`` with NPS_SOAK=1, and the marked tests
 then do more rounds (the crash loop: 200 instead of 50)."""
@@ -40,7 +40,7 @@ class Kiosk:
             [
                 sys.executable,
                 "-m",
-                "ui.e2e_driver",
+                "tools.e2e_driver",
                 *driver_args,
                 "--",
                 "--db",

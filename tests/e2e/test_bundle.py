@@ -141,3 +141,31 @@ def test_what_is_inside(program: Path) -> None:
     assert not [f for f in files if f.startswith("PySide6/Qt/translations/")]
     assert not [n for n in names if n.startswith(("libgtk", "libgdk"))]
     assert not [f for f in files if f.startswith(("hq/", "tests/"))]
+
+
+DEVELOPER_ONLY = {"tools", "tests", "bench"}
+# Where these modules lived before tools/ (a file put back there must not ship either).
+OLD_PLACES = {"ui.e2e_driver", "ui.screenshots", "ui.admin.demo"}
+
+
+def bundled_modules(program: Path) -> set[str]:
+    """Every Python module the program can import: the scripts in its archive and the PYZ."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    archive = CArchiveReader(str(program))
+    (pyz,) = (name for name, entry in archive.toc.items() if entry[-1] == "z")
+    return set(archive.toc) | set(archive.open_embedded_archive(pyz).toc)
+
+
+def test_no_developer_tools_inside(program: Path) -> None:
+    modules = bundled_modules(program)
+    assert {"ui.cli", "ui.admin.view", "kiosk.db", "sync.outbox"} <= modules  # it sees ours
+    assert not [
+        m
+        for m in modules
+        if m.split(".")[0] in DEVELOPER_ONLY
+        or m in OLD_PLACES
+        or m.rpartition(".")[2] in {"e2e_driver", "screenshots", "demo", "admin_demo"}
+    ]
+    files = [p.relative_to(INTERNAL).as_posix() for p in INTERNAL.rglob("*")]
+    assert not [f for f in files if f.split("/")[0] in DEVELOPER_ONLY]

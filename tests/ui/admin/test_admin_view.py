@@ -270,7 +270,7 @@ def test_change_pin_counts_towards_the_lockout(qtbot, make_view, db) -> None:
 def test_demo_renders_every_tab(qtbot, db, tmp_path) -> None:
     from PySide6.QtGui import QImage
 
-    from ui.admin.demo import TAB_FILES, main
+    from tools.admin_demo import TAB_FILES, main
 
     db.close()  # the demo opens the file itself
     assert main(["--db", str(db.path), "--activity", "--shot", str(tmp_path / "shots")]) == 0

@@ -1,4 +1,4 @@
-"""Open the admin view alone on a database: `python -m ui.admin.demo --db PATH`.
+"""Open the admin view alone on a database: `python -m tools.admin_demo --db PATH`.
 
 For trying it out by hand and for the screenshots (--shot DIR renders every tab to PNGs).
 """
@@ -23,7 +23,7 @@ TAB_FILES = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ui.admin.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.admin_demo", description=__doc__)
     parser.add_argument(
         "--db", type=Path, default=None, help=f"database file (default: {default_db_path()})"
     )
@@ -43,14 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from kiosk.db import open_database
     from ui.admin.view import AdminView
+    from ui.theme import load_fonts
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    try:
-        from ui.theme import load_fonts
-
-        load_fonts(app)  # type: ignore[arg-type]
-    except Exception:  # the survey theme is optional here
-        pass
+    load_fonts(app)  # type: ignore[arg-type]  # the kiosk's fonts, as on a till (Devanagari)
     db = open_database(args.db or default_db_path())
     if args.activity:
         _manager_activity(db)

@@ -1,7 +1,7 @@
 """Screenshots of the alert rules page, an alert email and the delivery log into docs/.
 
-Run: .venv/bin/python tests/hq/make_alert_screenshots.py  (the demo chain of
-make_screenshots.py on a temporary SQLite HQ, a real webhook receiver that is down for the
+Run: .venv/bin/python -m tools.hq_alert_screenshots  (the demo chain of
+hq_screenshots.py on a temporary SQLite HQ, a real webhook receiver that is down for the
 first tries, and a real SMTP server whose received email is rendered in Chromium)
 """
 
@@ -11,11 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hq"))  # alertkit, hqkit
 
 from alertkit import SmtpSink, WebhookReceiver, wait_until  # noqa: E402
 from hqkit import start_server  # noqa: E402
-from make_screenshots import DOCS, seed  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from hq import alerts, webhooks  # noqa: E402
@@ -24,6 +23,7 @@ from hq.groups import add_group, set_group  # noqa: E402
 from hq.models import DeliveryRow  # noqa: E402
 from hq.notify_email import SmtpSettings  # noqa: E402
 from hq.service import Hq, HqConfig  # noqa: E402
+from tools.hq_screenshots import DOCS, seed  # noqa: E402
 
 ARGS = [
     "--no-sandbox",
@@ -35,7 +35,7 @@ ARGS = [
 ]
 
 
-def main() -> None:
+def main(out: Path = DOCS) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,12 +138,12 @@ def main() -> None:
                 page.goto(base + "/alerts")
                 page.wait_for_selector("#rules")
                 page.evaluate("document.fonts.ready")
-                page.screenshot(path=str(DOCS / "hq-alert-rules.png"), full_page=True)
+                page.screenshot(path=str(out / "hq-alert-rules.png"), full_page=True)
                 page.goto(base + "/deliveries")
                 page.wait_for_selector("#deliveries")
                 page.evaluate("document.fonts.ready")
                 page.screenshot(
-                    path=str(DOCS / "hq-delivery-log.png"),
+                    path=str(out / "hq-delivery-log.png"),
                     clip={"x": 0, "y": 0, "width": 1280, "height": 1100},
                 )
                 mail = browser.new_page(viewport={"width": 680, "height": 300})
@@ -154,14 +154,14 @@ def main() -> None:
                     f"<b>Subject:</b> {email['Subject']}</div>"
                 )
                 mail.set_content(header + html)
-                mail.screenshot(path=str(DOCS / "hq-alert-email.png"), full_page=True)
+                mail.screenshot(path=str(out / "hq-alert-email.png"), full_page=True)
                 browser.close()
         finally:
             server.should_exit = True
             thread.join(timeout=30)
             sink.stop()
             hq.close()
-    print("Wrote docs/hq-alert-rules.png, docs/hq-alert-email.png, docs/hq-delivery-log.png")
+    print(f"Wrote hq-alert-rules.png, hq-alert-email.png, hq-delivery-log.png to {out}")
 
 
 if __name__ == "__main__":

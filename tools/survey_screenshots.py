@@ -1,6 +1,7 @@
 """Render every survey screen offscreen to PNG files (for docs/ and for looking at the design).
 
-QT_QPA_PLATFORM=offscreen python -m ui.screenshots --out docs
+QT_QPA_PLATFORM=offscreen python -m tools.survey_screenshots --out docs
+(`python -m tools.screenshots` makes every docs/*.png, these among them.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ STORE = "Greenleaf Market · Koramangala"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ui.screenshots")
+    parser = argparse.ArgumentParser(prog="python -m tools.survey_screenshots")
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument(
         "--all",

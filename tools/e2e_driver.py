@@ -1,11 +1,11 @@
 """Test-only: run the real kiosk and tap through the survey from inside it (tests/e2e).
 
-``python -m ui.e2e_driver [--taps N] [--rss-at N ...] [--seed S] -- [nps-kiosk arguments]``
+``python -m tools.e2e_driver [--taps N] [--rss-at N ...] [--seed S] -- [nps-kiosk arguments]``
 starts the kiosk exactly as ``nps-kiosk`` does (``ui.cli.main``), then, once the survey is up,
 taps like a stream of customers: a score tile, maybe reason chips, keys of the on-screen
 keyboard and the contact opt-in, then Done or Skip, then the thank-you screen. Every tap is a
 real mouse click on the visible widget (QTest), so it goes through the same event path as a
-finger. Nothing in the kiosk imports this module, and build.spec leaves it out of the bundle.
+finger. It lives in tools/, which neither the wheel nor the bundle (build.spec) ships.
 
 It reports on standard output, one line each, flushed at once:
 
@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         at = argv.index("--")
         argv, kiosk_args = argv[:at], argv[at + 1 :]
     parser = argparse.ArgumentParser(
-        prog="python -m ui.e2e_driver",
+        prog="python -m tools.e2e_driver",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,6 +1,6 @@
 """Screenshots of the HQ dashboard (1280 wide) and the phone page (390 wide) into docs/.
 
-Run: .venv/bin/python tests/hq/make_screenshots.py  (a demo chain on a temporary SQLite HQ)
+Run: .venv/bin/python -m tools.hq_screenshots  (a demo chain on a temporary SQLite HQ)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hq"))  # hqkit
 
 from hqkit import start_server  # noqa: E402
 from sqlalchemy import update  # noqa: E402
@@ -24,7 +24,7 @@ from hq.ingest import ingest  # noqa: E402
 from hq.models import DeviceRow  # noqa: E402
 from hq.service import DeviceAuth, Hq, HqConfig  # noqa: E402
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 STORES = [
     ("blr-01", "Bengaluru Indiranagar", 0.62, 420),
     ("del-03", "Delhi Saket", 0.48, 310),
@@ -101,7 +101,7 @@ def seed(hq: Hq) -> tuple[str, str, bytes]:
     return phone
 
 
-def main() -> None:
+def main(out: Path = DOCS) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +129,7 @@ def main() -> None:
                 page.click("button[type=submit]")
                 page.wait_for_selector("#stores")
                 page.evaluate("document.fonts.ready")
-                page.screenshot(path=str(DOCS / "hq-dashboard.png"), full_page=True)
+                page.screenshot(path=str(out / "hq-dashboard.png"), full_page=True)
                 phone = browser.new_page(
                     viewport={"width": 390, "height": 844}, device_scale_factor=2
                 )
@@ -140,13 +140,13 @@ def main() -> None:
                 phone.click("label[for=s9]")
                 phone.click("label[for=r-staff]")
                 phone.evaluate("document.fonts.ready")
-                phone.screenshot(path=str(DOCS / "hq-phone.png"), full_page=True)
+                phone.screenshot(path=str(out / "hq-phone.png"), full_page=True)
                 browser.close()
         finally:
             server.should_exit = True
             thread.join(timeout=30)
             hq.close()
-    print(f"Wrote {DOCS / 'hq-dashboard.png'} and {DOCS / 'hq-phone.png'}")
+    print(f"Wrote {out / 'hq-dashboard.png'} and {out / 'hq-phone.png'}")
 
 
 if __name__ == "__main__":

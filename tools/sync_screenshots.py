@@ -1,6 +1,6 @@
 """Render docs/admin-sync.png, docs/admin-qr.png and docs/poster.png (offscreen, real HQ).
 
-QT_QPA_PLATFORM=offscreen .venv/bin/python tests/sync/make_sync_screenshots.py
+QT_QPA_PLATFORM=offscreen .venv/bin/python -m tools.sync_screenshots [OUT]
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "sync"))  # synckit: the sync tests' real HQ and kiosk
 
 from synckit import add_responses, free_port, make_template, session, start_hq  # noqa: E402
 
