@@ -24,10 +24,15 @@ import os
 import random
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+
+if TYPE_CHECKING:  # imported for real in Driver._find, once the kiosk has started
+    from ui.main_window import MainWindow
+    from ui.survey import SurveyController
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -58,8 +63,8 @@ class Driver:
         self.rss_at = rss_at
         self.rng = random.Random(seed)
         self.taps = 0
-        self.window = None  # ui.main_window.MainWindow
-        self.controller = None  # ui.survey.SurveyController
+        self.window: MainWindow | None = None
+        self.controller: SurveyController | None = None
         self.follow_up_taps = 0
         self._completed: str | None = None
         self._finished = False
@@ -81,7 +86,7 @@ class Driver:
                     self._attach(widget, controller)
                     return
 
-    def _attach(self, window, controller) -> None:  # noqa: ANN001
+    def _attach(self, window: MainWindow, controller: SurveyController) -> None:
         self.window, self.controller = window, controller
         controller.score_recorded.connect(lambda rec: say(f"scored {rec.id} {rec.score}"))
         controller.response_completed.connect(self._on_completed)
@@ -140,13 +145,14 @@ class Driver:
         elif screen is window.thanks:
             self.tap(window.thanks)
         else:  # nothing else is reachable by these taps; say so instead of hanging silently
-            say(f"stuck {screen.objectName()}")
+            say(f"stuck {screen.objectName() if screen is not None else 'no screen'}")
             self._finished = True
             return
         QTimer.singleShot(0, self.step)
 
     def _follow_up_tap(self) -> None:
-        follow_up, rng = self.window.follow_up, self.rng  # type: ignore[union-attr]
+        assert self.window is not None  # step() only calls this once attached
+        follow_up, rng = self.window.follow_up, self.rng
         if self.follow_up_taps <= 0:
             self.tap(follow_up.done if rng.random() < 0.7 else follow_up.skip)
             return

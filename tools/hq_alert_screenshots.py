@@ -7,23 +7,20 @@ first tries, and a real SMTP server whose received email is rendered in Chromium
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hq"))  # alertkit, hqkit
+from sqlalchemy import select
 
-from alertkit import SmtpSink, WebhookReceiver, wait_until  # noqa: E402
-from hqkit import start_server  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-
-from hq import alerts, webhooks  # noqa: E402
-from hq.delivery import DeliveryConfig, DeliveryWorker  # noqa: E402
-from hq.groups import add_group, set_group  # noqa: E402
-from hq.models import DeliveryRow  # noqa: E402
-from hq.notify_email import SmtpSettings  # noqa: E402
-from hq.service import Hq, HqConfig  # noqa: E402
-from tools.hq_screenshots import DOCS, seed  # noqa: E402
+from hq import alerts, webhooks
+from hq.delivery import DeliveryConfig, DeliveryWorker
+from hq.groups import add_group, set_group
+from hq.models import DeliveryRow
+from hq.notify_email import SmtpSettings
+from hq.service import Hq, HqConfig, Store
+from tests.hq.alertkit import SmtpSink, WebhookReceiver, wait_until
+from tests.hq.hqkit import start_server
+from tools.hq_screenshots import DOCS, seed
 
 ARGS = [
     "--no-sandbox",
@@ -48,7 +45,7 @@ def main(out: Path = DOCS) -> None:
         add_group(hq, "north", name="North", kind="region")
         orig_add = hq.add_store
 
-        def add_and_group(store_id: str, *, name: str | None = None) -> object:
+        def add_and_group(store_id: str, *, name: str | None = None) -> Store:
             made = orig_add(store_id, name=name)
             group = "south" if store_id.startswith(("blr", "mum", "pun")) else "north"
             set_group(hq, store_id=store_id, group_id=group)
@@ -112,7 +109,7 @@ def main(out: Path = DOCS) -> None:
         worker = DeliveryWorker(hq, config)
         worker.start()  # the receiver is down: webhooks fail and back off
 
-        def webhook_status() -> list[str]:
+        def webhook_status() -> list[int]:
             with hq.db.reading() as s:
                 return list(
                     s.scalars(select(DeliveryRow.attempts).where(DeliveryRow.target == "ops-slack"))

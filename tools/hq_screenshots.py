@@ -6,23 +6,20 @@ Run: .venv/bin/python -m tools.hq_screenshots  (a demo chain on a temporary SQLi
 from __future__ import annotations
 
 import random
-import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hq"))  # hqkit
+from sqlalchemy import update
 
-from hqkit import start_server  # noqa: E402
-from sqlalchemy import update  # noqa: E402
-
-from core.ids import uuid7  # noqa: E402
-from core.mobile_token import make_token  # noqa: E402
-from core.nps import category  # noqa: E402
-from core.protocol import BatchEnvelope, decode_secret  # noqa: E402
-from hq.ingest import ingest  # noqa: E402
-from hq.models import DeviceRow  # noqa: E402
-from hq.service import DeviceAuth, Hq, HqConfig  # noqa: E402
+from core.ids import uuid7
+from core.mobile_token import make_token
+from core.nps import category
+from core.protocol import BatchEnvelope, decode_secret
+from hq.ingest import ingest
+from hq.models import DeviceRow
+from hq.service import DeviceAuth, Hq, HqConfig
+from tests.hq.hqkit import start_server
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 STORES = [

@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -32,11 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from kiosk.db import open_database
+    from kiosk.recording import Completion
     from ui import theme
     from ui.main_window import MainWindow
     from ui.survey import SurveyController
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # instance() is typed QCoreApplication; the only one ever made here is a QApplication.
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     theme.load_fonts(app)
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(Path(tmp) / "kiosk.db")
@@ -62,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 follow.contact_name.setText("प्रिया शर्मा" if language == "hi" else "Priya Sharma")
                 follow.contact_detail.setText("priya@example.com")
                 if screen == "thanks":
-                    controller.finish(controller_done())
+                    controller.finish(Completion.DONE)
             elif screen == "pin":
                 controller.open_pin_gate()
                 window.pin_gate.keys["pin_1"].click()
@@ -74,11 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.shutdown()
             window.deleteLater()
             app.processEvents()
-
-        def controller_done():  # noqa: ANN202
-            from kiosk.recording import Completion
-
-            return Completion.DONE
 
         wide, tall = (1280, 800), (800, 1280)
         for language in ("en", "hi"):

@@ -11,10 +11,10 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "sync"))  # synckit: the sync tests' real HQ and kiosk
+# synckit: the sync tests' real HQ and kiosk (tests/ is a namespace package from the root)
+from tests.sync.synckit import add_responses, free_port, make_template, session, start_hq
 
-from synckit import add_responses, free_port, make_template, session, start_hq  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(out: Path) -> None:

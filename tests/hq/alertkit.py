@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from hqkit import free_port
+from tests.hq.hqkit import free_port  # also importable from the repo root (tools/)
 
 
 def wait_until(
