@@ -26,3 +26,16 @@ def clean_text(text: str, *, limit: int, keep_newlines: bool = True) -> str:
         elif unicodedata.category(ch) not in ("Cc", "Cs"):
             kept.append(ch)
     return "".join(kept).strip()[:limit].strip()
+
+
+# A cell a spreadsheet program would read as a formula (or, after a tab or CR, reflow).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text made inert for a CSV cell: a leading quote stops Excel/LibreOffice/Sheets running
+    ``=HYPERLINK(...)`` typed by a customer. Apply it to text columns only, never to numbers
+    (a negative score stays a number)."""
+    if text[:1] in FORMULA_STARTS:
+        return "'" + text
+    return text

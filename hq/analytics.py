@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 
 from core.nps import NpsResult, format_nps, nps_from_counts
 from core.protocol import RESPONSE_FIELDS
+from core.text import spreadsheet_safe
 from hq.db import utcnow
 from hq.models import DeviceRow, ResponseRow, StoreGroupMemberRow, StoreRow
 from hq.service import Hq
@@ -108,8 +109,8 @@ def csv_line(values: list[Any]) -> str:
 def csv_cell(value: Any) -> Any:
     if isinstance(value, list):
         return ";".join(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # a comment must not run as a formula in a spreadsheet
+    if isinstance(value, str):
+        return spreadsheet_safe(value)  # a comment must not run as a formula in a spreadsheet
     return "" if value is None else value
 
 

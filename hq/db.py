@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.sqlite import tune_sqlite
+from core.sqlite import create_private, keep_private, tune_sqlite
 from hq.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -74,13 +74,20 @@ def sqlite_url(path: Path) -> str:
 
 def _sqlite_engine(url: str) -> Engine:
     path = make_url(url).database
+    on_disk = bool(path) and path != ":memory:" and not str(path).startswith("file:")
     if path and path != ":memory:":
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if on_disk:
+        # Token hashes and every store's answers: HQ's user only (0600), whatever the umask;
+        # SQLite gives -wal and -shm the database file's mode, and older files are tightened.
+        create_private(Path(str(path)))
     engine = create_engine(
         url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     )
 
     tune_sqlite(engine, busy_timeout_ms=BUSY_TIMEOUT_MS)  # the kiosk's tuning, HQ's timeout
+    if on_disk:
+        keep_private(engine, Path(str(path)))
     return engine
 
 

@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.sqlite import create_private
 from kiosk.errors import DatabaseError
 
 
@@ -70,6 +71,7 @@ def backup_database(*, source: Path, out: Path, overwrite: bool = False) -> Back
 def _copy(source: Path, target: Path) -> None:
     # Read-only on the source: a backup never creates, repairs or migrates the kiosk's file.
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=5.0)
+    create_private(target)  # customers' contact details: 0600 whatever the umask
     dst = sqlite3.connect(str(target))
     try:
         src.backup(dst)  # all pages in one step: one snapshot, one read transaction

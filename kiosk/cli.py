@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the address phones reach HQ at, for QR codes (default: --hq)",
     )
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow an http:// HQ address on another machine (the token travels unencrypted): "
+        "closed test networks only",
+    )
 
     p = sub.add_parser("sync", help="send the outbox to HQ now and pull phone answers back")
     db_arg(p)

@@ -40,11 +40,15 @@ class Credentials:
     device_token: str
     device_secret: bytes
     enrolled_at: datetime  # naive UTC
+    # The manager allowed http:// to a non-loopback HQ (nps-kiosk enroll --insecure-http):
+    # kept here so that every later sync honours the same choice.
+    insecure_http: bool = False
 
     def __repr__(self) -> str:  # never print the token or the secret in a log
         return (
             f"Credentials(hq_url={self.hq_url!r}, device_id={self.device_id!r}, "
-            f"store_id={self.store_id!r}, token=***, secret=***)"
+            f"store_id={self.store_id!r}, token=***, secret=***, "
+            f"insecure_http={self.insecure_http!r})"
         )
 
 
@@ -75,6 +79,7 @@ def save(db_path: Path | str, creds: Credentials) -> Path:
             "device_token": creds.device_token,
             "device_secret": _b64(creds.device_secret),
             "enrolled_at": creds.enrolled_at.isoformat(),
+            "insecure_http": creds.insecure_http,
         },
         indent=2,
     ).encode("utf-8")
@@ -118,13 +123,21 @@ def load(db_path: Path | str) -> Credentials:
             pass
     try:
         data = json.loads(raw)
+        hq_url = str(data["hq_url"])
+        if "insecure_http" in data:
+            insecure_http = data["insecure_http"] is True
+        else:
+            # Written before the choice was recorded: an http:// address was accepted then,
+            # so it keeps syncing (the Sync tab warns) instead of stopping a running store.
+            insecure_http = hq_url.lower().startswith("http://")
         return Credentials(
-            hq_url=str(data["hq_url"]),
+            hq_url=hq_url,
             device_id=str(data["device_id"]),
             store_id=str(data["store_id"]),
             device_token=str(data["device_token"]),
             device_secret=_unb64(str(data["device_secret"])),
             enrolled_at=datetime.fromisoformat(str(data["enrolled_at"])),
+            insecure_http=insecure_http,
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise CredentialsError(

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.sqlite import tune_sqlite
+from core.sqlite import create_private, keep_private, tighten_database_files, tune_sqlite
 from kiosk.errors import DatabaseError, DatabaseLocationError
 from kiosk.models import SettingRow
 from kiosk.settings import Settings, from_stored, to_stored
@@ -142,6 +142,7 @@ def move_aside(path: Path, reason: str) -> Path:
         if side.exists():
             side.rename(target.with_name(target.name + suffix))
     path.rename(target)
+    tighten_database_files(target)  # still customers' data, kept for support
     (target.with_name(target.name + ".why.txt")).write_text(
         f"Moved aside by nps-kiosk at {datetime.now(UTC).isoformat()}: {reason}\n", "utf-8"
     )
@@ -152,6 +153,7 @@ def move_aside(path: Path, reason: str) -> Path:
 def make_engine(path: Path) -> Engine:
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     tune_sqlite(engine)
+    keep_private(engine, path)
     return engine
 
 
@@ -200,6 +202,7 @@ def current_revision(path: Path) -> str | None:
 def backup_copy(path: Path, target: Path) -> Path:
     """A consistent copy of a live database through SQLite's online backup API."""
     target = _unused(target)
+    create_private(target)  # the copy holds the same contact details: 0600 from the start
     src = sqlite3.connect(str(path))
     dst = sqlite3.connect(str(target))
     try:
@@ -230,6 +233,16 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
             f"The database could not be used ({problem}). It was moved aside to {moved.name}, "
             "untouched, and the kiosk started on a fresh one. Keep that file for support."
         )
+
+    # Customers' contact details and the PIN hash: readable by the kiosk's user only, whatever
+    # the umask; a file left 0644 by an earlier release is tightened (with its -wal and -shm).
+    try:
+        create_private(path)
+    except OSError as exc:
+        raise DatabaseLocationError(
+            f"Cannot create the database {path} ({exc.strerror}). "
+            "Pick a writable place with --db PATH."
+        ) from exc
 
     backup: Path | None = None
     current = current_revision(path)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from core.text import spreadsheet_safe
 from kiosk import audit, followups
 from kiosk.db import Database
 from kiosk.errors import KioskError
@@ -64,6 +65,12 @@ def _unused(path: Path) -> Path:
         candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
         n += 1
     return candidate
+
+
+def _cells(row: dict[str, object]) -> dict[str, object]:
+    """A CSV row with every text cell made inert (a comment like ``=HYPERLINK(...)`` must not
+    run when the manager opens the file); numbers and flags are written as they are."""
+    return {k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def _check_folder(folder: Path) -> Path:
@@ -131,11 +138,13 @@ def export_responses(db: Database, *, folder: Path, since: date, until: date) ->
             for row in _responses(db, since, until):
                 fj.write((",\n" if rows else "") + json.dumps(row, ensure_ascii=False))
                 writer.writerow(
-                    {
-                        **row,
-                        "reasons": ";".join(row["reasons"]),  # type: ignore[arg-type]
-                        "comment": row["comment"] or "",
-                    }
+                    _cells(
+                        {
+                            **row,
+                            "reasons": ";".join(row["reasons"]),  # type: ignore[arg-type]
+                            "comment": row["comment"] or "",
+                        }
+                    )
                 )
                 rows += 1
             fj.write("\n]}\n")
@@ -170,18 +179,20 @@ def export_cases(db: Database, *, folder: Path) -> ExportResult:
             writer.writeheader()
             for c in all_cases:
                 writer.writerow(
-                    {
-                        "response_id": c.response_id,
-                        "opened_utc": c.opened_at.isoformat() + "Z",
-                        "score": c.score,
-                        "language": c.language,
-                        "state": c.state.value,
-                        "contact_name": c.contact_name or "",
-                        "contact_detail": c.contact_detail or "",
-                        "comment": c.comment or "",
-                        "note": c.note or "",
-                        "erased": c.erased,
-                    }
+                    _cells(
+                        {
+                            "response_id": c.response_id,
+                            "opened_utc": c.opened_at.isoformat() + "Z",
+                            "score": c.score,
+                            "language": c.language,
+                            "state": c.state.value,
+                            "contact_name": c.contact_name or "",
+                            "contact_detail": c.contact_detail or "",
+                            "comment": c.comment or "",
+                            "note": c.note or "",
+                            "erased": c.erased,
+                        }
+                    )
                 )
         part.replace(path)
     except OSError as exc:

@@ -95,7 +95,11 @@ class PinStateRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)  # wrong tries since the last lock
     lockouts: Mapped[int] = mapped_column(Integer, default=0)  # locks since the last success
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)  # for display only
+    # The lock is counted on the monotonic clock, which moving the wall clock does not move:
+    # seconds of lock left, as counted at the monotonic reading lock_mono_s.
+    lock_left_s: Mapped[float | None] = mapped_column(Float)
+    lock_mono_s: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditRow(Base):

@@ -1,5 +1,6 @@
 """The admin PIN: 4-8 digits, kept only as a salted scrypt hash, with a lockout that survives
-restarts. Five wrong tries lock the gate for 5 minutes; each further lock doubles the time."""
+restarts and is not shortened by setting the clock. Five wrong tries lock the gate for
+5 minutes; each further lock doubles the time."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,11 +70,26 @@ def audit(db: Database, action: str, **detail: object) -> None:
 
 
 class PinGuard:
-    """Checks the admin PIN against the stored hash and keeps the lockout in the database."""
+    """Checks the admin PIN against the stored hash and keeps the lockout in the database.
 
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+    The lockout is served on ``monotonic`` (time.monotonic: counts from boot, never moved by
+    setting the clock), not on the wall clock: setting the clock forward does not end it and
+    setting it back does not stretch it. The database keeps the seconds left and the
+    monotonic reading they were counted at, so a restart keeps the lock; after a reboot the
+    monotonic clock starts again near zero, so a new run can only count less time as served,
+    never more. ``locked_until`` in the answer is "now + time left", for showing only.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.monotonic = monotonic
 
     @property
     def pin_is_set(self) -> bool:
@@ -82,28 +99,52 @@ class PinGuard:
         self.db.update_settings(admin_pin_hash=hash_pin(pin))
         audit(self.db, "pin_changed")
 
+    def _left(self, state: PinStateRow, now: datetime, mono: float) -> float:
+        """Seconds of lock still to serve, bringing the row up to date (0: not locked)."""
+        if state.lock_left_s is None:
+            if state.locked_until is None:
+                return 0.0
+            # A lock from before revision 0004 (a wall-clock end): at most that lock's length.
+            longest = FIRST_LOCK.total_seconds() * float(2 ** max(state.lockouts - 1, 0))
+            left = min(max((state.locked_until - now).total_seconds(), 0.0), longest)
+        else:
+            served = mono - (state.lock_mono_s if state.lock_mono_s is not None else mono)
+            # Negative: the monotonic clock restarted (a reboot); count nothing, go on from here.
+            left = state.lock_left_s - max(served, 0.0)
+        self._stamp(state, left, now, mono)
+        return max(left, 0.0)
+
+    @staticmethod
+    def _stamp(state: PinStateRow, left: float, now: datetime, mono: float) -> None:
+        if left <= 0:
+            state.locked_until, state.lock_left_s, state.lock_mono_s = None, None, None
+        else:
+            state.locked_until = now + timedelta(seconds=left)
+            state.lock_left_s, state.lock_mono_s = left, mono
+
     def status(self) -> PinAttempt:
         """Whether the gate is locked now, without trying a PIN."""
-        with self.db.reading() as s:
+        now, mono = self.clock(), self.monotonic()
+        with self.db.writing() as s:
             state = s.get(PinStateRow, 1)
-        now = self.clock()
-        if state and state.locked_until and state.locked_until > now:
-            return PinAttempt(ok=False, locked_until=state.locked_until, tries_left=0)
-        failures = state.failures if state else 0
-        return PinAttempt(ok=False, tries_left=TRIES_BEFORE_LOCK - failures)
+            if state is None:
+                return PinAttempt(ok=False)
+            if self._left(state, now, mono) > 0:
+                return PinAttempt(ok=False, locked_until=state.locked_until, tries_left=0)
+            return PinAttempt(ok=False, tries_left=TRIES_BEFORE_LOCK - state.failures)
 
     def attempt(self, pin: str) -> PinAttempt:
         stored = self.db.settings().admin_pin_hash
-        now = self.clock()
+        now, mono = self.clock(), self.monotonic()
         with self.db.writing() as s:
             state = s.get(PinStateRow, 1)
             if state is None:
                 state = PinStateRow(id=1, failures=0, lockouts=0, locked_until=None)
                 s.add(state)
-            if state.locked_until and state.locked_until > now:
+            if self._left(state, now, mono) > 0:
                 return PinAttempt(ok=False, locked_until=state.locked_until, tries_left=0)
             if stored and verify_pin(pin, stored):
-                state.failures, state.lockouts, state.locked_until = 0, 0, None
+                state.failures, state.lockouts = 0, 0
                 s.add(AuditRow(at=now, action="pin_ok", detail="{}"))
                 return PinAttempt(ok=True)
             state.failures += 1
@@ -113,7 +154,8 @@ class PinGuard:
                 )
             )
             if state.failures >= TRIES_BEFORE_LOCK:
-                state.locked_until = now + FIRST_LOCK * (2**state.lockouts)
+                lock = FIRST_LOCK * (2**state.lockouts)
+                self._stamp(state, lock.total_seconds(), now, mono)
                 state.lockouts += 1
                 state.failures = 0
                 s.add(
@@ -121,9 +163,13 @@ class PinGuard:
                         at=now,
                         action="pin_locked",
                         detail=json.dumps(
-                            {"until": state.locked_until.isoformat(), "lockouts": state.lockouts}
+                            {
+                                "until": (now + lock).isoformat(),
+                                "seconds": int(lock.total_seconds()),
+                                "lockouts": state.lockouts,
+                            }
                         ),
                     )
                 )
-                return PinAttempt(ok=False, locked_until=state.locked_until, tries_left=0)
+                return PinAttempt(ok=False, locked_until=now + lock, tries_left=0)
             return PinAttempt(ok=False, tries_left=TRIES_BEFORE_LOCK - state.failures)

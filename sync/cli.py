@@ -8,7 +8,7 @@ import sys
 
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database
-from sync.client import new_session
+from sync.client import new_session, sends_in_clear
 from sync.errors import HqRequestError, SyncError
 from sync.ledger import SyncStore
 from sync.outbox import StepKind, enroll_kiosk, outbox_for, pull_phone_answers
@@ -37,6 +37,12 @@ def _enroll(args: argparse.Namespace, db: Database) -> int:
             session=session,
             ca_bundle=str(args.ca_bundle) if args.ca_bundle else None,
             public_url=args.public_url,
+            insecure_http=args.insecure_http,
+        )
+    if sends_in_clear(done.hq_url):
+        print(
+            f"Warning: {done.hq_url} is plain http://; the device token crosses the network "
+            "unencrypted. Enroll again with HQ's https:// address before going live."
         )
     print(
         f"Enrolled at {done.hq_url} as device {done.device_id} of store {done.store_id}. "

@@ -5,9 +5,11 @@ the kiosk's version. Every failure becomes a :class:`sync.errors.HqRequestError`
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import platform
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import ValidationError
@@ -21,6 +23,7 @@ from sync.errors import (
     HqBusy,
     HqRejected,
     HqUnreachable,
+    InsecureHqAddress,
 )
 
 
@@ -49,6 +52,37 @@ def normal_url(url: str) -> str:
         raise HqRejected(
             f"{url!r} is not an HQ address; it starts with https:// (or http:// on "
             "a test network), e.g. https://hq.example.com",
+            status=0,
+        )
+    return url
+
+
+def is_loopback_url(url: str) -> bool:
+    """True if ``url`` names this machine: localhost, 127.0.0.0/8 or ::1."""
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def sends_in_clear(url: str) -> bool:
+    """True if ``url`` is http:// to another machine, where the token would travel unencrypted."""
+    return url.strip().lower().startswith("http://") and not is_loopback_url(url)
+
+
+def check_transport(url: str, *, insecure_http: bool) -> str:
+    """``url`` (normalised) if the device token may be sent to it: https://, http:// to this
+    machine, or http:// anywhere when ``insecure_http`` was chosen explicitly."""
+    url = normal_url(url)
+    if sends_in_clear(url) and not insecure_http:
+        raise InsecureHqAddress(
+            f"{url} is plain http:// to another machine: the device token and secret would "
+            "cross the network unencrypted. Use HQ's https:// address (with --ca-bundle for a "
+            "self-hosted certificate); only on a closed test network, enroll with "
+            "nps-kiosk enroll --insecure-http.",
             status=0,
         )
     return url
@@ -83,7 +117,8 @@ def _detail(resp: requests.Response) -> str:
 
 
 class HqClient:
-    """Calls to one HQ. ``token`` is the device token (none before enrollment)."""
+    """Calls to one HQ. ``token`` is the device token (none before enrollment).
+    ``insecure_http`` allows http:// to another machine (a closed test network only)."""
 
     def __init__(
         self,
@@ -93,8 +128,10 @@ class HqClient:
         token: str | None = None,
         ca_bundle: str | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        insecure_http: bool = False,
     ) -> None:
-        self.base_url = normal_url(base_url)
+        # Checked before any request: a refused address never sees the code or the token.
+        self.base_url = check_transport(base_url, insecure_http=insecure_http)
         self.session = session
         self.token = token
         self.verify: bool | str = ca_bundle or True  # never False: TLS is always checked

@@ -8,6 +8,7 @@ SyncError
     ├── DeviceRefused         401/403: HQ refused this device's token; enroll it again
     ├── EnrollmentFailed      the enrollment code was refused (unknown, used or expired)
     ├── HqRejected            another 4xx: HQ refused the request itself (says why)
+    │   └── InsecureHqAddress     http:// to a host that is not this machine, not allowed
     └── BadReply              HQ's answer is not protocol v1
 """
 
@@ -49,6 +50,11 @@ class HqRejected(HqRequestError):
     def __init__(self, message: str, *, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class InsecureHqAddress(HqRejected):
+    """The HQ address is http:// to another machine: the device token and secret would cross
+    the network in clear. Use https://, or allow it explicitly on a closed test network."""
 
 
 class BadReply(HqRequestError):

@@ -27,7 +27,7 @@ from core.protocol import MAX_BATCH, BatchReplyV1, BatchV1, ResponseV1, decode_s
 from kiosk import credentials as creds_file
 from kiosk.credentials import Credentials, NotEnrolled
 from kiosk.db import Database, utcnow
-from sync.client import DEFAULT_TIMEOUT, HqClient, normal_url
+from sync.client import DEFAULT_TIMEOUT, HqClient, check_transport, normal_url, sends_in_clear
 from sync.errors import DeviceRefused, HqBusy, HqRejected, HqRequestError
 from sync.ledger import BatchRecord, SyncStore
 
@@ -348,19 +348,28 @@ def enroll_kiosk(
     session: requests.Session,
     ca_bundle: str | None = None,
     public_url: str | None = None,
+    insecure_http: bool = False,
     clock: Callable[[], datetime] = utcnow,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> Enrollment:
     """Enroll this kiosk with a one-time code: the token and secret go to the credentials file
-    (mode 0600, next to the database), the store and device ids to the settings."""
-    url = normal_url(hq_url)
+    (mode 0600, next to the database), the store and device ids to the settings.
+    ``insecure_http`` allows http:// to another machine (closed test networks); it is kept in
+    the credentials file so that later syncs accept the same address."""
+    url = check_transport(hq_url, insecure_http=insecure_http)
     if ca_bundle and not Path(ca_bundle).is_file():
         raise HqRejected(
             f"The CA bundle {ca_bundle} does not exist; give the path of the PEM "
             "file of the CA that signed HQ's certificate.",
             status=0,
         )
-    client = HqClient(url, session=session, ca_bundle=ca_bundle or None, timeout=timeout)
+    client = HqClient(
+        url,
+        session=session,
+        ca_bundle=ca_bundle or None,
+        timeout=timeout,
+        insecure_http=insecure_http,
+    )
     reply = client.enroll(code)
     now = clock()
     path = creds_file.save(
@@ -372,6 +381,7 @@ def enroll_kiosk(
             device_token=reply.device_token,
             device_secret=decode_secret(reply.device_secret),
             enrolled_at=now,
+            insecure_http=insecure_http and sends_in_clear(url),
         ),
     )
     store = SyncStore(db)
@@ -413,7 +423,12 @@ def connect(
     if not url:
         raise NotEnrolled("This kiosk is not enrolled at HQ yet.")
     client = HqClient(
-        url, session=session, token=creds.device_token, ca_bundle=status.ca_bundle, timeout=timeout
+        url,
+        session=session,
+        token=creds.device_token,
+        ca_bundle=status.ca_bundle,
+        timeout=timeout,
+        insecure_http=creds.insecure_http,
     )
     return Connection(credentials=creds, client=client)
 

@@ -274,6 +274,16 @@ class PinGateController(QObject):
     def _tick(self) -> None:
         left = self.remaining_s()
         if left <= 0:
+            # The countdown runs on the wall clock; the guard's lock does not (setting the
+            # clock forward must not open the gate), so ask it before offering the keypad.
+            status = self.guard.status()
+            if status.locked_until is not None:
+                self._locked_until = status.locked_until
+                left = max(1, self.remaining_s())
+                self._show(
+                    GateMode.LOCKED, self.tr("pin_locked", time=format_wait(left)), alert=True
+                )
+                return
             self.countdown.stop()
             self._locked_until = None
             self._show(GateMode.ENTER, self.texts("pin_hint_enter"))

@@ -37,9 +37,9 @@ import requests
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 from kiosk.credentials import CredentialsError
-from kiosk.db import Database
+from kiosk.db import Database, utcnow
 from sync.client import new_session
-from sync.errors import HqRequestError, SyncError
+from sync.errors import HqRequestError, InsecureHqAddress, SyncError
 from sync.ledger import SyncState, SyncStore
 from sync.outbox import Outbox, StepKind, enroll_kiosk, outbox_for, pull_phone_answers
 
@@ -171,6 +171,12 @@ class SyncWorker(QObject):
                 self._outbox = outbox_for(self.db, session=self._session, **self.outbox_options)
             except CredentialsError:
                 self._drop_outbox()
+                return None
+            except InsecureHqAddress as exc:  # never send the token in clear; say why
+                self._drop_outbox()
+                self.store.record_failure(
+                    message=str(exc), at=utcnow(), next_attempt_at=None, refused=True
+                )
                 return None
         return self._outbox
 

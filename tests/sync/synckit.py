@@ -208,3 +208,32 @@ def session() -> requests.Session:
     from sync.client import new_session
 
     return new_session()
+
+
+LAN_HOST = "10.1.2.3"  # an HQ on another machine of a closed test network
+
+
+def lan_session(hq: Hq) -> requests.Session:
+    """A real session whose connections to http://10.1.2.3:<port> reach the test HQ on
+    127.0.0.1:<port>, as a hosts-file entry would: the kiosk sees a non-loopback address, the
+    bytes still go over real HTTP to a real HQ (no 10.x network exists here)."""
+    from requests.adapters import HTTPAdapter
+
+    from sync.client import new_session
+
+    port = hq.base.rsplit(":", 1)[1]
+
+    class _Route(HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+            request.url = (request.url or "").replace(
+                f"http://{LAN_HOST}:{port}", f"http://127.0.0.1:{port}", 1
+            )
+            return super().send(request, *args, **kwargs)
+
+    s = new_session()
+    s.mount(f"http://{LAN_HOST}:{port}", _Route())
+    return s
+
+
+def lan_url(hq: Hq) -> str:
+    return f"http://{LAN_HOST}:{hq.base.rsplit(':', 1)[1]}"

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
@@ -76,6 +77,13 @@ def test_wrong_pin_shows_tries_left_then_locks_with_a_countdown(qtbot, kiosk) ->
     qtbot.mouseClick(gate.cancel, LEFT)
     assert w.current_screen() is w.question
     open_gate_by_chord(qtbot, w)
+    assert gate.message.text().startswith("Too many wrong tries")
+    # Setting the clock 6 minutes ahead ends the countdown but not the lock: the keypad
+    # stays off (the guard counts the lock on the monotonic clock).
+    ahead = datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=6)
+    controller.clock = lambda: ahead
+    controller._tick()
+    assert controller.mode is GateMode.LOCKED and not gate.keys["pin_ok"].isEnabled()
     assert gate.message.text().startswith("Too many wrong tries")
 
 

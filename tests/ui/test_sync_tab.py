@@ -107,3 +107,45 @@ def test_a_revoked_device_shows_the_refusal_and_the_enroll_form(
     assert not tab.enroll_card.isHidden()
     assert tab.pending_value.text() == "3"
     assert "HQ refused this device: enroll it again" in tab.error_label.text()
+
+
+def test_the_tab_refuses_http_to_another_machine_and_warns_about_an_allowed_one(
+    qtbot,
+    hq: Hq,
+    kiosk: Database,  # noqa: ANN001
+) -> None:
+    from synckit import lan_session, lan_url
+
+    from sync.outbox import enroll_kiosk
+
+    controller = SyncController(kiosk, wake_delay_ms=10, session_factory=lambda: lan_session(hq))
+    try:
+        tab = SyncTab()
+        qtbot.addWidget(tab)
+        tab.bind(controller)
+        controller.start()
+        qtbot.waitUntil(lambda: tab.overview is not None, timeout=5000)
+        assert tab.clear_text_warning.isHidden()
+
+        # From the form: refused before anything is sent, and the message says what to do.
+        tab.hq_edit.setText(lan_url(hq))
+        tab.code_edit.setText(hq.code())
+        qtbot.mouseClick(tab.enroll_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "https://" in tab.enroll_message.text(), timeout=10000)
+        assert "unencrypted" in tab.enroll_message.text()
+        assert tab.overview is not None and tab.overview.state is SyncState.NOT_ENROLLED
+
+        # Allowed on purpose (nps-kiosk enroll --insecure-http): the worker syncs, the tab warns.
+        with lan_session(hq) as s:
+            enroll_kiosk(kiosk, hq_url=lan_url(hq), code=hq.code(), session=s, insecure_http=True)
+        add_responses(kiosk, 2)
+        controller.sync_now()
+        qtbot.waitUntil(
+            lambda: tab.overview is not None and tab.overview.state is SyncState.ONLINE,
+            timeout=10000,
+        )
+        assert not tab.clear_text_warning.isHidden()
+        assert "Not encrypted" in tab.clear_text_warning.text()
+        assert "https://" in tab.clear_text_warning.text()
+    finally:
+        controller.shutdown()

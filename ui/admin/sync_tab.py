@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sync.client import sends_in_clear
 from sync.ledger import SyncOverview, SyncState
 from ui.admin import style
 from ui.admin.parts import card, label, set_prop
@@ -169,6 +170,9 @@ class SyncTab(QWidget):
         hl.addLayout(row)
         self.detail_label = label("", "muted", wrap=True)
         hl.addWidget(self.detail_label)
+        self.clear_text_warning = label("", "error", wrap=True)
+        self.clear_text_warning.hide()
+        hl.addWidget(self.clear_text_warning)
         root.addWidget(head)
 
         # Figures.
@@ -341,6 +345,15 @@ class SyncTab(QWidget):
                     f"{'behind' if minutes > 0 else 'ahead of'} HQ"
                 )
         self.detail_label.setText(detail)
+        clear = bool(s.hq_url) and sends_in_clear(s.hq_url or "")
+        self.clear_text_warning.setVisible(clear)
+        self.clear_text_warning.setText(
+            f"Not encrypted: {s.hq_url} is plain http:// to another machine, so this kiosk's "
+            "device token and its answers cross the network readable by anyone on it. Enroll "
+            "again with HQ's https:// address."
+            if clear
+            else ""
+        )
         self.sync_button.setEnabled(state is not SyncState.NOT_ENROLLED)
 
         self.pending_value.setText(f"{o.pending:,}")
