@@ -281,7 +281,7 @@ class PinGateController(QObject):
                 self._locked_until = status.locked_until
                 left = max(1, self.remaining_s())
                 self._show(
-                    GateMode.LOCKED, self.tr("pin_locked", time=format_wait(left)), alert=True
+                    GateMode.LOCKED, self.texts("pin_locked", time=format_wait(left)), alert=True
                 )
                 return
             self.countdown.stop()
