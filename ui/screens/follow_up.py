@@ -128,6 +128,10 @@ class FollowUpScreen(QWidget):
         self.skip.clicked.connect(self.skip_pressed)
         for button in (self.done, self.skip):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.saving = QLabel(self)  # shown while the answer cannot be stored yet
+        self.saving.setObjectName("saving")
+        self.saving.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.saving.hide()
 
         for edit in (self.comment, self.contact_name, self.contact_detail):
             edit.installEventFilter(self)
@@ -140,6 +144,8 @@ class FollowUpScreen(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.skip)
         buttons.addStretch(1)
+        buttons.addWidget(self.saving)
+        buttons.addStretch(1)
         buttons.addWidget(self.done)
         self._outer.addLayout(buttons)
         self._left = QVBoxLayout()
@@ -151,6 +157,7 @@ class FollowUpScreen(QWidget):
     # -- rendering ---------------------------------------------------------------------------
     def render(self, view: FollowUpView) -> None:
         """Show a fresh, empty follow-up for one response."""
+        self._set_saving("")
         self.header.render(store_name=view.store_name, languages=(), language="")
         self.question.setText(view.question)
         self.pick_any.setText(view.pick_any)
@@ -196,6 +203,23 @@ class FollowUpScreen(QWidget):
         )
         self.keyboard.set_hindi_available(view.hindi_keyboard, start_in_hindi=view.hindi_keyboard)
         self._target = self.comment
+
+    def show_saving(self, message: str) -> None:
+        """The answer is in but not stored yet: say so calmly, and take no more input."""
+        self._set_saving(message)
+
+    def _set_saving(self, message: str) -> None:
+        self.saving.setText(message)
+        self.saving.setVisible(bool(message))
+        for widget in (
+            self._chip_box,
+            self.comment,
+            self.contact_box,
+            self.keyboard,
+            self.done,
+            self.skip,
+        ):
+            widget.setEnabled(not message)
 
     def _make_chips(self, spec: tuple[tuple[str, str], ...]) -> None:
         """Show the chips of another category or language. Each set is built once and kept
