@@ -55,6 +55,7 @@ def question_view(settings: Settings, language: str) -> QuestionView:
         label_high=settings.text("label_high", language),
         languages=tuple((code, LANGUAGES[code]) for code in settings.languages),
         language=language,
+        score_name=Catalog(language)("a11y_score"),
     )
 
 
@@ -70,6 +71,7 @@ def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -
         skip=tr("skip"),
         pick_any=tr("pick_any"),
         comment_placeholder=tr("comment_placeholder"),
+        comment_name=tr("a11y_comment"),
         chars_left=tr("chars_left"),
         consent=tr("consent"),
         contact_name=tr("contact_name"),
@@ -211,6 +213,7 @@ class SurveyController(QObject):
     # -- question ----------------------------------------------------------------------------
     def show_question(self) -> None:
         self.window.question.render(question_view(self.settings, self.language))
+        self.window.hotspot.setAccessibleName(Catalog(self.language)("a11y_manager_access"))
         self.window.question.set_taps_enabled(True)
         self.window.show_screen(self.window.question)
         self._shown_at = self.monotonic()
@@ -221,6 +224,7 @@ class SurveyController(QObject):
         if code in self.settings.languages:
             self.language = code
             self.window.question.render(question_view(self.settings, code))
+            self.window.hotspot.setAccessibleName(Catalog(code)("a11y_manager_access"))
 
     def on_score(self, score: int) -> None:
         question = self.window.question
