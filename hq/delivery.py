@@ -118,12 +118,14 @@ class DeliveryWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Clear before the pass: a wake() that lands while the pass runs stays set, so the
+            # next pass starts at once instead of a poll interval later.
+            self._wake.clear()
             try:
                 self.run_once()
             except Exception:  # the worker must outlive a bad row or a database hiccup
                 log.exception("Alert delivery poll failed; trying again next poll")
             self._wake.wait(self.config.poll_interval_s)
-            self._wake.clear()
 
     # One poll ------------------------------------------------------------------------------
 

@@ -105,6 +105,7 @@ def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, sta
     peeked = peek_settings(db_path) or Settings()
     start_language = language if language in LANGUAGES else peeked.default_language
     window = MainWindow(kiosk_mode=not windowed)
+    from ui.i18n import Catalog
     from ui.screens.question import QuestionView
 
     window.question.show_view(
@@ -115,6 +116,7 @@ def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, sta
             label_high=peeked.text("label_high", start_language),
             languages=tuple((code, LANGUAGES[code]) for code in peeked.languages),
             language=start_language,
+            score_name=Catalog(start_language)("a11y_score"),
         )
     )
 

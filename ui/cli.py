@@ -13,11 +13,30 @@ from kiosk.paths import default_db_path
 STARTED = time.perf_counter()
 
 
+DOCTOR_HELP = "check that Qt can open a window here, and say what to install if not"
+
+
+def commands_epilog() -> str:
+    """Every command, from the parser that runs it (kiosk.cli, which also carries out the sync
+    commands' arguments), so that --help cannot fall behind when a command is added."""
+    from kiosk.cli import build_parser as tools_parser
+
+    helps = {"doctor": DOCTOR_HELP}
+    for action in tools_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                helps[choice.dest] = choice.help or ""
+    width = max(len(name) for name in helps)
+    lines = [f"  {name.ljust(width)}  {text}" for name, text in helps.items()]
+    return "commands:\n" + "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nps-kiosk",
-        description="The NPS survey kiosk. Other commands: stats, set-pin, settings, doctor "
-        "(`nps-kiosk COMMAND --help`).",
+        description="The NPS survey kiosk, or one of its commands (`nps-kiosk COMMAND --help`).",
+        epilog=commands_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--db", type=Path, default=None, help=f"database file (default: {default_db_path()})"

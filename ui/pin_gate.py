@@ -40,6 +40,8 @@ class PinGateView:
     ok: str
     clear: str
     cancel: str
+    digit_name: str  # a digit key's name for a screen reader, with {n}: "Digit {n}"
+    display_name: str  # the dots' name: "PIN entered"
 
 
 class PinGate(QWidget):
@@ -63,7 +65,6 @@ class PinGate(QWidget):
         self.message.setWordWrap(True)
         self.display = QLabel(self.card)
         self.display.setObjectName("pin_display")
-        self.display.setAccessibleName("pin_display")
         for label in (self.title, self.message, self.display):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.keys: dict[str, QPushButton] = {}
@@ -76,7 +77,6 @@ class PinGate(QWidget):
         pad.addWidget(self._key("", "pin_ok", special=True), 3, 2)
         self.cancel = QPushButton(self.card)
         self.cancel.setObjectName("pin_cancel")
-        self.cancel.setAccessibleName("pin_cancel")
         self.cancel.setProperty("kind", "secondary")
         self.cancel.clicked.connect(self.cancelled)
         self._card_layout = QVBoxLayout(self.card)
@@ -93,7 +93,6 @@ class PinGate(QWidget):
     def _key(self, label: str, name: str, *, special: bool = False) -> QPushButton:
         button = QPushButton(label, self.card)
         button.setObjectName(name)
-        button.setAccessibleName(name)
         button.setProperty("kind", "pin")
         button.setProperty("special", "true" if special else "false")
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -115,6 +114,13 @@ class PinGate(QWidget):
         self.keys["pin_ok"].setText(view.ok)
         self.keys["pin_clear"].setText(view.clear)
         self.cancel.setText(view.cancel)
+        for name, button in self.keys.items():
+            digit = name.removeprefix("pin_")
+            button.setAccessibleName(
+                view.digit_name.format(n=digit) if digit.isdigit() else button.text()
+            )
+        self.cancel.setAccessibleName(view.cancel)
+        self.display.setAccessibleName(view.display_name)
         for button in self.keys.values():
             button.setEnabled(not view.locked)
         if view.locked:
@@ -232,6 +238,8 @@ class PinGateController(QObject):
                 ok=self.texts("pin_ok"),
                 clear=self.texts("pin_clear"),
                 cancel=self.texts("pin_cancel"),
+                digit_name=self.texts("a11y_pin_digit"),
+                display_name=self.texts("a11y_pin_display"),
             )
         )
 

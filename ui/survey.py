@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECKPOINT_IDLE_MS = 30_000
+# A follow-up that could not be stored (database locked, disk I/O error) is kept in memory and
+# tried again after 0.2 s, doubling up to 5 s: the thank-you waits until it is stored.
+SAVE_RETRY_FIRST_MS = 200
+SAVE_RETRY_CAP_MS = 5_000
+
+
+@dataclass
+class UnsavedCompletion:
+    """A finished follow-up not yet stored: the score row is durable, this is what completes it."""
+
+    response_id: str
+    how: Completion
+    follow_up: FollowUp | None
+    thank: bool
+    tries: int = 0
 
 
 def question_view(settings: Settings, language: str) -> QuestionView:
@@ -43,6 +59,7 @@ def question_view(settings: Settings, language: str) -> QuestionView:
         label_high=settings.text("label_high", language),
         languages=tuple((code, LANGUAGES[code]) for code in settings.languages),
         language=language,
+        score_name=Catalog(language)("a11y_score"),
     )
 
 
@@ -58,6 +75,7 @@ def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -
         skip=tr("skip"),
         pick_any=tr("pick_any"),
         comment_placeholder=tr("comment_placeholder"),
+        comment_name=tr("a11y_comment"),
         chars_left=tr("chars_left"),
         consent=tr("consent"),
         contact_name=tr("contact_name"),
@@ -139,6 +157,10 @@ class SurveyController(QObject):
         self.checkpoint_timer.setSingleShot(True)
         self.checkpoint_timer.setInterval(CHECKPOINT_IDLE_MS)
         self.checkpoint_timer.timeout.connect(self.checkpoint)
+        self.unsaved: list[UnsavedCompletion] = []
+        self.save_timer = QTimer(self)
+        self.save_timer.setSingleShot(True)
+        self.save_timer.timeout.connect(self._save_unsaved)
 
         window.question.score_tapped.connect(self.on_score)
         window.question.language_chosen.connect(self.on_language)
@@ -185,14 +207,17 @@ class SurveyController(QObject):
 
     def stop(self) -> None:
         """Stop every timer (end of run, tests' teardown)."""
-        for timer in (self.idle_timer, self.thanks_timer, self.checkpoint_timer):
+        for timer in (self.idle_timer, self.thanks_timer, self.checkpoint_timer, self.save_timer):
             timer.stop()
+        if self.unsaved:  # one last try; what still fails is recovered (score only) on start
+            self._save_unsaved(retry=False)
         if self._gate_controller is not None:
             self._gate_controller.stop()
 
     # -- question ----------------------------------------------------------------------------
     def show_question(self) -> None:
         self.window.question.show_view(question_view(self.settings, self.language))
+        self.window.hotspot.setAccessibleName(Catalog(self.language)("a11y_manager_access"))
         self.window.question.set_taps_enabled(True)
         self.window.show_screen(self.window.question)
         self._shown_at = self.monotonic()
@@ -203,6 +228,7 @@ class SurveyController(QObject):
         if code in self.settings.languages:
             self.language = code
             self.window.question.show_view(question_view(self.settings, code))
+            self.window.hotspot.setAccessibleName(Catalog(code)("a11y_manager_access"))
 
     def on_score(self, score: int) -> None:
         question = self.window.question
@@ -241,7 +267,10 @@ class SurveyController(QObject):
         self.finish(Completion.TIMEOUT)
 
     def finish(self, how: Completion, *, thank: bool = True) -> None:
-        """Complete the pending response (Skip drops the follow-up), then thank the customer."""
+        """Complete the pending response (Skip drops the follow-up), then thank the customer.
+
+        If the follow-up cannot be stored now, it is kept and tried again on a timer; until it
+        is stored the customer sees "One moment, saving your answer" and not the thank-you."""
         pending, self.pending = self.pending, None
         self.idle_timer.stop()
         if pending is None:
@@ -249,13 +278,40 @@ class SurveyController(QObject):
         follow_up: FollowUp | None = None
         if how is not Completion.SKIP:
             follow_up = self.window.follow_up.follow_up()
-        try:
-            self.recorder.complete(pending.id, how=how, follow_up=follow_up)
-        except Exception:  # the row stays incomplete and is recovered on the next start
-            log.exception("Could not complete response %s", pending.id)
-        self.response_completed.emit(pending.id, how.value)
-        if not thank:
-            return
+        self.unsaved.append(
+            UnsavedCompletion(response_id=pending.id, how=how, follow_up=follow_up, thank=thank)
+        )
+        self._save_unsaved()
+
+    def _save_unsaved(self, *, retry: bool = True) -> None:
+        """Store the kept follow-ups, oldest first; on a failure keep the rest for the timer."""
+        self.save_timer.stop()
+        while self.unsaved:
+            item = self.unsaved[0]
+            try:
+                self.recorder.complete(item.response_id, how=item.how, follow_up=item.follow_up)
+            except Exception:  # locked or I/O error: the score row is stored; try again soon
+                item.tries += 1
+                log.exception(
+                    "Could not store the follow-up of response %s (try %d); trying again",
+                    item.response_id,
+                    item.tries,
+                )
+                if item.thank and self.window.current_screen() is self.window.follow_up:
+                    self.window.follow_up.show_saving(Catalog(self.language)("saving"))
+                if retry:
+                    delay = SAVE_RETRY_FIRST_MS * 2 ** min(item.tries - 1, 8)
+                    self.save_timer.start(min(delay, SAVE_RETRY_CAP_MS))
+                return
+            self.unsaved.pop(0)
+            self._completed(item)
+
+    def _completed(self, item: UnsavedCompletion) -> None:
+        self.response_completed.emit(item.response_id, item.how.value)
+        if not item.thank or (
+            item.tries and self.window.current_screen() is not self.window.follow_up
+        ):
+            return  # the manager took over while it was being saved: no thank-you over that
         thanks = self.window.thanks
         thanks.show_view(
             thank_you_view(self.settings, self.language, qr_url=phone_link(self.db, self.settings))

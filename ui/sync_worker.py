@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -52,6 +54,14 @@ OVERVIEW_EVERY_S = 1.0
 # hands it over only every switch interval (5 ms by default), and a timer tick needs a few
 # hand-offs, so a drain stalled the GUI by 15-25 ms. 1 ms keeps a tick under a frame (16 ms).
 DRAIN_SWITCH_INTERVAL_S = 0.001
+# Sync threads that did not stop when asked: kept referenced until they finish, because Qt aborts
+# the process if a QThread object is destroyed while its thread still runs.
+_still_running: dict[QThread, QObject] = {}  # thread -> its worker
+
+
+def threads_still_running() -> list[QThread]:
+    """The sync threads that did not stop in time on shutdown and are still running."""
+    return [t for t in _still_running if t.isRunning()]
 
 
 class SyncWorker(QObject):
@@ -77,7 +87,7 @@ class SyncWorker(QObject):
         self.store = SyncStore(db)
         self.session_factory = session_factory
         self.outbox_options = {"timeout": GUI_TIMEOUT, **(outbox_options or {})}
-        self.stopping = False
+        self.stopping = threading.Event()  # set by the GUI thread, read by this one
         self._session: requests.Session | None = None
         self._outbox: Outbox | None = None
         self.tick_timer = QTimer(self)
@@ -145,14 +155,16 @@ class SyncWorker(QObject):
 
     @Slot()
     def teardown(self) -> None:
-        """Stop the timers and hand the object back to the GUI thread (before quit())."""
-        self.stopping = True
+        """Stop the timers, hand the object back to the GUI thread and end this thread's loop."""
+        self.stopping.set()
         for timer in (self.tick_timer, self.retry_timer, self.wake_timer):
             timer.stop()
         self._drop_outbox()
+        thread = QThread.currentThread()
         app = QCoreApplication.instance()
         if app is not None:
             self.moveToThread(app.thread())
+        thread.quit()
 
     # -- the work ------------------------------------------------------------------------------
     def _retry(self) -> None:
@@ -188,7 +200,7 @@ class SyncWorker(QObject):
 
     def run(self, *, manual: bool) -> None:
         """Drain until idle, a failure (then wait out the backoff) or a refusal."""
-        if self.stopping:
+        if self.stopping.is_set():
             return
         state = self.store.overview(quarantine_limit=0, batch_limit=0).state
         if state is SyncState.REFUSED and not manual:
@@ -204,7 +216,7 @@ class SyncWorker(QObject):
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(switch_interval, DRAIN_SWITCH_INTERVAL_S))
         try:
-            while not self.stopping:
+            while not self.stopping.is_set():
                 result = outbox.step()
                 if result.kind is StepKind.SENT:
                     sent += 1
@@ -217,8 +229,9 @@ class SyncWorker(QObject):
                 elif result.kind is StepKind.IDLE:
                     self._pull_phone(outbox)
                 break
-        except Exception:  # never let an unexpected error end the thread's event loop
+        except Exception as exc:  # never let an unexpected error end the thread's event loop
             log.exception("The sync worker hit an unexpected error")
+            self._record_unexpected(outbox, exc)
         finally:
             sys.setswitchinterval(switch_interval)
             outbox.discard_prefetched()  # a batch read ahead is only for this drain
@@ -229,6 +242,23 @@ class SyncWorker(QObject):
                     log.exception("WAL checkpoint failed")
             self.busy.emit(False)
             self.publish()
+
+    def _record_unexpected(self, outbox: Outbox, exc: Exception) -> None:
+        """Put the failure in the ledger, so that the Sync tab shows it instead of the state
+        before, and back off as for any failed attempt."""
+        delay = outbox.backoff.next_delay()
+        now = utcnow()
+        message = (
+            f"Sync stopped on an unexpected error ({type(exc).__name__}: {exc}). It tries "
+            f"again by itself; if this keeps happening, send the kiosk's log to support."
+        )
+        try:
+            self.store.record_failure(
+                message=message[:500], at=now, next_attempt_at=now + timedelta(seconds=delay)
+            )
+        except Exception:  # the database itself may be what failed; the log has it
+            log.exception("Could not record the sync failure in the ledger")
+        self.retry_timer.start(int(delay * 1000))
 
     def _pull_phone(self, outbox: Outbox) -> None:
         try:
@@ -310,16 +340,29 @@ class SyncController(QObject):
             }
         )
 
-    def shutdown(self, timeout_ms: int = 20_000) -> None:
-        """Stop the worker (it finishes the request in flight) and quit and wait the thread."""
+    def shutdown(self, timeout_ms: int = 20_000) -> bool:
+        """Stop the worker (it finishes the request in flight) and quit and wait the thread.
+
+        Returns False, and logs it, if the thread is still running after ``timeout_ms``; the
+        thread is then kept referenced (``threads_still_running``) until it finishes."""
         if not self._running:
-            return
+            return not self.worker_thread.isRunning()
         self._running = False
-        self.worker.stopping = True
+        self.worker.stopping.set()  # a drain stops after the request in flight
         from PySide6.QtCore import QMetaObject, Qt
 
-        QMetaObject.invokeMethod(
-            self.worker, "teardown", Qt.ConnectionType.BlockingQueuedConnection
+        # Queued, not blocking: a worker stuck past the timeout must not hang the GUI thread.
+        # teardown quits the thread's loop itself, so it always runs before the loop ends.
+        QMetaObject.invokeMethod(self.worker, "teardown", Qt.ConnectionType.QueuedConnection)
+        if self.worker_thread.wait(timeout_ms):
+            return True
+        log.error(
+            "The sync thread did not stop within %.1f s; it is left to finish on its own. "
+            "Nothing is lost (the outbox resends what was not confirmed), but if the kiosk "
+            "does not exit, restart it.",
+            timeout_ms / 1000,
         )
-        self.worker_thread.quit()
-        self.worker_thread.wait(timeout_ms)
+        thread = self.worker_thread
+        _still_running[thread] = self.worker
+        thread.finished.connect(lambda: _still_running.pop(thread, None))
+        return False

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.text import COMMENT_LIMIT
-from kiosk.db import Database, open_database
+from kiosk.db import Database, open_database, utcnow
 from kiosk.errors import InvalidScore, ResponseNotFound
 from kiosk.recording import Completion, FollowUp, Recorder, ResponseStatus
 
@@ -205,7 +205,7 @@ def test_a_killed_process_loses_no_tapped_score(db_path: Path) -> None:
     tapped_id = proc.stdout.strip()
     db = open_database(db_path)  # start again, as the kiosk would
     try:
-        recorder = Recorder(db, clock=lambda: datetime.now() + timedelta(hours=1))
+        recorder = Recorder(db, clock=lambda: utcnow() + timedelta(hours=1))  # stored times are UTC
         assert recorder.recover_incomplete(older_than=timedelta(seconds=20)) == 1
         answer = recorder.get(tapped_id)
         assert answer.score == 2 and answer.completion is Completion.RECOVERED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QPlainTextEdit, QPushButton
 
 from core.text import COMMENT_LIMIT
 from kiosk.recording import Completion, ResponseStatus
@@ -273,21 +274,23 @@ def test_idle_question_screen_checkpoints_the_wal(qtbot, kiosk) -> None:  # noqa
     qtbot.waitUntil(lambda: wal.stat().st_size == 0, timeout=3000)
 
 
-def test_every_interactive_widget_is_named(qtbot, kiosk) -> None:  # noqa: ANN001
+def test_every_interactive_widget_is_found_by_object_name(qtbot, kiosk) -> None:  # noqa: ANN001
+    """Tests find widgets by objectName; the accessible name is for people (see test_a11y)."""
     w = kiosk.window
-    names = [f"score_{n}" for n in range(11)] + ["lang_en", "lang_hi"]
-    for name in names:
-        widget = w.findChild(object, name)
-        assert widget is not None and widget.accessibleName() == name, name
-    tap(qtbot, w.question.scores[3])
-    for name in (
-        "comment",
-        "contact_opt_in",
-        "contact_name",
-        "contact_detail",
-        "done",
-        "skip",
-        "reason_wait_time",
+    for score in range(11):
+        button = w.findChild(QPushButton, f"score_{score}")
+        assert button is not None and button.text() == str(score)
+    for code in ("en", "hi"):
+        assert w.findChild(QPushButton, f"lang_{code}") is not None, code
+    tap(qtbot, w.findChild(QPushButton, "score_3"))
+    assert w.current_screen() is w.follow_up
+    for kind, name in (
+        (QPlainTextEdit, "comment"),
+        (QCheckBox, "contact_opt_in"),
+        (QLineEdit, "contact_name"),
+        (QLineEdit, "contact_detail"),
+        (QPushButton, "done"),
+        (QPushButton, "skip"),
+        (QPushButton, "reason_wait_time"),
     ):
-        widget = w.findChild(object, name)
-        assert widget is not None and widget.accessibleName() == name, name
+        assert w.findChild(kind, name) is not None, name

@@ -42,6 +42,7 @@ class FollowUpView:
     skip: str
     pick_any: str
     comment_placeholder: str
+    comment_name: str  # the comment box's name for a screen reader: "Your comment"
     chars_left: str  # a template with {n}
     consent: str
     contact_name: str
@@ -118,16 +119,18 @@ class FollowUpScreen(QWidget):
 
         self.done = QPushButton(self)
         self.done.setObjectName("done")
-        self.done.setAccessibleName("done")
         self.done.setProperty("kind", "primary")
         self.done.clicked.connect(self.done_pressed)
         self.skip = QPushButton(self)
         self.skip.setObjectName("skip")
-        self.skip.setAccessibleName("skip")
         self.skip.setProperty("kind", "secondary")
         self.skip.clicked.connect(self.skip_pressed)
         for button in (self.done, self.skip):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.saving = QLabel(self)  # shown while the answer cannot be stored yet
+        self.saving.setObjectName("saving")
+        self.saving.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.saving.hide()
 
         for field in (self.comment, self.contact_name, self.contact_detail):
             field.installEventFilter(self)
@@ -140,6 +143,8 @@ class FollowUpScreen(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.skip)
         buttons.addStretch(1)
+        buttons.addWidget(self.saving)
+        buttons.addStretch(1)
         buttons.addWidget(self.done)
         self._outer.addLayout(buttons)
         self._left = QVBoxLayout()
@@ -151,6 +156,7 @@ class FollowUpScreen(QWidget):
     # -- rendering ---------------------------------------------------------------------------
     def show_view(self, view: FollowUpView) -> None:
         """Show a fresh, empty follow-up for one response."""
+        self._set_saving("")
         self.header.show_store(store_name=view.store_name, languages=(), language="")
         self.question.setText(view.question)
         self.pick_any.setText(view.pick_any)
@@ -167,26 +173,28 @@ class FollowUpScreen(QWidget):
         self.comment.clear()
         self.comment.blockSignals(False)
         self.comment.setPlaceholderText(view.comment_placeholder)
-        self.comment.setAccessibleName("comment")
+        self.comment.setAccessibleName(view.comment_name)
         self._show_count(0)
         self.opt_in.blockSignals(True)
         self.opt_in.setChecked(False)
         self.opt_in.blockSignals(False)
         self.opt_in.setText(view.consent)
-        self.opt_in.setAccessibleName("contact_opt_in")
+        self.opt_in.setAccessibleName(view.consent)
         self.contact_box.setVisible(view.ask_contact)
-        for edit, placeholder, name in (
-            (self.contact_name, view.contact_name, "contact_name"),
-            (self.contact_detail, view.contact_detail, "contact_detail"),
+        for edit, placeholder in (
+            (self.contact_name, view.contact_name),
+            (self.contact_detail, view.contact_detail),
         ):
             edit.blockSignals(True)
             edit.clear()
             edit.blockSignals(False)
             edit.setPlaceholderText(placeholder)
-            edit.setAccessibleName(name)
+            edit.setAccessibleName(placeholder)
         self._show_contact_fields(False)
         self.done.setText(view.done)
+        self.done.setAccessibleName(view.done)
         self.skip.setText(view.skip)
+        self.skip.setAccessibleName(view.skip)
         self.keyboard.set_labels(
             space=view.kb_space,
             backspace=view.kb_backspace,
@@ -196,6 +204,23 @@ class FollowUpScreen(QWidget):
         )
         self.keyboard.set_hindi_available(view.hindi_keyboard, start_in_hindi=view.hindi_keyboard)
         self._target = self.comment
+
+    def show_saving(self, message: str) -> None:
+        """The answer is in but not stored yet: say so calmly, and take no more input."""
+        self._set_saving(message)
+
+    def _set_saving(self, message: str) -> None:
+        self.saving.setText(message)
+        self.saving.setVisible(bool(message))
+        for widget in (
+            self._chip_box,
+            self.comment,
+            self.contact_box,
+            self.keyboard,
+            self.done,
+            self.skip,
+        ):
+            widget.setEnabled(not message)
 
     def _make_chips(self, spec: tuple[tuple[str, str], ...]) -> None:
         """Show the chips of another category or language. Each set is built once and kept
@@ -209,7 +234,7 @@ class FollowUpScreen(QWidget):
             for key, label in spec:
                 chip = QPushButton(label, self._chip_box)
                 chip.setObjectName(f"reason_{key}")
-                chip.setAccessibleName(f"reason_{key}")
+                chip.setAccessibleName(label)
                 chip.setProperty("kind", "chip")
                 chip.setCheckable(True)
                 chip.setFocusPolicy(Qt.FocusPolicy.TabFocus)

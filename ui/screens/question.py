@@ -32,6 +32,7 @@ class QuestionView:
     label_high: str
     languages: tuple[tuple[str, str], ...]  # (code, name in that language)
     language: str
+    score_name: str  # what a screen reader says for a score button, with {n}: "{n} out of 10"
 
 
 class QuestionScreen(QWidget):
@@ -60,7 +61,6 @@ class QuestionScreen(QWidget):
         for score in range(11):
             button = QPushButton(str(score), self)
             button.setObjectName(f"score_{score}")
-            button.setAccessibleName(f"score_{score}")
             button.setProperty("kind", "score")
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -101,6 +101,8 @@ class QuestionScreen(QWidget):
         self.question.setAccessibleName(view.question)
         self._label_texts = (view.label_low, view.label_high)
         self._show_end_labels()
+        for score, button in enumerate(self.scores):
+            button.setAccessibleName(view.score_name.format(n=score))
         self.scores[0].setAccessibleDescription(view.label_low)
         self.scores[10].setAccessibleDescription(view.label_high)
 

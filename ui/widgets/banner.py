@@ -22,7 +22,6 @@ class NoticeBanner(QWidget):
         self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.dismiss = QPushButton("Dismiss", self)
         self.dismiss.setObjectName("notice_dismiss")
-        self.dismiss.setAccessibleName("notice_dismiss")
         self.dismiss.clicked.connect(self._dismiss)
         row.addWidget(self.text, 1)
         row.addWidget(self.dismiss, 0, Qt.AlignmentFlag.AlignTop)
@@ -33,6 +32,7 @@ class NoticeBanner(QWidget):
             return
         self.text.setText("\n".join(notices))
         self.dismiss.setText(dismiss_label)
+        self.dismiss.setAccessibleName(dismiss_label)
         self.show()
 
     def _dismiss(self) -> None:

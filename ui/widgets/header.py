@@ -41,7 +41,7 @@ class Header(QWidget):
             for code, name in languages:
                 pill = QPushButton(name, self)
                 pill.setObjectName(f"lang_{code}")
-                pill.setAccessibleName(f"lang_{code}")
+                pill.setAccessibleName(name)  # in its own language: "हिन्दी"
                 pill.setProperty("kind", "lang")
                 pill.setCheckable(True)
                 pill.setFocusPolicy(Qt.FocusPolicy.TabFocus)

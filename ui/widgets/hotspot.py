@@ -17,7 +17,7 @@ class CornerHotspot(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("corner_hotspot")
-        self.setAccessibleName("corner_hotspot")
+        self.setAccessibleName("Manager access")
         self.setFixedSize(size, size)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)

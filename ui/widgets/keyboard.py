@@ -153,7 +153,7 @@ class OnScreenKeyboard(QWidget):
     ) -> QPushButton:
         button = QPushButton(label, parent)
         button.setObjectName(f"key_{name}")
-        button.setAccessibleName(f"key {name}")
+        button.setAccessibleName(label or name)
         button.setProperty("kind", "key")
         button.setProperty("special", "true" if special else "false")
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
