@@ -116,19 +116,19 @@ def test_shutdown_says_when_the_thread_did_not_stop_and_keeps_it(
     try:
         qtbot.waitUntil(adapter.hanging.is_set, timeout=10000)
         assert controller.shutdown(timeout_ms=200) is False  # returns, though the thread runs
-        assert controller.thread.isRunning()
-        assert controller.thread in threads_still_running()
+        assert controller.worker_thread.isRunning()
+        assert controller.worker_thread in threads_still_running()
         assert "did not stop within 0.2 s" in caplog.text
     finally:
         adapter.release.set()
-        qtbot.waitUntil(controller.thread.isFinished, timeout=10000)
-    assert controller.thread not in threads_still_running()
-    assert controller.worker.thread() is not controller.thread  # handed back by teardown
+        qtbot.waitUntil(controller.worker_thread.isFinished, timeout=10000)
+    assert controller.worker_thread not in threads_still_running()
+    assert controller.worker.thread() is not controller.worker_thread  # handed back by teardown
 
 
 def test_shutdown_of_an_idle_worker_stops_the_thread(kiosk: Database) -> None:
     controller = SyncController(kiosk)
     controller.start()
     assert controller.shutdown() is True
-    assert controller.thread.isFinished()
+    assert controller.worker_thread.isFinished()
     assert controller.worker.stopping.is_set()
