@@ -72,7 +72,8 @@ KIND_TITLES = {
 
 
 def _title(alert: dict[str, Any]) -> str:
-    return KIND_TITLES.get(alert["rule"]["kind"], alert["rule"]["kind"])
+    kind = str(alert["rule"]["kind"])
+    return KIND_TITLES.get(kind, kind)
 
 
 def _where(alert: dict[str, Any]) -> str:
