@@ -1,5 +1,5 @@
 """The HQ collector: takes every store's batches exactly once, serves the phone survey pages,
-the analyst API and dashboard, and the ``nps-hq`` CLI. Imports kiosk and sync, never ui.
+the analyst API and dashboard, and the ``nps-hq`` CLI. Imports core only (tests/test_layering.py).
 
 Exceptions (all derive from :class:`hq.errors.HqError`; each message says what to do next)::
 
@@ -8,6 +8,7 @@ Exceptions (all derive from :class:`hq.errors.HqError`; each message says what t
     ├── NotFound              no such store, device, token or analyst
     ├── AlreadyExists         a store, device or analyst with that id exists
     ├── Unauthorized          no, wrong or revoked credentials (HTTP 401)
+    │   └── SignInRequired        a page asked for without signing in (HTTP 303 to /login)
     ├── Forbidden             valid credentials that may not do this (HTTP 403)
     ├── EnrollmentError       an enrollment code that is unknown, used or expired
     ├── PhoneLinkError        a phone link that cannot be answered (shown to the customer)

@@ -282,7 +282,7 @@ def dip_test(
 def _iso(value: Any) -> str:
     if isinstance(value, str):  # the SQLite insert path turns times into text
         value = datetime.fromisoformat(value)
-    return value.isoformat(timespec="seconds") + "Z"
+    return f"{value.isoformat(timespec='seconds')}Z"
 
 
 def _canonical(body: dict[str, Any]) -> str:
@@ -601,6 +601,8 @@ def _stale_alerts(
         )
     ).all()
     for device_id, store_id, last in devices:
+        if last is None:  # excluded by the query; this tells the type checker
+            continue
         hours = (now - last).total_seconds() / 3600
         name = scope.names.get(store_id, store_id)
         made += (

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVarTuple
 
 from sqlalchemy import Select, func, select
 
@@ -19,6 +19,8 @@ from core.text import spreadsheet_safe
 from hq.db import utcnow
 from hq.models import DeviceRow, ResponseRow, StoreGroupMemberRow, StoreRow
 from hq.service import Hq
+
+Ts = TypeVarTuple("Ts")
 
 GroupBy = Literal["day", "week", "store", "channel", "group"]
 EXPORT_FIELDS = (*RESPONSE_FIELDS, "received_at")
@@ -33,7 +35,7 @@ class ResponseFilter:
     include_suspect: bool = True
     group_id: str | None = None  # only the stores of this group
 
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
+    def apply(self, stmt: Select[*Ts]) -> Select[*Ts]:
         if self.store_id:
             stmt = stmt.where(ResponseRow.store_id == self.store_id)
         if self.group_id:
@@ -138,6 +140,7 @@ def _counts(
     hq: Hq, flt: ResponseFilter, key: Any | None, *, join: tuple[Any, Any] | None = None
 ) -> dict[str, dict[str, int]]:
     """Counts per category for each value of ``key`` (or for everything under "all")."""
+    stmt: Select[*tuple[Any, ...]]
     if key is None:
         stmt = flt.apply(select(ResponseRow.category, func.count()).group_by(ResponseRow.category))
     else:
@@ -319,24 +322,24 @@ def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12, group_id: str | None =
             )
         )
     device_lines = []
-    for d in devices:
+    for dev in devices:
         note = None
-        if d.revoked_at is None and d.enrolled_at is not None:
-            if d.last_sync_at is None:
-                note = f"Store {d.store_id}: {d.device_id} has never synced"
-            elif now - d.last_sync_at > hq.config.stale_after:
+        if dev.revoked_at is None and dev.enrolled_at is not None:
+            if dev.last_sync_at is None:
+                note = f"Store {dev.store_id}: {dev.device_id} has never synced"
+            elif now - dev.last_sync_at > hq.config.stale_after:
                 note = (
-                    f"Store {d.store_id} has not synced for {_ago(now - d.last_sync_at)} "
-                    f"({d.device_id})"
+                    f"Store {dev.store_id} has not synced for {_ago(now - dev.last_sync_at)} "
+                    f"({dev.device_id})"
                 )
         device_lines.append(
             DeviceLine(
-                device_id=d.device_id,
-                store_id=d.store_id,
-                enrolled=d.enrolled_at is not None,
-                revoked=d.revoked_at is not None,
-                last_sync_at=d.last_sync_at,
-                backlog=d.last_backlog,
+                device_id=dev.device_id,
+                store_id=dev.store_id,
+                enrolled=dev.enrolled_at is not None,
+                revoked=dev.revoked_at is not None,
+                last_sync_at=dev.last_sync_at,
+                backlog=dev.last_backlog,
                 stale_note=note,
             )
         )
@@ -346,7 +349,7 @@ def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12, group_id: str | None =
         stores=tuple(lines),
         devices=tuple(device_lines),
         comments=tuple(
-            Comment(store_id=c[0], score=c[1], comment=c[2], device_time=c[3], channel=c[4])
+            Comment(store_id=c[0], score=c[1], comment=c[2] or "", device_time=c[3], channel=c[4])
             for c in comments
         ),
         total_responses=total,

@@ -1,4 +1,5 @@
-"""The HQ web app (FastAPI): ingest, enrollment, phone pages, analyst API and dashboard."""
+"""The HQ web app (FastAPI): build it, give it its state, middleware, routers (hq.routers) and
+one table of error replies. Who may call what is declared on the routers (hq.auth)."""
 
 from __future__ import annotations
 
@@ -6,60 +7,28 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, NamedTuple
 
-from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import (
-    FileResponse,
-    HTMLResponse,
-    JSONResponse,
-    RedirectResponse,
-    Response,
-    StreamingResponse,
-)
-from pydantic import ValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.assets import assets_dir
-from core.protocol import (
-    BatchReplyV1,
-    BatchV1,
-    EnrollReplyV1,
-    EnrollRequestV1,
-    PhoneResponsesV1,
-    ResponseV1,
-    describe,
-)
-from core.survey_texts import DEFAULT_REASONS
-from hq import alerts, analytics, groups, phone, webhooks
-from hq.analytics import ResponseFilter
-from hq.db import naive_utc, utcnow
-from hq.delivery import DeliveryConfig, DeliveryWorker, delivery_log
+from core.protocol import BatchV1
+from hq.delivery import DeliveryConfig, DeliveryWorker
 from hq.errors import (
     EnrollmentError,
     Forbidden,
     HqError,
     NotFound,
-    PhoneLinkError,
+    SignInRequired,
     Unauthorized,
 )
-from hq.ingest import ingest_json, read_batch
-from hq.pages import (
-    alert_rules_page,
-    dashboard_page,
-    delivery_log_page,
-    login_page,
-    phone_form,
-    phone_notice,
-)
-from hq.security import read_session, sign_session
-from hq.service import DeviceAuth, Hq
+from hq.routers import alert_pages, analyst_api, dashboard, ops, phone_pages, sync
+from hq.service import Hq
 
 log = logging.getLogger(__name__)
 
@@ -86,30 +55,47 @@ class RefuseNulInAddress:
         await self.app(scope, receive, send)
 
 
-SESSION_COOKIE = "nps_hq_session"
-FONTS = {
-    "NotoSans-Regular.ttf",
-    "NotoSans-Bold.ttf",
-    "NotoSansDevanagari-Regular.ttf",
-    "NotoSansDevanagari-Bold.ttf",
+class ErrorReply(NamedTuple):
+    status: int
+    headers: dict[str, str]
+    message: str | None = None  # None: the exception's own message
+
+
+# Every exception a handler may let out, and the reply it gets. Looked up along the exception's
+# classes, so e.g. an AlertRuleError is answered as an HqError (400).
+ERROR_REPLIES: dict[type[Exception], ErrorReply] = {
+    SignInRequired: ErrorReply(303, {"Location": "/login"}),
+    Unauthorized: ErrorReply(401, {"WWW-Authenticate": "Bearer"}),
+    EnrollmentError: ErrorReply(401, {}),
+    Forbidden: ErrorReply(403, {}),
+    NotFound: ErrorReply(404, {}),
+    HqError: ErrorReply(400, {}),
+    # e.g. a NUL character in a form field, which PostgreSQL cannot take in text.
+    DataError: ErrorReply(
+        422,
+        {},
+        "A value holds a character the database cannot store (such as NUL); "
+        "remove it and send again.",
+    ),
+    # Last resort: logged with the trace. Tests assert this never runs.
+    Exception: ErrorReply(500, {}, "HQ hit an unexpected error; it is logged. Retry later."),
 }
-REASON_KEYS = {r["key"] for chips in DEFAULT_REASONS.values() for r in chips}
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No, wrong or revoked token"},
-    403: {"description": "A token that may not do this"},
-    413: {"description": "Body too large"},
-    422: {"description": "Malformed request"},
-}
 
 
-def _bearer(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+async def _error_reply(request: Request, exc: Exception) -> JSONResponse:
+    reply = next(ERROR_REPLIES[c] for c in type(exc).__mro__ if c in ERROR_REPLIES)
+    if reply.status >= 500:
+        log.exception("Unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {"detail": reply.message or str(exc)}, status_code=reply.status, headers=reply.headers
+    )
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else naive_utc(value)
+async def _http_error(_r: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
 
 
 def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
@@ -144,444 +130,40 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.state.hq = hq
     app.state.delivery_worker = worker
     app.add_middleware(RefuseNulInAddress)
-
-    # Errors ------------------------------------------------------------------------------
-
-    def _json(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"detail": message}, status_code=status)
-
-    @app.exception_handler(Unauthorized)
-    async def _unauthorized(_r: Request, exc: Unauthorized) -> JSONResponse:
-        resp = _json(401, str(exc))
-        resp.headers["WWW-Authenticate"] = "Bearer"
-        return resp
-
-    @app.exception_handler(Forbidden)
-    async def _forbidden(_r: Request, exc: Forbidden) -> JSONResponse:
-        return _json(403, str(exc))
-
-    @app.exception_handler(NotFound)
-    async def _not_found(_r: Request, exc: NotFound) -> JSONResponse:
-        return _json(404, str(exc))
-
-    @app.exception_handler(EnrollmentError)
-    async def _enrollment(_r: Request, exc: EnrollmentError) -> JSONResponse:
-        return _json(401, str(exc))
-
-    @app.exception_handler(HqError)
-    async def _hq_error(_r: Request, exc: HqError) -> JSONResponse:
-        return _json(400, str(exc))
-
-    @app.exception_handler(DataError)
-    async def _unstorable(_r: Request, exc: DataError) -> JSONResponse:
-        # e.g. a NUL character in a form field, which PostgreSQL cannot take in text.
-        return _json(
-            422,
-            "A value holds a character the database cannot store (such as NUL); "
-            "remove it and send again.",
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Last resort: log it with the trace, answer clean JSON. Tests assert this never runs.
-        log.exception("Unexpected error on %s %s", request.method, request.url.path)
-        return _json(500, "HQ hit an unexpected error; it is logged. Retry later.")
-
-    # Auth helpers ------------------------------------------------------------------------
-
-    def analyst(request: Request) -> str:
-        token = _bearer(request)
-        if token:
-            if hq.api_token_ok(token):
-                return "api-token"
-            if _device_or_none(token) is not None:
-                raise Forbidden(
-                    "A device token cannot read the analyst API; use a token from "
-                    "nps-hq create-api-token."
-                )
-            raise Unauthorized(
-                "This API token is unknown or revoked; make one with nps-hq create-api-token."
-            )
-        user = _session_user(request)
-        if user is None:
-            raise Unauthorized("Sign in at / or send 'Authorization: Bearer <api token>'.")
-        return user
-
-    def _device_or_none(token: str) -> Any:
-        try:
-            return hq.device_for_token(token)
-        except (Unauthorized, Forbidden):
-            return None
-
-    def _session_user(request: Request) -> str | None:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        user = read_session(hq.server_key, cookie) if cookie else None
-        return user if user and hq.analyst_exists(user) else None
-
-    # Sync API ----------------------------------------------------------------------------
-
-    @app.post(
-        "/api/v1/batches",
-        tags=["sync"],
-        max_body_size=hq.config.max_batch_bytes,
-        responses={200: {"model": BatchReplyV1}, **ERRORS},
-        summary="Upload a batch of up to 500 responses (device token)",
-    )
-    async def post_batch(request: Request) -> Response:
-        device = await run_in_threadpool(hq.device_for_token, _bearer(request))
-        body = await request.body()
-        # Parsing 500 responses takes milliseconds: in the worker thread, with the ingest,
-        # rather than on the event loop.
-        response, alerts = await run_in_threadpool(_take_batch, body, device)
-        if worker is not None and alerts:
-            worker.wake()  # this batch's alerts go out now rather than next poll
-        return response
-
-    def _take_batch(body: bytes, device: DeviceAuth) -> tuple[Response, int]:
-        try:
-            envelope = read_batch(body)
-        except ValidationError as exc:
-            return _json(422, f"Not a protocol v1 batch: {describe(exc)}"), 0
-        reply, alerts = ingest_json(hq, envelope, device=device)
-        return Response(reply, media_type="application/json"), alerts
-
-    @app.post(
-        "/api/v1/enroll",
-        tags=["sync"],
-        response_model=EnrollReplyV1,
-        responses={401: {"description": "Unknown, used or expired code"}},
-    )
-    def enroll(request: EnrollRequestV1) -> EnrollReplyV1:
-        """Exchange a one-time enrollment code for the device's token and secret."""
-        return hq.redeem_enrollment(request.code)
-
-    @app.get(
-        "/api/v1/stores/{store}/responses",
-        tags=["sync"],
-        response_model=PhoneResponsesV1,
-        responses=ERRORS,
-    )
-    def store_phone_responses(
-        request: Request,
-        store: str,
-        after: Annotated[str | None, Query(max_length=40)] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    ) -> PhoneResponsesV1:
-        """A store's phone (QR) answers after a cursor, for its kiosks to pull back."""
-        token = _bearer(request)
-        if not hq.api_token_ok(token):
-            device = hq.device_for_token(token)
-            if device.store_id != store:
-                raise Forbidden(
-                    f"Device {device.device_id!r} belongs to store "
-                    f"{device.store_id!r}, not {store!r}."
-                )
-        try:
-            rows, cursor, more = analytics.page_responses(
-                hq, ResponseFilter(store_id=store, channel="qr"), after=after, limit=limit
-            )
-        except ValueError as exc:
-            raise RequestValidationError(
-                [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
-            ) from exc
-        wire = [
-            ResponseV1.model_validate({k: v for k, v in r.items() if k != "received_at"})
-            for r in rows
-        ]
-        return PhoneResponsesV1(responses=wire, cursor=cursor, has_more=more)
-
-    # Analyst API -------------------------------------------------------------------------
-
-    @app.get("/api/v1/responses", tags=["analysts"], responses=ERRORS)
-    def list_responses(
-        request: Request,
-        store: Annotated[str | None, Query(max_length=64)] = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        channel: Literal["kiosk", "qr"] | None = None,
-        after: Annotated[str | None, Query(max_length=40)] = None,
-        limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-        format: Literal["json", "csv"] = "json",
-        group: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> Response:
-        """Responses in receive order, a page at a time: pass ``cursor`` as ``after``."""
-        analyst(request)
-        flt = ResponseFilter(
-            store_id=store, since=_utc(since), until=_utc(until), channel=channel, group_id=group
-        )
-        try:
-            rows, cursor, more = analytics.page_responses(hq, flt, after=after, limit=limit)
-        except ValueError as exc:
-            raise RequestValidationError(
-                [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
-            ) from exc
-        if format == "csv" or "text/csv" in request.headers.get("accept", ""):
-            text = "".join(analytics.iter_csv(iter(rows)))
-            return Response(
-                text,
-                media_type="text/csv; charset=utf-8",
-                headers={"X-Next-Cursor": cursor, "X-Has-More": str(more).lower()},
-            )
-        return JSONResponse({"responses": rows, "cursor": cursor, "has_more": more})
-
-    @app.get("/api/v1/nps", tags=["analysts"], responses=ERRORS)
-    def get_nps(
-        request: Request,
-        store: Annotated[str | None, Query(max_length=64)] = None,
-        from_: Annotated[datetime | None, Query(alias="from")] = None,
-        to: datetime | None = None,
-        channel: Literal["kiosk", "qr"] | None = None,
-        group_by: Literal["day", "week", "store", "channel", "group"] | None = None,
-        include_suspect: bool = False,
-        group: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> JSONResponse:
-        """NPS with its 95% interval (core.nps: the kiosk shows the same numbers);
-        ``group_by=group`` gives each store group's NPS, ``group`` keeps one group's stores."""
-        analyst(request)
-        flt = ResponseFilter(
-            store_id=store,
-            group_id=group,
-            since=_utc(from_),
-            until=_utc(to),
-            channel=channel,
-            include_suspect=include_suspect,
-        )
-        groups = analytics.nps_groups(hq, flt, group_by=group_by)
-        return JSONResponse(
-            {
-                "group_by": group_by,
-                "include_suspect": include_suspect,
-                "groups": [g.as_dict() for g in groups],
-            }
-        )
-
-    @app.get("/api/v1/export", tags=["analysts"], responses=ERRORS)
-    def export(
-        request: Request,
-        format: Literal["csv", "jsonl"] = "csv",
-        store: Annotated[str | None, Query(max_length=64)] = None,
-        group: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> StreamingResponse:
-        """Every response (streamed), as CSV or JSON lines, of one store or group or all."""
-        analyst(request)
-        rows = analytics.iter_responses(hq, ResponseFilter(store_id=store, group_id=group))
-        if format == "csv":
-            return StreamingResponse(analytics.iter_csv(rows), media_type="text/csv")
-        return StreamingResponse(analytics.iter_jsonl(rows), media_type="application/x-ndjson")
-
-    @app.get("/healthz", tags=["ops"])
-    def health() -> dict[str, Any]:
-        return {"ok": True, "server_time": datetime.now(UTC).isoformat()}
-
-    # Phone pages -------------------------------------------------------------------------
-
-    def _lang(value: str | None) -> str:
-        return value if value in ("en", "hi") else "en"
-
-    @app.get("/m/{store}", response_class=HTMLResponse, include_in_schema=False)
-    def phone_page(store: str, t: str = "", lang: str | None = None) -> HTMLResponse:
-        language = _lang(lang)
-        try:
-            phone.check_link(hq, store_id=store, token=t)
-        except PhoneLinkError as exc:
-            status = {"already": 409, "expired": 410, "limited": 429}.get(exc.kind, 400)
-            return HTMLResponse(
-                phone_notice(kind=exc.kind, message=exc.message, lang=language), status_code=status
-            )
-        return HTMLResponse(phone_form(store_id=store, token=t, lang=language))
-
-    @app.post("/m/{store}", response_class=HTMLResponse, include_in_schema=False)
-    async def phone_answer(store: str, request: Request) -> HTMLResponse:
-        form = await request.form()
-        data: dict[str, Any] = {k: form.get(k) for k in ("t", "lang", "score", "comment")}
-        data["reasons"] = [str(v) for v in form.getlist("reasons")]
-        token = str(data.get("t") or "")
-        language = _lang(str(data.get("lang")))
-        client = request.client.host if request.client else "unknown"
-        try:
-            answer = phone.parse_answer(data, allowed_reasons=REASON_KEYS)
-            await run_in_threadpool(
-                phone.record_answer, hq, store_id=store, token=token, answer=answer, client=client
-            )
-        except PhoneLinkError as exc:
-            if exc.kind == "form":
-                return HTMLResponse(
-                    phone_form(store_id=store, token=token, lang=language, error=exc.message),
-                    status_code=422,
-                )
-            status = {"already": 409, "expired": 410, "limited": 429}.get(exc.kind, 400)
-            return HTMLResponse(
-                phone_notice(kind=exc.kind, message=exc.message, lang=language), status_code=status
-            )
-        return HTMLResponse(phone_notice(kind="thanks", message="", lang=language))
-
-    @app.get("/static/fonts/{name}", include_in_schema=False)
-    def font(name: str) -> Response:
-        if name not in FONTS:
-            return _json(404, "No such font.")
-        return FileResponse(
-            Path(assets_dir()) / "fonts" / name,
-            media_type="font/ttf",
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
-
-    # Dashboard ---------------------------------------------------------------------------
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(
-        request: Request, group: Annotated[str | None, Query(max_length=64)] = None
-    ) -> Response:
-        user = _session_user(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        board = analytics.dashboard(hq, group_id=group or None)
-        return HTMLResponse(dashboard_page(board, user=user, now=utcnow()))
-
-    def _alerts_page(user: str, *, error: str | None = None, secret: str | None = None) -> str:
-        return alert_rules_page(
-            rules=alerts.rules(hq, include_disabled=True),
-            hooks=webhooks.webhooks(hq),
-            groups=groups.groups(hq),
-            stores=hq.stores(),
-            recent=alerts.recent_alerts(hq, limit=10),
-            user=user,
-            error=error,
-            new_secret=secret,
-        )
-
-    @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
-    def alert_rules(request: Request) -> Response:
-        user = _session_user(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        return HTMLResponse(_alerts_page(user))
-
-    @app.post("/alerts/rules", response_class=HTMLResponse, include_in_schema=False)
-    async def add_alert_rule(request: Request) -> Response:
-        user = _session_user(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        form = await request.form()
-        scope = str(form.get("scope") or "")
-        params: dict[str, float] = {}
-        kind = str(form.get("kind") or "")
-        for key in alerts.DEFAULT_PARAMS.get(kind, {}):
-            raw = str(form.get(f"p_{key}") or "").strip()
-            if raw:
-                try:
-                    params[key] = float(raw)
-                except ValueError:
-                    return HTMLResponse(
-                        _alerts_page(user, error=f"{key} is a number, not {raw!r}."),
-                        status_code=422,
-                    )
-        try:
-            await run_in_threadpool(
-                lambda: alerts.add_rule(
-                    hq,
-                    name=str(form.get("name") or ""),
-                    kind=kind,
-                    recipients=str(form.get("recipients") or "").splitlines(),
-                    mode=str(form.get("mode") or "now"),
-                    store_id=scope[6:] if scope.startswith("store:") else None,
-                    group_id=scope[6:] if scope.startswith("group:") else None,
-                    params=params,
-                )
-            )
-        except HqError as exc:
-            return HTMLResponse(_alerts_page(user, error=str(exc)), status_code=422)
-        return RedirectResponse("/alerts", status_code=303)
-
-    @app.post("/alerts/rules/{rule_id}/disable", include_in_schema=False)
-    def disable_alert_rule(request: Request, rule_id: int) -> Response:
-        if _session_user(request) is None:
-            return RedirectResponse("/login", status_code=303)
-        alerts.disable_rule(hq, rule_id)
-        return RedirectResponse("/alerts", status_code=303)
-
-    @app.post("/alerts/webhooks", response_class=HTMLResponse, include_in_schema=False)
-    async def add_alert_webhook(request: Request) -> Response:
-        user = _session_user(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        form = await request.form()
-        try:
-            secret = await run_in_threadpool(
-                lambda: webhooks.add_webhook(
-                    hq, str(form.get("name") or ""), url=str(form.get("url") or "")
-                )
-            )
-        except HqError as exc:
-            return HTMLResponse(_alerts_page(user, error=str(exc)), status_code=422)
-        return HTMLResponse(_alerts_page(user, secret=secret))
-
-    @app.get("/deliveries", response_class=HTMLResponse, include_in_schema=False)
-    def deliveries(request: Request) -> Response:
-        user = _session_user(request)
-        if user is None:
-            return RedirectResponse("/login", status_code=303)
-        return HTMLResponse(delivery_log_page(delivery_log(hq), user=user, now=utcnow()))
-
-    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_form() -> HTMLResponse:
-        return HTMLResponse(login_page())
-
-    @app.post("/login", include_in_schema=False)
-    async def login(request: Request) -> Response:
-        form = await request.form()
-        username, password = str(form.get("username") or ""), str(form.get("password") or "")
-        ok = await run_in_threadpool(hq.check_analyst, username, password)
-        if not ok:
-            return HTMLResponse(login_page(error="Wrong user name or password."), status_code=401)
-        resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(
-            SESSION_COOKIE,
-            sign_session(hq.server_key, username=username),
-            httponly=True,
-            samesite="strict",
-            max_age=12 * 3600,
-            secure=request.url.scheme == "https",
-        )
-        return resp
-
-    @app.post("/logout", include_in_schema=False)
-    def logout() -> Response:
-        resp = RedirectResponse("/login", status_code=303)
-        resp.delete_cookie(SESSION_COOKIE)
-        return resp
-
-    # OpenAPI: the batch body is read by hand (to reject single responses, not the batch),
-    # so its schema is added here.
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        batch = BatchV1.model_json_schema(ref_template="#/components/schemas/{model}")
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(batch.pop("$defs", {}))
-        components["BatchV1"] = batch
-        schema["paths"]["/api/v1/batches"]["post"]["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchV1"}}},
-        }
-        schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-        schema["security"] = [{"bearer": []}]
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_r: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            {"detail": exc.detail},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
-
+    app.include_router(sync.batches, max_body_size=hq.config.max_batch_bytes)
+    app.include_router(sync.enrollment)
+    app.include_router(sync.store_pull)
+    app.include_router(analyst_api.router)
+    app.include_router(ops.router)
+    app.include_router(phone_pages.router)
+    app.include_router(dashboard.router)
+    app.include_router(dashboard.public)
+    app.include_router(alert_pages.router)
+    for exc_class in ERROR_REPLIES:
+        app.add_exception_handler(exc_class, _error_reply)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the batch body, which post_batch reads by hand (to reject
+    single responses, not the whole batch)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    batch = BatchV1.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(batch.pop("$defs", {}))
+    components["BatchV1"] = batch
+    schema["paths"]["/api/v1/batches"]["post"]["requestBody"] = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchV1"}}},
+    }
+    app.openapi_schema = schema
+    return schema
 
 
 def app_from_env() -> FastAPI:

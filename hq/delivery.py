@@ -153,8 +153,8 @@ class DeliveryWorker:
                 .order_by(DeliveryRow.created_at, DeliveryRow.id)
             ).all()
             groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
-            for did, channel, target, body in held:
-                groups.setdefault((channel, target), []).append((did, body))
+            for did, channel, target, held_body in held:
+                groups.setdefault((channel, target), []).append((did, held_body))
             for (channel, target), items in sorted(groups.items()):
                 digest_id = new_id()
                 body = {

@@ -23,6 +23,10 @@ class Unauthorized(HqError):
     """No credentials, wrong ones, or revoked ones (HTTP 401)."""
 
 
+class SignInRequired(Unauthorized):
+    """A page asked for by a browser that is not signed in (HTTP 303 to /login)."""
+
+
 class Forbidden(HqError):
     """Valid credentials that may not do this, e.g. a device writing to another store (403)."""
 

@@ -210,6 +210,7 @@ def known_hashes(s: Session, ids: list[str]) -> dict[str, str]:
             # planned as index probes whatever the table's size. The ids (UUIDs, checked) go
             # as one comma-separated string: dumping a 500-item array cost ~1 ms of Python.
             joined = ",".join(chunk)
+            param: str | list[str]
             if joined.count(",") == len(chunk) - 1:
                 ids_sql, param = "string_to_array(%s, ',')", joined
             else:  # not UUIDs after all: an array, which any id survives

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
-from html import escape
 from typing import Any
 
+from hq import templating
 from hq.errors import ConfigError, DeliveryError
 
 SECURITY = ("starttls", "ssl", "none")
@@ -72,7 +72,8 @@ KIND_TITLES = {
 
 
 def _title(alert: dict[str, Any]) -> str:
-    return KIND_TITLES.get(alert["rule"]["kind"], alert["rule"]["kind"])
+    kind = str(alert["rule"]["kind"])
+    return KIND_TITLES.get(kind, kind)
 
 
 def _where(alert: dict[str, Any]) -> str:
@@ -80,104 +81,20 @@ def _where(alert: dict[str, Any]) -> str:
     return f"{store['name']} ({store['id']})" if store else "the chain"
 
 
-def _text_lines(alert: dict[str, Any]) -> list[str]:
-    lines = [f"{_title(alert)} · {_where(alert)}", alert["summary"]]
-    r = alert.get("response")
-    if r:
-        lines.append(
-            f"Score {r['score']} ({r['category']}) via {r['channel']} at {r['device_time']}"
-        )
-        if r.get("comment"):
-            lines.append(f'Comment: "{r["comment"]}"')
-        if r.get("reasons"):
-            lines.append("Reasons: " + ", ".join(r["reasons"]))
-        contact = r.get("contact")
-        if contact == "hidden":
-            lines.append("Contact: the customer asked to be contacted (details at HQ)")
-        elif contact:
-            lines.append(f"Contact: {contact.get('name') or ''} {contact.get('detail') or ''}")
-    dip = alert.get("dip")
-    if dip:
-        p, c = dip["previous"], dip["current"]
-        lines.append(
-            f"Previous {dip['days']} days: NPS {p['nps']} ({p['ci_low']} to {p['ci_high']}, "
-            f"n={p['n']}); last {dip['days']} days: NPS {c['nps']} ({c['ci_low']} to "
-            f"{c['ci_high']}, n={c['n']}); z = {dip['z']}"
-        )
-    lines.append(f"Rule: {alert['rule']['name']} · alert {alert['id']}")
-    return lines
-
-
 def render(body: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of an alert or digest body."""
-    alerts = body["alerts"] if body["type"] == "nps.alert_digest" else [body]
-    if body["type"] == "nps.alert_digest":
+    """Subject, plain text and HTML of an alert or digest body (hq/templates/email/)."""
+    digest = body["type"] == "nps.alert_digest"
+    alerts = body["alerts"] if digest else [body]
+    if digest:
         subject = f"[NPS HQ] Daily digest: {len(alerts)} alert{'s' * (len(alerts) != 1)}"
         intro = f"{len(alerts)} alerts since the last digest."
     else:
         subject = f"[NPS HQ] {_title(body)} · {_where(body)}"
         intro = ""
-    text = "\n\n".join("\n".join(_text_lines(a)) for a in alerts)
-    text = (intro + "\n\n" if intro else "") + text + "\n\n-- NPS HQ\n"
-    cards = "".join(_html_card(a) for a in alerts)
-    html = (
-        '<!doctype html><html><body style="margin:0;background:#f4f6f9;'
-        'font:15px/1.5 system-ui,-apple-system,Segoe UI,Noto Sans,sans-serif;color:#1c2433">'
-        '<div style="max-width:600px;margin:0 auto;padding:24px 16px">'
-        '<div style="font-weight:700;font-size:17px;margin-bottom:14px">NPS '
-        '<span style="color:#0f6e6e">HQ</span></div>'
-        + (f'<p style="color:#5f6b7a">{escape(intro)}</p>' if intro else "")
-        + cards
-        + '<p style="color:#5f6b7a;font-size:12px">Sent by NPS HQ because a rule names you. '
-        "Rules are kept on the Alert rules page.</p></div></body></html>"
-    )
+    views = [{**a, "title": _title(a), "where": _where(a)} for a in alerts]
+    text = templating.render("email/alert.txt", intro=intro, alerts=views)
+    html = templating.render("email/alert.html", intro=intro, alerts=views)
     return subject, text, html
-
-
-def _html_card(alert: dict[str, Any]) -> str:
-    e = escape
-    rows = []
-    r = alert.get("response")
-    if r:
-        rows.append(
-            f'<span style="display:inline-block;min-width:26px;text-align:center;'
-            f'border-radius:6px;background:#fdebe2;color:#c2410c;font-weight:700">'
-            f'{e(str(r["score"]))}</span> <span style="color:#5f6b7a">{e(r["channel"])} · '
-            f"{e(r['device_time'])}</span>"
-        )
-        if r.get("comment"):
-            rows.append(
-                '<div style="white-space:pre-wrap;border-left:3px solid #c2410c;'
-                f'padding:4px 10px;margin:6px 0">{e(r["comment"])}</div>'
-            )
-        if r.get("reasons"):
-            rows.append(f"Reasons: {e(', '.join(r['reasons']))}")
-        contact = r.get("contact")
-        if contact == "hidden":
-            rows.append("<b>Asked to be contacted</b> (details at HQ, for those allowed)")
-        elif contact:
-            rows.append(
-                f"<b>Contact:</b> {e(contact.get('name') or '')} {e(contact.get('detail') or '')}"
-            )
-    dip = alert.get("dip")
-    if dip:
-        p, c = dip["previous"], dip["current"]
-        rows.append(
-            f"Previous {dip['days']} days: <b>{p['nps']}</b> ({p['ci_low']} to {p['ci_high']}, "
-            f"n={p['n']})<br>Last {dip['days']} days: <b>{c['nps']}</b> ({c['ci_low']} to "
-            f"{c['ci_high']}, n={c['n']})<br>z = {dip['z']}"
-        )
-    body = "".join(f'<div style="margin-top:6px">{x}</div>' for x in rows)
-    return (
-        '<div style="background:#fff;border-radius:14px;padding:16px 18px;margin-bottom:12px;'
-        'box-shadow:0 1px 2px rgba(16,24,40,.06)">'
-        '<div style="font-size:12px;text-transform:uppercase;letter-spacing:.06em;'
-        f'color:#9a3412;font-weight:700">{e(_title(alert))}</div>'
-        f'<div style="font-size:17px;font-weight:700;margin:2px 0 4px">{e(_where(alert))}</div>'
-        f"<div>{e(alert['summary'])}</div>{body}"
-        f'<div style="color:#5f6b7a;font-size:12px;margin-top:10px">Rule: '
-        f"{e(alert['rule']['name'])} · alert {e(alert['id'])}</div></div>"
-    )
 
 
 def build_message(body: str, *, to: str, sender: str, delivery_id: str) -> EmailMessage:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -76,10 +76,10 @@ def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, cli
         store_id=store_id,
         device_id=claims.device_id,
         channel="qr",
-        language=answer.language,  # type: ignore[arg-type]
+        language=answer.language,  # type: ignore[arg-type]  # parse_answer keeps en or hi
         question_version=1,
         score=answer.score,
-        category=category(answer.score).value,  # type: ignore[arg-type]
+        category=category(answer.score).value,
         reasons=list(answer.reasons),
         comment=answer.comment or None,
         device_time=datetime.now(UTC),
@@ -103,7 +103,7 @@ def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, cli
             row = response_values(
                 response, digest=content_hash(response), received_at=now, batch_id=None
             )
-            s.connection().execute(insert(ResponseRow.__table__), [row])
+            s.connection().execute(insert(cast(Table, ResponseRow.__table__)), [row])
             alerts_for_responses(s, [row], now=now)  # same transaction as the answer
     except IntegrityError as exc:
         raise AlreadyAnswered("already", "This link was already answered. Thank you!") from exc

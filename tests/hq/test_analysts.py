@@ -198,7 +198,7 @@ def test_dashboard_needs_a_login_and_escapes_comments(hq_server: Server) -> None
     )
     assert ok.status_code == 200 and device.store_id in ok.text
     assert evil not in ok.text
-    assert "&lt;script&gt;document.title=&#x27;owned&#x27;&lt;/script&gt;" in ok.text
+    assert "&lt;script&gt;document.title=&#39;owned&#39;&lt;/script&gt;" in ok.text
     api = s.get(hq_server.url("/api/v1/nps"), timeout=10)  # the login works for the API too
     assert api.status_code == 200
     s.post(hq_server.url("/logout"), timeout=10)

@@ -1,0 +1,94 @@
+"""The alert rules page (rules, webhooks, the latest alerts) and the delivery log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from hq import alerts, auth, groups, webhooks
+from hq.auth import HqDep, PageUserDep
+from hq.db import utcnow
+from hq.delivery import delivery_log
+from hq.errors import HqError
+from hq.pages import alert_rules_page, delivery_log_page
+from hq.service import Hq
+
+router = APIRouter(dependencies=[Depends(auth.signed_in_page)], include_in_schema=False)
+
+
+def _alerts_page(hq: Hq, user: str, *, error: str | None = None, secret: str | None = None) -> str:
+    return alert_rules_page(
+        rules=alerts.rules(hq, include_disabled=True),
+        hooks=webhooks.webhooks(hq),
+        groups=groups.groups(hq),
+        stores=hq.stores(),
+        recent=alerts.recent_alerts(hq, limit=10),
+        user=user,
+        error=error,
+        new_secret=secret,
+    )
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alert_rules(hq: HqDep, user: PageUserDep) -> HTMLResponse:
+    return HTMLResponse(_alerts_page(hq, user.name))
+
+
+@router.post("/alerts/rules", response_class=HTMLResponse)
+async def add_alert_rule(request: Request, hq: HqDep, user: PageUserDep) -> Response:
+    form = await request.form()
+    scope = str(form.get("scope") or "")
+    params: dict[str, float] = {}
+    kind = str(form.get("kind") or "")
+    for key in alerts.DEFAULT_PARAMS.get(kind, {}):
+        raw = str(form.get(f"p_{key}") or "").strip()
+        if raw:
+            try:
+                params[key] = float(raw)
+            except ValueError:
+                return HTMLResponse(
+                    _alerts_page(hq, user.name, error=f"{key} is a number, not {raw!r}."),
+                    status_code=422,
+                )
+    try:
+        await run_in_threadpool(
+            lambda: alerts.add_rule(
+                hq,
+                name=str(form.get("name") or ""),
+                kind=kind,
+                recipients=str(form.get("recipients") or "").splitlines(),
+                mode=str(form.get("mode") or "now"),
+                store_id=scope[6:] if scope.startswith("store:") else None,
+                group_id=scope[6:] if scope.startswith("group:") else None,
+                params=params,
+            )
+        )
+    except HqError as exc:
+        return HTMLResponse(_alerts_page(hq, user.name, error=str(exc)), status_code=422)
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.post("/alerts/rules/{rule_id}/disable")
+def disable_alert_rule(hq: HqDep, rule_id: int) -> Response:
+    alerts.disable_rule(hq, rule_id)
+    return RedirectResponse("/alerts", status_code=303)
+
+
+@router.post("/alerts/webhooks", response_class=HTMLResponse)
+async def add_alert_webhook(request: Request, hq: HqDep, user: PageUserDep) -> Response:
+    form = await request.form()
+    try:
+        secret = await run_in_threadpool(
+            lambda: webhooks.add_webhook(
+                hq, str(form.get("name") or ""), url=str(form.get("url") or "")
+            )
+        )
+    except HqError as exc:
+        return HTMLResponse(_alerts_page(hq, user.name, error=str(exc)), status_code=422)
+    return HTMLResponse(_alerts_page(hq, user.name, secret=secret))
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+def deliveries(hq: HqDep, user: PageUserDep) -> HTMLResponse:
+    return HTMLResponse(delivery_log_page(delivery_log(hq), user=user.name, now=utcnow()))

@@ -1,0 +1,95 @@
+"""The analyst API: responses a page at a time, NPS with its interval, full exports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from hq import analytics, auth
+from hq.analytics import ResponseFilter
+from hq.auth import HqDep
+from hq.routers.common import ERRORS, utc
+
+router = APIRouter(tags=["analysts"], dependencies=[Depends(auth.analyst)], responses=ERRORS)
+
+
+@router.get("/api/v1/responses")
+def list_responses(
+    request: Request,
+    hq: HqDep,
+    store: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    channel: Literal["kiosk", "qr"] | None = None,
+    after: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    format: Literal["json", "csv"] = "json",
+    group: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Responses in receive order, a page at a time: pass ``cursor`` as ``after``."""
+    flt = ResponseFilter(
+        store_id=store, since=utc(since), until=utc(until), channel=channel, group_id=group
+    )
+    try:
+        rows, cursor, more = analytics.page_responses(hq, flt, after=after, limit=limit)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    if format == "csv" or "text/csv" in request.headers.get("accept", ""):
+        text = "".join(analytics.iter_csv(iter(rows)))
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"X-Next-Cursor": cursor, "X-Has-More": str(more).lower()},
+        )
+    return JSONResponse({"responses": rows, "cursor": cursor, "has_more": more})
+
+
+@router.get("/api/v1/nps")
+def get_nps(
+    hq: HqDep,
+    store: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    channel: Literal["kiosk", "qr"] | None = None,
+    group_by: Literal["day", "week", "store", "channel", "group"] | None = None,
+    include_suspect: bool = False,
+    group: Annotated[str | None, Query(max_length=64)] = None,
+) -> JSONResponse:
+    """NPS with its 95% interval (core.nps: the kiosk shows the same numbers);
+    ``group_by=group`` gives each store group's NPS, ``group`` keeps one group's stores."""
+    flt = ResponseFilter(
+        store_id=store,
+        group_id=group,
+        since=utc(from_),
+        until=utc(to),
+        channel=channel,
+        include_suspect=include_suspect,
+    )
+    groups = analytics.nps_groups(hq, flt, group_by=group_by)
+    return JSONResponse(
+        {
+            "group_by": group_by,
+            "include_suspect": include_suspect,
+            "groups": [g.as_dict() for g in groups],
+        }
+    )
+
+
+@router.get("/api/v1/export")
+def export(
+    hq: HqDep,
+    format: Literal["csv", "jsonl"] = "csv",
+    store: Annotated[str | None, Query(max_length=64)] = None,
+    group: Annotated[str | None, Query(max_length=64)] = None,
+) -> StreamingResponse:
+    """Every response (streamed), as CSV or JSON lines, of one store or group or all."""
+    rows = analytics.iter_responses(hq, ResponseFilter(store_id=store, group_id=group))
+    if format == "csv":
+        return StreamingResponse(analytics.iter_csv(rows), media_type="text/csv")
+    return StreamingResponse(analytics.iter_jsonl(rows), media_type="application/x-ndjson")
