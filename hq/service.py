@@ -173,9 +173,17 @@ class Hq:
                     "This enrollment code is unknown, used or expired. Ask HQ "
                     "for a new one: nps-hq enroll-device --store STORE"
                 )
-            row.used_at = now
             device = s.get(DeviceRow, row.device_id)
             assert device is not None
+            # revoke_device voids unused codes; this also covers a code made in the same
+            # instant, so a code older than the revocation never brings the device back.
+            if device.revoked_at is not None and row.created_at <= device.revoked_at:
+                raise EnrollmentError(
+                    f"This enrollment code was made before device {device.device_id!r} was "
+                    "revoked, so it no longer works. Ask HQ for a new one: nps-hq "
+                    f"enroll-device --store {device.store_id} --device {device.device_id}"
+                )
+            row.used_at = now
             token = new_token("nd")
             salt = secrets.token_hex(16)
             device.token_hash = token_hash(token)
@@ -195,14 +203,26 @@ class Hq:
         )
 
     def revoke_device(self, device_id: str) -> None:
+        """Revoke the device's token and void its unused enrollment codes (a code printed
+        before the revocation must not re-enroll it; a new code from enroll-device does)."""
+        now = utcnow()
         with self.db.writing() as s:
             done = s.execute(
                 update(DeviceRow)
                 .where(DeviceRow.device_id == device_id)
-                .values(revoked_at=utcnow(), token_hash=None)
+                .values(revoked_at=now, token_hash=None)
             )
             if done.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound(f"There is no device {device_id!r}; see nps-hq list-devices.")
+            s.execute(
+                update(EnrollmentCodeRow)
+                .where(
+                    EnrollmentCodeRow.device_id == device_id,
+                    EnrollmentCodeRow.used_at.is_(None),
+                    EnrollmentCodeRow.expires_at > now,
+                )
+                .values(expires_at=now)
+            )
 
     def device_for_token(self, token: str | None) -> DeviceAuth:
         if not token:
