@@ -275,10 +275,24 @@ def write_batch_file(path: Path, batch: BatchV1, *, secret: bytes) -> Path:
     return path
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"it holds {name}, which JSON does not allow")
+
+
 def read_batch_file(path: Path) -> BatchFileV1:
     """Parse a batch file without checking its signature (see :func:`verify_batch_file`)."""
     try:
-        return BatchFileV1.model_validate_json(path.read_bytes())
+        data = json.loads(path.read_bytes(), parse_constant=_no_constant)
+    except OSError as exc:
+        raise BatchFileError(
+            f"{path.name} cannot be read ({exc.strerror or exc}); copy it again from the kiosk."
+        ) from exc
+    except ValueError as exc:  # also UnicodeDecodeError and NaN/Infinity
+        raise BatchFileError(
+            f"{path.name} is not valid JSON ({exc}). Export it again with the kiosk."
+        ) from exc
+    try:
+        return BatchFileV1.model_validate(data)
     except ValidationError as exc:
         raise BatchFileError(
             f"{path.name} is not an nps-batch file of version 1 "

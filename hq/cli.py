@@ -129,6 +129,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     from hq.ingest import import_dir
 
     report = import_dir(_open(args), Path(args.folder))
+    if not report.files:
+        print(
+            f"No batch files (*.json) in {args.folder}: nothing imported. Pass the folder the "
+            "kiosk exported to (nps-kiosk export-batches).",
+            file=sys.stderr,
+        )
+        return 1
     for f in report.files:
         if f.error:
             print(f"REJECTED {f.path.name}: {f.error}")
@@ -144,6 +151,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{report.total('duplicates')} duplicate, {report.total('rejected')} rejected, "
         f"{len(report.failed)} files refused."
     )
+    if report.failed:
+        print(
+            f"{len(report.failed)} of {len(report.files)} files were refused (REJECTED above); "
+            "the others were imported. Export the refused ones again on the kiosk and import "
+            "the folder again (files already imported are skipped as duplicates).",
+            file=sys.stderr,
+        )
     return 1 if report.failed else 0
 
 
@@ -387,7 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--password-stdin", action="store_true")
     s.set_defaults(func=cmd_add_analyst)
 
-    s = sub.add_parser("import", parents=[common], help="load batch files from a folder")
+    s = sub.add_parser(
+        "import",
+        parents=[common],
+        help="load batch files from a folder (exit 1 if a file was refused or none was found)",
+    )
     s.add_argument("folder")
     s.set_defaults(func=cmd_import)
 

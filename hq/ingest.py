@@ -500,6 +500,20 @@ def import_file(hq: Hq, path: Path) -> FileOutcome:
             batch_id=None,
             error=f"The batch inside is not protocol v1 ({describe(exc)}).",
         )
+    except (ValueError, OSError) as exc:
+        return FileOutcome(
+            path=path,
+            batch_id=None,
+            error=f"The file cannot be read as a batch ({exc}); export it again on the kiosk.",
+        )
+    except Exception:  # one odd file must not stop the others; the log has the trace
+        log.exception("Importing %s failed unexpectedly", path)
+        return FileOutcome(
+            path=path,
+            batch_id=None,
+            error="HQ hit an unexpected error on this file (see HQ's log); the other files "
+            "were still imported. Export it again on the kiosk, then import it again.",
+        )
     by = {"accepted": 0, "duplicate": 0, "rejected": 0}
     for r in reply.results:
         by[r.status] += 1
