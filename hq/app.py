@@ -58,6 +58,7 @@ from hq.pages import (
     phone_form,
     phone_notice,
 )
+from hq.params import BoundedDatetime, FromQuery, RowIdPath
 from hq.security import read_session, sign_session
 from hq.service import DeviceAuth, Hq
 
@@ -296,8 +297,8 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     def list_responses(
         request: Request,
         store: Annotated[str | None, Query(max_length=64)] = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: BoundedDatetime | None = None,
+        until: BoundedDatetime | None = None,
         channel: Literal["kiosk", "qr"] | None = None,
         after: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
@@ -328,8 +329,8 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     def get_nps(
         request: Request,
         store: Annotated[str | None, Query(max_length=64)] = None,
-        from_: Annotated[datetime | None, Query(alias="from")] = None,
-        to: datetime | None = None,
+        from_: FromQuery = None,
+        to: BoundedDatetime | None = None,
         channel: Literal["kiosk", "qr"] | None = None,
         group_by: Literal["day", "week", "store", "channel", "group"] | None = None,
         include_suspect: bool = False,
@@ -493,7 +494,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
         return RedirectResponse("/alerts", status_code=303)
 
     @app.post("/alerts/rules/{rule_id}/disable", include_in_schema=False)
-    def disable_alert_rule(request: Request, rule_id: int) -> Response:
+    def disable_alert_rule(request: Request, rule_id: RowIdPath) -> Response:
         if _session_user(request) is None:
             return RedirectResponse("/login", status_code=303)
         alerts.disable_rule(hq, rule_id)
