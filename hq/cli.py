@@ -11,12 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hq.errors import HqError
-from hq.service import Hq, HqConfig, default_data_dir
+from hq.service import Hq, HqConfig, allow_private_webhooks_from_env, default_data_dir
 
 
 def _config(args: argparse.Namespace) -> HqConfig:
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-    return HqConfig(data_dir=data_dir, db_url=args.db or os.environ.get("NPS_HQ_DB") or None)
+    return HqConfig(
+        data_dir=data_dir,
+        db_url=args.db or os.environ.get("NPS_HQ_DB") or None,
+        allow_private_webhooks=bool(getattr(args, "allow_private_webhooks", False))
+        or allow_private_webhooks_from_env(),
+    )
 
 
 def _open(args: argparse.Namespace) -> Hq:
@@ -38,6 +43,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not hq.has_analysts():
         print(
             "No analyst login yet: add one with  nps-hq add-analyst NAME  (then sign in at /).",
+            flush=True,
+        )
+    if hq.config.allow_private_webhooks:
+        print(
+            "Webhooks may post to private and loopback addresses (--allow-private-webhooks).",
             flush=True,
         )
     from dataclasses import replace
@@ -296,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
         "postgresql+psycopg://USER:PASSWORD@HOST/DB for a chain)",
     )
     common.add_argument("--data-dir", help=f"data folder (default {default_data_dir()})")
+    common.add_argument(
+        "--allow-private-webhooks",
+        action="store_true",
+        help="let webhooks post to loopback, private and link-local addresses (a receiver "
+        "inside your network); off by default. NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1 does the same",
+    )
     p = argparse.ArgumentParser(prog="nps-hq", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 

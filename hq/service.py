@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +44,12 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def allow_private_webhooks_from_env(env: Mapping[str, str] | None = None) -> bool:
+    """NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1 (or true/yes/on) lets webhooks post inside the network."""
+    value = (os.environ if env is None else env).get("NPS_HQ_ALLOW_PRIVATE_WEBHOOKS", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class HqConfig:
     """Where HQ keeps things and its policies; the CLI fills it from flags."""
@@ -53,6 +61,9 @@ class HqConfig:
     max_batch_bytes: int = 4 * 1024 * 1024
     max_body_bytes: int = 64 * 1024
     stale_after: timedelta = timedelta(hours=24)
+    # Off: webhooks may go to public addresses only (no 127.0.0.1, 10/8, 169.254.169.254...).
+    # On (--allow-private-webhooks, NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1): also inside the network.
+    allow_private_webhooks: bool = False
 
     @property
     def url(self) -> str:
