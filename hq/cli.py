@@ -32,6 +32,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hq.app import create_app
+    from hq.server import server_options
 
     hq = _open(args)
     where = hq.db.engine.url.render_as_string(hide_password=True)
@@ -63,6 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=args.log_level,
         proxy_headers=args.proxy_headers,
+        **server_options(),  # request headers bounded in size and count
     )
     return 0
 

@@ -203,11 +203,19 @@ def start_app_server(hq: Any, delivery: Any) -> tuple[Any, threading.Thread, str
     import uvicorn
 
     from hq.app import create_app
+    from hq.server import server_options
 
     app = create_app(hq, delivery=delivery)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            **server_options(),
+        )
     )
     thread = threading.Thread(target=server.run, name=f"hq-alerts-{port}", daemon=True)
     thread.start()
