@@ -82,8 +82,17 @@ CompletionName = Literal["done", "skip", "timeout", "recovered"]
 ResultStatus = Literal["accepted", "duplicate", "rejected"]
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+MAX_INT32 = 2**31 - 1  # an INTEGER column on SQLite and PostgreSQL alike
+LATEST_DEVICE_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _utc(value: datetime, *, what: str = "the time") -> datetime:
+    """``value`` in UTC; ValueError (not OverflowError) when UTC has no such time, as with
+    0001-01-01T00:00:00+14:00 or 9999-12-31T23:59:59-14:00."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{what} is out of range in UTC; send a real time") from None
 
 
 class _Message(BaseModel):
@@ -126,7 +135,10 @@ class ResponseV1(_Message):
     def _in_utc(cls, value: datetime) -> datetime:
         if value.year < 2000:
             raise ValueError("device_time is before 2000: the device clock is not set")
-        return _utc(value)
+        utc = _utc(value, what="device_time")
+        if utc >= LATEST_DEVICE_TIME:
+            raise ValueError("device_time is after 2100: the device clock is wrong")
+        return utc
 
     @model_validator(mode="after")
     def _consistent(self) -> ResponseV1:
@@ -158,6 +170,7 @@ class BatchV1(_Message):
     pending: StrictInt | None = Field(
         default=None,
         ge=0,
+        le=MAX_INT32,
         description="complete responses still waiting on the device after "
         "this batch (shown at HQ as the device's backlog)",
     )
@@ -165,7 +178,7 @@ class BatchV1(_Message):
     @field_validator("sent_at")
     @classmethod
     def _sent_in_utc(cls, value: datetime) -> datetime:
-        return _utc(value)
+        return _utc(value, what="sent_at")
 
 
 class BatchEnvelope(_Message):
@@ -177,7 +190,12 @@ class BatchEnvelope(_Message):
     device_id: Identifier
     sent_at: AwareDatetime
     responses: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
-    pending: StrictInt | None = Field(default=None, ge=0)
+    pending: StrictInt | None = Field(default=None, ge=0, le=MAX_INT32)
+
+    @field_validator("sent_at")
+    @classmethod
+    def _sent_in_utc(cls, value: datetime) -> datetime:
+        return _utc(value, what="sent_at")
 
 
 class ResultV1(_Reply):
@@ -275,10 +293,24 @@ def write_batch_file(path: Path, batch: BatchV1, *, secret: bytes) -> Path:
     return path
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"it holds {name}, which JSON does not allow")
+
+
 def read_batch_file(path: Path) -> BatchFileV1:
     """Parse a batch file without checking its signature (see :func:`verify_batch_file`)."""
     try:
-        return BatchFileV1.model_validate_json(path.read_bytes())
+        data = json.loads(path.read_bytes(), parse_constant=_no_constant)
+    except OSError as exc:
+        raise BatchFileError(
+            f"{path.name} cannot be read ({exc.strerror or exc}); copy it again from the kiosk."
+        ) from exc
+    except ValueError as exc:  # also UnicodeDecodeError and NaN/Infinity
+        raise BatchFileError(
+            f"{path.name} is not valid JSON ({exc}). Export it again with the kiosk."
+        ) from exc
+    try:
+        return BatchFileV1.model_validate(data)
     except ValidationError as exc:
         raise BatchFileError(
             f"{path.name} is not an nps-batch file of version 1 "

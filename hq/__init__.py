@@ -14,6 +14,7 @@ Exceptions (all derive from :class:`hq.errors.HqError`; each message says what t
     ├── PhoneLinkError        a phone link that cannot be answered (shown to the customer)
     │   ├── AlreadyAnswered       a single-use link that was used before
     │   └── RateLimited           too many answers through a poster code this hour
+    ├── PrivateAddress        a webhook address that is not public (see allow_private_webhooks)
     ├── ImportFailed          a batch file that cannot be imported (bad signature, ...)
     ├── AlertRuleError        an alert rule that cannot be kept (kind, recipient, setting)
     └── DeliveryError         an alert message not sent this time (the outbox retries it)

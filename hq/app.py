@@ -171,10 +171,11 @@ def app_from_env() -> FastAPI:
     NPS_HQ_DATA_DIR."""
     import os
 
-    from hq.service import HqConfig
+    from hq.service import HqConfig, allow_private_webhooks_from_env
 
     config = HqConfig(
         data_dir=Path(os.environ.get("NPS_HQ_DATA_DIR") or HqConfig().data_dir),
         db_url=os.environ.get("NPS_HQ_DB") or None,
+        allow_private_webhooks=allow_private_webhooks_from_env(),
     )
     return create_app(Hq.open(config))

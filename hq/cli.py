@@ -11,12 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hq.errors import HqError
-from hq.service import Hq, HqConfig, default_data_dir
+from hq.service import Hq, HqConfig, allow_private_webhooks_from_env, default_data_dir
 
 
 def _config(args: argparse.Namespace) -> HqConfig:
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-    return HqConfig(data_dir=data_dir, db_url=args.db or os.environ.get("NPS_HQ_DB") or None)
+    return HqConfig(
+        data_dir=data_dir,
+        db_url=args.db or os.environ.get("NPS_HQ_DB") or None,
+        allow_private_webhooks=bool(getattr(args, "allow_private_webhooks", False))
+        or allow_private_webhooks_from_env(),
+    )
 
 
 def _open(args: argparse.Namespace) -> Hq:
@@ -27,6 +32,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hq.app import create_app
+    from hq.server import server_options
 
     hq = _open(args)
     where = hq.db.engine.url.render_as_string(hide_password=True)
@@ -38,6 +44,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not hq.has_analysts():
         print(
             "No analyst login yet: add one with  nps-hq add-analyst NAME  (then sign in at /).",
+            flush=True,
+        )
+    if hq.config.allow_private_webhooks:
+        print(
+            "Webhooks may post to private and loopback addresses (--allow-private-webhooks).",
             flush=True,
         )
     from dataclasses import replace
@@ -53,6 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=args.log_level,
         proxy_headers=args.proxy_headers,
+        **server_options(),  # request headers bounded in size and count
     )
     return 0
 
@@ -129,6 +141,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     from hq.ingest import import_dir
 
     report = import_dir(_open(args), Path(args.folder))
+    if not report.files:
+        print(
+            f"No batch files (*.json) in {args.folder}: nothing imported. Pass the folder the "
+            "kiosk exported to (nps-kiosk export-batches).",
+            file=sys.stderr,
+        )
+        return 1
     for f in report.files:
         if f.error:
             print(f"REJECTED {f.path.name}: {f.error}")
@@ -144,6 +163,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{report.total('duplicates')} duplicate, {report.total('rejected')} rejected, "
         f"{len(report.failed)} files refused."
     )
+    if report.failed:
+        print(
+            f"{len(report.failed)} of {len(report.files)} files were refused (REJECTED above); "
+            "the others were imported. Export the refused ones again on the kiosk and import "
+            "the folder again (files already imported are skipped as duplicates).",
+            file=sys.stderr,
+        )
     return 1 if report.failed else 0
 
 
@@ -282,6 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
         "postgresql+psycopg://USER:PASSWORD@HOST/DB for a chain)",
     )
     common.add_argument("--data-dir", help=f"data folder (default {default_data_dir()})")
+    common.add_argument(
+        "--allow-private-webhooks",
+        action="store_true",
+        help="let webhooks post to loopback, private and link-local addresses (a receiver "
+        "inside your network); off by default. NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1 does the same",
+    )
     p = argparse.ArgumentParser(prog="nps-hq", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -387,7 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--password-stdin", action="store_true")
     s.set_defaults(func=cmd_add_analyst)
 
-    s = sub.add_parser("import", parents=[common], help="load batch files from a folder")
+    s = sub.add_parser(
+        "import",
+        parents=[common],
+        help="load batch files from a folder (exit 1 if a file was refused or none was found)",
+    )
     s.add_argument("folder")
     s.set_defaults(func=cmd_import)
 

@@ -27,7 +27,8 @@ from sqlalchemy import or_, select, update
 
 from hq.alerts import evaluate, new_id
 from hq.db import utcnow
-from hq.errors import DeliveryError
+from hq.egress import PublicOnlyAdapter, check_url
+from hq.errors import DeliveryError, PrivateAddress
 from hq.models import DeliveryAttemptRow, DeliveryRow, WebhookRow
 from hq.notify_email import SmtpSettings, build_message, send
 from hq.service import Hq
@@ -85,6 +86,10 @@ class DeliveryWorker:
         self.config = config
         self.clock = clock
         self.session = session or requests.Session()
+        if not hq.config.allow_private_webhooks:
+            adapter = PublicOnlyAdapter()
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
         self.rng = rng or random.Random()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -274,15 +279,30 @@ class DeliveryWorker:
             DELIVERY_HEADER: delivery_id,
         }
         try:
+            if not self.hq.config.allow_private_webhooks:
+                check_url(url)  # again here: also when a proxy, not HQ, connects
+            # A redirect is not followed: it could point HQ at an address it may not post to.
             resp = self.session.post(
-                url, data=data, headers=headers, timeout=self.config.webhook_timeout_s
+                url,
+                data=data,
+                headers=headers,
+                timeout=self.config.webhook_timeout_s,
+                allow_redirects=False,
             )
+        except PrivateAddress as exc:
+            raise DeliveryError(f"refused: {exc}") from exc
         except requests.ConnectionError as exc:
             raise DeliveryError("cannot connect: the receiver is down or unreachable") from exc
         except requests.Timeout as exc:
             raise DeliveryError(f"no answer in {self.config.webhook_timeout_s:g} s") from exc
         except requests.RequestException as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}"[:300]) from exc
+        if resp.is_redirect or 300 <= resp.status_code < 400:
+            where = resp.headers.get("Location", "?")[:200]
+            raise DeliveryError(
+                f"HTTP {resp.status_code} redirect to {where} not followed: set the webhook's "
+                "URL to the receiver's final address"
+            )
         if not 200 <= resp.status_code < 300:
             raise DeliveryError(f"HTTP {resp.status_code} {resp.reason}")
         return f"HTTP {resp.status_code}"

@@ -55,6 +55,11 @@ class RateLimited(PhoneLinkError):
     """Too many answers from one client through a poster code in this hour."""
 
 
+class PrivateAddress(HqError):
+    """A webhook address that is not public (loopback, private, link-local, ...) while HQ
+    is not allowed to post inside its own network."""
+
+
 class ImportFailed(HqError):
     """A batch file that cannot be imported (unreadable, bad signature, unknown device)."""
 

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,8 @@ from hq.service import DeviceAuth, Hq
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
+# How far ahead of HQ's clock a batch's sent_at may be (clock skew) before HQ distrusts it.
+CLOCK_ALLOWANCE = timedelta(minutes=5)
 # Test-only: "before_commit" or "after_commit" makes the process exit at that point of ingest,
 # so a test can kill HQ between writing responses + alerts and committing them.
 _EXIT_AT = os.environ.get("NPS_HQ_TEST_EXIT_AT", "")
@@ -407,7 +409,7 @@ def _store(
             alerts = alerts_for_responses(
                 s, [dict(zip(_COLUMNS, r, strict=True)) for r in rows], now=now
             )
-    sent = naive_utc(envelope.sent_at)
+    sent = sent_time(envelope, device=device, now=now)
     sent_at: Any = _sqlite_time(sent) if sqlite else sent
     # A resend finds the batch's row and leaves it as first received.
     conn.exec_driver_sql(
@@ -416,17 +418,38 @@ def _store(
         "ON CONFLICT (batch_id) DO NOTHING",
         (batch_id, device.device_id, source, sent_at, at, accepted, duplicates, rejected),
     )
-    # A file carried on a USB stick may be older than the last upload: keep the newer state.
-    backlog = "" if envelope.pending is None else f", last_backlog = {mark}"
-    params: tuple[Any, ...] = (at, sent_at)
+    # "Last sync" is when HQ received something from the device (HQ's clock, so a device
+    # clock far ahead cannot freeze it). A file carried on a USB stick may be older than the
+    # last upload: its device time and backlog apply only if they are the newer state.
+    newer = f"(last_device_time IS NULL OR last_device_time <= {mark})"
+    sets = f"last_sync_at = {mark}, last_device_time = CASE WHEN {newer} THEN {mark} "
+    sets += "ELSE last_device_time END"
+    params: tuple[Any, ...] = (at, sent_at, sent_at)
     if envelope.pending is not None:
-        params += (envelope.pending,)
+        sets += f", last_backlog = CASE WHEN {newer} THEN {mark} ELSE last_backlog END"
+        params += (sent_at, envelope.pending)
     conn.exec_driver_sql(
-        f"UPDATE devices SET last_sync_at = {mark}, last_device_time = {mark}{backlog} "
-        f"WHERE device_id = {mark} AND (last_device_time IS NULL OR last_device_time <= {mark})",
-        (*params, device.device_id, sent_at),
+        f"UPDATE devices SET {sets} WHERE device_id = {mark}", (*params, device.device_id)
     )
     return results, alerts
+
+
+def sent_time(envelope: BatchEnvelope, *, device: DeviceAuth, now: datetime) -> datetime:
+    """The batch's ``sent_at`` (naive UTC) as HQ stores it: a time more than
+    :data:`CLOCK_ALLOWANCE` after HQ's own clock is a device clock that is wrong, so HQ keeps
+    its receive time instead and logs the claimed one."""
+    sent = naive_utc(envelope.sent_at)
+    if sent > now + CLOCK_ALLOWANCE:
+        log.warning(
+            "Batch %s from device %s says it was sent at %s, ahead of HQ's clock (%s): "
+            "stored with HQ's receive time; set the device's clock.",
+            envelope.batch_id,
+            device.device_id,
+            sent.isoformat(),
+            now.isoformat(),
+        )
+        return now
+    return sent
 
 
 @dataclass(frozen=True)
@@ -477,6 +500,20 @@ def import_file(hq: Hq, path: Path) -> FileOutcome:
             path=path,
             batch_id=None,
             error=f"The batch inside is not protocol v1 ({describe(exc)}).",
+        )
+    except (ValueError, OSError) as exc:
+        return FileOutcome(
+            path=path,
+            batch_id=None,
+            error=f"The file cannot be read as a batch ({exc}); export it again on the kiosk.",
+        )
+    except Exception:  # one odd file must not stop the others; the log has the trace
+        log.exception("Importing %s failed unexpectedly", path)
+        return FileOutcome(
+            path=path,
+            batch_id=None,
+            error="HQ hit an unexpected error on this file (see HQ's log); the other files "
+            "were still imported. Export it again on the kiosk, then import it again.",
         )
     by = {"accepted": 0, "duplicate": 0, "rejected": 0}
     for r in reply.results:

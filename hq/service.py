@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +44,12 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def allow_private_webhooks_from_env(env: Mapping[str, str] | None = None) -> bool:
+    """NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1 (or true/yes/on) lets webhooks post inside the network."""
+    value = (os.environ if env is None else env).get("NPS_HQ_ALLOW_PRIVATE_WEBHOOKS", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class HqConfig:
     """Where HQ keeps things and its policies; the CLI fills it from flags."""
@@ -53,6 +61,9 @@ class HqConfig:
     max_batch_bytes: int = 4 * 1024 * 1024
     max_body_bytes: int = 64 * 1024
     stale_after: timedelta = timedelta(hours=24)
+    # Off: webhooks may go to public addresses only (no 127.0.0.1, 10/8, 169.254.169.254...).
+    # On (--allow-private-webhooks, NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1): also inside the network.
+    allow_private_webhooks: bool = False
 
     @property
     def url(self) -> str:
@@ -173,9 +184,17 @@ class Hq:
                     "This enrollment code is unknown, used or expired. Ask HQ "
                     "for a new one: nps-hq enroll-device --store STORE"
                 )
-            row.used_at = now
             device = s.get(DeviceRow, row.device_id)
             assert device is not None
+            # revoke_device voids unused codes; this also covers a code made in the same
+            # instant, so a code older than the revocation never brings the device back.
+            if device.revoked_at is not None and row.created_at <= device.revoked_at:
+                raise EnrollmentError(
+                    f"This enrollment code was made before device {device.device_id!r} was "
+                    "revoked, so it no longer works. Ask HQ for a new one: nps-hq "
+                    f"enroll-device --store {device.store_id} --device {device.device_id}"
+                )
+            row.used_at = now
             token = new_token("nd")
             salt = secrets.token_hex(16)
             device.token_hash = token_hash(token)
@@ -195,14 +214,26 @@ class Hq:
         )
 
     def revoke_device(self, device_id: str) -> None:
+        """Revoke the device's token and void its unused enrollment codes (a code printed
+        before the revocation must not re-enroll it; a new code from enroll-device does)."""
+        now = utcnow()
         with self.db.writing() as s:
             done = s.execute(
                 update(DeviceRow)
                 .where(DeviceRow.device_id == device_id)
-                .values(revoked_at=utcnow(), token_hash=None)
+                .values(revoked_at=now, token_hash=None)
             )
             if done.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound(f"There is no device {device_id!r}; see nps-hq list-devices.")
+            s.execute(
+                update(EnrollmentCodeRow)
+                .where(
+                    EnrollmentCodeRow.device_id == device_id,
+                    EnrollmentCodeRow.used_at.is_(None),
+                    EnrollmentCodeRow.expires_at > now,
+                )
+                .values(expires_at=now)
+            )
 
     def device_for_token(self, token: str | None) -> DeviceAuth:
         if not token:

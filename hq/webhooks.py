@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from hq.db import utcnow
-from hq.errors import AlreadyExists, ConfigError, NotFound
+from hq.egress import check_url
+from hq.errors import AlreadyExists, ConfigError, NotFound, PrivateAddress
 from hq.models import WebhookRow
 from hq.service import Hq
 from hq.service import _check_id as check_id
@@ -88,8 +89,13 @@ def add_webhook(hq: Hq, name: str, *, url: str) -> str:
     CLI prints it only here and on ``webhook-secret``)."""
     check_id(name, "webhook name")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"A webhook URL starts with https:// (or http:// inside), not {url!r}.")
+    if not hq.config.allow_private_webhooks:
+        try:
+            check_url(url)
+        except PrivateAddress as exc:
+            raise ConfigError(f"Webhook {name!r} not added: {exc}") from exc
     salt = secrets.token_hex(16)
     with hq.db.writing() as s:
         if s.get(WebhookRow, name) is not None:

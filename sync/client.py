@@ -227,10 +227,14 @@ class HqClient:
             ) from exc
         resp = self._call("POST", "/api/v1/enroll", data=body)
         if resp.status_code in (401, 403, 404, 422):
-            raise EnrollmentFailed(
-                f"HQ did not accept this enrollment code ({_detail(resp) or resp.status_code}). "
-                "Ask HQ for a new one: nps-hq enroll-device --store STORE."
+            detail = _detail(resp) or str(resp.status_code)
+            # HQ's own message already says how to get a new code: say it once.
+            advice = (
+                ""
+                if "nps-hq enroll-device" in detail
+                else " Ask HQ for a new one: nps-hq enroll-device --store STORE."
             )
+            raise EnrollmentFailed(f"HQ did not accept this enrollment code ({detail}).{advice}")
         self._check(resp, what="enrolling")
         try:
             return EnrollReplyV1.model_validate_json(resp.content)

@@ -12,6 +12,7 @@ from hq.db import utcnow
 from hq.delivery import delivery_log
 from hq.errors import HqError
 from hq.pages import alert_rules_page, delivery_log_page
+from hq.params import RowIdPath
 from hq.service import Hq
 
 router = APIRouter(dependencies=[Depends(auth.signed_in_page)], include_in_schema=False)
@@ -70,7 +71,7 @@ async def add_alert_rule(request: Request, hq: HqDep, user: PageUserDep) -> Resp
 
 
 @router.post("/alerts/rules/{rule_id}/disable")
-def disable_alert_rule(hq: HqDep, rule_id: int) -> Response:
+def disable_alert_rule(hq: HqDep, rule_id: RowIdPath) -> Response:
     alerts.disable_rule(hq, rule_id)
     return RedirectResponse("/alerts", status_code=303)
 

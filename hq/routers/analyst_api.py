@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from hq import analytics, auth
 from hq.analytics import ResponseFilter
 from hq.auth import HqDep
+from hq.params import BoundedDatetime, FromQuery
 from hq.routers.common import ERRORS, utc
 
 router = APIRouter(tags=["analysts"], dependencies=[Depends(auth.analyst)], responses=ERRORS)
@@ -22,8 +22,8 @@ def list_responses(
     request: Request,
     hq: HqDep,
     store: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: BoundedDatetime | None = None,
+    until: BoundedDatetime | None = None,
     channel: Literal["kiosk", "qr"] | None = None,
     after: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
@@ -54,8 +54,8 @@ def list_responses(
 def get_nps(
     hq: HqDep,
     store: Annotated[str | None, Query(max_length=64)] = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: FromQuery = None,
+    to: BoundedDatetime | None = None,
     channel: Literal["kiosk", "qr"] | None = None,
     group_by: Literal["day", "week", "store", "channel", "group"] | None = None,
     include_suspect: bool = False,

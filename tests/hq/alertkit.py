@@ -186,16 +186,36 @@ class SmtpSink:
             return mine()
 
 
+def private_ok(hq: Any) -> Any:
+    """The same HQ (database, key) with allow_private_webhooks on: the test receivers listen
+    on 127.0.0.1, which HQ refuses by default."""
+    from dataclasses import replace
+
+    from hq.service import Hq
+
+    return Hq(
+        hq.db, server_key=hq.server_key, config=replace(hq.config, allow_private_webhooks=True)
+    )
+
+
 def start_app_server(hq: Any, delivery: Any) -> tuple[Any, threading.Thread, str, Any]:
     """A real HQ server with lifespan on, so the app starts (and on exit stops) its worker."""
     import uvicorn
 
     from hq.app import create_app
+    from hq.server import server_options
 
     app = create_app(hq, delivery=delivery)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            **server_options(),
+        )
     )
     thread = threading.Thread(target=server.run, name=f"hq-alerts-{port}", daemon=True)
     thread.start()

@@ -33,6 +33,7 @@ def start_server(hq: Any) -> tuple[Any, threading.Thread, str]:
     import uvicorn
 
     from hq.app import create_app
+    from hq.server import server_options
 
     started = threading.Event()
 
@@ -44,7 +45,12 @@ def start_server(hq: Any) -> tuple[Any, threading.Thread, str]:
     port = free_port()
     server = _Server(
         uvicorn.Config(
-            create_app(hq), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+            create_app(hq),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            **server_options(),  # as nps-hq serve runs it
         )
     )
     thread = threading.Thread(target=server.run, name=f"hq-{port}", daemon=True)

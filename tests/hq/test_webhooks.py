@@ -8,7 +8,7 @@ import json
 import uuid
 
 import requests
-from alertkit import WebhookReceiver, start_app_server, stop_app_server, wait_until
+from alertkit import WebhookReceiver, private_ok, start_app_server, stop_app_server, wait_until
 from hqkit import Server, batch, enroll, post_batch, response, statuses
 from sqlalchemy import select
 
@@ -37,7 +37,7 @@ def test_signature_round_trip_and_replay_window() -> None:
 def test_receiver_down_then_up_gets_every_alert_once_signed_unchanged(
     hq_server: Server,
 ) -> None:
-    hq = hq_server.hq
+    hq = private_ok(hq_server.hq)  # the receiver is on 127.0.0.1
     receiver = WebhookReceiver()
     name = f"ops-{uuid.uuid4().hex[:6]}"
     secret = webhooks.decode_webhook_secret(webhooks.add_webhook(hq, name, url=receiver.url))
@@ -128,7 +128,7 @@ def test_receiver_down_then_up_gets_every_alert_once_signed_unchanged(
 
 def test_a_wrong_secret_is_refused_and_retried(hq_server: Server) -> None:
     """A receiver that refuses the signature (401) leaves the delivery pending, not lost."""
-    hq = hq_server.hq
+    hq = private_ok(hq_server.hq)  # the receiver is on 127.0.0.1
     receiver = WebhookReceiver(secret=b"not the secret")
     name = f"bad-{uuid.uuid4().hex[:6]}"
     webhooks.add_webhook(hq, name, url=receiver.url)
