@@ -67,7 +67,15 @@ def test_query_times_in_range_still_work(hq_server: Server, analyst_token: str) 
 
 
 def test_a_huge_rule_id_is_a_422(hq_server: Server) -> None:
-    reply = requests.post(
+    import secrets
+
+    name = f"ranges-{secrets.token_hex(3)}"
+    hq_server.hq.add_analyst(name, password="ranges pass 1")
+    s = requests.Session()
+    s.post(
+        hq_server.url("/login"), data={"username": name, "password": "ranges pass 1"}, timeout=10
+    )
+    reply = s.post(
         hq_server.url(f"/alerts/rules/{2**80}/disable"), allow_redirects=False, timeout=10
     )
     assert reply.status_code == 422, reply.text
