@@ -258,6 +258,7 @@ def test_on_a_portrait_screen_the_kiosk_fills_it_with_the_portrait_layout(
 ) -> None:
     # Xvfb cannot change its size through RANDR, so the turned tablet is a second server.
     with xvfb(800, 1280) as display:
+        x(display, "xset", "s", "321", "60")
         probe = Probe(
             ["--db", str(tmp_path / "kiosk.db")],
             {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},
@@ -271,7 +272,10 @@ def test_on_a_portrait_screen_the_kiosk_fills_it_with_the_portrait_layout(
         except BaseException:
             print(probe.stderr())
             raise
-        assert probe.quit() == 0
+        # systemctl stop: SIGTERM shuts the kiosk down cleanly and gives the screen saver back.
+        probe.proc.terminate()
+        assert probe.proc.wait(timeout=60) == 0
+        assert screen_saver_timeout(display) == 321
 
 
 def overlaps(a: list[int], b: list[int]) -> bool:
