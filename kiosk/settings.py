@@ -49,6 +49,7 @@ class Settings:
     hide_pointer: bool = True
     admin_pin_hash: str = ""
     thank_you_qr: bool = False  # a small QR code (single-use phone link) on the thank-you screen
+    screen: str = ""  # the screen the kiosk fills: a screen's name or index; "" = the primary
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -205,6 +206,16 @@ def _pin_hash(key: str, value: Any) -> str:
     return value
 
 
+def _screen(key: str, value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
+        raise SettingError(
+            key,
+            "must be a screen's name (e.g. HDMI-1) or its number (0, 1, ...), at most 64 "
+            f"characters, or empty for the primary screen, not {value!r}",
+        )
+    return value.strip()
+
+
 VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "store_id": _identifier,
     "store_name": lambda k, v: _text(k, v, limit=80),
@@ -226,6 +237,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "hide_pointer": _bool,
     "admin_pin_hash": _pin_hash,
     "thank_you_qr": _bool,
+    "screen": _screen,
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 import resource
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -92,10 +93,22 @@ def add_sync_tabs(view: AdminView, *, db: Database, sync: SyncController) -> Non
     view.add_tab(qr_tab, "QR code")
 
 
-def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, started: float) -> int:
-    """Run the kiosk until the manager exits it (or, with ``smoke``, until the first frame)."""
+def run(
+    *,
+    db_path: Path,
+    windowed: bool,
+    language: str | None,
+    smoke: bool,
+    started: float,
+    screen: str | None = None,
+) -> int:
+    """Run the kiosk until the manager exits it (or, with ``smoke``, until the first frame).
+
+    ``screen`` (``--screen``) names the screen to fill; without it, the ``screen`` setting."""
     from ui import theme
+    from ui.blanking import ScreenAwake
     from ui.main_window import MainWindow
+    from ui.placement import ScreenPlacement
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nps-kiosk"])
     assert isinstance(app, QApplication)
@@ -156,14 +169,36 @@ def run(*, db_path: Path, windowed: bool, language: str | None, smoke: bool, sta
 
     watcher = FirstFrame([window, window.question], first_frame)
     window.exit_requested.connect(lambda: app.exit(0))
+    awake = ScreenAwake(app.platformName())
     if windowed:
         window.resize(1280, 800)
         window.show()
     else:
         if peeked.hide_pointer and not smoke:
+            # App-wide: hidden over every window of the kiosk, on whichever screen it is.
             app.setOverrideCursor(Qt.CursorShape.BlankCursor)
-        window.showFullScreen()
+        placement = ScreenPlacement(window, wanted=peeked.screen if screen is None else screen)
+        window.placement = placement
+        if screen is None:  # the flag wins over the setting for this run
+
+            def follow_setting(view: AdminView) -> None:
+                view.settings_tab.saved.connect(lambda s: placement.set_wanted(s.screen))
+
+            window.admin_tab_hooks.append(follow_setting)
+        placement.place()
+        if not smoke:
+            awake.hold()
+    # systemctl stop sends SIGTERM: shut down as the manager's exit does (the screen saver
+    # settings given back, the database closed). Python runs the handler only when it gets
+    # control, so a timer wakes it while Qt waits.
+    previous = signal.signal(signal.SIGTERM, lambda *_: app.exit(0))
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
     code = app.exec()
+    wake.stop()
+    signal.signal(signal.SIGTERM, previous)
+    awake.release()
     del watcher
     if state.sync is not None:
         state.sync.shutdown()  # the thread is quit() and wait()ed

@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the language the survey starts in (default: from settings)",
     )
     parser.add_argument(
+        "--screen",
+        metavar="NAME|INDEX",
+        default=None,
+        help="the screen to fill, by name (e.g. HDMI-1) or number from 0 "
+        "(default: the 'screen' setting, else the primary screen)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="start, render the first frame, print the time to it, and exit",
@@ -91,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         db_path=args.db or default_db_path(),
         windowed=args.windowed,
         language=args.lang,
+        screen=args.screen,
         smoke=args.smoke,
         started=STARTED,
     )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kiosk.db import Database
     from ui.admin import AdminView
     from ui.pin_gate import PinGate
+    from ui.placement import ScreenPlacement
     from ui.screens.follow_up import FollowUpScreen
     from ui.screens.thank_you import ThankYouScreen
 
@@ -64,6 +65,8 @@ class MainWindow(QWidget):
         self._fatal: QLabel | None = None
         # Callables that add tabs to each new admin view (e.g. the Sync and QR code tabs).
         self.admin_tab_hooks: list[Callable[[AdminView], None]] = []
+        # Keeps the kiosk full-screen on its screen (set by ui.app.run in kiosk mode).
+        self.placement: ScreenPlacement | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -56,6 +56,8 @@ def test_changes_are_stored_and_survive_reopening(db: Database, db_path) -> None
         ("question", {"hi": "x"}, "question': must give a text per language, with English"),
         ("store_id", "has space", "store_id': must be 1-64 letters"),
         ("colour", "red", "colour': there is no such setting"),
+        ("screen", 1, "screen': must be a screen's name (e.g. HDMI-1) or its number"),
+        ("screen", "HDMI\n1", "screen': must be a screen's name"),
     ],
 )
 def test_bad_values_name_the_setting_and_what_is_allowed(
@@ -103,3 +105,11 @@ def test_peek_gives_up_quietly_on_a_missing_or_broken_file(tmp_path) -> None:
     junk.write_bytes(b"not sqlite at all" * 100)
     assert peek_settings(junk) is None
     assert junk.read_bytes() == b"not sqlite at all" * 100
+
+
+def test_the_screen_defaults_to_the_primary_and_takes_a_name_or_number(db: Database) -> None:
+    assert db.settings().screen == ""
+    db.update_settings(screen="customer")
+    assert db.settings().screen == "customer"
+    db.update_settings(screen="1")
+    assert db.settings().screen == "1"

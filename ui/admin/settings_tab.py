@@ -6,8 +6,10 @@ from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
@@ -30,6 +32,7 @@ from kiosk.questions import save_settings
 from kiosk.settings import Settings
 from ui.admin.parts import card, label, local_time
 from ui.admin.worker import BackgroundOps
+from ui.placement import screen_label
 
 CATEGORY_TITLES = {
     "detractor": "Detractors (0–6)",
@@ -154,6 +157,22 @@ class SettingsTab(QWidget):
         form.addRow("Minimum time between taps", self.min_tap)
         lay.addLayout(form)
         self.left.addWidget(timing)
+
+        screen, lay = card(margins=18, spacing=10)
+        lay.addWidget(label("Screen", "h2"))
+        form = QFormLayout()
+        self.screen_choice = QComboBox()
+        form.addRow("The kiosk fills", self.screen_choice)
+        lay.addLayout(form)
+        lay.addWidget(
+            label(
+                "On a till with two screens, choose the customer's. If it is unplugged the "
+                "kiosk moves to the other one, and comes back when it returns.",
+                "small",
+                wrap=True,
+            )
+        )
+        self.left.addWidget(screen)
         self.left.addStretch()
         grid.addLayout(self.left, 1, 0)
 
@@ -229,6 +248,18 @@ class SettingsTab(QWidget):
         self.follow_up_timeout.setValue(s.follow_up_timeout_s)
         self.thank_you.setValue(s.thank_you_s)
         self.min_tap.setValue(s.min_tap_interval_s)
+        self._list_screens(s.screen)
+
+    def _list_screens(self, chosen: str) -> None:
+        """Every screen there is now, by name and size; a chosen one that is unplugged stays
+        listed, so that saving other settings does not forget it."""
+        self.screen_choice.clear()
+        self.screen_choice.addItem("The primary screen", "")
+        for screen in QGuiApplication.screens():
+            self.screen_choice.addItem(screen_label(screen), screen.name())
+        if chosen and self.screen_choice.findData(chosen) < 0:
+            self.screen_choice.addItem(f"{chosen} (not connected)", chosen)
+        self.screen_choice.setCurrentIndex(max(0, self.screen_choice.findData(chosen)))
 
     def changes(self) -> dict[str, Any]:
         def texts(edits: dict[str, QLineEdit]) -> dict[str, str]:
@@ -244,6 +275,7 @@ class SettingsTab(QWidget):
             "follow_up_timeout_s": self.follow_up_timeout.value(),
             "thank_you_s": self.thank_you.value(),
             "min_tap_interval_s": round(self.min_tap.value(), 1),
+            "screen": str(self.screen_choice.currentData() or ""),
         }
 
     def save(self) -> None:

@@ -47,6 +47,10 @@ SHEET = f"""
     font-size: 12px; font-weight: 600;
 }}
 #AdminView QLabel[role="error"] {{ color: {DANGER}; }}
+#AdminView QLabel[role="warning"] {{
+    background: {WARN_BG}; color: {WARN_INK}; padding: 10px 20px; font-weight: 600;
+    border-bottom: 1px solid {LINE};
+}}
 #AdminView QLabel[role="ok"] {{ color: {PROMOTER}; font-weight: 600; }}
 #AdminView #header {{ background: {CARD}; border-bottom: 1px solid {LINE}; }}
 #AdminView QFrame[role="card"] {{

@@ -10,6 +10,9 @@ paint never waits for one. Call ``shutdown()`` before deleting the view (it wait
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -23,13 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk import audit
-from kiosk.db import Database
+from kiosk.clock import ClockCheck, ClockProblem, clock_check
+from kiosk.db import Database, utcnow
 from ui.admin import style
 from ui.admin.audit_tab import AuditTab
 from ui.admin.comments_tab import CommentsTab
 from ui.admin.dashboard_tab import DashboardTab
 from ui.admin.followups_tab import FollowUpsTab
-from ui.admin.parts import label, set_prop
+from ui.admin.parts import label, local_time, set_prop
 from ui.admin.records_tab import RecordsTab
 from ui.admin.settings_tab import SettingsTab
 from ui.admin.worker import BackgroundOps
@@ -49,12 +53,34 @@ _INPUT_EVENTS = frozenset(
 )
 
 
+def clock_warning(check: ClockCheck) -> str:
+    """What the manager reads when the till's clock cannot be right ("" when it can)."""
+    if check.ok or check.reference is None:
+        return ""
+    says = local_time(check.now, "%Y-%m-%d %H:%M")
+    if check.problem is ClockProblem.BEFORE_RELEASE:
+        released = local_time(check.reference, "%Y-%m-%d")
+        why = f"before this version of NPS Kiosk was released ({released})"
+    else:
+        latest = local_time(check.reference, "%Y-%m-%d %H:%M")
+        why = f"before the latest answer this till stored ({latest})"
+    return (
+        f"This till's clock says {says}, {why}; set the date and time (or connect it to the "
+        "network) so that answers get the right dates. Answers are still being taken."
+    )
+
+
 class AdminView(QWidget):
     closed = Signal()
     exit_requested = Signal()
 
     def __init__(
-        self, db: Database, parent: QWidget | None = None, *, idle_lock_ms: int = IDLE_LOCK_MS
+        self,
+        db: Database,
+        parent: QWidget | None = None,
+        *,
+        idle_lock_ms: int = IDLE_LOCK_MS,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         super().__init__(parent)
         self.db = db
@@ -100,6 +126,11 @@ class AdminView(QWidget):
         bar.addWidget(self.back_button)
         bar.addWidget(self.exit_button)
         root.addWidget(header)
+        # A dead clock battery boots the till in the past: say so where the manager looks.
+        self.clock_banner = label(clock_warning(clock_check(db, clock())), "warning", wrap=True)
+        self.clock_banner.setObjectName("clock_banner")
+        self.clock_banner.setVisible(bool(self.clock_banner.text()))
+        root.addWidget(self.clock_banner)
         self.ops.busy_changed.connect(self._set_busy)
 
         self.tabs = QTabWidget()

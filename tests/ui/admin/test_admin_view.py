@@ -297,3 +297,48 @@ def test_another_tab_is_refreshed_when_first_shown(qtbot, make_view) -> None:
     view.tabs.setCurrentIndex(0)
     view.tabs.setCurrentIndex(index)
     assert extra.refreshed == 1
+
+
+def test_a_till_booted_in_the_past_says_so_on_the_admin_view(qtbot, make_view, db) -> None:
+    from datetime import datetime
+
+    from ui.admin.parts import local_time
+
+    dead_battery = datetime(2000, 1, 1, 9, 0)
+    view = make_view(clock=lambda: dead_battery)
+    view.show()
+    qtbot.waitExposed(view)
+    banner = view.clock_banner
+    assert banner.isVisible()
+    says = local_time(dead_battery, "%Y-%m-%d %H:%M")
+    assert f"This till's clock says {says}, before this version of NPS Kiosk" in banner.text()
+    assert "set the date and time (or connect it to the network)" in banner.text()
+    view.grab().save(str(Path(db.path).parent / "clock-banner.png"))
+    # With the right time there is nothing to say.
+    right = make_view()
+    right.show()
+    qtbot.waitExposed(right)
+    assert not right.clock_banner.isVisible()
+
+
+def test_the_settings_tab_lists_the_screens_and_saves_the_choice(qtbot, make_view, db) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    view = make_view()
+    view.show()
+    tab = view.settings_tab
+    view.tabs.setCurrentWidget(tab)
+    combo = tab.screen_choice
+    names = [combo.itemText(i) for i in range(combo.count())]
+    [screen] = QGuiApplication.screens()
+    size = screen.geometry().size()
+    assert names == ["The primary screen", f"{screen.name()} — {size.width()}×{size.height()}"]
+    combo.setCurrentIndex(1)
+    with qtbot.waitSignal(tab.saved, timeout=1000) as saved:
+        qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    assert saved.args[0].screen == screen.name() == db.settings().screen
+    # A chosen screen that is unplugged now stays chosen when other settings are saved.
+    db.update_settings(screen="customer")
+    tab.refresh()
+    assert combo.currentText() == "customer (not connected)"
+    assert tab.changes()["screen"] == "customer"
