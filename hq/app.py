@@ -38,7 +38,9 @@ from core.protocol import (
 )
 from core.survey_texts import DEFAULT_REASONS
 from hq import alerts, analytics, groups, phone, webhooks
+from hq import sessions as login_sessions
 from hq.analytics import ResponseFilter
+from hq.csrf import check_csrf
 from hq.db import naive_utc, utcnow
 from hq.delivery import DeliveryConfig, DeliveryWorker, delivery_log
 from hq.errors import (
@@ -58,7 +60,6 @@ from hq.pages import (
     phone_form,
     phone_notice,
 )
-from hq.security import read_session, sign_session
 from hq.service import DeviceAuth, Hq
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class RefuseNulInAddress:
         await self.app(scope, receive, send)
 
 
-SESSION_COOKIE = "nps_hq_session"
+SESSION_COOKIE = login_sessions.COOKIE
 FONTS = {
     "NotoSans-Regular.ttf",
     "NotoSans-Bold.ttf",
@@ -214,9 +215,24 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
             return None
 
     def _session_user(request: Request) -> str | None:
-        cookie = request.cookies.get(SESSION_COOKIE)
-        user = read_session(hq.server_key, cookie) if cookie else None
-        return user if user and hq.analyst_exists(user) else None
+        login = _login(request)
+        return login.username if login else None
+
+    def _login(request: Request) -> login_sessions.LoginSession | None:
+        """The request's server-side session (read once per request)."""
+        if not hasattr(request.state, "login"):
+            cookie = request.cookies.get(SESSION_COOKIE)
+            request.state.login = login_sessions.read_session(hq, cookie)
+        return request.state.login  # type: ignore[no-any-return]
+
+    def _csrf(request: Request) -> str:
+        login = _login(request)
+        return login.csrf_token if login else ""
+
+    async def _check_csrf(request: Request) -> None:
+        login = _login(request)
+        if login is not None:
+            await check_csrf(request, login, hq)
 
     # Sync API ----------------------------------------------------------------------------
 
@@ -435,9 +451,11 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
         if user is None:
             return RedirectResponse("/login", status_code=303)
         board = analytics.dashboard(hq, group_id=group or None)
-        return HTMLResponse(dashboard_page(board, user=user, now=utcnow()))
+        return HTMLResponse(dashboard_page(board, user=user, now=utcnow(), csrf=_csrf(request)))
 
-    def _alerts_page(user: str, *, error: str | None = None, secret: str | None = None) -> str:
+    def _alerts_page(
+        user: str, *, csrf: str, error: str | None = None, secret: str | None = None
+    ) -> str:
         return alert_rules_page(
             rules=alerts.rules(hq, include_disabled=True),
             hooks=webhooks.webhooks(hq),
@@ -447,6 +465,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
             user=user,
             error=error,
             new_secret=secret,
+            csrf=csrf,
         )
 
     @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
@@ -454,13 +473,15 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
         user = _session_user(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        return HTMLResponse(_alerts_page(user))
+        return HTMLResponse(_alerts_page(user, csrf=_csrf(request)))
 
     @app.post("/alerts/rules", response_class=HTMLResponse, include_in_schema=False)
     async def add_alert_rule(request: Request) -> Response:
         user = _session_user(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
+        await _check_csrf(request)
+        csrf = _csrf(request)
         form = await request.form()
         scope = str(form.get("scope") or "")
         params: dict[str, float] = {}
@@ -472,7 +493,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
                     params[key] = float(raw)
                 except ValueError:
                     return HTMLResponse(
-                        _alerts_page(user, error=f"{key} is a number, not {raw!r}."),
+                        _alerts_page(user, csrf=csrf, error=f"{key} is a number, not {raw!r}."),
                         status_code=422,
                     )
         try:
@@ -486,17 +507,20 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
                     store_id=scope[6:] if scope.startswith("store:") else None,
                     group_id=scope[6:] if scope.startswith("group:") else None,
                     params=params,
+                    actor=user,
                 )
             )
         except HqError as exc:
-            return HTMLResponse(_alerts_page(user, error=str(exc)), status_code=422)
+            return HTMLResponse(_alerts_page(user, csrf=csrf, error=str(exc)), status_code=422)
         return RedirectResponse("/alerts", status_code=303)
 
     @app.post("/alerts/rules/{rule_id}/disable", include_in_schema=False)
-    def disable_alert_rule(request: Request, rule_id: int) -> Response:
-        if _session_user(request) is None:
+    async def disable_alert_rule(request: Request, rule_id: int) -> Response:
+        user = _session_user(request)
+        if user is None:
             return RedirectResponse("/login", status_code=303)
-        alerts.disable_rule(hq, rule_id)
+        await _check_csrf(request)
+        await run_in_threadpool(alerts.disable_rule, hq, rule_id, actor=user)
         return RedirectResponse("/alerts", status_code=303)
 
     @app.post("/alerts/webhooks", response_class=HTMLResponse, include_in_schema=False)
@@ -504,23 +528,27 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
         user = _session_user(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
+        await _check_csrf(request)
+        csrf = _csrf(request)
         form = await request.form()
         try:
             secret = await run_in_threadpool(
                 lambda: webhooks.add_webhook(
-                    hq, str(form.get("name") or ""), url=str(form.get("url") or "")
+                    hq, str(form.get("name") or ""), url=str(form.get("url") or ""), actor=user
                 )
             )
         except HqError as exc:
-            return HTMLResponse(_alerts_page(user, error=str(exc)), status_code=422)
-        return HTMLResponse(_alerts_page(user, secret=secret))
+            return HTMLResponse(_alerts_page(user, csrf=csrf, error=str(exc)), status_code=422)
+        return HTMLResponse(_alerts_page(user, csrf=csrf, secret=secret))
 
     @app.get("/deliveries", response_class=HTMLResponse, include_in_schema=False)
     def deliveries(request: Request) -> Response:
         user = _session_user(request)
         if user is None:
             return RedirectResponse("/login", status_code=303)
-        return HTMLResponse(delivery_log_page(delivery_log(hq), user=user, now=utcnow()))
+        return HTMLResponse(
+            delivery_log_page(delivery_log(hq), user=user, now=utcnow(), csrf=_csrf(request))
+        )
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form() -> HTMLResponse:
@@ -533,21 +561,18 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
         ok = await run_in_threadpool(hq.check_analyst, username, password)
         if not ok:
             return HTMLResponse(login_page(error="Wrong user name or password."), status_code=401)
+        new = await run_in_threadpool(login_sessions.start_session, hq, username)
         resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(
-            SESSION_COOKIE,
-            sign_session(hq.server_key, username=username),
-            httponly=True,
-            samesite="strict",
-            max_age=12 * 3600,
-            secure=request.url.scheme == "https",
-        )
+        resp.set_cookie(SESSION_COOKIE, new.cookie, **login_sessions.cookie_options(hq))
         return resp
 
     @app.post("/logout", include_in_schema=False)
-    def logout() -> Response:
+    async def logout(request: Request) -> Response:
+        await _check_csrf(request)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        await run_in_threadpool(login_sessions.end_session, hq, cookie)
         resp = RedirectResponse("/login", status_code=303)
-        resp.delete_cookie(SESSION_COOKIE)
+        resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
 
     # OpenAPI: the batch body is read by hand (to reject single responses, not the batch),

@@ -391,7 +391,7 @@ def trend_svg(line: StoreLine, *, width: int = 340, height: int = 120) -> str:
     return "".join(parts)
 
 
-def dashboard_page(d: Dashboard, *, user: str, now: datetime) -> str:
+def dashboard_page(d: Dashboard, *, user: str, now: datetime, csrf: str = "") -> str:
     c = d.chain
     alerts = "".join(
         f'<div class="alert" role="status">{esc(x.stale_note)}</div>'
@@ -494,7 +494,7 @@ def dashboard_page(d: Dashboard, *, user: str, now: datetime) -> str:
         + "</tbody></table></section>"
     )
     body = (
-        top_bar(user=user, here="/")
+        top_bar(user=user, here="/", csrf=csrf)
         + f"<main>{f'<div class=alerts>{alerts}</div>' if alerts else ''}"
         f"{group_filter(d)}{kpis}{group_section(d)}{stores}"
         f'{trend_section}<div class="grid2">{comments_section}{devices}</div></main>'
@@ -506,7 +506,12 @@ def dashboard_page(d: Dashboard, *, user: str, now: datetime) -> str:
 NAV = (("/", "Dashboard"), ("/alerts", "Alert rules"), ("/deliveries", "Delivery log"))
 
 
-def top_bar(*, user: str, here: str) -> str:
+def csrf_field(token: str) -> str:
+    """The hidden form field HQ checks on every POST made with a session (hq/csrf.py)."""
+    return f'<input type="hidden" name="csrf_token" value="{esc(token)}">' if token else ""
+
+
+def top_bar(*, user: str, here: str, csrf: str = "") -> str:
     """The analyst pages' bar: brand, the three pages, the user and sign-out."""
     on = ' class="on" aria-current="page"'
     links = "".join(
@@ -515,7 +520,8 @@ def top_bar(*, user: str, here: str) -> str:
     return (
         '<div class="bar"><div class="in"><div class="brand">NPS <span>HQ</span></div>'
         f'<nav class="nav">{links}</nav>'
-        f'<form method="post" action="/logout"><span class="muted">{esc(user)}</span>'
+        f'<form method="post" action="/logout">{csrf_field(csrf)}'
+        f'<span class="muted">{esc(user)}</span>'
         '<button type="submit">Sign out</button></form></div></div>'
     )
 
@@ -597,6 +603,7 @@ def alert_rules_page(
     user: str,
     error: str | None = None,
     new_secret: str | None = None,
+    csrf: str = "",
 ) -> str:
     """The rules kept at HQ, a form to add one, the webhook receivers, the latest alerts."""
     rows = []
@@ -610,7 +617,7 @@ def alert_rules_page(
         action = (
             '<span class="badge">off</span>'
             if r.disabled
-            else f'<form method="post" action="/alerts/rules/{r.id}/disable">'
+            else f'<form method="post" action="/alerts/rules/{r.id}/disable">{csrf_field(csrf)}'
             '<button class="link" type="submit">Turn off</button></form>'
         )
         rows.append(
@@ -646,7 +653,7 @@ def alert_rules_page(
     )
     form = (
         '<section class="card"><h2>Add a rule</h2>'
-        '<form class="form" method="post" action="/alerts/rules">'
+        f'<form class="form" method="post" action="/alerts/rules">{csrf_field(csrf)}'
         '<div><label for="name">Name</label><input type="text" id="name" name="name" '
         'maxlength="120" placeholder="e.g. North detractors"></div>'
         f'<div><label for="kind">Alert on</label><select id="kind" name="kind">{kinds}</select>'
@@ -673,7 +680,8 @@ def alert_rules_page(
         "<th>URL</th><th></th></tr></thead><tbody>"
         + (hook_rows or '<tr><td colspan="3" class="empty">None yet.</td></tr>')
         + '</tbody></table><form class="form" method="post" action="/alerts/webhooks" '
-        'style="margin-top:12px"><div><label for="wh-name">Name</label><input type="text" '
+        f'style="margin-top:12px">{csrf_field(csrf)}'
+        '<div><label for="wh-name">Name</label><input type="text" '
         'id="wh-name" name="name" required></div><div><label for="wh-url">URL</label>'
         '<input type="text" id="wh-url" name="url" required placeholder="https://"></div>'
         '<div><button type="submit">Add webhook</button></div></form></section>'
@@ -699,14 +707,16 @@ def alert_rules_page(
             f'secret (shown once): <code id="secret">{esc(new_secret)}</code></div>'
         )
     body = (
-        top_bar(user=user, here="/alerts")
+        top_bar(user=user, here="/alerts", csrf=csrf)
         + f"<main>{notices}{table}{form}"
         + f'<div class="grid2">{hooks_section}{recent_section}</div></main>'
     )
     return _page("Alert rules · NPS HQ", body, css=DASH_CSS + ALERT_CSS)
 
 
-def delivery_log_page(lines: list[DeliveryLine], *, user: str, now: datetime) -> str:
+def delivery_log_page(
+    lines: list[DeliveryLine], *, user: str, now: datetime, csrf: str = ""
+) -> str:
     """Each alert message with every attempt to send it."""
     rows = []
     for d in lines:
@@ -743,5 +753,5 @@ def delivery_log_page(lines: list[DeliveryLine], *, user: str, now: datetime) ->
         + ("".join(rows) or '<tr><td colspan="5" class="empty">No alerts sent yet.</td></tr>')
         + "</tbody></table></section>"
     )
-    body = top_bar(user=user, here="/deliveries") + f"<main>{table}</main>"
+    body = top_bar(user=user, here="/deliveries", csrf=csrf) + f"<main>{table}</main>"
     return _page("Delivery log · NPS HQ", body, css=DASH_CSS + ALERT_CSS)
