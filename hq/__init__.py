@@ -9,6 +9,7 @@ Exceptions (all derive from :class:`hq.errors.HqError`; each message says what t
     ├── AlreadyExists         a store, device or analyst with that id exists
     ├── Unauthorized          no, wrong or revoked credentials (HTTP 401)
     ├── Forbidden             valid credentials that may not do this (HTTP 403)
+    ├── TooManyAttempts       sign-ins refused for a while (HTTP 429, retry_after)
     ├── EnrollmentError       an enrollment code that is unknown, used or expired
     ├── PhoneLinkError        a phone link that cannot be answered (shown to the customer)
     │   ├── AlreadyAnswered       a single-use link that was used before

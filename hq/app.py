@@ -37,7 +37,7 @@ from core.protocol import (
     describe,
 )
 from core.survey_texts import DEFAULT_REASONS
-from hq import alerts, analytics, groups, phone, webhooks
+from hq import alerts, analytics, groups, phone, throttle, webhooks
 from hq import sessions as login_sessions
 from hq.analytics import ResponseFilter
 from hq.csrf import check_csrf
@@ -49,6 +49,7 @@ from hq.errors import (
     HqError,
     NotFound,
     PhoneLinkError,
+    TooManyAttempts,
     Unauthorized,
 )
 from hq.ingest import ingest_json, read_batch
@@ -558,9 +559,17 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     async def login(request: Request) -> Response:
         form = await request.form()
         username, password = str(form.get("username") or ""), str(form.get("password") or "")
-        ok = await run_in_threadpool(hq.check_analyst, username, password)
-        if not ok:
-            return HTMLResponse(login_page(error="Wrong user name or password."), status_code=401)
+        client = request.client.host if request.client else None
+        try:
+            await run_in_threadpool(throttle.attempt_login, hq, username, password, client=client)
+        except Unauthorized as exc:
+            return HTMLResponse(login_page(error=str(exc)), status_code=401)
+        except TooManyAttempts as exc:
+            return HTMLResponse(
+                login_page(error=str(exc)),
+                status_code=429,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
         new = await run_in_threadpool(login_sessions.start_session, hq, username)
         resp = RedirectResponse("/", status_code=303)
         resp.set_cookie(SESSION_COOKIE, new.cookie, **login_sessions.cookie_options(hq))
@@ -610,8 +619,8 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """For ``uvicorn --factory hq.app:app_from_env`` (bench, multi-worker): reads NPS_HQ_DB and
-    NPS_HQ_DATA_DIR."""
+    """For ``uvicorn --factory hq.app:app_from_env`` (bench, multi-worker): reads NPS_HQ_DB,
+    NPS_HQ_DATA_DIR and NPS_HQ_PUBLIC_URL."""
     import os
 
     from hq.service import HqConfig
@@ -619,5 +628,6 @@ def app_from_env() -> FastAPI:
     config = HqConfig(
         data_dir=Path(os.environ.get("NPS_HQ_DATA_DIR") or HqConfig().data_dir),
         db_url=os.environ.get("NPS_HQ_DB") or None,
+        public_url=os.environ.get("NPS_HQ_PUBLIC_URL") or None,
     )
     return create_app(Hq.open(config))

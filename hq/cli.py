@@ -18,7 +18,11 @@ ACTOR = "cli"  # the audit log's actor for commands run at HQ's console
 
 def _config(args: argparse.Namespace) -> HqConfig:
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-    return HqConfig(data_dir=data_dir, db_url=args.db or os.environ.get("NPS_HQ_DB") or None)
+    return HqConfig(
+        data_dir=data_dir,
+        db_url=args.db or os.environ.get("NPS_HQ_DB") or None,
+        public_url=os.environ.get("NPS_HQ_PUBLIC_URL") or None,
+    )
 
 
 def _open(args: argparse.Namespace) -> Hq:
