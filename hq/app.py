@@ -52,6 +52,7 @@ from hq.errors import (
     TooManyAttempts,
     Unauthorized,
 )
+from hq.headers import SecurityHeaders
 from hq.ingest import ingest_json, read_batch
 from hq.pages import (
     alert_rules_page,
@@ -146,6 +147,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.state.hq = hq
     app.state.delivery_worker = worker
     app.add_middleware(RefuseNulInAddress)
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
 
     # Errors ------------------------------------------------------------------------------
 

@@ -196,3 +196,22 @@ def test_cross_site_and_tokenless_posts_are_refused(hq_server: Server) -> None:
     )
     assert ok.status_code == 200 and same["name"] in {h.name for h in webhooks(hq_server.hq)}
     assert 'name="csrf_token"' in ok.text
+
+
+def test_security_headers_on_every_answer(hq_server: Server) -> None:
+    name = _new_user(hq_server)
+    s = sign_in(hq_server.base, name, PASSWORD)
+    for answer in (
+        s.get(hq_server.url("/"), timeout=10),
+        s.get(hq_server.url("/alerts"), timeout=10),
+        requests.get(hq_server.url("/login"), timeout=10),
+        requests.get(hq_server.url("/healthz"), timeout=10),
+        requests.get(hq_server.url("/m/nowhere?t=bad"), timeout=10),
+        requests.get(hq_server.url("/api/v1/nps"), timeout=10),  # a 401
+    ):
+        h = answer.headers
+        csp = h["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
+        assert h["X-Content-Type-Options"] == "nosniff"
+        assert h["Referrer-Policy"] == "same-origin" and h["X-Frame-Options"] == "DENY"
