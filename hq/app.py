@@ -403,7 +403,9 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
         try:
             phone.check_link(hq, store_id=store, token=t)
         except PhoneLinkError as exc:
-            status = {"already": 409, "expired": 410, "limited": 429}.get(exc.kind, 400)
+            status = {"already": 409, "expired": 410, "replaced": 410, "limited": 429}.get(
+                exc.kind, 400
+            )
             return HTMLResponse(
                 phone_notice(kind=exc.kind, message=exc.message, lang=language), status_code=status
             )
@@ -428,7 +430,9 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
                     phone_form(store_id=store, token=token, lang=language, error=exc.message),
                     status_code=422,
                 )
-            status = {"already": 409, "expired": 410, "limited": 429}.get(exc.kind, 400)
+            status = {"already": 409, "expired": 410, "replaced": 410, "limited": 429}.get(
+                exc.kind, 400
+            )
             return HTMLResponse(
                 phone_notice(kind=exc.kind, message=exc.message, lang=language), status_code=status
             )

@@ -42,7 +42,8 @@ class EnrollmentError(HqError):
 class PhoneLinkError(HqError):
     """A phone survey link that cannot be answered (its message is shown to the customer).
 
-    ``kind`` is what the page shows: invalid, expired, already, limited or form.
+    ``kind`` is what the page shows: invalid, expired, replaced (a revoked poster), already,
+    limited or form.
     """
 
     def __init__(self, kind: str, message: str) -> None:
