@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.text import spreadsheet_safe
 from hq.db import utcnow
 from hq.models import AuditRow
 
@@ -53,10 +54,14 @@ def record(hq: Any, *, actor: str, action: str, target: str, detail: str = "") -
 
 
 def entries(
-    hq: Any, *, since: datetime | None = None, limit: int | None = None
+    hq: Any,
+    *,
+    since: datetime | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
 ) -> list[AuditEntry]:
-    """Entries oldest first, from ``since`` (naive UTC) on."""
-    stmt = select(AuditRow).order_by(AuditRow.id)
+    """Entries oldest first (or newest first), from ``since`` (naive UTC) on."""
+    stmt = select(AuditRow).order_by(AuditRow.id.desc() if newest_first else AuditRow.id)
     if since is not None:
         stmt = stmt.where(AuditRow.at >= since)
     if limit is not None:
@@ -80,7 +85,10 @@ def export_lines(items: list[AuditEntry], *, fmt: str) -> Iterator[str]:
         writer = csv.writer(buf)
         writer.writerow(FIELDS)
         for e in items:
-            writer.writerow([e.id, e.at.isoformat(), e.actor, e.action, e.target, e.detail])
+            writer.writerow(
+                [e.id, e.at.isoformat()]
+                + [spreadsheet_safe(v) for v in (e.actor, e.action, e.target, e.detail)]
+            )
         yield buf.getvalue()
         return
     for e in items:

@@ -595,7 +595,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     s.set_defaults(func=cmd_audit)
 
-
     s = sub.add_parser(
         "import",
         parents=[common],

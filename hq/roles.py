@@ -3,7 +3,8 @@
 Roles, from most to least power:
 
 - ``owner``: everything, including users and API tokens; always sees contact details.
-- ``admin``: stores, devices, groups, alert rules and webhooks; reads everything.
+- ``admin``: stores, devices, groups, alert rules and webhooks; reads everything and the
+  audit log.
 - ``analyst``: reads everything; contact details only with the ``contact`` grant.
 - ``viewer``: reads only the stores of their groups (a store or region manager).
 
@@ -44,6 +45,7 @@ class Action(enum.Enum):
     MANAGE_FLEET = "manage stores, devices and groups"
     MANAGE_ALERTS = "manage alert rules and webhooks"
     MANAGE_USERS = "manage users, API tokens and poster codes"
+    READ_AUDIT = "read the audit log"
 
 
 _EVERYONE = frozenset(Role)
@@ -55,6 +57,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_FLEET: frozenset({Role.OWNER, Role.ADMIN}),
     Action.MANAGE_ALERTS: frozenset({Role.OWNER, Role.ADMIN}),
     Action.MANAGE_USERS: frozenset({Role.OWNER}),
+    Action.READ_AUDIT: frozenset({Role.OWNER, Role.ADMIN}),
 }
 
 
