@@ -169,7 +169,11 @@ def main(out: Path = DOCS) -> None:
                 narrow = browser.new_page(
                     viewport={"width": 390, "height": 844}, device_scale_factor=2
                 )
-                narrow.context.add_cookies(page.context.cookies())
+                narrow.goto(base + "/login")
+                narrow.fill("input[name=username]", "demo")
+                narrow.fill("input[name=password]", "demo-password")
+                narrow.click("button[type=submit]")
+                narrow.wait_for_selector("#stores")
                 for path, name in (("/users", "hq-users-phone"), ("/audit", "hq-audit-phone")):
                     narrow.goto(base + path)
                     narrow.evaluate("document.fonts.ready")
