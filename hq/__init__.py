@@ -10,6 +10,7 @@ Exceptions (all derive from :class:`hq.errors.HqError`; each message says what t
     ├── Unauthorized          no, wrong or revoked credentials (HTTP 401)
     │   └── SignInRequired        a page asked for without signing in (HTTP 303 to /login)
     ├── Forbidden             valid credentials that may not do this (HTTP 403)
+    ├── TooManyAttempts       sign-ins refused for a while (HTTP 429, retry_after)
     ├── EnrollmentError       an enrollment code that is unknown, used or expired
     ├── PhoneLinkError        a phone link that cannot be answered (shown to the customer)
     │   ├── AlreadyAnswered       a single-use link that was used before

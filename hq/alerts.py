@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.nps import Z_95, NpsResult, nps_from_counts
+from hq.audit import record_in
 from hq.db import utcnow
 from hq.errors import AlertRuleError, NotFound
 from hq.models import (
@@ -154,8 +155,10 @@ def add_rule(
     store_id: str | None = None,
     group_id: str | None = None,
     params: dict[str, float] | None = None,
+    actor: str = "system",
 ) -> AlertRule:
-    """Keep a new rule; AlertRuleError says what is wrong with it."""
+    """Keep a new rule; AlertRuleError says what is wrong with it. ``actor`` is who, for the
+    audit log."""
     if kind not in RULE_KINDS:
         raise AlertRuleError(f"A rule kind is one of {', '.join(RULE_KINDS)}, not {kind!r}.")
     if mode not in MODES:
@@ -197,10 +200,11 @@ def add_rule(
         )
         s.add(row)
         s.flush()
+        record_in(s, actor=actor, action="rule.add", target=str(row.id), detail=row.name)
         return _rule(row)
 
 
-def disable_rule(hq: Hq, rule_id: int) -> None:
+def disable_rule(hq: Hq, rule_id: int, *, actor: str = "system") -> None:
     with hq.db.writing() as s:
         done = s.execute(
             update(AlertRuleRow)
@@ -209,6 +213,7 @@ def disable_rule(hq: Hq, rule_id: int) -> None:
         )
         if done.rowcount == 0:  # type: ignore[attr-defined]
             raise NotFound(f"There is no active rule {rule_id}; see nps-hq alerts list.")
+        record_in(s, actor=actor, action="rule.disable", target=str(rule_id))
 
 
 def rules(hq: Hq, *, include_disabled: bool = False) -> list[AlertRule]:

@@ -24,6 +24,8 @@ Ts = TypeVarTuple("Ts")
 
 GroupBy = Literal["day", "week", "store", "channel", "group"]
 EXPORT_FIELDS = (*RESPONSE_FIELDS, "received_at")
+CONTACT_FIELDS = ("contact_name", "contact_detail")  # only for callers who may read contacts
+NO_CONTACT_FIELDS = tuple(f for f in EXPORT_FIELDS if f not in CONTACT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,11 @@ class ResponseFilter:
     channel: str | None = None
     include_suspect: bool = True
     group_id: str | None = None  # only the stores of this group
+    store_ids: frozenset[str] | None = None  # only these stores (a viewer's scope); None: all
 
     def apply(self, stmt: Select[*Ts]) -> Select[*Ts]:
+        if self.store_ids is not None:
+            stmt = stmt.where(ResponseRow.store_id.in_(sorted(self.store_ids)))
         if self.store_id:
             stmt = stmt.where(ResponseRow.store_id == self.store_id)
         if self.group_id:
@@ -116,10 +121,17 @@ def csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def iter_csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    yield csv_line(list(EXPORT_FIELDS))
+def without_contact(row: dict[str, Any]) -> dict[str, Any]:
+    """The row without the customer's contact details (for callers without the grant)."""
+    return {k: v for k, v in row.items() if k not in CONTACT_FIELDS}
+
+
+def iter_csv(
+    rows: Iterator[dict[str, Any]], fields: tuple[str, ...] = EXPORT_FIELDS
+) -> Iterator[str]:
+    yield csv_line(list(fields))
     for row in rows:
-        yield csv_line([csv_cell(row[k]) for k in EXPORT_FIELDS])
+        yield csv_line([csv_cell(row[k]) for k in fields])
 
 
 def iter_jsonl(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -248,17 +260,28 @@ def _ago(delta: timedelta) -> str:
     return f"{max(1, int(delta.total_seconds() // 60))} minutes"
 
 
-def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12, group_id: str | None = None) -> Dashboard:
-    """The dashboard's figures, for the whole chain or only the stores of ``group_id``."""
+def dashboard(
+    hq: Hq,
+    *,
+    days: int = 90,
+    weeks: int = 12,
+    group_id: str | None = None,
+    store_ids: frozenset[str] | None = None,
+) -> Dashboard:
+    """The dashboard's figures, for the whole chain or only the stores of ``group_id``; with
+    ``store_ids`` (a viewer's scope) only those stores, and only groups wholly inside them."""
     now = utcnow()
     since = now - timedelta(days=days)
-    flt = ResponseFilter(since=since, include_suspect=False, group_id=group_id)
+    scope = store_ids
+    flt = ResponseFilter(since=since, include_suspect=False, group_id=group_id, store_ids=scope)
     chain = nps_groups(hq, flt, group_by=None)[0].result
     by_store = _counts(hq, flt, ResponseRow.store_id)
     trend_since = (now - timedelta(weeks=weeks)).replace(hour=0, minute=0, second=0, microsecond=0)
     trend_since -= timedelta(days=trend_since.weekday())
     week_key = func.date(ResponseRow.device_time)
-    stmt = ResponseFilter(since=trend_since, include_suspect=False, group_id=group_id).apply(
+    stmt = ResponseFilter(
+        since=trend_since, include_suspect=False, group_id=group_id, store_ids=scope
+    ).apply(
         select(ResponseRow.store_id, week_key, ResponseRow.category, func.count()).group_by(
             ResponseRow.store_id, week_key, ResponseRow.category
         )
@@ -277,10 +300,18 @@ def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12, group_id: str | None =
             )
             store_stmt = store_stmt.where(StoreRow.store_id.in_(members))
             device_stmt = device_stmt.where(DeviceRow.store_id.in_(members))
+        if scope is not None:
+            store_stmt = store_stmt.where(StoreRow.store_id.in_(sorted(scope)))
+            device_stmt = device_stmt.where(DeviceRow.store_id.in_(sorted(scope)))
+        group_members: dict[str, set[str]] = {}
+        for g, member in s.execute(
+            select(StoreGroupMemberRow.group_id, StoreGroupMemberRow.store_id)
+        ):
+            group_members.setdefault(g, set()).add(member)
         stores = s.execute(store_stmt).all()
         devices = s.execute(device_stmt).scalars().all()
         comments = s.execute(
-            ResponseFilter(group_id=group_id)
+            ResponseFilter(group_id=group_id, store_ids=scope)
             .apply(
                 select(
                     ResponseRow.store_id,
@@ -300,7 +331,7 @@ def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12, group_id: str | None =
         ).all()
         total = (
             s.scalar(
-                ResponseFilter(group_id=group_id).apply(
+                ResponseFilter(group_id=group_id, store_ids=scope).apply(
                     select(func.count()).select_from(ResponseRow)
                 )
             )
@@ -355,6 +386,10 @@ def dashboard(hq: Hq, *, days: int = 90, weeks: int = 12, group_id: str | None =
         total_responses=total,
         group_id=group_id,
         groups=tuple(
-            nps_groups(hq, ResponseFilter(since=since, include_suspect=False), group_by="group")
+            g
+            for g in nps_groups(
+                hq, ResponseFilter(since=since, include_suspect=False), group_by="group"
+            )
+            if scope is None or group_members.get(g.key, set()) <= scope
         ),
     )

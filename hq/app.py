@@ -25,9 +25,11 @@ from hq.errors import (
     HqError,
     NotFound,
     SignInRequired,
+    TooManyAttempts,
     Unauthorized,
 )
-from hq.routers import alert_pages, analyst_api, dashboard, ops, phone_pages, sync
+from hq.headers import SecurityHeaders
+from hq.routers import admin_pages, alert_pages, analyst_api, dashboard, ops, phone_pages, sync
 from hq.service import Hq
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ ERROR_REPLIES: dict[type[Exception], ErrorReply] = {
     Unauthorized: ErrorReply(401, {"WWW-Authenticate": "Bearer"}),
     EnrollmentError: ErrorReply(401, {}),
     Forbidden: ErrorReply(403, {}),
+    TooManyAttempts: ErrorReply(429, {}),  # plus Retry-After, from the exception
     NotFound: ErrorReply(404, {}),
     HqError: ErrorReply(400, {}),
     # e.g. a NUL character in a form field, which PostgreSQL cannot take in text.
@@ -86,8 +89,11 @@ async def _error_reply(request: Request, exc: Exception) -> JSONResponse:
     reply = next(ERROR_REPLIES[c] for c in type(exc).__mro__ if c in ERROR_REPLIES)
     if reply.status >= 500:
         log.exception("Unexpected error on %s %s", request.method, request.url.path)
+    headers = dict(reply.headers)
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse(
-        {"detail": reply.message or str(exc)}, status_code=reply.status, headers=reply.headers
+        {"detail": reply.message or str(exc)}, status_code=reply.status, headers=headers
     )
 
 
@@ -130,6 +136,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.state.hq = hq
     app.state.delivery_worker = worker
     app.add_middleware(RefuseNulInAddress)
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
     app.include_router(sync.batches, max_body_size=hq.config.max_batch_bytes)
     app.include_router(sync.enrollment)
     app.include_router(sync.store_pull)
@@ -137,8 +144,13 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(phone_pages.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard.account)
     app.include_router(dashboard.public)
     app.include_router(alert_pages.router)
+    app.include_router(alert_pages.manage)
+    app.include_router(admin_pages.users_read)
+    app.include_router(admin_pages.users_write)
+    app.include_router(admin_pages.audit_read)
     for exc_class in ERROR_REPLIES:
         app.add_exception_handler(exc_class, _error_reply)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -167,8 +179,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def app_from_env() -> FastAPI:
-    """For ``uvicorn --factory hq.app:app_from_env`` (bench, multi-worker): reads NPS_HQ_DB and
-    NPS_HQ_DATA_DIR."""
+    """For ``uvicorn --factory hq.app:app_from_env`` (bench, multi-worker): reads NPS_HQ_DB,
+    NPS_HQ_DATA_DIR, NPS_HQ_PUBLIC_URL and NPS_HQ_ALLOW_PRIVATE_WEBHOOKS."""
     import os
 
     from hq.service import HqConfig, allow_private_webhooks_from_env
@@ -177,5 +189,6 @@ def app_from_env() -> FastAPI:
         data_dir=Path(os.environ.get("NPS_HQ_DATA_DIR") or HqConfig().data_dir),
         db_url=os.environ.get("NPS_HQ_DB") or None,
         allow_private_webhooks=allow_private_webhooks_from_env(),
+        public_url=os.environ.get("NPS_HQ_PUBLIC_URL") or None,
     )
     return create_app(Hq.open(config))

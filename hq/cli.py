@@ -13,6 +13,8 @@ from pathlib import Path
 from hq.errors import HqError
 from hq.service import Hq, HqConfig, allow_private_webhooks_from_env, default_data_dir
 
+ACTOR = "cli"  # the audit log's actor for commands run at HQ's console
+
 
 def _config(args: argparse.Namespace) -> HqConfig:
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
@@ -21,6 +23,7 @@ def _config(args: argparse.Namespace) -> HqConfig:
         db_url=args.db or os.environ.get("NPS_HQ_DB") or None,
         allow_private_webhooks=bool(getattr(args, "allow_private_webhooks", False))
         or allow_private_webhooks_from_env(),
+        public_url=os.environ.get("NPS_HQ_PUBLIC_URL") or None,
     )
 
 
@@ -89,7 +92,7 @@ def qr_text(data: str) -> str:
 
 
 def cmd_enroll_device(args: argparse.Namespace) -> int:
-    code = _open(args).enroll_device(store_id=args.store, device_id=args.device)
+    code = _open(args).enroll_device(store_id=args.store, device_id=args.device, actor=ACTOR)
     print(
         f"Enrollment code for device {code.device_id} of store {code.store_id} "
         f"(one use, until {code.expires_at:%Y-%m-%d %H:%M} UTC):\n\n    {code.code}\n"
@@ -101,7 +104,7 @@ def cmd_enroll_device(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke_device(args: argparse.Namespace) -> int:
-    _open(args).revoke_device(args.device)
+    _open(args).revoke_device(args.device, actor=ACTOR)
     print(f"Device {args.device} revoked: its token and QR links no longer work.")
     return 0
 
@@ -119,7 +122,7 @@ def cmd_list_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_create_api_token(args: argparse.Namespace) -> int:
-    token = _open(args).create_api_token(args.name)
+    token = _open(args).create_api_token(args.name, actor=ACTOR)
     print(f"API token for {args.name} (shown once; HQ keeps only its hash):\n{token}")
     return 0
 
@@ -132,8 +135,131 @@ def cmd_add_analyst(args: argparse.Namespace) -> int:
         if getpass.getpass("Again: ") != password:
             print("The passwords differ; nothing changed.", file=sys.stderr)
             return 2
-    _open(args).add_analyst(args.username, password=password)
+    _open(args).add_analyst(args.username, password=password, actor=ACTOR)
     print(f"Analyst {args.username} can sign in at the dashboard.")
+    return 0
+
+
+def _read_password(args: argparse.Namespace, username: str) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(f"Password for {username}: ")
+    if getpass.getpass("Again: ") != password:
+        print("The passwords differ; nothing changed.", file=sys.stderr)
+        return None
+    return password
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from hq.roles import Role
+    from hq.users import add_user
+
+    role = Role.parse(args.role)
+    password = _read_password(args, args.username)
+    if password is None:
+        return 2
+    user = add_user(
+        _open(args),
+        args.username,
+        password=password,
+        role=role,
+        contact=args.contact,
+        groups=args.group or (),
+        actor=ACTOR,
+    )
+    scope = f" of groups {', '.join(user.groups)}" if user.groups else ""
+    print(f"User {user.username} ({user.role.value}{scope}) can sign in at the dashboard.")
+    return 0
+
+
+def cmd_users_role(args: argparse.Namespace) -> int:
+    from hq.roles import Role
+    from hq.users import set_role
+
+    user = set_role(
+        _open(args),
+        args.username,
+        Role.parse(args.role),
+        contact=args.contact,
+        groups=args.group,
+        actor=ACTOR,
+    )
+    print(
+        f"User {user.username} is now {user.role.value}"
+        f"{' with contact details' if user.contact else ''}; their sessions ended, so they "
+        "sign in again."
+    )
+    return 0
+
+
+def cmd_users_reset_password(args: argparse.Namespace) -> int:
+    from hq.users import reset_password
+
+    password = reset_password(_open(args), args.username, actor=ACTOR)
+    print(
+        f"New password for {args.username} (shown once; hand it over privately). Their "
+        f"sessions ended.\n{password}"
+    )
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    from hq.users import remove_user
+
+    remove_user(_open(args), args.username, actor=ACTOR)
+    print(f"User {args.username} removed and signed out everywhere.")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from hq.users import users
+
+    for u in users(_open(args), include_removed=args.all):
+        state = "removed" if u.removed else "active"
+        print(
+            f"{u.username}\t{u.role.value}\t{'contact' if u.contact else '-'}\t"
+            f"{','.join(u.groups) or '-'}\t{state}\tsince {u.created_at:%Y-%m-%d}"
+        )
+    return 0
+
+
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    for t in _open(args).api_tokens():
+        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+        print(f"{t.id}\t{t.name}\t{t.created_at:%Y-%m-%d %H:%M}\t{state}")
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    _open(args).revoke_api_token_id(args.id, actor=ACTOR)
+    print(f"API token {args.id} revoked: requests with it now get 401.")
+    return 0
+
+
+def cmd_revoke_posters(args: argparse.Namespace) -> int:
+    cutoff = _open(args).revoke_posters(args.store, actor=ACTOR)
+    print(
+        f"Poster codes of store {args.store} printed before {cutoff:%Y-%m-%d %H:%M:%S} UTC "
+        "now say they were replaced. Print new posters from the store's kiosk."
+    )
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from hq.audit import entries, export_lines
+    from hq.db import naive_utc
+
+    since = None
+    if args.since:
+        try:
+            since = naive_utc(datetime.fromisoformat(args.since))
+        except ValueError:
+            print(f"--since takes a date like 2027-01-31, not {args.since!r}.", file=sys.stderr)
+            return 2
+    for line in export_lines(entries(_open(args), since=since), fmt=args.format):
+        sys.stdout.write(line)
     return 0
 
 
@@ -238,6 +364,7 @@ def cmd_alerts_add(args: argparse.Namespace) -> int:
         store_id=args.store,
         group_id=args.group,
         params=params,
+        actor=ACTOR,
     )
     print(f"Rule {rule.id} ({rule.name}) watches {rule.scope}: {rule.describe()}.")
     return 0
@@ -256,7 +383,7 @@ def cmd_alerts_list(args: argparse.Namespace) -> int:
 def cmd_alerts_disable(args: argparse.Namespace) -> int:
     from hq.alerts import disable_rule
 
-    disable_rule(_open(args), args.rule)
+    disable_rule(_open(args), args.rule, actor=ACTOR)
     print(f"Rule {args.rule} is off; its alerts already made are still delivered.")
     return 0
 
@@ -264,7 +391,7 @@ def cmd_alerts_disable(args: argparse.Namespace) -> int:
 def cmd_alerts_add_webhook(args: argparse.Namespace) -> int:
     from hq.webhooks import add_webhook
 
-    secret = add_webhook(_open(args), args.name, url=args.url)
+    secret = add_webhook(_open(args), args.name, url=args.url, actor=ACTOR)
     print(
         f"Webhook {args.name} -> {args.url}. Its signing secret (give it to the receiver; "
         f"nps-hq alerts webhook-secret {args.name} shows it again):\n{secret}"
@@ -418,6 +545,55 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("username")
     s.add_argument("--password-stdin", action="store_true")
     s.set_defaults(func=cmd_add_analyst)
+
+    from hq.roles import Role
+
+    roles = [r.value for r in Role]
+    users = sub.add_parser("users", help="dashboard users, their roles and passwords")
+    usub = users.add_subparsers(dest="users_command", required=True)
+    s = usub.add_parser("add", parents=[common], help="a user with a role")
+    s.add_argument("username")
+    s.add_argument("--role", required=True, choices=roles)
+    s.add_argument("--contact", action="store_true", help="may see customers' contact details")
+    s.add_argument("--group", action="append", help="a viewer's store group (repeat)")
+    s.add_argument("--password-stdin", action="store_true")
+    s.set_defaults(func=cmd_users_add)
+    s = usub.add_parser("role", parents=[common], help="change a user's role (signs them out)")
+    s.add_argument("username")
+    s.add_argument("role", choices=roles)
+    grant = s.add_mutually_exclusive_group()
+    grant.add_argument("--contact", action="store_true", default=None)
+    grant.add_argument("--no-contact", dest="contact", action="store_false")
+    s.add_argument("--group", action="append", help="a viewer's store group (repeat)")
+    s.set_defaults(func=cmd_users_role)
+    s = usub.add_parser("reset-password", parents=[common], help="a new random password")
+    s.add_argument("username")
+    s.set_defaults(func=cmd_users_reset_password)
+    s = usub.add_parser("remove", parents=[common], help="remove a user (signs them out)")
+    s.add_argument("username")
+    s.set_defaults(func=cmd_users_remove)
+    s = usub.add_parser("list", parents=[common], help="the users")
+    s.add_argument("--all", action="store_true", help="removed users too")
+    s.set_defaults(func=cmd_users_list)
+
+    tokens = sub.add_parser("tokens", help="API tokens")
+    tsub = tokens.add_subparsers(dest="tokens_command", required=True)
+    s = tsub.add_parser("list", parents=[common], help="id, name, created, state")
+    s.set_defaults(func=cmd_tokens_list)
+    s = tsub.add_parser("revoke", parents=[common], help="revoke a token by its id")
+    s.add_argument("id", type=int)
+    s.set_defaults(func=cmd_tokens_revoke)
+
+    s = sub.add_parser(
+        "revoke-posters", parents=[common], help="refuse a store's poster codes printed so far"
+    )
+    s.add_argument("--store", required=True)
+    s.set_defaults(func=cmd_revoke_posters)
+
+    s = sub.add_parser("audit", parents=[common], help="the audit log")
+    s.add_argument("--since", help="from this date or time (UTC), e.g. 2027-01-31")
+    s.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    s.set_defaults(func=cmd_audit)
 
     s = sub.add_parser(
         "import",

@@ -31,6 +31,14 @@ class Forbidden(HqError):
     """Valid credentials that may not do this, e.g. a device writing to another store (403)."""
 
 
+class TooManyAttempts(HqError):
+    """Sign-ins refused for a while: too many failures, or too many at once (HTTP 429)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class EnrollmentError(HqError):
     """An enrollment code that is unknown, used or expired."""
 
@@ -38,7 +46,8 @@ class EnrollmentError(HqError):
 class PhoneLinkError(HqError):
     """A phone survey link that cannot be answered (its message is shown to the customer).
 
-    ``kind`` is what the page shows: invalid, expired, already, limited or form.
+    ``kind`` is what the page shows: invalid, expired, replaced (a revoked poster), already,
+    limited or form.
     """
 
     def __init__(self, kind: str, message: str) -> None:

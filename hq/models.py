@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -40,6 +41,8 @@ class StoreRow(Base):
     store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Poster codes issued before this are refused as replaced (nps-hq revoke-posters).
+    posters_not_before: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class DeviceRow(Base):
@@ -82,11 +85,71 @@ class ApiTokenRow(Base):
 
 
 class AnalystRow(Base):
+    """A dashboard user (the table keeps its first name). ``role`` is a hq.roles.Role value;
+    a removed user keeps the row (for the audit log) with ``disabled_at`` set."""
+
     __tablename__ = "analysts"
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(200))  # scrypt$...
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    role: Mapped[str] = mapped_column(String(16), server_default="owner")
+    contact: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'admin', 'analyst', 'viewer')", name="role_known"),
+    )
+
+
+class UserGroupRow(Base):
+    """A viewer's scope: the store groups whose stores they may read (many to many)."""
+
+    __tablename__ = "user_groups"
+
+    username: Mapped[str] = mapped_column(ForeignKey("analysts.username"), primary_key=True)
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("store_groups.group_id"), primary_key=True, index=True
+    )
+
+
+class LoginSessionRow(Base):
+    """A signed-in browser. ``id`` is the SHA-256 of the cookie value, so the table alone
+    cannot be replayed; deleting the row signs the browser out at once."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("analysts.username"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+
+
+class LoginFailureRow(Base):
+    """Failed sign-ins per account ("user:NAME") or client ("ip:ADDR"), with the lockout they
+    earned; in the database so that every HQ process sees them."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditRow(Base):
+    """Who changed what at HQ, when (append-only)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text)
 
 
 class BatchRow(Base):

@@ -1,13 +1,16 @@
-"""Server-rendered HTML: the phone survey, the analyst login, the dashboard, the alert rules and
-the delivery log. Each function gathers what its template (hq/templates/) shows; the templates
-escape every value, so a comment is text, never markup. The pages work without JavaScript; the
-dashboard's table sorting (hq/static/hq.js) is a small extra.
+"""Server-rendered HTML: the phone survey, the sign-in page, the dashboard, the alert rules, the
+delivery log, and the owner's users, API tokens and audit log. Each function gathers what its
+template (hq/templates/) shows; the templates escape every value, so a comment is text, never
+markup. The pages work without JavaScript; the dashboard's table sorting (hq/static/hq.js) is a
+small extra. Every signed-in page gets :func:`chrome`: the links the user's role may open and
+the session's CSRF token, which every form carries (``csrf_field``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from core.nps import signed
@@ -20,10 +23,14 @@ from core.survey_texts import (
 )
 from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
 from hq.analytics import Dashboard, StoreLine
+from hq.audit import AuditEntry
+from hq.auth import Principal
 from hq.delivery import DeliveryLine
 from hq.groups import StoreGroup
-from hq.service import Store
+from hq.roles import Action, Role
+from hq.service import ApiToken, Store
 from hq.templating import render
+from hq.users import User
 from hq.webhooks import Webhook
 
 TEXT = {
@@ -58,7 +65,33 @@ TEXT = {
 }
 
 LANGUAGES = (("en", "English"), ("hi", "हिन्दी"))
-NAV = (("/", "Dashboard"), ("/alerts", "Alert rules"), ("/deliveries", "Delivery log"))
+# Every page of the top bar with the action its route requires (hq.auth): a link shows only
+# to a user whose role may open it.
+NAV = (
+    ("/", "Dashboard", Action.READ_SCOPED),
+    ("/alerts", "Alert rules", Action.READ_ALL),
+    ("/deliveries", "Delivery log", Action.READ_ALL),
+    ("/users", "Users", Action.MANAGE_USERS),
+    ("/tokens", "API tokens", Action.MANAGE_USERS),
+    ("/audit", "Audit log", Action.READ_AUDIT),
+)
+ROLE_TEXT = {
+    Role.OWNER: "everything, including users and API tokens; sees contact details",
+    Role.ADMIN: "stores, devices, groups, alert rules and webhooks; reads everything",
+    Role.ANALYST: "reads everything; contact details only with the contact grant",
+    Role.VIEWER: "reads only the stores of their groups",
+}
+
+
+def chrome(user: Principal, here: str) -> dict[str, Any]:
+    """What the top bar of every signed-in page needs."""
+    return {
+        "nav": [(href, label) for href, label, action in NAV if user.may(action)],
+        "here": here,
+        "user": user.name,
+        "role": user.role.value,
+        "csrf": user.csrf_token,
+    }
 
 
 def phone_form(*, store_id: str, token: str, lang: str, error: str | None = None) -> str:
@@ -187,13 +220,12 @@ def trend_chart(line: StoreLine, *, width: int = 340, height: int = 120) -> Tren
     )
 
 
-def dashboard_page(d: Dashboard, *, user: str, now: datetime) -> str:
+def dashboard_page(d: Dashboard, *, user: Principal, now: datetime) -> str:
     return render(
         "pages/dashboard.html",
         title="NPS HQ",
-        nav=NAV,
-        here="/",
-        user=user,
+        **chrome(user, "/"),
+        scoped=user.store_ids is not None,
         now=now,
         d=d,
         c=d.chain,
@@ -213,17 +245,19 @@ def alert_rules_page(
     groups: list[StoreGroup],
     stores: list[Store],
     recent: list[AlertLine],
-    user: str,
+    user: Principal,
+    allow_private_webhooks: bool = False,
     error: str | None = None,
     new_secret: str | None = None,
 ) -> str:
-    """The rules kept at HQ, a form to add one, the webhook receivers, the latest alerts."""
+    """The rules kept at HQ, a form to add one, the webhook receivers, the latest alerts; the
+    forms only for a role that may change them."""
     return render(
         "pages/alerts.html",
         title="Alert rules · NPS HQ",
-        nav=NAV,
-        here="/alerts",
-        user=user,
+        **chrome(user, "/alerts"),
+        can_manage=user.may(Action.MANAGE_ALERTS),
+        allow_private_webhooks=allow_private_webhooks,
         rules=rules,
         hooks=hooks,
         groups=groups,
@@ -240,17 +274,81 @@ def alert_rules_page(
     )
 
 
-def delivery_log_page(lines: list[DeliveryLine], *, user: str, now: datetime) -> str:
+def delivery_log_page(lines: list[DeliveryLine], *, user: Principal, now: datetime) -> str:
     """Each alert message with every attempt to send it."""
     return render(
         "pages/deliveries.html",
         title="Delivery log · NPS HQ",
-        nav=NAV,
-        here="/deliveries",
-        user=user,
+        **chrome(user, "/deliveries"),
         now=now,
         lines=lines,
         sent=sum(1 for d in lines if d.status == "sent"),
         waiting=sum(1 for d in lines if d.status in ("pending", "held")),
         failed=sum(1 for d in lines if d.status == "failed"),
+    )
+
+
+# Users, API tokens, the audit log, one's own password ------------------------------------
+
+
+def users_page(
+    *,
+    users: list[User],
+    groups: list[StoreGroup],
+    user: Principal,
+    error: str | None = None,
+    notice: str | None = None,
+    new_password: tuple[str, str] | None = None,
+) -> str:
+    """Every user with their role, contact grant and groups; forms to add, change, reset and
+    remove (the owner's own row cannot be changed here, so HQ keeps an owner)."""
+    return render(
+        "pages/users.html",
+        title="Users · NPS HQ",
+        **chrome(user, "/users"),
+        users=users,
+        groups=groups,
+        roles=[(r.value, ROLE_TEXT[r]) for r in Role],
+        error=error,
+        notice=notice,
+        new_password=new_password,
+    )
+
+
+def tokens_page(
+    *,
+    tokens: list[ApiToken],
+    user: Principal,
+    error: str | None = None,
+    new_token: tuple[str, str] | None = None,
+) -> str:
+    """The API tokens (newest first), a form to make one (shown once), revoke buttons."""
+    return render(
+        "pages/tokens.html",
+        title="API tokens · NPS HQ",
+        **chrome(user, "/tokens"),
+        tokens=sorted(tokens, key=lambda t: t.id, reverse=True),
+        error=error,
+        new_token=new_token,
+    )
+
+
+def audit_page(*, entries: list[AuditEntry], user: Principal, limit: int) -> str:
+    """The latest audit entries, newest first, and the link to all of them as CSV."""
+    return render(
+        "pages/audit.html",
+        title="Audit log · NPS HQ",
+        **chrome(user, "/audit"),
+        entries=entries,
+        limit=limit,
+    )
+
+
+def password_page(*, user: Principal, error: str | None = None, changed: bool = False) -> str:
+    return render(
+        "pages/password.html",
+        title="Change password · NPS HQ",
+        **chrome(user, "/account/password"),
+        error=error,
+        changed=changed,
     )

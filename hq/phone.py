@@ -54,6 +54,8 @@ def check_link(hq: Hq, *, store_id: str, token: str) -> TokenClaims:
             raise PhoneLinkError(
                 "expired", "This link has expired; scan the code on the kiosk again."
             )
+    if claims.kind == "poster":
+        _check_poster(hq, claims)
     if claims.store_id != store_id:
         raise PhoneLinkError("invalid", "This link belongs to another store; scan the code again.")
     if hq.device_store(claims.device_id) != store_id:
@@ -64,6 +66,23 @@ def check_link(hq: Hq, *, store_id: str, token: str) -> TokenClaims:
         if used is not None:
             raise AlreadyAnswered("already", "This link was already answered. Thank you!")
     return claims
+
+
+def _check_poster(hq: Hq, claims: TokenClaims) -> None:
+    """HQ's own limits on printed codes: a maximum age whatever the token's ttl, and the
+    store's revocation (nps-hq revoke-posters) of posters printed before it."""
+    now_s = int(datetime.now(UTC).timestamp())
+    if now_s > claims.issued_at + hq.config.poster_max_age_s:
+        raise PhoneLinkError(
+            "expired", "This poster's code is too old; please ask staff for today's code."
+        )
+    cutoff = hq.posters_not_before(claims.store_id)
+    if cutoff is not None and claims.issued_at < cutoff.replace(tzinfo=UTC).timestamp():
+        raise PhoneLinkError(
+            "replaced",
+            "This code has been replaced by a new poster; please scan the new one in the "
+            "store or ask staff.",
+        )
 
 
 def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, client: str) -> str:

@@ -1,4 +1,7 @@
-"""Secrets at HQ: random tokens kept as SHA-256, analyst passwords as scrypt, the server key.
+"""Secrets at HQ: random tokens kept as SHA-256, user passwords as scrypt, the server key.
+
+Login sessions are server-side rows (hq/sessions.py), not signed cookies, so they can be ended
+at once.
 
 Device secrets are not stored: each is HMAC-SHA256(server key, device id + a per-enrollment
 salt), so a copy of the database alone cannot forge QR links or batch files. The server key is a
@@ -8,12 +11,10 @@ and losing it means enrolling the devices again.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
 import secrets
-import time
 from pathlib import Path
 
 from hq.errors import ConfigError
@@ -91,32 +92,3 @@ def load_or_create_key(path: Path) -> bytes:
 def device_secret(server_key: bytes, *, device_id: str, salt: str) -> bytes:
     msg = b"nps-device-secret\x00" + device_id.encode() + b"\x00" + salt.encode()
     return hmac.new(server_key, msg, hashlib.sha256).digest()
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def sign_session(server_key: bytes, *, username: str, ttl_s: int = 12 * 3600) -> str:
-    """A login cookie value: username, expiry, HMAC. Stateless; expires on its own."""
-    expires = int(time.time()) + ttl_s
-    body = _b64(f"{username}\x00{expires}".encode())
-    sig = hmac.new(server_key, b"nps-session." + body.encode(), hashlib.sha256).digest()
-    return f"{body}.{_b64(sig)}"
-
-
-def read_session(server_key: bytes, value: str) -> str | None:
-    """The username in a valid, unexpired login cookie, else None."""
-    try:
-        body, sig = value.split(".")
-        want = _b64(hmac.new(server_key, b"nps-session." + body.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(want, sig):
-            return None
-        username, expires = (
-            base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode().split("\x00")
-        )
-        if int(expires) < time.time():
-            return None
-        return username
-    except (ValueError, UnicodeDecodeError):
-        return None

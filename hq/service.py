@@ -14,6 +14,7 @@ import platformdirs
 from sqlalchemy import select, update
 
 from core.protocol import EnrollReplyV1, encode_secret
+from hq.audit import record_in
 from hq.db import HqDatabase, open_database, sqlite_url, utcnow
 from hq.errors import (
     AlreadyExists,
@@ -33,6 +34,7 @@ from hq.security import (
     token_hash,
 )
 
+SYSTEM = "system"  # the audit log's actor when the caller names none
 APP_NAME = "nps-hq"
 ENROLLMENT_TTL = timedelta(hours=24)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -64,6 +66,22 @@ class HqConfig:
     # Off: webhooks may go to public addresses only (no 127.0.0.1, 10/8, 169.254.169.254...).
     # On (--allow-private-webhooks, NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1): also inside the network.
     allow_private_webhooks: bool = False
+    # The address people and phones use to reach HQ (NPS_HQ_PUBLIC_URL); https makes the login
+    # cookie Secure, and its origin is accepted by the CSRF check.
+    public_url: str | None = None
+    session_idle_s: int = 30 * 60  # a session unused this long ends
+    session_max_s: int = 12 * 3600  # and every session ends this long after sign-in
+    poster_max_age_s: int = 400 * 24 * 3600  # HQ refuses older poster codes, whatever their ttl
+    login_account_failures: int = 5  # failures of one account before it is locked
+    login_client_failures: int = 20  # failures from one client address before it is locked
+    login_lock_s: int = 60  # the first lockout; each further failure doubles it
+    login_lock_max_s: int = 3600
+    login_hash_slots: int = 2  # password hashes at once (scrypt takes 16 MB each)
+    login_hash_queue: int = 4  # sign-ins waiting for a slot; beyond this: 429
+
+    @property
+    def secure_cookies(self) -> bool:
+        return (self.public_url or "").lower().startswith("https://")
 
     @property
     def url(self) -> str:
@@ -92,6 +110,16 @@ class EnrollmentCode:
 class Store:
     store_id: str
     name: str
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token as listed (its value is never kept)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class Hq:
@@ -138,7 +166,12 @@ class Hq:
     # Devices ------------------------------------------------------------------------------
 
     def enroll_device(
-        self, *, store_id: str, device_id: str | None = None, ttl: timedelta = ENROLLMENT_TTL
+        self,
+        *,
+        store_id: str,
+        device_id: str | None = None,
+        ttl: timedelta = ENROLLMENT_TTL,
+        actor: str = SYSTEM,
     ) -> EnrollmentCode:
         """A one-time code that a kiosk exchanges at POST /api/v1/enroll within ``ttl``."""
         device_id = device_id or f"{store_id[:40]}-k{secrets.token_hex(3)}"
@@ -169,6 +202,7 @@ class Hq:
                     expires_at=now + ttl,
                 )
             )
+            record_in(s, actor=actor, action="device.enroll", target=device_id, detail=store_id)
         return EnrollmentCode(
             code=code, device_id=device_id, store_id=store_id, expires_at=now + ttl
         )
@@ -213,7 +247,7 @@ class Hq:
             hq_time=now_utc(),
         )
 
-    def revoke_device(self, device_id: str) -> None:
+    def revoke_device(self, device_id: str, *, actor: str = SYSTEM) -> None:
         """Revoke the device's token and void its unused enrollment codes (a code printed
         before the revocation must not re-enroll it; a new code from enroll-device does)."""
         now = utcnow()
@@ -233,6 +267,27 @@ class Hq:
                     EnrollmentCodeRow.expires_at > now,
                 )
                 .values(expires_at=now)
+            )
+            record_in(s, actor=actor, action="device.revoke", target=device_id)
+
+    def revoke_posters(self, store_id: str, *, actor: str = SYSTEM) -> datetime:
+        """Refuse every poster code of ``store_id`` issued before now (they answer "this code
+        has been replaced"); posters printed from now on work. Returns the cut-off."""
+        cutoff = utcnow().replace(microsecond=0)
+        with self.db.writing() as s:
+            row = s.get(StoreRow, store_id)
+            if row is None:
+                raise NotFound(f"There is no store {store_id!r}; see nps-hq list-devices.")
+            row.posters_not_before = cutoff
+            record_in(
+                s, actor=actor, action="posters.revoke", target=store_id, detail=cutoff.isoformat()
+            )
+        return cutoff
+
+    def posters_not_before(self, store_id: str) -> datetime | None:
+        with self.db.reading() as s:
+            return s.scalar(
+                select(StoreRow.posters_not_before).where(StoreRow.store_id == store_id)
             )
 
     def device_for_token(self, token: str | None) -> DeviceAuth:
@@ -271,21 +326,45 @@ class Hq:
 
     # Analysts -----------------------------------------------------------------------------
 
-    def create_api_token(self, name: str) -> str:
+    def create_api_token(self, name: str, *, actor: str = SYSTEM) -> str:
         token = new_token("na")
         with self.db.writing() as s:
-            s.add(ApiTokenRow(name=name[:120], token_hash=token_hash(token), created_at=utcnow()))
+            row = ApiTokenRow(name=name[:120], token_hash=token_hash(token), created_at=utcnow())
+            s.add(row)
+            s.flush()
+            record_in(s, actor=actor, action="token.create", target=str(row.id), detail=row.name)
         return token
 
-    def revoke_api_token(self, token: str) -> None:
+    def revoke_api_token(self, token: str, *, actor: str = SYSTEM) -> None:
+        with self.db.writing() as s:
+            row_id = s.scalar(
+                select(ApiTokenRow.id).where(ApiTokenRow.token_hash == token_hash(token))
+            )
+        if row_id is None:
+            raise NotFound("No such API token; see nps-hq tokens list.")
+        self.revoke_api_token_id(row_id, actor=actor)
+
+    def revoke_api_token_id(self, token_id: int, *, actor: str = SYSTEM) -> None:
+        """Revoke the API token listed with ``token_id`` (nps-hq tokens list)."""
         with self.db.writing() as s:
             done = s.execute(
                 update(ApiTokenRow)
-                .where(ApiTokenRow.token_hash == token_hash(token))
+                .where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
                 .values(revoked_at=utcnow())
             )
             if done.rowcount == 0:  # type: ignore[attr-defined]
-                raise NotFound("No such API token.")
+                raise NotFound(f"There is no active API token {token_id}; see nps-hq tokens list.")
+            record_in(s, actor=actor, action="token.revoke", target=str(token_id))
+
+    def api_tokens(self) -> list[ApiToken]:
+        """Every API token, oldest first, revoked ones too."""
+        with self.db.reading() as s:
+            rows = s.execute(
+                select(
+                    ApiTokenRow.id, ApiTokenRow.name, ApiTokenRow.created_at, ApiTokenRow.revoked_at
+                ).order_by(ApiTokenRow.id)
+            ).all()
+        return [ApiToken(id=r[0], name=r[1], created_at=r[2], revoked_at=r[3]) for r in rows]
 
     def api_token_ok(self, token: str | None) -> bool:
         if not token:
@@ -296,20 +375,37 @@ class Hq:
             ).first()
         return row is not None and row.revoked_at is None
 
-    def add_analyst(self, username: str, *, password: str) -> None:
+    def add_analyst(self, username: str, *, password: str, actor: str = SYSTEM) -> None:
+        """The first release's command: an ``owner`` (as every analyst of that release
+        became), or a new password for an existing user (which signs them out). Prefer
+        hq.users.add_user, which takes a role."""
+        from hq.users import end_sessions_in
+
         _check_id(username, "user name")
         hashed = hash_password(password)
+        now = utcnow()
         with self.db.writing() as s:
             row = s.get(AnalystRow, username)
-            if row is None:
-                s.add(AnalystRow(username=username, password_hash=hashed, created_at=utcnow()))
+            if row is None or row.disabled_at is not None:
+                if row is None:
+                    row = AnalystRow(username=username, password_hash=hashed, created_at=now)
+                    s.add(row)
+                row.role, row.contact, row.disabled_at = "owner", False, None
+                action = "user.add"
             else:
-                row.password_hash = hashed  # setting it again changes the password
+                end_sessions_in(s, username)
+                action = "user.password"
+            row.password_hash = hashed  # setting it again changes the password
+            row.password_changed_at = now
+            record_in(s, actor=actor, action=action, target=username)
 
     def check_analyst(self, username: str, password: str) -> bool:
+        """Whether the password is right for an active user (same time when it is not)."""
         with self.db.reading() as s:
             stored = s.scalar(
-                select(AnalystRow.password_hash).where(AnalystRow.username == username)
+                select(AnalystRow.password_hash).where(
+                    AnalystRow.username == username, AnalystRow.disabled_at.is_(None)
+                )
             )
         if stored is None:
             check_password(password, _DUMMY_HASH)  # same time as a wrong password
@@ -318,11 +414,18 @@ class Hq:
 
     def has_analysts(self) -> bool:
         with self.db.reading() as s:
-            return s.scalar(select(AnalystRow.username).limit(1)) is not None
+            return (
+                s.scalar(
+                    select(AnalystRow.username).where(AnalystRow.disabled_at.is_(None)).limit(1)
+                )
+                is not None
+            )
 
     def analyst_exists(self, username: str) -> bool:
+        """Whether ``username`` is an active (not removed) user."""
         with self.db.reading() as s:
-            return s.get(AnalystRow, username) is not None
+            row = s.get(AnalystRow, username)
+            return row is not None and row.disabled_at is None
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")

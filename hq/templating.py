@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from core.nps import NpsResult, signed
 
@@ -49,6 +50,11 @@ def urlquote(value: str) -> str:
     return quote(value)
 
 
+def csrf_field(token: str) -> Markup:
+    """The hidden field every form of a signed-in page carries (hq/csrf.py checks it)."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(token))
+
+
 env = Environment(
     loader=PackageLoader("hq", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
@@ -59,7 +65,7 @@ env = Environment(
 env.filters.update(
     nps_text=nps_text, interval=interval, nps_class=nps_class, ago=ago, urlquote=urlquote
 )
-env.globals.update(signed=signed)
+env.globals.update(signed=signed, csrf_field=csrf_field)
 
 
 def render(name: str, **context: Any) -> str:

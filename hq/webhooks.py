@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from hq.audit import record_in
 from hq.db import utcnow
 from hq.egress import check_url
 from hq.errors import AlreadyExists, ConfigError, NotFound, PrivateAddress
@@ -84,7 +85,7 @@ def verify(
     return hmac.compare_digest(want, given)
 
 
-def add_webhook(hq: Hq, name: str, *, url: str) -> str:
+def add_webhook(hq: Hq, name: str, *, url: str, actor: str = "system") -> str:
     """Register a receiver; returns its secret (shown once: HQ can derive it again, but the
     CLI prints it only here and on ``webhook-secret``)."""
     check_id(name, "webhook name")
@@ -101,6 +102,7 @@ def add_webhook(hq: Hq, name: str, *, url: str) -> str:
         if s.get(WebhookRow, name) is not None:
             raise AlreadyExists(f"Webhook {name!r} exists already; pick another name.")
         s.add(WebhookRow(name=name, url=url, secret_salt=salt, created_at=utcnow()))
+        record_in(s, actor=actor, action="webhook.add", target=name, detail=url)
     return encode_webhook_secret(webhook_secret(hq.server_key, name=name, salt=salt))
 
 

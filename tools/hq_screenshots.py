@@ -1,4 +1,5 @@
-"""Screenshots of the HQ dashboard (1280 wide) and the phone page (390 wide) into docs/.
+"""Screenshots of the HQ dashboard (1280 wide), the phone page (390 wide), and the owner's Users
+and Audit log pages (1280 and 390 wide) into docs/.
 
 Run: .venv/bin/python -m tools.hq_screenshots  (a demo chain on a temporary SQLite HQ)
 """
@@ -93,9 +94,42 @@ def seed(hq: Hq) -> tuple[str, str, bytes]:
                 last_backlog=57,
             )
         )
-    hq.enroll_device(store_id="pun-02", device_id="pun-02-k2")
+    hq.enroll_device(store_id="pun-02", device_id="pun-02-k2", actor="demo")
     assert phone is not None
     return phone
+
+
+def seed_people(hq: Hq) -> None:
+    """Users of every role, groups for the viewers, an API token: the Users and Audit pages."""
+    from hq import groups, users
+    from hq.roles import Role
+
+    groups.add_group(hq, "north", name="North")
+    groups.add_group(hq, "west", name="West")
+    groups.set_group(hq, store_id="del-03", group_id="north")
+    groups.set_group(hq, store_id="mum-07", group_id="west")
+    groups.set_group(hq, store_id="pun-02", group_id="west")
+    people = [
+        ("anita", Role.ADMIN, False, []),
+        ("ravi", Role.ANALYST, True, []),
+        ("meera", Role.ANALYST, False, []),
+        ("north-manager", Role.VIEWER, False, ["north"]),
+        ("west-manager", Role.VIEWER, False, ["west"]),
+    ]
+    for name, role, contact, in_groups in people:
+        users.add_user(
+            hq,
+            name,
+            password="a demo password",
+            role=role,
+            contact=contact,
+            groups=in_groups,
+            actor="demo",
+        )
+    users.set_role(hq, "meera", Role.ANALYST, contact=False, actor="demo")
+    users.reset_password(hq, "west-manager", actor="demo")
+    hq.create_api_token("weekly BI export", actor="demo")
+    hq.revoke_posters("blr-01", actor="anita")
 
 
 def main(out: Path = DOCS) -> None:
@@ -104,7 +138,8 @@ def main(out: Path = DOCS) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         hq = Hq.open(HqConfig(data_dir=Path(tmp)))
         store, device, secret = seed(hq)
-        hq.add_analyst("demo", password="demo-password")
+        hq.add_analyst("demo", password="demo-password")  # an owner
+        seed_people(hq)
         server, thread, base = start_server(hq)
         try:
             with sync_playwright() as p:
@@ -127,6 +162,22 @@ def main(out: Path = DOCS) -> None:
                 page.wait_for_selector("#stores")
                 page.evaluate("document.fonts.ready")
                 page.screenshot(path=str(out / "hq-dashboard.png"), full_page=True)
+                for path, name in (("/users", "hq-users"), ("/audit", "hq-audit")):
+                    page.goto(base + path)
+                    page.evaluate("document.fonts.ready")
+                    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+                narrow = browser.new_page(
+                    viewport={"width": 390, "height": 844}, device_scale_factor=2
+                )
+                narrow.goto(base + "/login")
+                narrow.fill("input[name=username]", "demo")
+                narrow.fill("input[name=password]", "demo-password")
+                narrow.click("button[type=submit]")
+                narrow.wait_for_selector("#stores")
+                for path, name in (("/users", "hq-users-phone"), ("/audit", "hq-audit-phone")):
+                    narrow.goto(base + path)
+                    narrow.evaluate("document.fonts.ready")
+                    narrow.screenshot(path=str(out / f"{name}.png"), full_page=True)
                 phone = browser.new_page(
                     viewport={"width": 390, "height": 844}, device_scale_factor=2
                 )
@@ -143,7 +194,7 @@ def main(out: Path = DOCS) -> None:
             server.should_exit = True
             thread.join(timeout=30)
             hq.close()
-    print(f"Wrote {out / 'hq-dashboard.png'} and {out / 'hq-phone.png'}")
+    print(f"Wrote hq-dashboard, hq-phone, hq-users(-phone) and hq-audit(-phone) PNGs in {out}")
 
 
 if __name__ == "__main__":

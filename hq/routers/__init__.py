@@ -1,18 +1,27 @@
 """HQ's web layer, one module per concern; each router declares who may call it (hq.auth).
 
-==================  =========================================  ===========================
-module              routes                                     access
-==================  =========================================  ===========================
+==================  =========================================  ================================
+module              routes                                     access (hq.auth; roles: hq.roles)
+==================  =========================================  ================================
 sync                POST /api/v1/batches                       device
-                    GET /api/v1/stores/{store}/responses       device (own store) or API
+                    GET /api/v1/stores/{store}/responses       device (own store) or API token
                     POST /api/v1/enroll                        public (the code is the key)
-analyst_api         /api/v1/responses, /nps, /export           API token or session
+analyst_api         /api/v1/responses, /nps, /export           API token or session, any role
+                                                               (viewer: own stores)
 phone_pages         /m/{store} (GET, POST)                     public (the link is the key)
-dashboard           /                                          session, else 303 /login
-                    /login, /logout, /static/...               public
-alert_pages         /alerts..., /deliveries                    session, else 303 /login
+dashboard           / , GET /account/password                  session, any role
+                    POST /logout, /account/password            session + CSRF, any role
+                    /login, /static/...                        public
+alert_pages         GET /alerts, /deliveries                   session: owner, admin, analyst
+                    POST /alerts/...                           session + CSRF: owner, admin
+admin_pages         /users..., /tokens... (GET)                session: owner
+                    POST /users..., /tokens...                 session + CSRF: owner
+                    /audit, /audit.csv                         session: owner, admin
 ops                 /healthz                                   public
-==================  =========================================  ===========================
+==================  =========================================  ================================
+
+ARCHITECTURE.md ("HQ's web layer") has the full route x role table; tests/hq/test_access.py
+checks it against a real server.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ router = APIRouter(
 )
 
 REASON_KEYS = {r["key"] for chips in DEFAULT_REASONS.values() for r in chips}
-NOTICE_STATUS = {"already": 409, "expired": 410, "limited": 429}
+NOTICE_STATUS = {"already": 409, "expired": 410, "replaced": 410, "limited": 429}
 
 
 def _lang(value: str | None) -> str:

@@ -163,3 +163,22 @@ def count_rows(server: Server, **where: Any) -> int:
 
 def data_dir(server: Server) -> Path:
     return Path(server.hq.config.data_dir)
+
+
+def csrf_token(html: str) -> str:
+    """The session's CSRF token from a signed-in page's hidden form field."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf_token field in the page"
+    return found.group(1)
+
+
+def sign_in(base: str, username: str, password: str) -> requests.Session:
+    """A browser-like session signed in to HQ at ``base``, sending the session's CSRF token
+    as the X-CSRF-Token header (as the pages' forms send it as a field)."""
+    s = requests.Session()
+    page = s.post(f"{base}/login", data={"username": username, "password": password}, timeout=30)
+    assert page.status_code == 200, page.text
+    s.headers["X-CSRF-Token"] = csrf_token(page.text)
+    return s

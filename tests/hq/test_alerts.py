@@ -14,7 +14,16 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 from alertkit import wait_until
-from hqkit import Server, batch, enroll, free_port, post_batch, response, statuses
+from hqkit import (
+    Server,
+    batch,
+    enroll,
+    free_port,
+    post_batch,
+    response,
+    sign_in,
+    statuses,
+)
 from sqlalchemy import func, select, update
 
 from core.nps import nps_from_counts
@@ -222,8 +231,7 @@ def test_cli_and_rules_page(hq_server: Server, capsys: pytest.CaptureFixture[str
     assert _cli(hq_server, "alerts", "disable", str(rule_id)) == 2  # already off
 
     hq_server.hq.add_analyst("rita", password="rules pass 1")
-    s = requests.Session()
-    s.post(hq_server.url("/login"), data={"username": "rita", "password": "rules pass 1"})
+    s = sign_in(hq_server.base, "rita", "rules pass 1")
     form = {
         "name": "<b>Dips</b> north",
         "kind": "nps_dip",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from hqkit import Device, Server, batch, enroll, post_batch, response, statuses
+from hqkit import Device, Server, batch, csrf_token, enroll, post_batch, response, statuses
 
 from core.nps import nps, nps_from_counts
 from core.protocol import BatchV1, write_batch_file
@@ -201,7 +201,7 @@ def test_dashboard_needs_a_login_and_escapes_comments(hq_server: Server) -> None
     assert "&lt;script&gt;document.title=&#39;owned&#39;&lt;/script&gt;" in ok.text
     api = s.get(hq_server.url("/api/v1/nps"), timeout=10)  # the login works for the API too
     assert api.status_code == 200
-    s.post(hq_server.url("/logout"), timeout=10)
+    s.post(hq_server.url("/logout"), data={"csrf_token": csrf_token(ok.text)}, timeout=10)
     assert s.get(hq_server.url("/"), timeout=10, allow_redirects=False).status_code == 303
 
 

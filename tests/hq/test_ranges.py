@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from hqkit import Device, Server, batch, post_batch, response, statuses
+from hqkit import Device, Server, batch, post_batch, response, sign_in, statuses
 
 
 def test_a_huge_backlog_count_is_a_422_naming_pending(hq_server: Server, device: Device) -> None:
@@ -71,10 +71,7 @@ def test_a_huge_rule_id_is_a_422(hq_server: Server) -> None:
 
     name = f"ranges-{secrets.token_hex(3)}"
     hq_server.hq.add_analyst(name, password="ranges pass 1")
-    s = requests.Session()
-    s.post(
-        hq_server.url("/login"), data={"username": name, "password": "ranges pass 1"}, timeout=10
-    )
+    s = sign_in(hq_server.base, name, "ranges pass 1")
     reply = s.post(
         hq_server.url(f"/alerts/rules/{2**80}/disable"), allow_redirects=False, timeout=10
     )

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 from alertkit import WebhookReceiver, private_ok, start_app_server, stop_app_server, wait_until
-from hqkit import Server, batch, enroll, free_port, post_batch, response, statuses
+from hqkit import Server, batch, enroll, free_port, post_batch, response, sign_in, statuses
 from sqlalchemy import select
 
 from hq import alerts, webhooks
@@ -65,12 +65,7 @@ def test_an_address_inside_the_network_is_refused_when_added(
 def test_the_alerts_page_refuses_it_with_the_reason(hq_server: Server) -> None:
     hq = hq_server.hq
     hq.add_analyst("nina", password="targets pass 1")
-    with requests.Session() as s:
-        s.post(
-            hq_server.url("/login"),
-            data={"username": "nina", "password": "targets pass 1"},
-            timeout=10,
-        )
+    with sign_in(hq_server.base, "nina", "targets pass 1") as s:
         page = s.post(
             hq_server.url("/alerts/webhooks"),
             data={"name": "meta", "url": "http://169.254.169.254/latest/meta-data/"},

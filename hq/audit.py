@@ -1,0 +1,97 @@
+"""HQ's audit log: who enrolled, revoked, added or removed what, and when.
+
+``record`` writes an entry in its own transaction; ``record_in`` writes it in the caller's,
+so that the change and its entry commit together.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.text import spreadsheet_safe
+from hq.db import utcnow
+from hq.models import AuditRow
+
+SYSTEM = "system"  # the actor when no person is known (e.g. an older caller)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+
+def record_in(s: Session, *, actor: str, action: str, target: str, detail: str = "") -> None:
+    """Add an entry inside the caller's transaction."""
+    s.add(
+        AuditRow(
+            at=utcnow(),
+            actor=(actor or SYSTEM)[:120],
+            action=action[:64],
+            target=target[:200],
+            detail=detail,
+        )
+    )
+
+
+def record(hq: Any, *, actor: str, action: str, target: str, detail: str = "") -> None:
+    """Add an entry in a transaction of its own."""
+    with hq.db.writing() as s:
+        record_in(s, actor=actor, action=action, target=target, detail=detail)
+
+
+def entries(
+    hq: Any,
+    *,
+    since: datetime | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[AuditEntry]:
+    """Entries oldest first (or newest first), from ``since`` (naive UTC) on."""
+    stmt = select(AuditRow).order_by(AuditRow.id.desc() if newest_first else AuditRow.id)
+    if since is not None:
+        stmt = stmt.where(AuditRow.at >= since)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with hq.db.reading() as s:
+        return [
+            AuditEntry(
+                id=r.id, at=r.at, actor=r.actor, action=r.action, target=r.target, detail=r.detail
+            )
+            for r in s.scalars(stmt)
+        ]
+
+
+FIELDS = ("id", "at", "actor", "action", "target", "detail")
+
+
+def export_lines(items: list[AuditEntry], *, fmt: str) -> Iterator[str]:
+    """The entries as CSV (with a header) or JSON lines."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(FIELDS)
+        for e in items:
+            writer.writerow(
+                [e.id, e.at.isoformat()]
+                + [spreadsheet_safe(v) for v in (e.actor, e.action, e.target, e.detail)]
+            )
+        yield buf.getvalue()
+        return
+    for e in items:
+        row = asdict(e)
+        row["at"] = e.at.isoformat()
+        yield json.dumps(row, ensure_ascii=False) + "\n"
