@@ -6,7 +6,7 @@ pills move to a line of their own under the name instead of squeezing the name."
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -92,6 +92,12 @@ class Header(QWidget):
             layout.setSpacing(gap)
         self._fit()
 
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:  # a new font size (style sheet), new pills
+            self._fit()
+        return handled
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
@@ -103,7 +109,7 @@ class Header(QWidget):
         else:
             gap = self._row.spacing()
             needed = (
-                self.mark.sizeHint().width()
+                max(self.mark.minimumWidth(), self.mark.sizeHint().width())
                 + self.store_name.sizeHint().width()
                 + self.languages.sizeHint().width()
                 + 2 * gap
@@ -118,3 +124,4 @@ class Header(QWidget):
         else:
             self._rows.removeWidget(self.languages)
             self._row.addWidget(self.languages, 0, Qt.AlignmentFlag.AlignVCenter)
+        self._rows.activate()  # now, not on the next pass of the event loop: no cut-off frame
