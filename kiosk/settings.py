@@ -128,9 +128,7 @@ def _languages(key: str, value: Any) -> tuple[str, ...]:
         raise SettingError(key, f"must be a list of language codes from {', '.join(LANGUAGES)}")
     unknown = [v for v in value if v not in LANGUAGES]
     if unknown:
-        raise SettingError(
-            key, f"unknown language {unknown[0]!r}; allowed: {', '.join(LANGUAGES)}"
-        )
+        raise SettingError(key, f"unknown language {unknown[0]!r}; allowed: {', '.join(LANGUAGES)}")
     return tuple(dict.fromkeys(value))
 
 
