@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: run test bench lint hq soak clean doctor screenshots bundle
+.PHONY: run test bench lint hq soak clean doctor screenshots bundle messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -52,6 +52,14 @@ soak: $(VENV)/.dev-installed
 ## make screenshots: every docs/*.png (the admin tabs on a 1M-response seeded copy).
 screenshots: $(VENV)/.dev-installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tools.screenshots --out docs
+
+## make messages: extract the customer's texts into core/locale/kiosk.pot, merge them into every
+## language's kiosk.po (new texts come in empty or fuzzy: translate them), compile the .mo files.
+messages: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=TRANSLATORS: --sort-by-file \
+	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/kiosk.pot .
+	$(BIN)/pybabel update -i core/locale/kiosk.pot -d core/locale -D kiosk -w 100
+	$(BIN)/pybabel compile -d core/locale -D kiosk --statistics
 
 ## make bundle: the one-folder kiosk bundle in dist/nps-kiosk/ (copy the folder to a till).
 bundle: $(VENV)/.dev-installed

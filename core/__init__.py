@@ -6,7 +6,8 @@
 - :mod:`core.mobile_token` signed phone-survey links (made offline on the kiosk, checked at HQ)
 - :mod:`core.protocol` the wire schemas of the sync protocol and batch files
 - :mod:`core.sqlite` the SQLite tuning both databases use
-- :mod:`core.survey_texts` the default survey texts, per language
+- :mod:`core.survey_texts` the default survey texts, the languages and their scripts
+- :mod:`core.i18n` the gettext catalogs of the customer's texts (core/locale)
 - :mod:`core.assets` where the shipped assets (fonts, style sheets, catalogs) are
 
 The exception tree (each message says what to do next)::
@@ -15,6 +16,7 @@ The exception tree (each message says what to do next)::
     ├── ProtocolError         a message does not follow the sync protocol
     ├── BatchFileError        a batch file cannot be read (not JSON, wrong format or version)
     │   └── BadBatchSignature     its signature does not match the content or the device secret
+    ├── CatalogMissing        a language's compiled catalog is missing or unreadable
     └── TokenError            a phone-link token cannot be accepted (core.mobile_token)
         ├── TokenMalformed, TokenUnknownDevice, TokenBadSignature, TokenExpired
 

@@ -18,3 +18,8 @@ class BatchFileError(CoreError):
 
 class BadBatchSignature(BatchFileError):
     """A batch file's signature does not match its content or the device's secret."""
+
+
+class CatalogMissing(CoreError):
+    """A language's compiled catalog (core/locale/<lang>/LC_MESSAGES/kiosk.mo) is missing or
+    unreadable; the message names the file and says how to make it."""

@@ -76,7 +76,7 @@ ResponseId = Annotated[StrictStr, Field(pattern=UUID_PATTERN, description="UUIDv
 Identifier = Annotated[StrictStr, Field(pattern=ID_PATTERN, description="store or device id")]
 ReasonKey = Annotated[StrictStr, Field(pattern=REASON_PATTERN)]
 Channel = Literal["kiosk", "qr"]
-Language = Literal["en", "hi", "ta", "bn", "mr", "te"]  # the languages a survey may be asked in
+Language = Literal["en", "hi", "ta", "bn", "mr", "te"]  # core.survey_texts.LANGUAGES
 CategoryName = Literal["detractor", "passive", "promoter"]
 CompletionName = Literal["done", "skip", "timeout", "recovered"]
 ResultStatus = Literal["accepted", "duplicate", "rejected"]

@@ -1,29 +1,63 @@
 """The default survey texts, per language: what a kiosk and the phone page ask until a store
-sets its own wording."""
+sets its own wording. The English source texts are marked here and translated in the catalogs
+(core/locale); the languages and the script each is written in are listed here too."""
 
 from __future__ import annotations
 
-LANGUAGES: dict[str, str] = {"en": "English", "hi": "हिन्दी"}
+from core.i18n import translations
 
-DEFAULT_QUESTION = {
-    "en": "How likely are you to recommend us to a friend or colleague?",
-    "hi": "आप हमें किसी मित्र या सहकर्मी को सुझाने की कितनी संभावना रखते हैं?",
+# Each language named in itself: that is how a customer finds theirs in the header.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "hi": "हिन्दी",
+    "ta": "தமிழ்",
+    "bn": "বাংলা",
+    "mr": "मराठी",
+    "te": "తెలుగు",
 }
-DEFAULT_LABEL_LOW = {"en": "Not at all likely", "hi": "बिल्कुल संभावना नहीं"}
-DEFAULT_LABEL_HIGH = {"en": "Extremely likely", "hi": "बहुत अधिक संभावना"}
-DEFAULT_FOLLOW_UP = {
-    "detractor": {"en": "What could we do better?", "hi": "हम क्या बेहतर कर सकते हैं?"},
-    "passive": {"en": "What would make it a 10?", "hi": "इसे 10 बनाने के लिए क्या चाहिए?"},
-    "promoter": {"en": "What did you like most?", "hi": "आपको सबसे अच्छा क्या लगा?"},
+# The script of each language: it picks the on-screen keyboard and the font.
+SCRIPTS: dict[str, str] = {
+    "en": "latin",
+    "hi": "devanagari",
+    "mr": "devanagari",
+    "ta": "tamil",
+    "bn": "bengali",
+    "te": "telugu",
 }
-_REASON_TEXT = {
-    "wait_time": {"en": "Wait time", "hi": "प्रतीक्षा समय"},
-    "staff": {"en": "Staff", "hi": "स्टाफ़"},
-    "price": {"en": "Price", "hi": "कीमत"},
-    "product_range": {"en": "Product range", "hi": "उत्पादों की रेंज"},
-    "cleanliness": {"en": "Cleanliness", "hi": "साफ़-सफ़ाई"},
-    "checkout": {"en": "Checkout", "hi": "चेकआउट"},
+
+
+def N_(message: str) -> str:
+    """Marks a source text for `pybabel extract`; it is translated per language below."""
+    return message
+
+
+QUESTION = N_("How likely are you to recommend us to a friend or colleague?")
+LABEL_LOW = N_("Not at all likely")
+LABEL_HIGH = N_("Extremely likely")
+FOLLOW_UP = {
+    "detractor": N_("What could we do better?"),
+    "passive": N_("What would make it a 10?"),
+    "promoter": N_("What did you like most?"),
 }
+REASONS = {
+    "wait_time": N_("Wait time"),
+    "staff": N_("Staff"),
+    "price": N_("Price"),
+    "product_range": N_("Product range"),
+    "cleanliness": N_("Cleanliness"),
+    "checkout": N_("Checkout"),
+}
+
+
+def _per_language(message: str) -> dict[str, str]:
+    return {lang: translations(lang).gettext(message) for lang in LANGUAGES}
+
+
+DEFAULT_QUESTION = _per_language(QUESTION)
+DEFAULT_LABEL_LOW = _per_language(LABEL_LOW)
+DEFAULT_LABEL_HIGH = _per_language(LABEL_HIGH)
+DEFAULT_FOLLOW_UP = {cat: _per_language(text) for cat, text in FOLLOW_UP.items()}
 DEFAULT_REASONS = {
-    cat: [{"key": key, **text} for key, text in _REASON_TEXT.items()] for cat in DEFAULT_FOLLOW_UP
+    cat: [{"key": key, **_per_language(text)} for key, text in REASONS.items()]
+    for cat in DEFAULT_FOLLOW_UP
 }

@@ -125,18 +125,16 @@ def _identifier(key: str, value: Any) -> str:
 
 def _languages(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
-        raise SettingError(key, f"must be a list of language codes from {sorted(LANGUAGES)}")
+        raise SettingError(key, f"must be a list of language codes from {', '.join(LANGUAGES)}")
     unknown = [v for v in value if v not in LANGUAGES]
     if unknown:
-        raise SettingError(
-            key, f"unknown language {unknown[0]!r}; allowed: {', '.join(sorted(LANGUAGES))}"
-        )
+        raise SettingError(key, f"unknown language {unknown[0]!r}; allowed: {', '.join(LANGUAGES)}")
     return tuple(dict.fromkeys(value))
 
 
 def _language(key: str, value: Any) -> str:
     if value not in LANGUAGES:
-        raise SettingError(key, f"must be one of {', '.join(sorted(LANGUAGES))}, not {value!r}")
+        raise SettingError(key, f"must be one of {', '.join(LANGUAGES)}, not {value!r}")
     return str(value)
 
 
@@ -148,7 +146,7 @@ def _per_language(limit: int) -> Callable[[str, Any], dict[str, str]]:
         for lang, text in value.items():
             if lang not in LANGUAGES:
                 raise SettingError(
-                    key, f"unknown language {lang!r}; allowed: {', '.join(sorted(LANGUAGES))}"
+                    key, f"unknown language {lang!r}; allowed: {', '.join(LANGUAGES)}"
                 )
             out[lang] = _text(f"{key}.{lang}", text, limit=limit)
         return out

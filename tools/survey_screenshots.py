@@ -17,6 +17,15 @@ from typing import cast
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 STORE = "Greenleaf Market · Koramangala"
+# What a detractor types and who they are, per language (the follow-up screenshots).
+COMMENTS = {
+    "en": ("The queue at the checkout was very long and only one till was open.", "Priya Sharma"),
+    "hi": ("बिलिंग काउंटर पर बहुत लंबी लाइन थी।", "प्रिया शर्मा"),
+    "ta": ("பில்லிங் வரிசை மிக நீளமாக இருந்தது.", "பிரியா ஷர்மா"),
+    "bn": ("বিলিং কাউন্টারে খুব লম্বা লাইন ছিল।", "প্রিয়া শর্মা"),
+    "mr": ("बिलिंग काउंटरवर खूप मोठी रांग होती.", "प्रिया शर्मा"),
+    "te": ("బిల్లింగ్ దగ్గర చాలా పెద్ద క్యూ ఉంది.", "ప్రియా శర్మ"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,13 +34,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--all",
         action="store_true",
-        help="also every screen at 1024x600 and 800x1280, in both languages",
+        help="also every screen at 1024x600, 800x1280 and 1920x1080, in every language",
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
     from PySide6.QtWidgets import QApplication
 
+    from core.survey_texts import LANGUAGES
     from kiosk.db import open_database
     from kiosk.recording import Completion
     from ui import theme
@@ -43,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     theme.load_fonts(app)
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(Path(tmp) / "kiosk.db")
-        db.update_settings(store_name=STORE, min_tap_interval_s=0)
+        db.update_settings(store_name=STORE, min_tap_interval_s=0, languages=list(LANGUAGES))
 
         def shoot(name: str, *, size: tuple[int, int], language: str, screen: str) -> None:
             window = MainWindow(kiosk_mode=False)
@@ -56,13 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 follow = window.follow_up
                 for key in ("wait_time", "checkout"):
                     follow.chips[key].setChecked(True)
-                follow.comment.setPlainText(
-                    "बिलिंग काउंटर पर बहुत लंबी लाइन थी।"
-                    if language == "hi"
-                    else "The queue at the checkout was very long and only one till was open."
-                )
+                comment, person = COMMENTS[language]
+                follow.comment.setPlainText(comment)
                 follow.opt_in.setChecked(True)
-                follow.contact_name.setText("प्रिया शर्मा" if language == "hi" else "Priya Sharma")
+                follow.contact_name.setText(person)
                 follow.contact_detail.setText("priya@example.com")
                 if screen == "thanks":
                     controller.finish(Completion.DONE)
@@ -79,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.processEvents()
 
         wide, tall = (1280, 800), (800, 1280)
-        for language in ("en", "hi"):
+        for language in LANGUAGES:
             shoot(f"survey-question-{language}", size=wide, language=language, screen="question")
             shoot(
                 f"survey-followup-detractor-{language}",
@@ -89,10 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             shoot(f"survey-thanks-{language}", size=wide, language=language, screen="thanks")
         shoot("survey-question-portrait", size=tall, language="en", screen="question")
+        shoot("survey-followup-portrait-ta", size=tall, language="ta", screen="followup")
         shoot("pin-gate", size=wide, language="en", screen="pin")
         if args.all:
             for size in ((1024, 600), tall, (1920, 1080)):
-                for language in ("en", "hi"):
+                for language in LANGUAGES:
                     for screen in ("question", "followup", "thanks", "pin"):
                         shoot(
                             f"all-{screen}-{language}-{size[0]}x{size[1]}",

@@ -118,7 +118,7 @@ def run(
     peeked = peek_settings(db_path) or Settings()
     start_language = language if language in LANGUAGES else peeked.default_language
     window = MainWindow(kiosk_mode=not windowed)
-    from ui.i18n import Catalog
+    from core.i18n import Texts
     from ui.screens.question import QuestionView
 
     window.question.show_view(
@@ -129,7 +129,7 @@ def run(
             label_high=peeked.text("label_high", start_language),
             languages=tuple((code, LANGUAGES[code]) for code in peeked.languages),
             language=start_language,
-            score_name=Catalog(start_language)("a11y_score"),
+            score_name=Texts(start_language).gettext("{n} out of 10"),
         )
     )
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.survey_texts import LANGUAGES
 from kiosk.paths import default_db_path
 
 STARTED = time.perf_counter()
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--lang",
-        choices=("en", "hi"),
+        choices=tuple(LANGUAGES),
         default=None,
         help="the language the survey starts in (default: from settings)",
     )

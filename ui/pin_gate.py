@@ -15,10 +15,10 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from core.i18n import Texts
 from kiosk.db import utcnow
 from kiosk.errors import PinError
 from kiosk.pin import PinGuard, check_format
-from ui.i18n import Catalog
 from ui.theme import metric
 
 MAX_DIGITS = 8
@@ -196,7 +196,7 @@ class PinGateController(QObject):
         self.gate = gate
         self.guard = guard
         self.clock = clock
-        self.texts = Catalog(language)
+        self.texts = Texts(language)
         self.mode = GateMode.ENTER
         self._first_pin = ""
         self._locked_until: datetime | None = None
@@ -210,36 +210,40 @@ class PinGateController(QObject):
         self._first_pin = ""
         self.gate.clear()
         if not self.guard.pin_is_set:
-            self._show(GateMode.CREATE, self.texts("pin_hint_create"))
+            self._show(
+                GateMode.CREATE,
+                self.texts.gettext("Choose 4 to 8 digits. You will need them to leave the survey."),
+            )
             return
         status = self.guard.status()
         if status.locked_until is not None:
             self._lock(status.locked_until)
         else:
-            self._show(GateMode.ENTER, self.texts("pin_hint_enter"))
+            self._show(GateMode.ENTER, self.texts.gettext("Enter your 4 to 8 digit PIN"))
 
     def stop(self) -> None:
         self.countdown.stop()
 
     def _show(self, mode: GateMode, message: str, *, alert: bool = False) -> None:
         self.mode = mode
+        tr = self.texts
         titles = {
-            GateMode.ENTER: "pin_title_enter",
-            GateMode.LOCKED: "pin_title_enter",
-            GateMode.CREATE: "pin_title_create",
-            GateMode.CONFIRM: "pin_title_confirm",
+            GateMode.ENTER: tr.gettext("Manager PIN"),
+            GateMode.LOCKED: tr.gettext("Manager PIN"),
+            GateMode.CREATE: tr.gettext("Create a manager PIN"),
+            GateMode.CONFIRM: tr.gettext("Enter the new PIN again"),
         }
         self.gate.show_view(
             PinGateView(
-                title=self.texts(titles[mode]),
+                title=titles[mode],
                 message=message,
                 alert=alert,
                 locked=mode is GateMode.LOCKED,
-                ok=self.texts("pin_ok"),
-                clear=self.texts("pin_clear"),
-                cancel=self.texts("pin_cancel"),
-                digit_name=self.texts("a11y_pin_digit"),
-                display_name=self.texts("a11y_pin_display"),
+                ok=self.texts.gettext("OK"),
+                clear=self.texts.gettext("Clear"),
+                cancel=self.texts.gettext("Cancel"),
+                digit_name=self.texts.gettext("Digit {n}"),
+                display_name=self.texts.gettext("PIN entered"),
             )
         )
 
@@ -248,14 +252,23 @@ class PinGateController(QObject):
             try:
                 check_format(pin)
             except PinError:
-                self._show(GateMode.CREATE, self.texts("pin_bad_format"), alert=True)
+                self._show(
+                    GateMode.CREATE, self.texts.gettext("A PIN is 4 to 8 digits."), alert=True
+                )
                 return
             self._first_pin = pin
-            self._show(GateMode.CONFIRM, self.texts("pin_hint_create"))
+            self._show(
+                GateMode.CONFIRM,
+                self.texts.gettext("Choose 4 to 8 digits. You will need them to leave the survey."),
+            )
         elif self.mode is GateMode.CONFIRM:
             if pin != self._first_pin:
                 self._first_pin = ""
-                self._show(GateMode.CREATE, self.texts("pin_mismatch"), alert=True)
+                self._show(
+                    GateMode.CREATE,
+                    self.texts.gettext("The two PINs did not match. Start again."),
+                    alert=True,
+                )
                 return
             self.guard.set_pin(pin)
             self._first_pin = ""
@@ -267,7 +280,15 @@ class PinGateController(QObject):
             elif result.locked_until is not None:
                 self._lock(result.locked_until)
             else:
-                self._show(GateMode.ENTER, self.texts("pin_wrong", n=result.tries_left), alert=True)
+                self._show(
+                    GateMode.ENTER,
+                    self.texts.ngettext(
+                        "Wrong PIN. {n} try left before the keypad locks.",
+                        "Wrong PIN. {n} tries left before the keypad locks.",
+                        result.tries_left,
+                    ),
+                    alert=True,
+                )
 
     def _lock(self, until: datetime) -> None:
         self._locked_until = until
@@ -289,14 +310,24 @@ class PinGateController(QObject):
                 self._locked_until = status.locked_until
                 left = max(1, self.remaining_s())
                 self._show(
-                    GateMode.LOCKED, self.texts("pin_locked", time=format_wait(left)), alert=True
+                    GateMode.LOCKED,
+                    self.texts.gettext(
+                        "Too many wrong tries. Try again in {time}.", time=format_wait(left)
+                    ),
+                    alert=True,
                 )
                 return
             self.countdown.stop()
             self._locked_until = None
-            self._show(GateMode.ENTER, self.texts("pin_hint_enter"))
+            self._show(GateMode.ENTER, self.texts.gettext("Enter your 4 to 8 digit PIN"))
             return
-        self._show(GateMode.LOCKED, self.texts("pin_locked", time=format_wait(left)), alert=True)
+        self._show(
+            GateMode.LOCKED,
+            self.texts.gettext(
+                "Too many wrong tries. Try again in {time}.", time=format_wait(left)
+            ),
+            alert=True,
+        )
 
     def _cancel(self) -> None:
         self.countdown.stop()

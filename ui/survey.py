@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from core.i18n import Texts
 from core.nps import category
-from core.survey_texts import LANGUAGES
+from core.survey_texts import LANGUAGES, SCRIPTS
 from kiosk.db import Database
 from kiosk.pin import PinGuard
 from kiosk.recording import Completion, FollowUp, RecordedScore, Recorder
 from kiosk.settings import Settings
-from ui.i18n import Catalog
 from ui.main_window import MainWindow
 from ui.screens.follow_up import FollowUpView
 from ui.screens.question import QuestionView
@@ -59,44 +59,45 @@ def question_view(settings: Settings, language: str) -> QuestionView:
         label_high=settings.text("label_high", language),
         languages=tuple((code, LANGUAGES[code]) for code in settings.languages),
         language=language,
-        score_name=Catalog(language)("a11y_score"),
+        score_name=Texts(language).gettext("{n} out of 10"),
     )
 
 
 def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -> FollowUpView:
-    tr = Catalog(language)
+    tr = Texts(language)
     return FollowUpView(
         store_name=settings.store_name,
         question=settings.follow_up_text(score.category, language),
         chips=tuple(settings.reason_chips(score.category, language)),
         ask_contact=score.category == "detractor",
-        hindi_keyboard=language == "hi",
-        done=tr("done"),
-        skip=tr("skip"),
-        pick_any=tr("pick_any"),
-        comment_placeholder=tr("comment_placeholder"),
-        comment_name=tr("a11y_comment"),
-        chars_left=tr("chars_left"),
-        consent=tr("consent"),
-        contact_name=tr("contact_name"),
-        contact_detail=tr("contact_detail"),
-        kb_space=tr("kb_space"),
-        kb_backspace=tr("kb_backspace"),
-        kb_shift=tr("kb_shift"),
-        kb_to_hindi=tr("kb_to_hindi"),
-        kb_to_latin=tr("kb_to_latin"),
+        keyboard_script=SCRIPTS.get(language, "latin"),
+        done=tr.gettext("Done"),
+        skip=tr.gettext("Skip"),
+        pick_any=tr.gettext("Pick any that apply"),
+        comment_placeholder=tr.gettext("Tell us more (optional)"),
+        comment_name=tr.gettext("Your comment"),
+        chars_left=lambda n: tr.ngettext("{n} character left", "{n} characters left", n),
+        consent=tr.gettext("May we contact you about this?"),
+        contact_name=tr.gettext("Name"),
+        contact_detail=tr.gettext("Phone or email"),
+        # TRANSLATORS: the on-screen keyboard's space bar
+        kb_space=tr.gettext("space"),
+        # TRANSLATORS: the on-screen keyboard's backspace key, for a screen reader
+        kb_backspace=tr.gettext("Delete"),
+        # TRANSLATORS: the on-screen keyboard's Shift key
+        kb_shift=tr.gettext("Shift"),
     )
 
 
 def thank_you_view(settings: Settings, language: str, *, qr_url: str | None = None) -> ThankYouView:
-    tr = Catalog(language)
+    tr = Texts(language)
     return ThankYouView(
         store_name=settings.store_name,
-        title=tr("thank_you"),
-        subtitle=tr("thank_you_sub"),
-        hint=tr("tap_to_continue"),
+        title=tr.gettext("Thank you!"),
+        subtitle=tr.gettext("Your feedback helps us do better."),
+        hint=tr.gettext("Tap anywhere to finish"),
         qr_url=qr_url,
-        qr_caption=tr("thank_you_qr") if qr_url else "",
+        qr_caption=tr.gettext("Tell us more on your phone") if qr_url else "",
     )
 
 
@@ -181,7 +182,7 @@ class SurveyController(QObject):
             log.info("Completed %d response(s) left incomplete by the last run", recovered)
         if self.db.notices:
             self.window.show_notices(
-                list(self.db.notices), dismiss_label=Catalog(self.language)("notice_dismiss")
+                list(self.db.notices), dismiss_label=Texts(self.language).gettext("Dismiss")
             )
         self.prepare_screens()  # before the event loop hands over any tap
         self.show_question()
@@ -217,7 +218,7 @@ class SurveyController(QObject):
     # -- question ----------------------------------------------------------------------------
     def show_question(self) -> None:
         self.window.question.show_view(question_view(self.settings, self.language))
-        self.window.hotspot.setAccessibleName(Catalog(self.language)("a11y_manager_access"))
+        self.window.hotspot.setAccessibleName(Texts(self.language).gettext("Manager access"))
         self.window.question.set_taps_enabled(True)
         self.window.show_screen(self.window.question)
         self._shown_at = self.monotonic()
@@ -228,7 +229,7 @@ class SurveyController(QObject):
         if code in self.settings.languages:
             self.language = code
             self.window.question.show_view(question_view(self.settings, code))
-            self.window.hotspot.setAccessibleName(Catalog(code)("a11y_manager_access"))
+            self.window.hotspot.setAccessibleName(Texts(code).gettext("Manager access"))
 
     def on_score(self, score: int) -> None:
         question = self.window.question
@@ -298,7 +299,9 @@ class SurveyController(QObject):
                     item.tries,
                 )
                 if item.thank and self.window.current_screen() is self.window.follow_up:
-                    self.window.follow_up.show_saving(Catalog(self.language)("saving"))
+                    self.window.follow_up.show_saving(
+                        Texts(self.language).gettext("One moment, saving your answer…")
+                    )
                 if retry:
                     delay = SAVE_RETRY_FIRST_MS * 2 ** min(item.tries - 1, 8)
                     self.save_timer.start(min(delay, SAVE_RETRY_CAP_MS))
@@ -354,7 +357,7 @@ class SurveyController(QObject):
             )
             self._gate_controller.unlocked.connect(self._unlocked)
             self._gate_controller.cancelled.connect(self.back_to_question)
-        self._gate_controller.texts = Catalog(self.language)
+        self._gate_controller.texts = Texts(self.language)
         window.show_screen(window.pin_gate)
         self._gate_controller.open()
 

@@ -1,4 +1,5 @@
-"""The look: bundled Noto fonts (Latin + Devanagari) and assets/style.qss scaled to the window."""
+"""The look: bundled Noto fonts (Latin and the Indian scripts) and assets/style.qss scaled to the
+window."""
 
 from __future__ import annotations
 
@@ -16,9 +17,23 @@ FONT_FILES = (
     "NotoSans-Bold.ttf",
     "NotoSansDevanagari-Regular.ttf",
     "NotoSansDevanagari-Bold.ttf",
+    "NotoSansTamil-Regular.ttf",
+    "NotoSansTamil-Bold.ttf",
+    "NotoSansBengali-Regular.ttf",
+    "NotoSansBengali-Bold.ttf",
+    "NotoSansTelugu-Regular.ttf",
+    "NotoSansTelugu-Bold.ttf",
 )
-# Latin first, then Devanagari: Qt falls back along this list glyph by glyph.
-FAMILIES = ["Noto Sans", "Noto Sans Devanagari"]
+# The family that draws each script of the customer's languages (core.survey_texts.SCRIPTS).
+SCRIPT_FAMILIES = {
+    "latin": "Noto Sans",
+    "devanagari": "Noto Sans Devanagari",
+    "tamil": "Noto Sans Tamil",
+    "bengali": "Noto Sans Bengali",
+    "telugu": "Noto Sans Telugu",
+}
+# Latin first, then the Indian scripts: Qt falls back along this list glyph by glyph.
+FAMILIES = list(SCRIPT_FAMILIES.values())
 
 COLOURS = {
     "bg": "#F4F3EF",
@@ -42,8 +57,8 @@ COLOURS = {
 
 def load_fonts(app: QApplication) -> list[str]:
     """Register the bundled fonts and make them the application font; returns the families."""
-    # Qt asks Noto Sans (Latin) first for every Devanagari run, warns that it lacks the script,
-    # then falls back to Noto Sans Devanagari as intended: a warning per label, not a problem.
+    # Qt asks Noto Sans (Latin) first for every Devanagari (Tamil, ...) run, warns that it lacks
+    # the script, then falls back to that script's family as intended: a warning per label.
     QLoggingCategory.setFilterRules("qt.text.font.db=false")
     found: list[str] = []
     fonts = assets_dir() / "fonts"

@@ -112,7 +112,12 @@ def test_what_is_inside(program: Path) -> None:
     for needed in (
         "assets/style.qss",
         "assets/fonts/NotoSansDevanagari-Regular.ttf",
-        "assets/i18n/hi.json",
+        "assets/fonts/NotoSansTamil-Regular.ttf",
+        "assets/fonts/NotoSansBengali-Bold.ttf",
+        "assets/fonts/NotoSansTelugu-Regular.ttf",
+        "core/locale/hi/LC_MESSAGES/kiosk.mo",
+        "core/locale/ta/LC_MESSAGES/kiosk.mo",
+        "core/locale/te/LC_MESSAGES/kiosk.mo",
         "assets/icons/check.svg",
         "kiosk/migrations/env.py",
         "ui/admin/chevron.svg",

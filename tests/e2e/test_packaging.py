@@ -18,8 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("core", "kiosk", "sync", "ui", "hq")
 # Files the wheel must carry besides modules: Alembic reads its scripts from disk, HQ renders
-# its templates and serves its static files, the admin view draws its chevron.
-DATA_DIRS = ("kiosk/migrations", "hq/migrations", "hq/templates", "hq/static")
+# its templates and serves its static files, the admin view draws its chevron, core.i18n reads
+# the compiled catalogs.
+DATA_DIRS = ("kiosk/migrations", "hq/migrations", "hq/templates", "hq/static", "core/locale")
 NEVER = re.compile(
     r"^(tools|tests|bench)/|(^|/)(e2e_driver|screenshots|\w*_screenshots|demo|admin_demo)\.py$"
 )

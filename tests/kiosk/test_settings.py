@@ -51,7 +51,7 @@ def test_changes_are_stored_and_survive_reopening(db: Database, db_path) -> None
         ("follow_up_timeout_s", 2, "follow_up_timeout_s': must be a whole number from 5 to 300"),
         ("thank_you_s", "5", "thank_you_s': must be a whole number from 1 to 60"),
         ("min_tap_interval_s", -1, "min_tap_interval_s': must be a number from 0 to 60"),
-        ("languages", ["en", "fr"], "unknown language 'fr'; allowed: en, hi"),
+        ("languages", ["en", "fr"], "unknown language 'fr'; allowed: en, hi, ta, bn, mr, te"),
         ("store_name", "  ", "store_name': must be a non-empty text"),
         ("question", {"hi": "x"}, "question': must give a text per language, with English"),
         ("store_id", "has space", "store_id': must be 1-64 letters"),

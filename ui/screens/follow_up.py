@@ -6,6 +6,7 @@ Esc = Skip. Any interaction says ``activity`` so that the idle timeout starts ag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -37,21 +38,19 @@ class FollowUpView:
     question: str
     chips: tuple[tuple[str, str], ...]  # (reason key, label)
     ask_contact: bool  # detractors only
-    hindi_keyboard: bool
+    keyboard_script: str  # "latin", "devanagari", "tamil", "bengali" or "telugu"
     done: str
     skip: str
     pick_any: str
     comment_placeholder: str
     comment_name: str  # the comment box's name for a screen reader: "Your comment"
-    chars_left: str  # a template with {n}
+    chars_left: Callable[[int], str]  # "{n} characters left", in the language's plural form
     consent: str
     contact_name: str
     contact_detail: str
     kb_space: str
     kb_backspace: str
     kb_shift: str
-    kb_to_hindi: str
-    kb_to_latin: str
 
 
 class FollowUpScreen(QWidget):
@@ -64,7 +63,7 @@ class FollowUpScreen(QWidget):
         self.setObjectName("FollowUpScreen")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._chars_left = "{n}"
+        self._chars_left: Callable[[int], str] = str
         self._compact: bool | None = None
         self._unit = 1.0
         self.chips: dict[str, QPushButton] = {}
@@ -199,10 +198,8 @@ class FollowUpScreen(QWidget):
             space=view.kb_space,
             backspace=view.kb_backspace,
             shift=view.kb_shift,
-            to_hindi=view.kb_to_hindi,
-            to_latin=view.kb_to_latin,
         )
-        self.keyboard.set_hindi_available(view.hindi_keyboard, start_in_hindi=view.hindi_keyboard)
+        self.keyboard.set_script(view.keyboard_script)
         self._target = self.comment
 
     def show_saving(self, message: str) -> None:
@@ -345,7 +342,7 @@ class FollowUpScreen(QWidget):
             self._target = self.contact_name
 
     def _show_count(self, length: int) -> None:
-        self.chars.setText(self._chars_left.format(n=self.comment.limit - length))
+        self.chars.setText(self._chars_left(self.comment.limit - length))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.activity.emit()
