@@ -72,9 +72,9 @@ def _manager_activity(db: object) -> None:
 
     from kiosk import followups
     from kiosk.db import Database
-    from kiosk.localtime import local_today, zone
     from kiosk.export import export_cases, export_responses
     from kiosk.followups import CaseState
+    from kiosk.localtime import local_today, zone
     from kiosk.pin import PinGuard
     from kiosk.questions import save_settings
 

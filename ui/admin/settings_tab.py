@@ -190,7 +190,7 @@ class SettingsTab(QWidget):
         lay.addLayout(form)
         self.zone_note = label("", "small", wrap=True)
         lay.addWidget(self.zone_note)
-        self.left.addWidget(store_time)
+        self.left.insertWidget(1, store_time)  # under the store: whose days these are
         self.left.addStretch()
         grid.addLayout(self.left, 1, 0)
 
