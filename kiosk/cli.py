@@ -8,7 +8,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +20,28 @@ COMMANDS: tuple[str, ...] = ("stats", "set-pin", "settings", "seed", "export") +
 COMMANDS += ("backup",)  # kiosk.backup; runs without opening (or migrating) the database
 
 
-def _since(text: str) -> datetime:
+def _since(text: str) -> date | datetime:
+    """A store-local date (YYYY-MM-DD), or a store-local time of day (YYYY-MM-DD HH:MM, or
+    with an explicit offset such as +05:30)."""
     try:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+        return date.fromisoformat(text)
     except ValueError:
         try:
-            parsed = datetime.fromisoformat(text)
+            return datetime.fromisoformat(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not a date; use YYYY-MM-DD (e.g. 2026-11-01)"
+                f"{text!r} is not a date or time; use YYYY-MM-DD (e.g. 2026-11-01) or "
+                "'YYYY-MM-DD HH:MM' (the store's local time)"
             ) from None
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-        return parsed
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; use YYYY-MM-DD (e.g. 2026-11-01), a day in the store's zone"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="print the store's NPS")
     db_arg(p)
-    p.add_argument("--since", type=_since, help="only answers from this date on (UTC)")
+    p.add_argument(
+        "--since",
+        type=_since,
+        help="only answers from this local date (YYYY-MM-DD) or local time ('YYYY-MM-DD HH:MM') "
+        "on, in the store's time_zone",
+    )
     p.add_argument(
         "--include-suspect",
         action="store_true",
@@ -71,8 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write responses as CSV (UTF-8 with BOM) and JSON")
     db_arg(p)
     p.add_argument("--to", type=Path, required=True, help="the folder to write to (USB stick)")
-    p.add_argument("--since", type=_since, required=True, help="first day, YYYY-MM-DD (UTC)")
-    p.add_argument("--until", type=_since, default=None, help="last day (default: today)")
+    p.add_argument(
+        "--since", type=_day, required=True, help="first day, YYYY-MM-DD (the store's local date)"
+    )
+    p.add_argument(
+        "--until", type=_day, default=None, help="last day, inclusive (default: the store's today)"
+    )
 
     p = sub.add_parser(
         "export-batches", help="write the outbox as signed batch files for 'nps-hq import'"
@@ -167,7 +185,12 @@ def _run(args: argparse.Namespace, db: object) -> int:
 
     assert isinstance(db, Database)
     if args.command == "stats":
-        result = store_nps(db, since=args.since, include_suspect=args.include_suspect)
+        from kiosk.localtime import to_utc, zone
+
+        since = args.since
+        if isinstance(since, datetime):  # a local time of day: the UTC instant it was
+            since = to_utc(since, zone(db.settings().time_zone))
+        result = store_nps(db, since=since, include_suspect=args.include_suspect)
         if args.json:
             print(json.dumps(result.as_dict()))
         else:
@@ -206,11 +229,11 @@ def _run(args: argparse.Namespace, db: object) -> int:
         )
         return 0
     if args.command == "export":
-        from kiosk.db import utcnow
         from kiosk.export import export_responses
+        from kiosk.localtime import local_today, zone
 
-        until = (args.until or utcnow()).date()
-        out = export_responses(db, folder=args.to, since=args.since.date(), until=until)
+        until = args.until or local_today(zone(db.settings().time_zone))
+        out = export_responses(db, folder=args.to, since=args.since, until=until)
         print(f"Exported {out.rows} responses to " + ", ".join(str(f) for f in out.files))
         return 0
     raise AssertionError(args.command)

@@ -10,10 +10,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from core.nps import Category
 from kiosk.db import Database
+from kiosk.localtime import day_bounds, zone
 from kiosk.recording import Channel
 
 # Words that say nothing about the store, in English and Hindi.
@@ -41,7 +42,7 @@ class CommentFilter:
     categories: frozenset[Category] = frozenset()  # empty: all
     score_min: int = 0
     score_max: int = 10
-    since: date | None = None  # UTC days, inclusive
+    since: date | None = None  # the store's local days, inclusive
     until: date | None = None
     reason: str | None = None
     text: str = ""
@@ -51,7 +52,7 @@ class CommentFilter:
 @dataclass(frozen=True)
 class Comment:
     id: str
-    at: datetime  # UTC
+    at: datetime  # naive UTC, as stored (show it with kiosk.localtime.format_local)
     score: int
     category: Category
     reasons: tuple[str, ...]
@@ -92,10 +93,15 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _day_bounds(since: date | None, until: date | None) -> tuple[str | None, str | None]:
-    lo = f"{since.isoformat()} 00:00:00" if since else None
-    hi = f"{(until + timedelta(days=1)).isoformat()} 00:00:00" if until else None
-    return lo, hi
+def _day_bounds(
+    db: Database, since: date | None, until: date | None
+) -> tuple[str | None, str | None]:
+    """Local dates as the stored text of the UTC instants of their local midnights."""
+    lo, hi = day_bounds(since, until, zone(db.settings().time_zone))
+    return (
+        lo.strftime("%Y-%m-%d %H:%M:%S") if lo else None,
+        hi.strftime("%Y-%m-%d %H:%M:%S") if hi else None,
+    )
 
 
 def comments(
@@ -107,7 +113,7 @@ def comments(
     if flt.categories:
         where.append(f"category IN ({', '.join('?' for _ in flt.categories)})")
         params.extend(sorted(c.value for c in flt.categories))
-    lo, hi = _day_bounds(flt.since, flt.until)
+    lo, hi = _day_bounds(db, flt.since, flt.until)
     if lo:
         where.append("device_time >= ?")
         params.append(lo)
@@ -171,7 +177,7 @@ def themes(
     db: Database, *, since: date, until: date, include_suspect: bool = False, top: int = 6
 ) -> Themes:
     """Top reasons per category and frequent words in detractor comments, in a date range."""
-    lo, hi = _day_bounds(since, until)
+    lo, hi = _day_bounds(db, since, until)
     suspect = "" if include_suspect else "AND r.suspect = 0"
     with db.reading() as s:
         conn = s.connection()

@@ -3,7 +3,8 @@
 Everything here reads a few thousand rollup rows at most, whatever the number of responses, so
 the dashboard stays instant at a million answers. ``source=Source.RESPONSES`` computes the same
 figures by scanning the responses table: the baseline of the benchmark and a check in the tests.
-Days are UTC days, like the stored times.
+Days are the store's local days (the ``time_zone`` setting): "today" starts at the store's
+midnight, whatever the machine's zone, and a week starts on its Monday.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from core.nps import Category, NpsResult, category, nps_from_counts
-from kiosk.db import Database, utcnow
+from kiosk.db import Database
+from kiosk.localtime import local_today, zone
 
 
 class Source(StrEnum):
@@ -24,13 +26,13 @@ class Source(StrEnum):
 
 _SCORES_FROM = {
     Source.ROLLUPS: "daily_rollups",
-    Source.RESPONSES: "(SELECT date(device_time) AS day, channel, language, suspect, score, "
-    "1 AS n FROM responses)",
+    Source.RESPONSES: "(SELECT coalesce(local_day, date(device_time)) AS day, channel, language, "
+    "suspect, score, 1 AS n FROM responses)",
 }
 _DONE_FROM = {
     Source.ROLLUPS: "daily_completions",
-    Source.RESPONSES: "(SELECT date(device_time) AS day, suspect, completion, 1 AS n "
-    "FROM responses WHERE completion IS NOT NULL)",
+    Source.RESPONSES: "(SELECT coalesce(local_day, date(device_time)) AS day, suspect, "
+    "completion, 1 AS n FROM responses WHERE completion IS NOT NULL)",
 }
 
 PERIODS: tuple[tuple[str, str, int | None], ...] = (
@@ -45,7 +47,7 @@ PERIODS: tuple[tuple[str, str, int | None], ...] = (
 class PeriodNps:
     key: str  # today | 7d | 30d | all
     label: str
-    since: date | None  # first day counted (UTC); None for all time
+    since: date | None  # first day counted (the store's local date); None for all time
     result: NpsResult
 
 
@@ -79,7 +81,8 @@ class CompletionStats:
 
 @dataclass(frozen=True)
 class Dashboard:
-    today: date
+    today: date  # the store's local date
+    time_zone: str  # the store's zone the days are in
     include_suspect: bool
     window_days: int | None  # the window of the distribution, splits, trend and completion
     periods: tuple[PeriodNps, ...]
@@ -118,8 +121,10 @@ def dashboard(
     today: date | None = None,
     source: Source = Source.ROLLUPS,
 ) -> Dashboard:
-    """The dashboard's figures. ``window_days`` None means all time."""
-    today = today or utcnow().date()
+    """The dashboard's figures. ``window_days`` None means all time; ``today`` defaults to the
+    store's local date now."""
+    time_zone = db.settings().time_zone
+    today = today or local_today(zone(time_zone))
     window_since = today - timedelta(days=window_days - 1) if window_days else None
     since_text = window_since.isoformat() if window_since else "0000-00-00"
     today_text = today.isoformat()
@@ -207,6 +212,7 @@ def dashboard(
     completion: dict[str, int] = {str(k): int(v) for k, v in done}
     return Dashboard(
         today=today,
+        time_zone=time_zone,
         include_suspect=include_suspect,
         window_days=window_days,
         periods=tuple(

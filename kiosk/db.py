@@ -85,9 +85,11 @@ class Database:
     def update_settings(self, **changes: Any) -> Settings:
         """Check and store settings; a bad value raises SettingError and nothing is stored."""
         stored = {key: to_stored(key, value) for key, value in changes.items()}
+        zone_before = self.settings().time_zone
         with self.writing() as s:
             for key, value in stored.items():
                 s.merge(SettingRow(key=key, value=value, updated_at=utcnow()))
+            rekey_if_moved(s, zone_before, changes)
         self._settings = None
         return self.settings()
 
@@ -98,6 +100,17 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def rekey_if_moved(session: Session, zone_before: str, changes: dict[str, Any]) -> None:
+    """When the store's zone changes, every stored answer moves to its day in the new zone
+    (in the same transaction as the setting), so no day mixes two zones."""
+    if "time_zone" in changes:
+        new = json.loads(to_stored("time_zone", changes["time_zone"]))
+        if new != zone_before:
+            from kiosk.rollups import rekey  # kiosk.rollups imports this module
+
+            rekey(session, new)
 
 
 def _timestamp() -> str:
@@ -282,6 +295,9 @@ def _first_run(db: Database) -> None:
     changes: dict[str, Any] = {}
     if "device_id" not in have:
         changes["device_id"] = f"dev-{uuid.uuid4().hex[:12]}"
+    if "time_zone" not in have:
+        # The machine's zone, kept: the store's days must not move if the machine's zone does.
+        changes["time_zone"] = db.settings().time_zone
     if changes:
         db.update_settings(**changes)
 

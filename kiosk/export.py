@@ -10,17 +10,19 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from core.text import spreadsheet_safe
 from kiosk import audit, followups
 from kiosk.db import Database
 from kiosk.errors import KioskError
+from kiosk.localtime import day_bounds, to_local, zone
 
 RESPONSE_FIELDS = (
     "id",
     "time_utc",
+    "local_time",
     "channel",
     "language",
     "question_version",
@@ -87,8 +89,10 @@ def _check_folder(folder: Path) -> Path:
 
 
 def _responses(db: Database, since: date, until: date) -> Iterator[dict[str, object]]:
-    lo = f"{since.isoformat()} 00:00:00"
-    hi = f"{(until + timedelta(days=1)).isoformat()} 00:00:00"
+    tz = zone(db.settings().time_zone)
+    start, end = day_bounds(since, until, tz)
+    assert start is not None and end is not None
+    lo, hi = start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S")
     with db.reading() as s:
         result = s.connection().exec_driver_sql(
             "SELECT id, device_time, channel, language, question_version, score, category, "
@@ -97,9 +101,11 @@ def _responses(db: Database, since: date, until: date) -> Iterator[dict[str, obj
             (lo, hi),
         )
         for r in result:
+            at = datetime.fromisoformat(r[1])
             yield {
                 "id": r[0],
-                "time_utc": datetime.fromisoformat(r[1]).isoformat() + "Z",
+                "time_utc": at.isoformat() + "Z",
+                "local_time": to_local(at, tz).isoformat(),
                 "channel": r[2],
                 "language": r[3],
                 "question_version": r[4],
@@ -116,7 +122,8 @@ def _responses(db: Database, since: date, until: date) -> Iterator[dict[str, obj
 
 
 def export_responses(db: Database, *, folder: Path, since: date, until: date) -> ExportResult:
-    """Responses from ``since`` to ``until`` (UTC days, inclusive), without contact details."""
+    """Responses from ``since`` to ``until`` (the store's local days, inclusive), without
+    contact details; each with its UTC time and the store's local time (with its offset)."""
     folder = _check_folder(folder)
     if until < since:
         raise ExportError("The end date is before the start date; swap them.")
@@ -133,7 +140,12 @@ def export_responses(db: Database, *, folder: Path, since: date, until: date) ->
         ):
             writer = csv.DictWriter(fc, fieldnames=RESPONSE_FIELDS)
             writer.writeheader()
-            head = {"store_id": store, "since": since.isoformat(), "until": until.isoformat()}
+            head = {
+                "store_id": store,
+                "time_zone": db.settings().time_zone,
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+            }
             fj.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "responses": [\n')
             for row in _responses(db, since, until):
                 fj.write((",\n" if rows else "") + json.dumps(row, ensure_ascii=False))

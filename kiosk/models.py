@@ -62,6 +62,9 @@ class ResponseRow(Base):
     contact_name: Mapped[str | None] = mapped_column(Text)
     contact_detail: Mapped[str | None] = mapped_column(Text)  # phone or email
     device_time: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+    # The store's local date at device_time (YYYY-MM-DD, in the time_zone setting), written
+    # with the row: the rollup triggers key by it (revision 0005).
+    local_day: Mapped[str | None] = mapped_column(String(10))
     time_to_answer_ms: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="incomplete")
     completion: Mapped[str | None] = mapped_column(String(16))  # done|skip|timeout|recovered
@@ -114,7 +117,8 @@ class AuditRow(Base):
 
 
 class DailyRollupRow(Base):
-    """Score counts per UTC day, channel, language and suspect flag (revision 0002).
+    """Score counts per store-local day (UTC until 0005), channel, language and suspect flag
+    (revision 0002).
 
     Kept by SQLite triggers on ``responses`` (see migration 0002), so every write that touches a
     response updates its rollup in the same transaction, whoever makes it.
@@ -122,7 +126,7 @@ class DailyRollupRow(Base):
 
     __tablename__ = "daily_rollups"
 
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, local
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     language: Mapped[str] = mapped_column(String(8), primary_key=True)
     suspect: Mapped[bool] = mapped_column(Boolean, primary_key=True)
@@ -133,7 +137,7 @@ class DailyRollupRow(Base):
 
 
 class DailyCompletionRow(Base):
-    """How complete responses ended (done, skip, timeout, recovered) per UTC day (0002)."""
+    """How complete responses ended (done, skip, timeout, recovered) per local day (0002)."""
 
     __tablename__ = "daily_completions"
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from kiosk import audit
-from kiosk.db import Database, utcnow
+from kiosk.db import Database, rekey_if_moved, utcnow
 from kiosk.models import QuestionVersionRow, SettingRow
 from kiosk.settings import Settings, to_stored
 
@@ -85,6 +85,7 @@ def save_settings(db: Database, **changes: Any) -> Settings:
             audit.add(s, "question_changed", version=version, keys=wording)
         for key, value in stored.items():
             s.merge(SettingRow(key=key, value=value, updated_at=now))
+        rekey_if_moved(s, before.time_zone, changed)
         others = sorted(k for k in changed if k not in WORDING_KEYS)
         if others:
             audit.add(s, "settings_changed", keys=others)

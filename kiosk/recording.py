@@ -2,8 +2,10 @@
 
 A response is *incomplete* from the tap until the customer presses Done or Skip, or the idle
 timeout fires; after a crash, incomplete rows older than the timeout are completed on start.
-Suspect taps (faster than the minimum interval after the previous tap, part of a burst, or
-answered before the question could be read) are kept and flagged, never dropped.
+Suspect taps (faster than the minimum interval after the previous tap, part of a burst,
+answered before the question could be read, or made while the store is closed) are kept and
+flagged, never dropped. Each row carries the store's local date (``local_day``), by which the
+per-day rollups count it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from core.survey_texts import LANGUAGES
 from core.text import COMMENT_LIMIT, CONTACT_LIMIT, MAX_REASONS, REASON_KEY, clean_text
 from kiosk.db import Database, utcnow
 from kiosk.errors import InvalidScore, RecordingError, ResponseNotFound
+from kiosk.localtime import is_open, to_local, zone
 from kiosk.models import ResponseRow
 
 
@@ -130,6 +133,7 @@ class Recorder:
             raise RecordingError(f"Unknown language {language!r}.")
         settings = self.db.settings()
         now = self.clock()
+        local = to_local(now, zone(settings.time_zone))
         cat = category(score)
         response_id = str(uuid7(unix_ms=int(now.replace(tzinfo=UTC).timestamp() * 1000)))
         # The tap is the one write a customer waits on: plain DBAPI calls on a pooled
@@ -158,6 +162,7 @@ class Recorder:
                     min_interval_s=settings.min_tap_interval_s,
                     burst_taps=settings.burst_taps,
                     min_answer_ms=settings.min_answer_ms,
+                    closed=channel is Channel.KIOSK and not is_open(local, settings.opening_hours),
                 )
                 seq = (
                     cur.execute(
@@ -169,8 +174,8 @@ class Recorder:
                 cur.execute(
                     "INSERT INTO responses (id, seq, store_id, device_id, channel, language, "
                     "question_version, score, category, reasons, contact_consent, device_time, "
-                    "time_to_answer_ms, status, suspect, suspect_reason, sync_state) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, ?, ?, 'incomplete', ?, ?, "
+                    "local_day, time_to_answer_ms, status, suspect, suspect_reason, sync_state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, ?, ?, ?, 'incomplete', ?, ?, "
                     "'pending')",
                     (
                         response_id,
@@ -183,6 +188,7 @@ class Recorder:
                         score,
                         cat.value,
                         _sql_time(now),
+                        local.date().isoformat(),
                         time_to_answer_ms,
                         int(bool(reasons)),
                         suspect_reason,
@@ -277,8 +283,10 @@ def suspect_reasons(
     min_interval_s: float,
     burst_taps: int,
     min_answer_ms: int,
+    closed: bool = False,
 ) -> list[str]:
-    """Why a tap looks like gaming the terminal; ``recent`` is the burst window's earlier taps."""
+    """Why a tap looks like gaming the terminal; ``recent`` is the burst window's earlier taps,
+    ``closed`` that it came outside the store's opening hours (nobody should be at the till)."""
     reasons = []
     if recent and (now - max(recent)).total_seconds() < min_interval_s:
         reasons.append("within_min_interval")
@@ -286,6 +294,8 @@ def suspect_reasons(
         reasons.append("burst")
     if time_to_answer_ms is not None and time_to_answer_ms < min_answer_ms:
         reasons.append("answered_too_fast")
+    if closed:
+        reasons.append("closed")
     return reasons
 
 

@@ -13,7 +13,8 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 
 from sqlalchemy import func, select
 
@@ -21,10 +22,11 @@ from core.ids import uuid7
 from kiosk import rollups
 from kiosk.db import Database, utcnow
 from kiosk.errors import KioskError
+from kiosk.localtime import local_day, to_utc, zone
 from kiosk.models import ResponseRow
 
 BATCH = 50_000
-_OPENS_S = 5400  # 01:30 UTC
+_OPENS = clock_time(7)  # the store opens at 07:00 local time, for 16 hours
 _HOURS_S = 16 * 3600
 _EPOCH = datetime(1970, 1, 1)
 
@@ -165,6 +167,7 @@ _COLUMNS = (
     "synced_at",
     "sync_error",
     "seeded",
+    "local_day",
 )
 _INSERT = (
     f"INSERT INTO responses ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -190,7 +193,7 @@ def _stamp(t: datetime) -> str:
 
 
 def _day_counts(
-    rng: random.Random, n: int, days: int, first: datetime, today_share: float
+    rng: random.Random, n: int, days: int, first: date, today_share: float
 ) -> list[int]:
     """Responses per day; the last day (today) gets only the share of store hours gone by."""
     weights = []
@@ -222,13 +225,15 @@ def _rows(
     store_id: str,
     device_id: str,
     question_version: int,
+    time_zone: str,
     cases: list[tuple[str, datetime]],
 ) -> Iterator[tuple[object, ...]]:
-    first_day = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    tz = zone(time_zone)
+    first_day = local_day(now, tz) - timedelta(days=days - 1)
     seq = first_seq
     reason_keys = {c: [k for k, _ in w] for c, w in _REASON_WEIGHTS.items()}
     reason_w = {c: [x for _, x in w] for c, w in _REASON_WEIGHTS.items()}
-    today_opens = first_day + timedelta(days=days - 1, seconds=_OPENS_S)
+    today_opens = to_utc(datetime.combine(first_day + timedelta(days=days - 1), _OPENS), tz)
     today_share = min(1.0, max(0.0, (now - today_opens).total_seconds() / _HOURS_S))
     for i, count in enumerate(_day_counts(rng, n, days, first_day, today_share)):
         day = first_day + timedelta(days=i)
@@ -238,10 +243,11 @@ def _rows(
             target -= 0.22
         p_prom = (0.72 + target) / 2
         p_det = (0.72 - target) / 2
-        # Store hours 07:00-23:00 in India (UTC+5:30): 01:30-17:30 UTC, busier in the evening.
+        # Store hours 07:00-23:00 in the store's zone, busier in the evening.
         # Today only up to now: answers are never in the future.
-        opens = day + timedelta(seconds=_OPENS_S)
+        opens = to_utc(datetime.combine(day, _OPENS), tz)
         hours_s = min(_HOURS_S, max(0.0, (now - opens).total_seconds()))
+        day_text = day.isoformat()
         offsets = sorted(hours_s * rng.triangular(0, 1, 0.7) for _ in range(count))
         for off in offsets:
             t = min(opens + timedelta(seconds=off), now)
@@ -304,6 +310,7 @@ def _rows(
                 None,
                 None,
                 1,
+                day_text,
             )
             seq += 1
 
@@ -328,7 +335,8 @@ def seed(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SeedResult:
-    """Add ``n`` seeded responses spread over the last ``days`` days (UTC), in one transaction."""
+    """Add ``n`` seeded responses spread over the store's last ``days`` local days, in one
+    transaction."""
     if not 1 <= n <= 20_000_000:
         raise SeedError(f"--n must be from 1 to 20000000, not {n}.")
     if not 1 <= days <= 3650:
@@ -357,6 +365,7 @@ def seed(
             store_id=settings.store_id,
             device_id=settings.device_id,
             question_version=settings.question_version,
+            time_zone=settings.time_zone,
             cases=cases,
         )
         first = last = None

@@ -6,7 +6,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from core.nps import Category
@@ -19,6 +19,7 @@ from core.survey_texts import (
     LANGUAGES,
 )
 from kiosk.errors import SettingError
+from kiosk.localtime import WEEKDAYS, is_zone_name, machine_zone
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -50,6 +51,12 @@ class Settings:
     admin_pin_hash: str = ""
     thank_you_qr: bool = False  # a small QR code (single-use phone link) on the thank-you screen
     screen: str = ""  # the screen the kiosk fills: a screen's name or index; "" = the primary
+    # The store's IANA zone: its days, weeks and hours. A new kiosk stores the machine's zone
+    # on first start (kiosk.db), so the days already kept do not move if the machine's does.
+    time_zone: str = field(default_factory=machine_zone)
+    # Local opening hours per weekday ("mon".."sun": [["09:00", "21:00"], ...]); empty: always
+    # open. Answers outside them are kept and flagged suspect ("closed").
+    opening_hours: Mapping[str, list[list[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -214,6 +221,53 @@ def _screen(key: str, value: Any) -> str:
     return value.strip()
 
 
+def _time_zone(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not is_zone_name(value.strip()):
+        raise SettingError(
+            key,
+            "must be a time zone name from the IANA database, such as Asia/Kolkata, "
+            f"America/New_York or UTC, not {value!r}",
+        )
+    return value.strip()
+
+
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
+
+
+def _opening_hours(key: str, value: Any) -> dict[str, list[list[str]]]:
+    example = 'e.g. {"mon": [["09:00", "21:00"]], "sun": []}'
+    if not isinstance(value, Mapping):
+        raise SettingError(key, f"must map weekdays to lists of [open, close] times, {example}")
+    out: dict[str, list[list[str]]] = {}
+    for day, spans in value.items():
+        if day not in WEEKDAYS:
+            raise SettingError(key, f"unknown weekday {day!r}; use {', '.join(WEEKDAYS)}")
+        if not isinstance(spans, list | tuple) or len(spans) > 6:
+            raise SettingError(
+                f"{key}.{day}", f"must be a list of at most 6 [open, close], {example}"
+            )
+        out[day] = []
+        for span in spans:
+            if (
+                not isinstance(span, list | tuple)
+                or len(span) != 2
+                or not all(isinstance(t, str) and _HHMM.match(t) for t in span)
+                or span[0] == span[1]
+                or span[0] == "24:00"
+            ):
+                raise SettingError(
+                    f"{key}.{day}",
+                    f"each span is [open, close] as HH:MM local times that differ (close may be "
+                    f"24:00, or before open to run past midnight), not {span!r}",
+                )
+            out[day].append([span[0], span[1]])
+    if out and not any(out.values()):
+        raise SettingError(
+            key, "closes the store every day; give some hours, or {} for always open"
+        )
+    return {day: out[day] for day in WEEKDAYS if day in out}
+
+
 VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "store_id": _identifier,
     "store_name": lambda k, v: _text(k, v, limit=80),
@@ -236,6 +290,8 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "admin_pin_hash": _pin_hash,
     "thank_you_qr": _bool,
     "screen": _screen,
+    "time_zone": _time_zone,
+    "opening_hours": _opening_hours,
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -14,23 +14,24 @@ from kiosk.models import DailyRollupRow, ResponseRow
 def store_nps(
     db: Database,
     *,
-    since: datetime | None = None,
+    since: date | datetime | None = None,
     until: datetime | None = None,
     include_suspect: bool = False,
 ) -> NpsResult:
     """NPS of every answered score (the score counts from the tap, complete or not).
 
-    Suspect responses are left out unless ``include_suspect``; ``since``/``until`` are UTC.
-    Whole days come from the per-day rollups (a few rows, whatever the size of the store's
-    history); a period that starts mid-day is counted from the responses themselves.
+    Suspect responses are left out unless ``include_suspect``. ``since`` is either a ``date``,
+    the store's local day to start from (whole days come from the per-day rollups: a few rows,
+    whatever the size of the store's history), or a ``datetime``, an instant in naive UTC (see
+    kiosk.localtime.to_utc), counted from the responses themselves like ``until`` (exclusive).
     """
     counts = {"promoter": 0, "passive": 0, "detractor": 0}
     with db.reading() as s:
-        if until is None and (since is None or since.time() == time.min):
+        if until is None and not isinstance(since, datetime):
             r = DailyRollupRow
             query = select(r.score, func.sum(r.n)).group_by(r.score)
             if since is not None:
-                query = query.where(r.day >= since.date().isoformat())
+                query = query.where(r.day >= since.isoformat())
             if not include_suspect:
                 query = query.where(r.suspect.is_(False))
             for score, n in s.execute(query).all():

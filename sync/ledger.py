@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from kiosk.db import Database, utcnow
+from kiosk.localtime import local_day, to_utc, zone
 from kiosk.models import UNSENT_WHERE
 
 # The partial index's own condition, so that SQLite can use ix_responses_unsent.
@@ -144,6 +146,11 @@ def _dt(value: Any) -> datetime | None:
 
 def _sql_time(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+
+
+def _local_day(value: datetime, tz: ZoneInfo) -> str:
+    """The store's date of a (naive UTC, or aware) device time: the row's rollup day."""
+    return local_day(to_utc(value, tz) if value.tzinfo else value, tz).isoformat()
 
 
 class SyncStore:
@@ -514,6 +521,7 @@ class SyncStore:
         """Phone (QR) answers from HQ, stored once each (by id) as synced channel-qr responses
         so that the local NPS covers both channels; the cursor moves in the same transaction."""
         inserted = 0
+        tz = zone(self.db.settings().time_zone)
         with self.db.write_connection() as conn:
             top = int(
                 conn.exec_driver_sql(
@@ -526,10 +534,11 @@ class SyncStore:
                 done = conn.exec_driver_sql(
                     "INSERT OR IGNORE INTO responses (id, seq, store_id, device_id, channel, "
                     "language, question_version, score, category, reasons, comment, "
-                    "contact_consent, device_time, time_to_answer_ms, status, completion, "
-                    "completed_at, suspect, suspect_reason, sync_state, synced_at, seeded) "
-                    "VALUES (?, ?, ?, ?, 'qr', ?, ?, ?, ?, ?, ?, 0, ?, ?, 'complete', ?, ?, ?, ?, "
-                    "'synced', ?, 0)",
+                    "contact_consent, device_time, local_day, time_to_answer_ms, status, "
+                    "completion, completed_at, suspect, suspect_reason, sync_state, synced_at, "
+                    "seeded) "
+                    "VALUES (?, ?, ?, ?, 'qr', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 'complete', ?, ?, ?, "
+                    "?, 'synced', ?, 0)",
                     (
                         a["id"],
                         top + 1,
@@ -542,6 +551,7 @@ class SyncStore:
                         json.dumps(list(a.get("reasons") or [])),
                         a.get("comment"),
                         _sql_time(a["device_time"]),
+                        _local_day(a["device_time"], tz),
                         a.get("time_to_answer_ms"),
                         a["completion"],
                         _sql_time(a["device_time"]),

@@ -71,9 +71,10 @@ def _manager_activity(db: object) -> None:
     from datetime import timedelta
 
     from kiosk import followups
-    from kiosk.db import Database, utcnow
+    from kiosk.db import Database
     from kiosk.export import export_cases, export_responses
     from kiosk.followups import CaseState
+    from kiosk.localtime import local_today, zone
     from kiosk.pin import PinGuard
     from kiosk.questions import save_settings
 
@@ -92,7 +93,7 @@ def _manager_activity(db: object) -> None:
     )
     out = Path(tempfile.mkdtemp()) / "FRESHMART-USB"  # stands in for a stick under /media
     out.mkdir()
-    today = utcnow().date()
+    today = local_today(zone(db.settings().time_zone))
     export_responses(db, folder=out, since=today - timedelta(days=6), until=today)
     cases = followups.cases(db, states=frozenset({CaseState.OPEN}), limit=4)
     for case in cases[1:3]:

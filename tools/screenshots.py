@@ -35,6 +35,8 @@ def admin(out: Path, args: argparse.Namespace) -> None:
         path = Path(tmp) / "demo.db"
         db = open_database(path)
         try:
+            # The demo store is in Bengaluru, whatever machine renders it: days in IST.
+            db.update_settings(time_zone="Asia/Kolkata")
             result = seed(db, n=args.admin_responses)
         finally:
             db.close()

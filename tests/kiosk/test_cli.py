@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from kiosk.db import open_database
+from kiosk.localtime import day_start, zone
 from kiosk.recording import Completion, Recorder
 
 
@@ -122,10 +123,11 @@ def test_whole_days_from_rollups_equal_a_count_of_the_rows(db_path: Path) -> Non
     db = open_database(db_path)
     try:
         for include in (False, True):
-            by_days = store_nps(db, since=datetime(2026, 11, 1), include_suspect=include)
-            by_rows = store_nps(
-                db, since=datetime(2026, 11, 1, 0, 0, 1), include_suspect=include
-            )  # mid-day start: counted from rows
+            first = date(2026, 11, 1)
+            by_days = store_nps(db, since=first, include_suspect=include)
+            by_rows = store_nps(  # an instant: counted from the rows
+                db, since=day_start(first, zone(db.settings().time_zone)), include_suspect=include
+            )
             assert by_days == by_rows and by_days.n == (7 if include else 6)
     finally:
         db.close()

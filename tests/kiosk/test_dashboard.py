@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -53,11 +54,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory):
 
 
 def scores(db, *, since: date | None, include_suspect: bool, **where: str) -> list[int]:
-    sql = "SELECT score FROM responses WHERE date(device_time) <= ?"
-    params: list[object] = [TODAY.isoformat()]
-    if since:
-        sql += " AND date(device_time) >= ?"
-        params.append(since.isoformat())
+    """The scores of the store's local days since..TODAY, each row's day worked out here from
+    its UTC time with zoneinfo (not from the stored local_day)."""
+    tz = ZoneInfo(db.settings().time_zone)
+    sql = "SELECT device_time, score FROM responses WHERE 1"
+    params: list[object] = []
     if not include_suspect:
         sql += " AND suspect = 0"
     for column, value in where.items():
@@ -65,9 +66,15 @@ def scores(db, *, since: date | None, include_suspect: bool, **where: str) -> li
         params.append(value)
     con = sqlite3.connect(db.path)
     try:
-        return [r[0] for r in con.execute(sql, params)]
+        rows = con.execute(sql, params).fetchall()
     finally:
         con.close()
+    out = []
+    for at, score in rows:
+        day = datetime.fromisoformat(at).replace(tzinfo=UTC).astimezone(tz).date()
+        if day <= TODAY and (since is None or day >= since):
+            out.append(score)
+    return out
 
 
 @pytest.mark.parametrize("include_suspect", [False, True])

@@ -86,7 +86,11 @@ class AuditTab(QWidget):
         )
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):
-            cells = (local_time(e.at, "%d %b %Y, %H:%M:%S"), e.title, e.summary)
+            cells = (
+                local_time(e.at, "%d %b %Y, %H:%M:%S", time_zone=self.db.settings().time_zone),
+                e.title,
+                e.summary,
+            )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 1 and e.action in WARN:

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from core.nps import Category
 from kiosk.comments import Comment, CommentFilter, CommentPage, Themes, comments, themes
-from kiosk.db import Database, utcnow
+from kiosk.db import Database
+from kiosk.localtime import local_today, zone
 from ui.admin import style
 from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
 from ui.admin.worker import BackgroundOps
@@ -46,12 +47,12 @@ def reason_names(db: Database) -> dict[str, str]:
     return names
 
 
-def comment_html(c: Comment, reasons: dict[str, str]) -> str:
+def comment_html(c: Comment, reasons: dict[str, str], *, time_zone: str) -> str:
     """One comment as a row of rich text: the score in its category colour, the words, then
     time, channel, language and reasons."""
     colour = style.CATEGORY_COLOURS[c.category.value]
     meta = [
-        local_time(c.at),
+        local_time(c.at, time_zone=time_zone),
         "Phone" if c.channel.value == "qr" else "Kiosk",
         {"en": "English", "hi": "Hindi"}.get(c.language, c.language),
     ]
@@ -102,7 +103,7 @@ class CommentsTab(QWidget):
             spin.setFixedWidth(60)
             filters.addWidget(spin)
         filters.addSpacing(8)
-        today = utcnow().date()
+        today = local_today(zone(db.settings().time_zone))  # the store's date, not UTC's
         self.since, self.until = QDateEdit(), QDateEdit()
         for edit, day in ((self.since, today - timedelta(days=29)), (self.until, today)):
             edit.setCalendarPopup(True)
@@ -193,7 +194,8 @@ class CommentsTab(QWidget):
             self.shown = []
         self.page = page
         self.shown.extend(page.items)
-        body = "".join(comment_html(c, self.reasons) for c in page.items)
+        tz = self.db.settings().time_zone
+        body = "".join(comment_html(c, self.reasons, time_zone=tz) for c in page.items)
         if append:
             cursor = self.view.textCursor()
             cursor.movePosition(QTextCursor.MoveOperation.End)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from core.nps import NpsResult
 from kiosk.dashboard import Dashboard, dashboard
-from kiosk.db import Database
+from kiosk.db import Database, utcnow
 from ui.admin import style
 from ui.admin.parts import (
     CategoryBar,
@@ -40,6 +40,7 @@ from ui.admin.parts import (
     count,
     interval_text,
     label,
+    local_time,
     nps_text,
 )
 from ui.admin.worker import BackgroundOps
@@ -179,6 +180,8 @@ class DashboardTab(QWidget):
         bar = QHBoxLayout()
         self.heading = label("How are we doing?", "h1")
         bar.addWidget(self.heading)
+        self.zone_note = label("", "muted")  # whose "today": the store's zone
+        bar.addWidget(self.zone_note)
         bar.addStretch()
         self.window_picker = QComboBox()
         for text, days in WINDOWS:
@@ -283,6 +286,10 @@ class DashboardTab(QWidget):
         self.data = data
         for c, period in zip(self.period_cards, data.periods, strict=True):
             c.set_result(period.result)
+        self.zone_note.setText(
+            f"  Today is {data.today:%a %d %b} · store time "
+            f"{local_time(utcnow(), '%H:%M', time_zone=data.time_zone)} ({data.time_zone})"
+        )
         window_name = self.window_picker.currentText().lower()
         self.mix_title.setText(f"Who answered · {window_name}")
         w = data.window

@@ -178,7 +178,7 @@ class FollowUpsTab(QWidget):
         late = QBrush(style.qcolor(style.OVERDUE_BG))
         for row, c in enumerate(cases):
             cells = [
-                local_time(c.opened_at, "%d %b, %H:%M"),
+                local_time(c.opened_at, "%d %b, %H:%M", time_zone=self.db.settings().time_zone),
                 str(c.score),
                 c.contact_name or ("erased" if c.erased else "—"),
                 c.contact_detail or ("erased" if c.erased else "—"),
@@ -232,7 +232,9 @@ class FollowUpsTab(QWidget):
         else:
             self.case_contact.setText(f"{c.contact_name or '—'}\n{c.contact_detail or ''}")
         overdue = " · waiting more than 48 hours" if c.overdue(utcnow()) else ""
-        self.case_meta.setText(f"Asked {local_time(c.opened_at)}{overdue}")
+        self.case_meta.setText(
+            f"Asked {local_time(c.opened_at, time_zone=self.db.settings().time_zone)}{overdue}"
+        )
         self.case_comment.setText(c.comment or "(no comment)")
         self.note.setPlainText(c.note or "")
         self.contacted.setEnabled(CaseState.CONTACTED in followups.ALLOWED[c.state])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import cast
 
 from PySide6.QtCore import QRectF, Qt
@@ -10,6 +10,7 @@ from PySide6.QtGui import QFont, QPainter, QPainterPath
 from PySide6.QtWidgets import QDateEdit, QFrame, QLabel, QLayout, QVBoxLayout, QWidget
 
 from core.nps import NpsResult, signed
+from kiosk.localtime import format_local, zone
 from ui.admin import style
 
 
@@ -62,9 +63,10 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
-def local_time(at: datetime, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """A stored UTC time in the kiosk's local time zone."""
-    return at.replace(tzinfo=UTC).astimezone().strftime(fmt)
+def local_time(at: datetime, fmt: str = "%d %b %Y, %H:%M", *, time_zone: str) -> str:
+    """A stored UTC time as the store's wall-clock time with its zone ("30 Nov 2026, 14:05
+    IST"): the store's zone, not the machine's."""
+    return format_local(at, zone(time_zone), fmt)
 
 
 def set_prop(widget: QWidget, name: str, value: object) -> None:

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 
 from kiosk import audit
 from kiosk.audit import AuditEntry
-from kiosk.db import Database, utcnow
+from kiosk.db import Database
 from kiosk.export import ExportResult, export_responses
+from kiosk.localtime import local_today, zone
 from kiosk.questions import QuestionVersion, versions
 from ui.admin import style
 from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
@@ -52,7 +53,7 @@ class RecordsTab(QWidget):
         )
         form = QFormLayout()
         form.setVerticalSpacing(10)
-        today = utcnow().date()
+        today = local_today(zone(db.settings().time_zone))  # the store's date, not UTC's
         self.since, self.until = QDateEdit(), QDateEdit()
         for edit, day in ((self.since, today - timedelta(days=29)), (self.until, today)):
             edit.setCalendarPopup(True)
@@ -105,6 +106,7 @@ class RecordsTab(QWidget):
         )
 
     def show_recent(self, entries: list[AuditEntry]) -> None:
+        tz = self.db.settings().time_zone
         clear_layout(self.recent)
         if not entries:
             self.recent.addWidget(label("None yet.", "muted"))
@@ -118,7 +120,7 @@ class RecordsTab(QWidget):
             self.recent.addWidget(
                 label(
                     f"<b>{what}</b> · {count(int(str(rows)))} rows<br>"
-                    f"<span style='color:{style.MUTED}'>{local_time(e.at)} → "
+                    f"<span style='color:{style.MUTED}'>{local_time(e.at, time_zone=tz)} → "
                     f"{e.detail.get('folder', '')}</span>",
                     wrap=True,
                 )
@@ -126,9 +128,14 @@ class RecordsTab(QWidget):
 
     def show_versions(self, items: list[QuestionVersion]) -> None:
         clear_layout(self.versions_box)
+        tz = self.db.settings().time_zone
         for v in items[:6]:
             self.versions_box.addWidget(
-                label(f"Version {v.version} · since {local_time(v.created_at, '%d %b %Y')}", "h2")
+                label(
+                    f"Version {v.version} · since "
+                    f"{local_time(v.created_at, '%d %b %Y', time_zone=tz)}",
+                    "h2",
+                )
             )
             for lang, text in v.question.items():
                 self.versions_box.addWidget(label(f"{lang}: {text}", "small", wrap=True))

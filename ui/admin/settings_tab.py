@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from zoneinfo import available_timezones
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -173,6 +174,23 @@ class SettingsTab(QWidget):
             )
         )
         self.left.addWidget(screen)
+
+        store_time, lay = card(margins=18, spacing=10)
+        lay.addWidget(label("Store time", "h2"))
+        form = QFormLayout()
+        self.time_zone = QComboBox()
+        self.time_zone.setEditable(True)  # type to find: "Kolk" -> Asia/Kolkata
+        self.time_zone.addItems(sorted(available_timezones()))
+        self.time_zone.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        completer = self.time_zone.completer()
+        if completer is not None:
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        form.addRow("Time zone", self.time_zone)
+        lay.addLayout(form)
+        self.zone_note = label("", "small", wrap=True)
+        lay.addWidget(self.zone_note)
+        self.left.insertWidget(1, store_time)  # under the store: whose days these are
         self.left.addStretch()
         grid.addLayout(self.left, 1, 0)
 
@@ -223,10 +241,11 @@ class SettingsTab(QWidget):
         from kiosk.questions import versions
 
         latest = versions(self.db)
+        tz = self.db.settings().time_zone
         if latest:
             self.version.setText(
                 f"Question version {latest[0].version}, since "
-                f"{local_time(latest[0].created_at, '%d %b %Y')}. Changing the "
+                f"{local_time(latest[0].created_at, '%d %b %Y', time_zone=tz)}. Changing the "
                 "wording starts a new version; earlier answers keep theirs."
             )
 
@@ -249,6 +268,17 @@ class SettingsTab(QWidget):
         self.thank_you.setValue(s.thank_you_s)
         self.min_tap.setValue(s.min_tap_interval_s)
         self._list_screens(s.screen)
+        if self.time_zone.findText(s.time_zone) < 0:
+            self.time_zone.addItem(s.time_zone)
+        self.time_zone.setCurrentText(s.time_zone)
+        hours = (
+            "always open" if not s.opening_hours else "opening hours set (setting opening_hours)"
+        )
+        self.zone_note.setText(
+            f"Now {local_time(utcnow(), '%a %d %b, %H:%M', time_zone=s.time_zone)} at the store; "
+            f'{hours}. "Today", the trend, date ranges and times on this kiosk are in this '
+            "zone. Changing it moves every stored answer to its day in the new zone."
+        )
 
     def _list_screens(self, chosen: str) -> None:
         """Every screen there is now, by name and size; a chosen one that is unplugged stays
@@ -276,6 +306,7 @@ class SettingsTab(QWidget):
             "thank_you_s": self.thank_you.value(),
             "min_tap_interval_s": round(self.min_tap.value(), 1),
             "screen": str(self.screen_choice.currentData() or ""),
+            "time_zone": self.time_zone.currentText().strip(),
         }
 
     def save(self) -> None:

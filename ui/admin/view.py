@@ -53,16 +53,16 @@ _INPUT_EVENTS = frozenset(
 )
 
 
-def clock_warning(check: ClockCheck) -> str:
+def clock_warning(check: ClockCheck, *, time_zone: str) -> str:
     """What the manager reads when the till's clock cannot be right ("" when it can)."""
     if check.ok or check.reference is None:
         return ""
-    says = local_time(check.now, "%Y-%m-%d %H:%M")
+    says = local_time(check.now, "%Y-%m-%d %H:%M", time_zone=time_zone)
     if check.problem is ClockProblem.BEFORE_RELEASE:
-        released = local_time(check.reference, "%Y-%m-%d")
+        released = local_time(check.reference, "%Y-%m-%d", time_zone=time_zone)
         why = f"before this version of NPS Kiosk was released ({released})"
     else:
-        latest = local_time(check.reference, "%Y-%m-%d %H:%M")
+        latest = local_time(check.reference, "%Y-%m-%d %H:%M", time_zone=time_zone)
         why = f"before the latest answer this till stored ({latest})"
     return (
         f"This till's clock says {says}, {why}; set the date and time (or connect it to the "
@@ -127,7 +127,11 @@ class AdminView(QWidget):
         bar.addWidget(self.exit_button)
         root.addWidget(header)
         # A dead clock battery boots the till in the past: say so where the manager looks.
-        self.clock_banner = label(clock_warning(clock_check(db, clock())), "warning", wrap=True)
+        self.clock_banner = label(
+            clock_warning(clock_check(db, clock()), time_zone=db.settings().time_zone),
+            "warning",
+            wrap=True,
+        )
         self.clock_banner.setObjectName("clock_banner")
         self.clock_banner.setVisible(bool(self.clock_banner.text()))
         root.addWidget(self.clock_banner)

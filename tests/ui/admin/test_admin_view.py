@@ -310,7 +310,7 @@ def test_a_till_booted_in_the_past_says_so_on_the_admin_view(qtbot, make_view, d
     qtbot.waitExposed(view)
     banner = view.clock_banner
     assert banner.isVisible()
-    says = local_time(dead_battery, "%Y-%m-%d %H:%M")
+    says = local_time(dead_battery, "%Y-%m-%d %H:%M", time_zone=db.settings().time_zone)
     assert f"This till's clock says {says}, before this version of NPS Kiosk" in banner.text()
     assert "set the date and time (or connect it to the network)" in banner.text()
     view.grab().save(str(Path(db.path).parent / "clock-banner.png"))
