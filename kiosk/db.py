@@ -48,6 +48,8 @@ class Database:
     notices: list[str] = field(default_factory=list)  # for the screen: what happened on open
     moved_aside: Path | None = None
     backup: Path | None = None
+    # Why the last write failed on a full disk, until a write succeeds again (kiosk.storage).
+    storage_problem: str | None = None
 
     def __post_init__(self) -> None:
         self._immediate = self.engine.execution_options(sqlite_begin="IMMEDIATE")

@@ -23,6 +23,7 @@ from core.text import COMMENT_LIMIT, CONTACT_LIMIT, MAX_REASONS, REASON_KEY, cle
 from kiosk.db import Database, utcnow
 from kiosk.errors import InvalidScore, RecordingError, ResponseNotFound
 from kiosk.models import ResponseRow
+from kiosk.storage import storage_full
 
 
 class ResponseStatus(StrEnum):
@@ -189,8 +190,14 @@ class Recorder:
                     ),
                 )
                 cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
+            except BaseException as exc:
+                # On a full disk SQLite has already rolled back: a ROLLBACK would fail and hide
+                # the cause, so only roll back what is still open, and say what went wrong.
+                if conn.driver_connection is not None and conn.driver_connection.in_transaction:
+                    cur.execute("ROLLBACK")
+                full = storage_full(self.db, exc)
+                if full is not None:
+                    raise full from exc
                 raise
             finally:
                 cur.close()

@@ -50,6 +50,7 @@ class Settings:
     admin_pin_hash: str = ""
     thank_you_qr: bool = False  # a small QR code (single-use phone link) on the thank-you screen
     screen: str = ""  # the screen the kiosk fills: a screen's name or index; "" = the primary
+    low_space_mb: int = 50  # the admin view warns when the database's disk has less free
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -238,6 +239,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "admin_pin_hash": _pin_hash,
     "thank_you_qr": _bool,
     "screen": _screen,
+    "low_space_mb": _int_range(1, 100_000, " MB"),
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 
