@@ -176,6 +176,9 @@ class SurveyController(QObject):
         # A full disk pauses answers (the customer sees "please ask a member of staff", no
         # score buttons) until a probe write succeeds; the admin view says why.
         self.storage_paused = False
+        # True while another connection reads the whole file (the background integrity check):
+        # a TRUNCATE checkpoint would wait on it, on the GUI thread.
+        self.reading_in_background: Callable[[], bool] = lambda: False
         self.storage_timer = QTimer(self)
         self.storage_timer.setInterval(STORAGE_RETRY_MS)
         self.storage_timer.timeout.connect(self.retry_storage)
@@ -395,7 +398,11 @@ class SurveyController(QObject):
 
     # -- housekeeping ------------------------------------------------------------------------
     def checkpoint(self) -> None:
-        if self.pending is None and self.window.current_screen() is self.window.question:
+        if (
+            self.pending is None
+            and self.window.current_screen() is self.window.question
+            and not self.reading_in_background()
+        ):
             try:
                 self.db.checkpoint()
             except Exception:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from kiosk import audit
 from kiosk.clock import ClockCheck, ClockProblem, clock_check
 from kiosk.db import Database, utcnow
+from kiosk.integrity import damage_found
 from kiosk.storage import SpaceStatus, space_status
 from ui.admin import style
 from ui.admin.audit_tab import AuditTab
@@ -87,6 +88,17 @@ def storage_warning(status: SpaceStatus) -> str:
             "there soon: when the disk is full the kiosk cannot take answers."
         )
     return ""
+
+
+def damage_warning(damage: str | None) -> str:
+    """What the manager reads when the background check found damage in the database."""
+    if damage is None:
+        return ""
+    return (
+        f"A check of the database found damage ({damage}). Answers are still being taken. "
+        "Restart the kiosk soon (Exit kiosk, or restart the till): it moves the damaged file "
+        "aside, untouched, for support, and starts on a fresh one."
+    )
 
 
 class AdminView(QWidget):
@@ -154,6 +166,9 @@ class AdminView(QWidget):
         self.storage_banner = label("", "warning", wrap=True)
         self.storage_banner.setObjectName("storage_banner")
         root.addWidget(self.storage_banner)
+        self.damage_banner = label("", "warning", wrap=True)
+        self.damage_banner.setObjectName("damage_banner")
+        root.addWidget(self.damage_banner)
         self.refresh_storage()
         self.space_timer = QTimer(self)
         self.space_timer.setInterval(SPACE_REFRESH_MS)
@@ -220,6 +235,9 @@ class AdminView(QWidget):
             text = f"Cannot read the free space of {self.db.path.parent} ({exc.strerror})."
         self.storage_banner.setText(text)
         self.storage_banner.setVisible(bool(text))
+        damage = damage_warning(damage_found(self.db.path))
+        self.damage_banner.setText(damage)
+        self.damage_banner.setVisible(bool(damage))
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
