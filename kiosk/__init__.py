@@ -7,6 +7,7 @@ Exceptions (all derive from :class:`kiosk.errors.KioskError`; each message says 
     ├── DatabaseError         the database cannot be opened or migrated
     │   └── DatabaseLocationError   the folder for the database cannot be created or written
     ├── RecordingError        a response could not be recorded or updated
+    │   ├── StorageFull             the disk is full: nothing was stored (free space, it resumes)
     │   ├── InvalidScore            a score outside 0-10
     │   └── ResponseNotFound        no response with that id
     ├── PinError              the admin PIN is malformed (4-8 digits)

@@ -1,9 +1,10 @@
 """Opening the kiosk database: safety checks, migrations, and a tuned SQLite engine.
 
-The order on start is: (1) a file that is not a SQLite database, or fails
-``PRAGMA integrity_check``, is renamed aside with a timestamp (never overwritten, never deleted)
-and a fresh file takes its place; (2) if migrations are due, the file is first copied aside with
-SQLite's online backup; (3) Alembic upgrades to head; (4) first-run settings are made.
+The order on start is: (1) a file that is not a SQLite database, whose header or schema cannot
+be read, or in which the background integrity check found damage (kiosk.integrity) is renamed
+aside with a timestamp (never overwritten, never deleted) and a fresh file takes its place;
+(2) if migrations are due, the file is first copied aside with SQLite's online backup;
+(3) Alembic upgrades to head; (4) first-run settings are made.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.sqlite import create_private, keep_private, tighten_database_files, tune_sqlite
 from kiosk.errors import DatabaseError, DatabaseLocationError
+from kiosk.integrity import DAMAGED, LAST_CHECK, damage_found, quick_problem
+from kiosk.integrity import side as side_file
 from kiosk.models import SettingRow
 from kiosk.settings import Settings, from_stored, to_stored
 
 log = logging.getLogger(__name__)
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -48,6 +50,8 @@ class Database:
     notices: list[str] = field(default_factory=list)  # for the screen: what happened on open
     moved_aside: Path | None = None
     backup: Path | None = None
+    # Why the last write failed on a full disk, until a write succeeds again (kiosk.storage).
+    storage_problem: str | None = None
 
     def __post_init__(self) -> None:
         self._immediate = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -128,23 +132,14 @@ def _unused(path: Path) -> Path:
 
 
 def check_file(path: Path) -> str | None:
-    """Why the file is not a usable SQLite database, or None if it is (or does not exist)."""
-    if not path.exists() or path.stat().st_size == 0:
-        return None
-    with path.open("rb") as fh:
-        if fh.read(16) != SQLITE_HEADER:
-            return "it is not a SQLite database"
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("PRAGMA integrity_check").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        return f"SQLite cannot read it ({exc})"
-    if rows != [("ok",)]:
-        return "PRAGMA integrity_check found damage: " + "; ".join(str(r[0]) for r in rows[:3])
-    return None
+    """Why the file is not a usable SQLite database, or None if it is (or does not exist).
+
+    Cheap on purpose (header and schema, see kiosk.integrity): the full integrity check runs
+    in the background, and what it found is acted on here, at the next start."""
+    damage = damage_found(path)
+    if damage is not None and path.exists():
+        return f"the background integrity check found damage ({damage})"
+    return quick_problem(path)
 
 
 def move_aside(path: Path, reason: str) -> Path:
@@ -155,6 +150,9 @@ def move_aside(path: Path, reason: str) -> Path:
         if side.exists():
             side.rename(target.with_name(target.name + suffix))
     path.rename(target)
+    for suffix in (LAST_CHECK, DAMAGED):  # what the checks said belongs to the old file
+        if side_file(path, suffix).exists():
+            side_file(path, suffix).rename(side_file(target, suffix))
     tighten_database_files(target)  # still customers' data, kept for support
     (target.with_name(target.name + ".why.txt")).write_text(
         f"Moved aside by nps-kiosk at {datetime.now(UTC).isoformat()}: {reason}\n", "utf-8"

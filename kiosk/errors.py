@@ -28,6 +28,14 @@ class RecordingError(KioskError):
     """A response could not be recorded or updated."""
 
 
+class StorageFull(RecordingError):
+    """The disk holding the database is full: nothing was stored, nothing stored was lost."""
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause  # SQLite's or the OS's own words, for the admin view
+
+
 class InvalidScore(RecordingError, ValueError):
     """A score outside 0-10."""
 

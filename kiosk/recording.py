@@ -26,6 +26,7 @@ from kiosk.db import Database, utcnow
 from kiosk.errors import InvalidScore, RecordingError, ResponseNotFound
 from kiosk.localtime import is_open, to_local, zone
 from kiosk.models import ResponseRow
+from kiosk.storage import storage_full
 
 
 class ResponseStatus(StrEnum):
@@ -195,8 +196,14 @@ class Recorder:
                     ),
                 )
                 cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
+            except BaseException as exc:
+                # On a full disk SQLite has already rolled back: a ROLLBACK would fail and hide
+                # the cause, so only roll back what is still open, and say what went wrong.
+                if conn.driver_connection is not None and conn.driver_connection.in_transaction:
+                    cur.execute("ROLLBACK")
+                full = storage_full(self.db, exc)
+                if full is not None:
+                    raise full from exc
                 raise
             finally:
                 cur.close()

@@ -57,6 +57,7 @@ class Settings:
     # Local opening hours per weekday ("mon".."sun": [["09:00", "21:00"], ...]); empty: always
     # open. Answers outside them are kept and flagged suspect ("closed").
     opening_hours: Mapping[str, list[list[str]]] = field(default_factory=dict)
+    low_space_mb: int = 50  # the admin view warns when the database's disk has less free
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -292,6 +293,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "screen": _screen,
     "time_zone": _time_zone,
     "opening_hours": _opening_hours,
+    "low_space_mb": _int_range(1, 100_000, " MB"),
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 

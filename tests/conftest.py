@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,44 @@ def db(db_path: Path):
     database = open_database(db_path)
     yield database
     database.close()
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A real 3 MB file system (tmpfs, mounted for the test; root needed). Skipped where it
+    cannot be mounted, and a failure under CI=true."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        why = f"cannot mount a 3 MB tmpfs ({made.stderr.strip()}); run as root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill_disk(folder: Path) -> Path:
+    """Another file takes every free byte of the file system ``folder`` is on."""
+    filler = folder / "filler.bin"
+    with filler.open("wb", buffering=0) as fh:
+        for chunk in (65536, 512):  # then the last few bytes too
+            try:
+                while True:
+                    fh.write(b"\0" * chunk)
+            except OSError:
+                pass
+    return filler
+
+
+@pytest.fixture
+def fill() -> Callable[[Path], Path]:
+    return fill_disk

@@ -2,7 +2,8 @@
 
 Start-up order, for a fast first frame: the question screen is built from settings peeked with
 plain sqlite3 and shown; right after its first frame is painted the database is opened for real
-(integrity check, migrations, recovery of unfinished answers) before any tap is handled."""
+(header and schema check, migrations, recovery of unfinished answers) before any tap is
+handled. The full integrity check runs later in the background (ui.integrity_watch)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from kiosk.settings import Settings, peek_settings
 if TYPE_CHECKING:
     from kiosk.db import Database
     from ui.admin import AdminView
+    from ui.integrity_watch import IntegrityWatch
     from ui.main_window import MainWindow
     from ui.survey import SurveyController
     from ui.sync_worker import SyncController
@@ -61,6 +63,7 @@ class _Started:
     db: Database | None = None
     controller: SurveyController | None = None
     sync: SyncController | None = None
+    integrity: IntegrityWatch | None = None
 
 
 def peak_rss_kb() -> int:
@@ -156,6 +159,12 @@ def run(
         state.db, state.controller = db, controller
         controller.start()
         if not smoke:
+            from ui.integrity_watch import IntegrityWatch
+
+            # The full integrity check, off the GUI thread: after an unclean exit, and daily.
+            state.integrity = IntegrityWatch(db.path)
+            controller.reading_in_background = state.integrity.running
+            state.integrity.start()
             state.sync = attach_sync(window=window, controller=controller, db=db)
             # What start-up made lives as long as the app: keep it out of the collector's
             # full passes, which stop every thread (the sync worker's stall, bench_sync).
@@ -204,6 +213,8 @@ def run(
         state.sync.shutdown()  # the thread is quit() and wait()ed
     if state.controller is not None:
         state.controller.stop()
+    if state.integrity is not None:
+        state.integrity.shutdown()  # a clean exit: no full check needed at the next start
     window.shutdown()
     if state.db is not None:
         state.db.close()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ui.pin_gate import PinGate
     from ui.placement import ScreenPlacement
     from ui.screens.follow_up import FollowUpScreen
+    from ui.screens.paused import PausedScreen
     from ui.screens.thank_you import ThankYouScreen
 
 MANAGER_CHORD = (
@@ -60,6 +61,7 @@ class MainWindow(QWidget):
         self.pages.addWidget(self.question)
         self._follow_up: FollowUpScreen | None = None
         self._thanks: ThankYouScreen | None = None
+        self._paused: PausedScreen | None = None
         self._pin_gate: PinGate | None = None
         self.admin_view: AdminView | None = None
         self._fatal: QLabel | None = None
@@ -106,6 +108,16 @@ class MainWindow(QWidget):
             self._thanks = ThankYouScreen(self.pages)
             self._add_page(self._thanks)
         return self._thanks
+
+    @property
+    def paused(self) -> PausedScreen:
+        """Shown instead of the question while answers cannot be stored (a full disk)."""
+        if self._paused is None:
+            from ui.screens.paused import PausedScreen
+
+            self._paused = PausedScreen(self.pages)
+            self._add_page(self._paused)
+        return self._paused
 
     @property
     def pin_gate(self) -> PinGate:

@@ -20,11 +20,14 @@ from core.i18n import Texts
 from core.nps import category
 from core.survey_texts import LANGUAGES, SCRIPTS
 from kiosk.db import Database
+from kiosk.errors import StorageFull
 from kiosk.pin import PinGuard
 from kiosk.recording import Completion, FollowUp, RecordedScore, Recorder
 from kiosk.settings import Settings
+from kiosk.storage import probe_write, storage_full
 from ui.main_window import MainWindow
 from ui.screens.follow_up import FollowUpView
+from ui.screens.paused import PausedView
 from ui.screens.question import QuestionView
 from ui.screens.thank_you import ThankYouView
 
@@ -38,6 +41,8 @@ CHECKPOINT_IDLE_MS = 30_000
 # tried again after 0.2 s, doubling up to 5 s: the thank-you waits until it is stored.
 SAVE_RETRY_FIRST_MS = 200
 SAVE_RETRY_CAP_MS = 5_000
+# While the disk is full, a tiny write is tried this often; answers resume when it succeeds.
+STORAGE_RETRY_MS = 15_000
 
 
 @dataclass
@@ -86,6 +91,15 @@ def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -
         kb_backspace=tr.gettext("Delete"),
         # TRANSLATORS: the on-screen keyboard's Shift key
         kb_shift=tr.gettext("Shift"),
+    )
+
+
+def paused_view(settings: Settings, language: str) -> PausedView:
+    tr = Texts(language)
+    return PausedView(
+        store_name=settings.store_name,
+        title=tr.gettext("We can't take answers right now"),
+        subtitle=tr.gettext("Please ask a member of staff."),
     )
 
 
@@ -162,6 +176,15 @@ class SurveyController(QObject):
         self.save_timer = QTimer(self)
         self.save_timer.setSingleShot(True)
         self.save_timer.timeout.connect(self._save_unsaved)
+        # A full disk pauses answers (the customer sees "please ask a member of staff", no
+        # score buttons) until a probe write succeeds; the admin view says why.
+        self.storage_paused = False
+        # True while another connection reads the whole file (the background integrity check):
+        # a TRUNCATE checkpoint would wait on it, on the GUI thread.
+        self.reading_in_background: Callable[[], bool] = lambda: False
+        self.storage_timer = QTimer(self)
+        self.storage_timer.setInterval(STORAGE_RETRY_MS)
+        self.storage_timer.timeout.connect(self.retry_storage)
 
         window.question.score_tapped.connect(self.on_score)
         window.question.language_chosen.connect(self.on_language)
@@ -208,7 +231,13 @@ class SurveyController(QObject):
 
     def stop(self) -> None:
         """Stop every timer (end of run, tests' teardown)."""
-        for timer in (self.idle_timer, self.thanks_timer, self.checkpoint_timer, self.save_timer):
+        for timer in (
+            self.idle_timer,
+            self.thanks_timer,
+            self.checkpoint_timer,
+            self.save_timer,
+            self.storage_timer,
+        ):
             timer.stop()
         if self.unsaved:  # one last try; what still fails is recovered (score only) on start
             self._save_unsaved(retry=False)
@@ -217,6 +246,9 @@ class SurveyController(QObject):
 
     # -- question ----------------------------------------------------------------------------
     def show_question(self) -> None:
+        if self.storage_paused:
+            self.show_paused()
+            return
         self.window.question.show_view(question_view(self.settings, self.language))
         self.window.hotspot.setAccessibleName(Texts(self.language).gettext("Manager access"))
         self.window.question.set_taps_enabled(True)
@@ -246,6 +278,10 @@ class SurveyController(QObject):
             recorded = self.recorder.record_score(
                 score=score, language=self.language, time_to_answer_ms=answered_ms
             )
+        except StorageFull as exc:
+            log.error("Answers paused: %s", exc)
+            self.pause_for_storage()
+            return
         except Exception as exc:  # never crash the kiosk on a write; say it and carry on
             log.exception("Could not record a score")
             self.window.show_notices([f"The last answer could not be saved ({exc})."])
@@ -291,7 +327,9 @@ class SurveyController(QObject):
             item = self.unsaved[0]
             try:
                 self.recorder.complete(item.response_id, how=item.how, follow_up=item.follow_up)
-            except Exception:  # locked or I/O error: the score row is stored; try again soon
+            except Exception as exc:  # locked, I/O error, full: the score row is stored; retry
+                if storage_full(self.db, exc) is not None:
+                    self.pause_for_storage(show=False)  # the next customer sees the pause
                 item.tries += 1
                 log.exception(
                     "Could not store the follow-up of response %s (try %d); trying again",
@@ -332,9 +370,44 @@ class SurveyController(QObject):
         self.language = home_language(self.settings, self.requested_language)
         self.show_question()
 
+    # -- a full disk -----------------------------------------------------------------------
+    def pause_for_storage(self, *, show: bool = True) -> None:
+        """Stop taking answers until the disk takes a write again (tried on a timer)."""
+        self.storage_paused = True
+        self.window.question.set_taps_enabled(False)
+        self.checkpoint_timer.stop()
+        if not self.storage_timer.isActive():
+            self.storage_timer.start()
+        if show:
+            self.show_paused()
+
+    def show_paused(self) -> None:
+        paused = self.window.paused
+        paused.show_view(paused_view(self.settings, self.language))
+        self.window.show_screen(paused)
+
+    def retry_storage(self) -> None:
+        """The timer's try: once a tiny write is stored, take answers again (no restart)."""
+        try:
+            ok = probe_write(self.db)
+        except Exception:
+            log.exception("The storage probe failed (will try again)")
+            ok = False
+        if not ok:
+            return
+        log.info("The database takes writes again: answers resume")
+        self.storage_paused = False
+        self.storage_timer.stop()
+        if self.window.current_screen() is self.window.paused:
+            self.back_to_question()
+
     # -- housekeeping ------------------------------------------------------------------------
     def checkpoint(self) -> None:
-        if self.pending is None and self.window.current_screen() is self.window.question:
+        if (
+            self.pending is None
+            and self.window.current_screen() is self.window.question
+            and not self.reading_in_background()
+        ):
             try:
                 self.db.checkpoint()
             except Exception:

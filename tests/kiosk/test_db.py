@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from kiosk.db import alembic_head, head_revision, open_database
+from kiosk.integrity import FullCheck, damage_found
 from kiosk.migrations import HEAD
 from kiosk.models import Base
 from kiosk.recording import Recorder
@@ -70,7 +71,8 @@ def test_a_file_that_is_not_sqlite_is_moved_aside_untouched(db_path: Path) -> No
         db.close()
 
 
-def test_a_damaged_sqlite_file_is_moved_aside_and_a_fresh_one_used(db_path: Path) -> None:
+def damage_a_page(db_path: Path) -> bytes:
+    """Eleven answers, then a b-tree page scribbled over (the header and schema stay whole)."""
     db = open_database(db_path)
     recorder = Recorder(db)
     for score in range(11):
@@ -81,13 +83,46 @@ def test_a_damaged_sqlite_file_is_moved_aside_and_a_fresh_one_used(db_path: Path
     page = 4096
     raw[page * 2 : page * 2 + 200] = b"\xff" * 200  # scribble over a b-tree page
     db_path.write_bytes(bytes(raw))
+    return bytes(raw)
+
+
+def test_a_damaged_header_is_moved_aside_at_open(db_path: Path) -> None:
+    open_database(db_path).close()
+    raw = bytearray(db_path.read_bytes())
+    raw[16:18] = (3000).to_bytes(2, "big")  # a page size SQLite cannot have
+    db_path.write_bytes(bytes(raw))
 
     reopened = open_database(db_path)
     try:
         assert reopened.moved_aside is not None
         assert reopened.moved_aside.read_bytes() == bytes(raw)
         why = reopened.moved_aside.with_name(reopened.moved_aside.name + ".why.txt")
-        assert "integrity_check" in why.read_text() or "cannot read" in why.read_text()
+        assert "header is damaged" in why.read_text() or "cannot read" in why.read_text()
+    finally:
+        reopened.close()
+
+
+def test_page_damage_found_by_the_full_check_is_moved_aside_at_the_next_start(
+    db_path: Path,
+) -> None:
+    raw = damage_a_page(db_path)
+    # Opening reads the header and schema only: the file is not moved from under the kiosk.
+    running = open_database(db_path)
+    assert running.moved_aside is None
+    result = FullCheck(db_path).run()  # what the background check does
+    assert result.problem and ("integrity_check" in result.problem or "malformed" in result.problem)
+    assert damage_found(db_path) == result.problem
+    assert db_path.read_bytes()[:100] == raw[:100]  # still in place while the kiosk runs
+    running.close()
+
+    reopened = open_database(db_path)
+    try:
+        assert reopened.moved_aside is not None
+        assert reopened.moved_aside.read_bytes() == raw
+        why = reopened.moved_aside.with_name(reopened.moved_aside.name + ".why.txt")
+        assert "background integrity check found damage" in why.read_text()
+        assert "moved aside" in reopened.notices[0]
+        assert damage_found(db_path) is None  # the record went aside with the file
         assert Recorder(reopened).latest() == []  # a fresh, empty database
     finally:
         reopened.close()

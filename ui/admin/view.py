@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 from kiosk import audit
 from kiosk.clock import ClockCheck, ClockProblem, clock_check
 from kiosk.db import Database, utcnow
+from kiosk.integrity import damage_found
+from kiosk.storage import SpaceStatus, space_status
 from ui.admin import style
 from ui.admin.audit_tab import AuditTab
 from ui.admin.comments_tab import CommentsTab
@@ -39,6 +41,7 @@ from ui.admin.settings_tab import SettingsTab
 from ui.admin.worker import BackgroundOps
 
 IDLE_LOCK_MS = 2 * 60 * 1000
+SPACE_REFRESH_MS = 10_000
 _INPUT_EVENTS = frozenset(
     {
         QEvent.Type.MouseButtonPress,
@@ -67,6 +70,34 @@ def clock_warning(check: ClockCheck, *, time_zone: str) -> str:
     return (
         f"This till's clock says {says}, {why}; set the date and time (or connect it to the "
         "network) so that answers get the right dates. Answers are still being taken."
+    )
+
+
+def storage_warning(status: SpaceStatus) -> str:
+    """What the manager reads when the database's disk is full or getting full ("" if not)."""
+    where = f"{status.free_mb:.1f} MB free in {status.folder}"
+    if status.full:
+        return (
+            f"Answers are paused: the disk is full (“{status.full_cause}”); {where}. Free some "
+            "space there (old backups, copied files): the kiosk takes answers again by itself "
+            "within a minute. Nothing stored was lost."
+        )
+    if status.low:
+        return (
+            f"Low disk space: {where} (warning below {status.low_space_mb} MB). Free some space "
+            "there soon: when the disk is full the kiosk cannot take answers."
+        )
+    return ""
+
+
+def damage_warning(damage: str | None) -> str:
+    """What the manager reads when the background check found damage in the database."""
+    if damage is None:
+        return ""
+    return (
+        f"A check of the database found damage ({damage}). Answers are still being taken. "
+        "Restart the kiosk soon (Exit kiosk, or restart the till): it moves the damaged file "
+        "aside, untouched, for support, and starts on a fresh one."
     )
 
 
@@ -135,6 +166,18 @@ class AdminView(QWidget):
         self.clock_banner.setObjectName("clock_banner")
         self.clock_banner.setVisible(bool(self.clock_banner.text()))
         root.addWidget(self.clock_banner)
+        # A full (or filling) disk stops answers: say so, with the free space, and keep it fresh.
+        self.storage_banner = label("", "warning", wrap=True)
+        self.storage_banner.setObjectName("storage_banner")
+        root.addWidget(self.storage_banner)
+        self.damage_banner = label("", "warning", wrap=True)
+        self.damage_banner.setObjectName("damage_banner")
+        root.addWidget(self.damage_banner)
+        self.refresh_storage()
+        self.space_timer = QTimer(self)
+        self.space_timer.setInterval(SPACE_REFRESH_MS)
+        self.space_timer.timeout.connect(self.refresh_storage)
+        self.space_timer.start()
         self.ops.busy_changed.connect(self._set_busy)
 
         self.tabs = QTabWidget()
@@ -189,6 +232,17 @@ class AdminView(QWidget):
         the first time the tab is shown; it may use ``view.ops`` for its background reads."""
         return self.tabs.addTab(widget, title)
 
+    def refresh_storage(self) -> None:
+        try:
+            text = storage_warning(space_status(self.db))
+        except OSError as exc:  # the folder vanished (an unplugged disk): say that instead
+            text = f"Cannot read the free space of {self.db.path.parent} ({exc.strerror})."
+        self.storage_banner.setText(text)
+        self.storage_banner.setVisible(bool(text))
+        damage = damage_warning(damage_found(self.db.path))
+        self.damage_banner.setText(damage)
+        self.damage_banner.setVisible(bool(damage))
+
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)
@@ -239,6 +293,7 @@ class AdminView(QWidget):
         self._shut = True
         self.idle.stop()
         self._exit_armed.stop()
+        self.space_timer.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
