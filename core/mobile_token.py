@@ -172,7 +172,7 @@ def read_claims(token: str) -> TokenClaims:
         device_id=device,
         issued_at=issued,
         ttl_s=ttl,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]  # checked against the Literal just above
         nonce=nonce,
     )
 

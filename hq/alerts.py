@@ -211,7 +211,7 @@ def disable_rule(hq: Hq, rule_id: int, *, actor: str = "system") -> None:
             .where(AlertRuleRow.id == rule_id, AlertRuleRow.disabled_at.is_(None))
             .values(disabled_at=utcnow())
         )
-        if done.rowcount == 0:  # type: ignore[attr-defined]
+        if done.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
             raise NotFound(f"There is no active rule {rule_id}; see nps-hq alerts list.")
         record_in(s, actor=actor, action="rule.disable", target=str(rule_id))
 

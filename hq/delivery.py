@@ -175,7 +175,7 @@ class DeliveryWorker:
                     .where(DeliveryRow.id.in_(ids), DeliveryRow.status == "held")
                     .values(status="digested", digest_id=digest_id)
                 )
-                if done.rowcount != len(ids):  # type: ignore[attr-defined]
+                if done.rowcount != len(ids):  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
                     raise DeliveryError("Another HQ process is making this digest; retrying.")
                 s.add(
                     DeliveryRow(
@@ -209,7 +209,7 @@ class DeliveryWorker:
                     .where(DeliveryRow.id == did, DeliveryRow.status == "pending", free)
                     .values(locked_until=lease)
                 )
-                if done.rowcount == 1:  # type: ignore[attr-defined]
+                if done.rowcount == 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
                     claimed.append(did)
         return claimed
 

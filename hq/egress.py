@@ -95,7 +95,7 @@ class _PublicOnly:
         try:
             addresses = public_addresses(self._dns_host, self.port)
         except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]  # ours is an HTTPConnection
         error: OSError | None = None
         for address in addresses:
             try:
@@ -112,7 +112,7 @@ class _PublicOnly:
             except OSError as exc:
                 error = exc
         raise NewConnectionError(
-            self,  # type: ignore[arg-type]
+            self,  # type: ignore[arg-type]  # ours is an HTTPConnection
             f"Failed to establish a new connection: {error}",
         )
 

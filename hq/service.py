@@ -257,7 +257,7 @@ class Hq:
                 .where(DeviceRow.device_id == device_id)
                 .values(revoked_at=now, token_hash=None)
             )
-            if done.rowcount == 0:  # type: ignore[attr-defined]
+            if done.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
                 raise NotFound(f"There is no device {device_id!r}; see nps-hq list-devices.")
             s.execute(
                 update(EnrollmentCodeRow)
@@ -352,7 +352,7 @@ class Hq:
                 .where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
                 .values(revoked_at=utcnow())
             )
-            if done.rowcount == 0:  # type: ignore[attr-defined]
+            if done.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
                 raise NotFound(f"There is no active API token {token_id}; see nps-hq tokens list.")
             record_in(s, actor=actor, action="token.revoke", target=str(token_id))
 

@@ -77,7 +77,7 @@ def _user(s: Session, row: AnalystRow) -> User:
 def end_sessions_in(s: Session, username: str) -> int:
     """Delete every session of ``username`` inside the caller's transaction."""
     done = s.execute(delete(LoginSessionRow).where(LoginSessionRow.username == username))
-    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
 
 def _active(s: Session, username: str) -> AnalystRow:

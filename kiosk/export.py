@@ -153,7 +153,7 @@ def export_responses(db: Database, *, folder: Path, since: date, until: date) ->
                     _cells(
                         {
                             **row,
-                            "reasons": ";".join(row["reasons"]),  # type: ignore[arg-type]
+                            "reasons": ";".join(row["reasons"]),  # type: ignore[arg-type]  # a DictWriter row holds str
                             "comment": row["comment"] or "",
                         }
                     )

@@ -245,7 +245,7 @@ class Recorder:
                 )
                 .values(**values)
             )
-            if done.rowcount == 0:  # type: ignore[attr-defined]
+            if done.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
                 exists = s.scalar(select(ResponseRow.status).where(ResponseRow.id == response_id))
                 if exists is None:
                     raise ResponseNotFound(f"No response with id {response_id}.")
@@ -267,7 +267,7 @@ class Recorder:
                     completed_at=self.clock(),
                 )
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return int(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
 
     def get(self, response_id: str) -> Response:
         with self.db.reading() as s:

@@ -355,7 +355,7 @@ def seed(
             or 0
         ) + 1
         rollups.drop_triggers(s)
-        cursor = s.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = s.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]  # the pool hands out sqlite3 connections here
         rows = _rows(
             rng,
             n=n,

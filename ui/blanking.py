@@ -128,7 +128,7 @@ class ScreenAwake:
 
     def _hold(self) -> BlankingInhibit:
         if sys.platform == "win32":
-            kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined,unused-ignore]
+            kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined,unused-ignore]  # WinDLL exists on Windows only
             flags = ES_CONTINUOUS | ES_DISPLAY_REQUIRED | ES_SYSTEM_REQUIRED
             if not kernel32.SetThreadExecutionState(flags):
                 return BlankingInhibit(False, "none", "SetThreadExecutionState failed")
@@ -167,7 +167,7 @@ class ScreenAwake:
             return
         try:
             if self.state.method == "windows":
-                ctypes.WinDLL("kernel32").SetThreadExecutionState(  # type: ignore[attr-defined,unused-ignore]
+                ctypes.WinDLL("kernel32").SetThreadExecutionState(  # type: ignore[attr-defined,unused-ignore]  # WinDLL exists on Windows only
                     ES_CONTINUOUS
                 )
             elif self._x11 is not None:
