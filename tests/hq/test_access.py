@@ -35,6 +35,7 @@ ONLY_OWNER = frozenset({OWNER})
 WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/api/v1/batches"): ("device", frozenset({DEVICE})),
     ("GET", "/api/v1/stores/{store}/responses"): ("device or API token", frozenset({DEVICE, API})),
+    ("GET", "/api/v1/profile"): ("device", frozenset({DEVICE})),
     ("POST", "/api/v1/enroll"): ("public", EVERYONE),
     ("GET", "/api/v1/responses"): ("api: READ_SCOPED", SIGNED_IN | {API}),
     ("GET", "/api/v1/nps"): ("api: READ_SCOPED", SIGNED_IN | {API}),
