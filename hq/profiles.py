@@ -80,6 +80,7 @@ SETTING_KEYS: dict[str, str] = {
     "anti_stuffing.burst_window_s": "the burst window, seconds",
 }
 SCOPES = ("chain", "group", "store")
+_CHECK = "settings-check"  # the store a level's settings are tried on
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def format_setting(key: str, value: Any) -> str:
         parts = []
         for day in WEEKDAYS:
             if day in value:
-                spans = ",".join(f"{p['opens']}-{p['closes']}" for p in value[day])
+                spans = ",".join(f"{p['opens'][:5]}-{p['closes'][:5]}" for p in value[day])
                 parts.append(f"{day}={spans or 'closed'}")
         return ";".join(parts)
     if isinstance(value, bool):
@@ -406,11 +407,11 @@ def _check_values(s: Session, settings: dict[str, Any]) -> None:
     """A level's settings, checked on a profile that uses them all (so a bad time zone or
     review link is refused when set, not when a kiosk asks)."""
     world = _World.load(s)
-    world.stores.setdefault("__check__", "check")
+    world.stores.setdefault(_CHECK, "check")
     try:
-        profile = _resolve(world, "__check__", 1, extra=settings)
+        profile = _resolve(world, _CHECK, 1, extra=settings)
     except ConfigError as exc:
-        raise ConfigError(str(exc).replace("store '__check__'", "a store")) from None
+        raise ConfigError(str(exc).replace(f"store {_CHECK!r}", "a store")) from None
     for lang in settings.get("languages") or []:
         if (
             lang not in profile.survey.texts

@@ -40,6 +40,9 @@ WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("GET", "/api/v1/responses"): ("api: READ_SCOPED", SIGNED_IN | {API}),
     ("GET", "/api/v1/nps"): ("api: READ_SCOPED", SIGNED_IN | {API}),
     ("GET", "/api/v1/export"): ("api: READ_SCOPED", SIGNED_IN | {API}),
+    ("GET", "/api/v1/profiles/{store}"): ("api: READ_SCOPED", SIGNED_IN | {API}),
+    ("GET", "/api/v1/surveys"): ("api: READ_SCOPED", SIGNED_IN | {API}),
+    ("GET", "/api/v1/surveys/{survey_id}"): ("api: READ_SCOPED", SIGNED_IN | {API}),
     ("GET", "/healthz"): ("public", EVERYONE),
     ("GET", "/m/{store}"): ("public", EVERYONE),
     ("POST", "/m/{store}"): ("public", EVERYONE),
@@ -160,6 +163,9 @@ def _call(cast: Cast, caller: str, method: str, path: str) -> requests.Response:
         "name": "nobody-here",
         "rule_id": "999999",
         "token_id": "999999",
+        "survey_id": "1",
+        "group": "nobody-here",
+        "form": "nobody-here",
     }
     if path == "/static/fonts/{name}":
         values["name"] = "NotoSans-Regular.ttf"
