@@ -61,16 +61,16 @@ DEFAULT_REASONS = {
     cat: [{"key": key, **_per_language(text)} for key, text in REASONS.items()]
     for cat in DEFAULT_FOLLOW_UP
 }
-DEFAULT_CONSENT = {
-    "en": "May we contact you about this?",
-    "hi": "क्या हम इस बारे में आपसे संपर्क कर सकते हैं?",
-}
+CONSENT = N_("May we contact you about this?")
+DEFAULT_CONSENT = _per_language(CONSENT)
 DEFAULT_SURVEY_ID = 1  # the chain-wide id of the built-in survey version ("Default")
 DEFAULT_SURVEY_NAME = "Default"
+# What the built-in survey offers until a store picks (its texts exist in every language).
+DEFAULT_SURVEY_LANGUAGES: tuple[str, ...] = ("en", "hi")
 
 
 def default_survey_texts() -> dict[str, dict[str, object]]:
-    """The built-in survey as core.profile.SurveyTexts data, per language (en, hi)."""
+    """The built-in survey as core.profile.SurveyTexts data, in every language."""
     return {
         lang: {
             "question": DEFAULT_QUESTION[lang],

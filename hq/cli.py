@@ -445,7 +445,7 @@ def _draft_changes(args: argparse.Namespace) -> dict[str, object]:
 def cmd_survey_draft(args: argparse.Namespace) -> int:
     from hq.profiles import save_draft
 
-    draft = save_draft(_open(args), args.form, actor=ACTOR, create=True, **_draft_changes(args))  # type: ignore[arg-type]
+    draft = save_draft(_open(args), args.form, actor=ACTOR, create=True, **_draft_changes(args))  # type: ignore[arg-type]  # keys checked by _draft_changes
     print(
         f"Draft of survey {draft.form} ({draft.name}; {', '.join(draft.languages)}). Next: "
         f"nps-hq survey preview {draft.form}, then nps-hq survey publish {draft.form}"
@@ -456,7 +456,7 @@ def cmd_survey_draft(args: argparse.Namespace) -> int:
 def cmd_survey_edit(args: argparse.Namespace) -> int:
     from hq.profiles import save_draft
 
-    draft = save_draft(_open(args), args.form, actor=ACTOR, **_draft_changes(args))  # type: ignore[arg-type]
+    draft = save_draft(_open(args), args.form, actor=ACTOR, **_draft_changes(args))  # type: ignore[arg-type]  # keys checked by _draft_changes
     print(f"Draft of survey {draft.form} saved ({', '.join(draft.languages)}).")
     return 0
 

@@ -97,7 +97,7 @@ def test_bad_settings_are_refused(hq) -> None:  # type: ignore[no-untyped-def]
         ("time_zone", "Mars/Base"),
         ("thank_you.review_url", "http://insecure.example"),
         ("follow_up_timeout_s", "1"),
-        ("languages", "ta"),  # the default survey has no Tamil texts
+        ("languages", "fr"),  # no survey has French texts
         ("survey", "nosuch"),
         ("survey", "99"),
     ):

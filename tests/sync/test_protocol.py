@@ -26,8 +26,10 @@ from kiosk.recording import Completion, FollowUp, Recorder
 from sync.wire import response_from_kiosk
 
 reason_keys = st.from_regex(r"\A[a-z][a-z0-9_]{0,10}\Z")
-# Any text a database can keep: not NUL (PostgreSQL refuses it); text() never makes surrogates.
-texts = st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=60)
+# Any text a database can keep: not NUL (PostgreSQL refuses it), no lone surrogates.
+texts = st.text(
+    alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=60
+)
 
 
 @st.composite
