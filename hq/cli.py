@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hq.errors import HqError
-from hq.service import Hq, HqConfig, allow_private_webhooks_from_env, default_data_dir
+from hq.service import (
+    Hq,
+    HqConfig,
+    RetentionPolicy,
+    allow_private_webhooks_from_env,
+    default_data_dir,
+)
 
 ACTOR = "cli"  # the audit log's actor for commands run at HQ's console
 
@@ -24,6 +30,7 @@ def _config(args: argparse.Namespace) -> HqConfig:
         allow_private_webhooks=bool(getattr(args, "allow_private_webhooks", False))
         or allow_private_webhooks_from_env(),
         public_url=os.environ.get("NPS_HQ_PUBLIC_URL") or None,
+        retention=RetentionPolicy.from_env(),
     )
 
 
