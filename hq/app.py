@@ -29,7 +29,16 @@ from hq.errors import (
     Unauthorized,
 )
 from hq.headers import SecurityHeaders
-from hq.routers import admin_pages, alert_pages, analyst_api, dashboard, ops, phone_pages, sync
+from hq.routers import (
+    admin_pages,
+    alert_pages,
+    analyst_api,
+    dashboard,
+    ops,
+    phone_pages,
+    privacy,
+    sync,
+)
 from hq.service import Hq
 
 log = logging.getLogger(__name__)
@@ -141,6 +150,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.include_router(sync.enrollment)
     app.include_router(sync.store_pull)
     app.include_router(sync.profile_pull)
+    app.include_router(sync.erasure_pull)
     app.include_router(analyst_api.router)
     app.include_router(ops.router)
     app.include_router(phone_pages.router)
@@ -152,6 +162,10 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.include_router(admin_pages.users_read)
     app.include_router(admin_pages.users_write)
     app.include_router(admin_pages.audit_read)
+    app.include_router(privacy.pages)
+    app.include_router(privacy.forms)
+    app.include_router(privacy.api)
+    app.include_router(privacy.api_write)
     for exc_class in ERROR_REPLIES:
         app.add_exception_handler(exc_class, _error_reply)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -383,15 +383,19 @@ def export(hq: Hq, query: PersonQuery, *, actor: str) -> dict[str, Any]:
     ``privacy.export``). Purged or erased values are not in it: they are no longer held."""
     if query.kind == "response":
         raise PrivacyError("An export is for a person: search by phone or e-mail.")
-    now = utcnow()
     with hq.db.writing() as s:
         held = _held(s, query, _matching_ids(s, query))
         record_in(s, actor=actor, action="privacy.export", target=query.kind, detail=_counts(held))
+    return {**export_document(held), "made_by": actor}
+
+
+def export_document(held: Held) -> dict[str, Any]:
+    """``held`` as the export's JSON document."""
+    query = held.query
     return {
         "format": EXPORT_FORMAT,
         "version": 1,
-        "made_at": _iso(now),
-        "made_by": actor,
+        "made_at": _iso(utcnow()),
         "query": {"kind": query.kind, "value": query.value},
         "controller_note": "Everything NPS HQ holds about this contact, across every store. "
         "Kiosks keep their own copy until they sync an erasure; see docs/privacy.md.",
