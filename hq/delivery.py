@@ -49,6 +49,7 @@ class DeliveryConfig:
     give_up_after: timedelta = timedelta(days=3)
     evaluate_every_s: float = 300.0
     purge_check_every_s: float = 3600.0  # how often to look whether the daily purge is due
+    purge_first_after_s: float = 300.0  # the first look, this long after the worker starts
     purge: bool = True  # the retention purge (hq.privacy.daily); NPS_HQ_PURGE=off stops it
     digest_hour_utc: int = 7
     webhook_timeout_s: float = 10.0
@@ -98,7 +99,11 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_evaluate = 0.0
-        self._last_purge_check: float | None = None
+        # The first look comes purge_first_after_s after start (a starting server has other
+        # work first); then every purge_check_every_s.
+        self._last_purge_check = (
+            time.monotonic() - config.purge_check_every_s + config.purge_first_after_s
+        )
         self.polls = 0
 
     # Thread --------------------------------------------------------------------------------
@@ -160,10 +165,7 @@ class DeliveryWorker:
         if not self.config.purge:
             return False
         mono = time.monotonic()
-        if (
-            self._last_purge_check is not None
-            and mono - self._last_purge_check < self.config.purge_check_every_s
-        ):
+        if mono - self._last_purge_check < self.config.purge_check_every_s:
             return False
         self._last_purge_check = mono
         from hq.privacy import daily
