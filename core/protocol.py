@@ -16,6 +16,11 @@ Protocol v2 (same endpoints, ``"protocol": "v2"`` in the batch) adds ``survey_ve
 response, ``health`` (core.profile.DeviceHealthV1) to a batch, ``profile_version`` to the
 batch reply and ``GET /api/v1/profile`` (core.profile.SignedProfileV1, 204 when ``?have=`` is
 current). A v1 kiosk's batches and replies are unchanged.
+
+Erasure (protocol v2, optional both ways): a batch may carry ``erasures`` (response ids the
+kiosk's manager erased with "Forget this customer"; HQ scrubs them and answers their ids in the
+reply's ``erased``), and ``GET /api/v1/erasures?after=CURSOR`` (:class:`ErasuresV1`) gives the
+device's store the responses erased at HQ, for the kiosk to scrub in its own file.
 """
 
 from __future__ import annotations
@@ -194,9 +199,11 @@ class DeviceHealthV1(_Message):
 ProtocolName = Literal["v1", "v2"]
 
 
-def _health_only_in_v2(protocol: str, health: object) -> None:
+def _health_only_in_v2(protocol: str, health: object, erasures: object = None) -> None:
     if health is not None and protocol != "v2":
         raise ValueError("health is sent only with protocol v2")
+    if erasures is not None and protocol != "v2":
+        raise ValueError("erasures are sent only with protocol v2")
 
 
 class BatchV1(_Message):
@@ -216,6 +223,12 @@ class BatchV1(_Message):
         "this batch (shown at HQ as the device's backlog)",
     )
     health: DeviceHealthV1 | None = Field(default=None, description="protocol v2 only")
+    erasures: list[ResponseId] | None = Field(
+        default=None,
+        max_length=MAX_BATCH,
+        description="protocol v2 only: ids of responses erased on the kiosk (Forget this "
+        "customer); HQ scrubs their contact details and comment",
+    )
 
     @field_validator("sent_at")
     @classmethod
@@ -224,7 +237,7 @@ class BatchV1(_Message):
 
     @model_validator(mode="after")
     def _v2_fields(self) -> BatchV1:
-        _health_only_in_v2(self.protocol, self.health)
+        _health_only_in_v2(self.protocol, self.health, self.erasures)
         return self
 
     def _v1_exclude(self) -> dict[str, Any]:
@@ -233,6 +246,8 @@ class BatchV1(_Message):
         exclude: dict[str, Any] = {}
         if self.health is None:
             exclude["health"] = True
+        if self.erasures is None:
+            exclude["erasures"] = True
         if all(r.survey_version is None for r in self.responses):
             exclude["responses"] = {"__all__": {"survey_version"}}
         return exclude
@@ -256,6 +271,7 @@ class BatchEnvelope(_Message):
     responses: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
     pending: StrictInt | None = Field(default=None, ge=0, le=MAX_INT32)
     health: DeviceHealthV1 | None = None
+    erasures: list[ResponseId] | None = Field(default=None, max_length=MAX_BATCH)
 
     @field_validator("sent_at")
     @classmethod
@@ -264,7 +280,7 @@ class BatchEnvelope(_Message):
 
     @model_validator(mode="after")
     def _v2_fields(self) -> BatchEnvelope:
-        _health_only_in_v2(self.protocol, self.health)
+        _health_only_in_v2(self.protocol, self.health, self.erasures)
         return self
 
 
@@ -282,6 +298,11 @@ class BatchReplyV1(_Reply):
         default=None,
         description="the current version of the store's profile (GET /api/v1/profile when it "
         "is not the one the kiosk has); v1 kiosks ignore it",
+    )
+    erased: list[str] | None = Field(
+        default=None,
+        description="protocol v2: the ids of the batch's ``erasures`` HQ has scrubbed (or "
+        "keeps a tombstone for); absent when the batch sent none",
     )
 
 
@@ -301,6 +322,24 @@ class PhoneResponsesV1(_Reply):
     """A page of a store's phone (QR) answers; pass ``cursor`` as ``after`` next time."""
 
     responses: list[ResponseV1]
+    cursor: str
+    has_more: bool
+
+
+class ErasureV1(_Reply):
+    """A response erased at HQ (or by another kiosk of the store): scrub its contact details
+    and comment in the kiosk's file."""
+
+    response_id: str
+    erased_at: AwareDatetime
+
+
+class ErasuresV1(_Reply):
+    """``GET /api/v1/erasures?after=CURSOR`` (protocol v2): the erasures of the device's store
+    after the cursor; pass ``cursor`` as ``after`` next time (it stays the same when there is
+    nothing new)."""
+
+    erasures: list[ErasureV1]
     cursor: str
     has_more: bool
 

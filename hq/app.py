@@ -37,6 +37,7 @@ from hq.routers import (
     fleet_pages,
     ops,
     phone_pages,
+    privacy,
     sync,
 )
 from hq.service import Hq
@@ -150,6 +151,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.include_router(sync.enrollment)
     app.include_router(sync.store_pull)
     app.include_router(sync.profile_pull)
+    app.include_router(sync.erasure_pull)
     app.include_router(analyst_api.router)
     app.include_router(ops.router)
     app.include_router(phone_pages.router)
@@ -164,6 +166,10 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.include_router(admin_pages.users_read)
     app.include_router(admin_pages.users_write)
     app.include_router(admin_pages.audit_read)
+    app.include_router(privacy.pages)
+    app.include_router(privacy.forms)
+    app.include_router(privacy.api)
+    app.include_router(privacy.api_write)
     for exc_class in ERROR_REPLIES:
         app.add_exception_handler(exc_class, _error_reply)
     app.add_exception_handler(StarletteHTTPException, _http_error)

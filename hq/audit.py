@@ -34,11 +34,20 @@ class AuditEntry:
     detail: str
 
 
-def record_in(s: Session, *, actor: str, action: str, target: str, detail: str = "") -> None:
-    """Add an entry inside the caller's transaction."""
+def record_in(
+    s: Session,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    detail: str = "",
+    at: datetime | None = None,
+) -> None:
+    """Add an entry inside the caller's transaction (``at``: now, unless a caller runs on
+    another clock, like the daily purge in a test)."""
     s.add(
         AuditRow(
-            at=utcnow(),
+            at=at or utcnow(),
             actor=(actor or SYSTEM)[:120],
             action=action[:64],
             target=target[:200],

@@ -246,6 +246,9 @@ own_account_form = form(Action.READ_SCOPED)  # sign out, change one's own passwo
 alerts_form = form(Action.MANAGE_ALERTS)
 users_form = form(Action.MANAGE_USERS)
 fleet_form = form(Action.MANAGE_FLEET)  # store and group profiles, survey drafts and publishing
+privacy_api = api(Action.MANAGE_PRIVACY)  # API tokens act as analysts: refused
+privacy_page = page(Action.MANAGE_PRIVACY)
+privacy_form = form(Action.MANAGE_PRIVACY)  # the page's erase form and the JSON erase call
 
 DeviceDep = Annotated[Principal, Depends(device)]
 StoreReaderDep = Annotated[Principal, Depends(device_or_api_token)]

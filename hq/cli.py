@@ -9,9 +9,19 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hq.errors import HqError
-from hq.service import Hq, HqConfig, allow_private_webhooks_from_env, default_data_dir
+from hq.service import (
+    Hq,
+    HqConfig,
+    RetentionPolicy,
+    allow_private_webhooks_from_env,
+    default_data_dir,
+)
+
+if TYPE_CHECKING:
+    from hq.privacy import PersonQuery
 
 ACTOR = "cli"  # the audit log's actor for commands run at HQ's console
 
@@ -24,6 +34,7 @@ def _config(args: argparse.Namespace) -> HqConfig:
         allow_private_webhooks=bool(getattr(args, "allow_private_webhooks", False))
         or allow_private_webhooks_from_env(),
         public_url=os.environ.get("NPS_HQ_PUBLIC_URL") or None,
+        retention=RetentionPolicy.from_env(),
     )
 
 
@@ -565,6 +576,77 @@ def cmd_alerts_deliver(args: argparse.Namespace) -> int:
     return 0
 
 
+def _person(args: argparse.Namespace) -> PersonQuery:
+    from hq.privacy import PersonQuery
+
+    return PersonQuery.from_fields(
+        phone=args.phone or "", email=args.email or "", response=getattr(args, "response", "") or ""
+    )
+
+
+def cmd_find_person(args: argparse.Namespace) -> int:
+    from hq.privacy import find
+
+    query = _person(args)
+    held = find(_open(args), query, actor=ACTOR)
+    if not held.responses:
+        print(f"HQ holds nothing for this {query.label}.")
+        return 1
+    for r in held.responses:
+        state = "erased" if r.erased else "purged" if r.scrubbed_at else "held"
+        contact = " ".join(x for x in (r.contact_name, r.contact_detail) if x) or "-"
+        print(
+            f"{r.id}  {r.store_id}  {r.device_time:%Y-%m-%d %H:%M} UTC  score {r.score}  "
+            f"contact {contact}  comment {'yes' if r.comment else 'no'}  {state}"
+        )
+    print(
+        f"{len(held.responses)} responses; {len(held.alerts)} alert payloads and "
+        f"{len(held.deliveries)} outbox messages mention them. Erase with nps-hq erase."
+    )
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from hq.privacy import erase
+
+    query = _person(args)
+    result = erase(_open(args), query, actor=ACTOR, compact=args.compact)
+    print(
+        f"Erased {len(result.response_ids)} responses at {', '.join(result.stores)}: "
+        f"{result.scrubbed}. Tombstone {result.request_id}; kiosks pick it up at their next "
+        f"sync. {result.wiped}."
+    )
+    return 0
+
+
+def cmd_export_person(args: argparse.Namespace) -> int:
+    from hq.privacy import export, export_json
+
+    query = _person(args)
+    document = export(_open(args), query, actor=ACTOR)
+    out = Path(args.out)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(export_json(document), encoding="utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(out)
+    print(f"Wrote {len(document['responses'])} responses and what mentions them to {out}.")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from hq.privacy import purge
+
+    hq = _open(args)
+    result = purge(hq, actor=ACTOR, compact=args.compact)
+    policy = hq.config.retention
+    print(
+        f"Purged contact details of {result.contacts} responses (older than "
+        f"{policy.contact_days or 'never'} days) and {result.comments} comments (older than "
+        f"{policy.comment_days or 'never'} days): {result.scrubbed}. {result.wiped}."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -789,6 +871,40 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store")
     s.add_argument("--group", help="only the stores of this group")
     s.set_defaults(func=cmd_export)
+
+    def person(s: argparse.ArgumentParser, *, by_response: bool) -> None:
+        who = s.add_mutually_exclusive_group(required=True)
+        who.add_argument("--phone", help="the phone number they gave (spaces, - ( ) ignored)")
+        who.add_argument("--email", help="the e-mail address they gave (case ignored)")
+        if by_response:
+            who.add_argument("--response", help="one response id")
+
+    s = sub.add_parser(
+        "find-person", parents=[common], help="what HQ holds about a person (exit 1: nothing)"
+    )
+    person(s, by_response=True)
+    s.set_defaults(func=cmd_find_person)
+    s = sub.add_parser(
+        "erase", parents=[common], help="erase a person's contact details and comments"
+    )
+    person(s, by_response=True)
+    s.add_argument(
+        "--compact",
+        action="store_true",
+        help="PostgreSQL: rewrite the tables now (VACUUM FULL) rather than at the daily purge",
+    )
+    s.set_defaults(func=cmd_erase)
+    s = sub.add_parser(
+        "export-person", parents=[common], help="everything held about a person, as JSON"
+    )
+    person(s, by_response=False)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_export_person)
+    s = sub.add_parser(
+        "purge", parents=[common], help="apply the retention policy now (the server does daily)"
+    )
+    s.add_argument("--compact", action="store_true", help="PostgreSQL: VACUUM FULL the tables")
+    s.set_defaults(func=cmd_purge)
     return p
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,6 +86,16 @@ def _sqlite_engine(url: str) -> Engine:
     )
 
     tune_sqlite(engine, busy_timeout_ms=BUSY_TIMEOUT_MS)  # the kiosk's tuning, HQ's timeout
+
+    @event.listens_for(engine, "connect")
+    def _secure_delete(dbapi_conn: Any, _record: Any) -> None:
+        # An erasure or purge overwrites values in place: secure_delete zeroes the bytes they
+        # leave in the page (and freed pages), so they do not linger in the file (hq.privacy).
+        # HQ rarely deletes, so this costs ingest nothing.
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA secure_delete=ON")
+        cur.close()
+
     if on_disk:
         keep_private(engine, Path(str(path)))
     return engine

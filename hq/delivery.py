@@ -48,6 +48,9 @@ class DeliveryConfig:
     backoff_cap_s: float = 3600.0
     give_up_after: timedelta = timedelta(days=3)
     evaluate_every_s: float = 300.0
+    purge_check_every_s: float = 3600.0  # how often to look whether the daily purge is due
+    purge_first_after_s: float = 300.0  # the first look, this long after the worker starts
+    purge: bool = True  # the retention purge (hq.privacy.daily); NPS_HQ_PURGE=off stops it
     digest_hour_utc: int = 7
     webhook_timeout_s: float = 10.0
     lease_s: float = 120.0
@@ -60,6 +63,7 @@ class DeliveryConfig:
         return cls(
             enabled=env.get("NPS_HQ_DELIVERY", "on").lower() not in ("off", "0", "no"),
             digest_hour_utc=int(env.get("NPS_HQ_DIGEST_HOUR") or 7) % 24,
+            purge=env.get("NPS_HQ_PURGE", "on").lower() not in ("off", "0", "no"),
             smtp=SmtpSettings.from_env(env),
         )
 
@@ -95,6 +99,11 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_evaluate = 0.0
+        # The first look comes purge_first_after_s after start (a starting server has other
+        # work first); then every purge_check_every_s.
+        self._last_purge_check = (
+            time.monotonic() - config.purge_check_every_s + config.purge_first_after_s
+        )
         self.polls = 0
 
     # Thread --------------------------------------------------------------------------------
@@ -140,6 +149,7 @@ class DeliveryWorker:
         if time.monotonic() - self._last_evaluate >= self.config.evaluate_every_s:
             self._last_evaluate = time.monotonic()
             evaluate(self.hq, now=now)
+        self.daily_purge(now)
         self.make_digests(now)
         sent = 0
         for delivery_id in self._claim(now):
@@ -148,6 +158,27 @@ class DeliveryWorker:
             sent += self._deliver(delivery_id)
         self.polls += 1
         return sent
+
+    def daily_purge(self, now: datetime) -> bool:
+        """Run the retention purge (hq.privacy) when a day has passed since the last one (in
+        any HQ process: the audit log says when); checked hourly. Returns whether it ran."""
+        if not self.config.purge:
+            return False
+        mono = time.monotonic()
+        if mono - self._last_purge_check < self.config.purge_check_every_s:
+            return False
+        self._last_purge_check = mono
+        from hq.privacy import daily
+
+        result = daily(self.hq, now)
+        if result is not None:
+            log.info(
+                "Retention purge: %d contact details, %d comments (%s)",
+                result.contacts,
+                result.comments,
+                result.wiped,
+            )
+        return result is not None
 
     def make_digests(self, now: datetime) -> int:
         boundary = digest_boundary(now, hour=self.config.digest_hour_utc)

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
 from pydantic import Field, TypeAdapter, ValidationError
+from sqlalchemy import update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -36,6 +37,8 @@ from core.protocol import (
 from hq.alerts import RESPONSE_KINDS, alerts_for_responses
 from hq.db import naive_utc, utcnow
 from hq.errors import Forbidden, ImportFailed
+from hq.models import ResponseRow
+from hq.privacy import SCRUBBED_HASH, erase_from_device, tombstoned, wipe
 from hq.profiles import stored_profile_version
 from hq.service import DeviceAuth, Hq
 
@@ -328,6 +331,7 @@ class _Reply(TypedDict):
     server_time: datetime
     results: list[_Result]
     profile_version: int | None
+    erased: NotRequired[list[str]]  # only when the batch sent erasures (protocol v2)
 
 
 _REPLY = TypeAdapter(_Reply)
@@ -352,10 +356,21 @@ def _ingest(
     hq: Hq, envelope: BatchEnvelope, *, device: DeviceAuth, source: str
 ) -> tuple[_Reply, int]:
     checked = check_batch(envelope, device=device)
+    erased: list[str] | None = None
     for attempt in range(_RETRIES):
         try:
             with hq.db.writing() as s:
                 results, alerts = _store(s, envelope, checked, device=device, source=source)
+                if envelope.erasures is not None:
+                    # After the responses: a batch carrying an answer and its erasure (the
+                    # kiosk forgot the customer before it synced) ends scrubbed.
+                    erased = erase_from_device(
+                        s,
+                        list(envelope.erasures),
+                        device_id=device.device_id,
+                        store_id=device.store_id,
+                        now=utcnow(),
+                    )
                 profile_version = stored_profile_version(s, device.store_id)
                 if _EXIT_AT:
                     s.flush()
@@ -373,6 +388,9 @@ def _ingest(
         "results": results,
         "profile_version": profile_version,
     }
+    if erased is not None:
+        reply["erased"] = erased
+        wipe(hq)  # the scrubbed values leave the files (hq.privacy)
     return reply, alerts
 
 
@@ -403,7 +421,9 @@ def _store(
             results.append({"id": c.id, "status": "rejected", "reason": c.reason})
             rejected += 1
         elif c.id in known:
-            if known[c.id] == c.digest:
+            # An erased or purged response keeps no hash of its old content: any resend of
+            # its id is a duplicate, and the scrub stays.
+            if known[c.id] == c.digest or known[c.id] == SCRUBBED_HASH:
                 results.append({"id": c.id, "status": "duplicate", "reason": None})
                 duplicates += 1
             else:
@@ -416,7 +436,10 @@ def _store(
             accepted += 1
     alerts = 0
     if rows:
+        rows, erased = _honour_tombstones(s, rows)
         insert_rows(s, rows)
+        if erased:
+            s.execute(update(ResponseRow).where(ResponseRow.id.in_(erased)).values(scrubbed_at=now))
         # In this transaction: the responses and their alerts are committed together. The
         # alerts helper reads the rules itself; this cheaper look first skips it (and the
         # rows as dicts) when no rule watches responses.
@@ -457,6 +480,33 @@ def _store(
         f"UPDATE devices SET {sets} WHERE device_id = {mark}", (*params, device.device_id)
     )
     return results, alerts
+
+
+_I_ID, _I_COMMENT, _I_NAME, _I_DETAIL, _I_HASH = (
+    _COLUMNS.index(c) for c in ("id", "comment", "contact_name", "contact_detail", "content_hash")
+)
+
+
+def _honour_tombstones(
+    s: Session, rows: list[tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """New rows that a kiosk or HQ erased before HQ had them arrive scrubbed. Only rows with
+    a comment or contact details are looked up (one indexed query, usually for a handful)."""
+    personal = [r[_I_ID] for r in rows if r[_I_COMMENT] or r[_I_NAME] or r[_I_DETAIL]]
+    if not personal:
+        return rows, []
+    erased = tombstoned(s, personal)
+    if not erased:
+        return rows, []
+    out = []
+    for r in rows:
+        if r[_I_ID] in erased:
+            cells = list(r)
+            cells[_I_COMMENT] = cells[_I_NAME] = cells[_I_DETAIL] = None
+            cells[_I_HASH] = SCRUBBED_HASH
+            r = tuple(cells)
+        out.append(r)
+    return out, sorted(erased)
 
 
 def sent_time(envelope: BatchEnvelope, *, device: DeviceAuth, now: datetime) -> datetime:

@@ -198,9 +198,14 @@ class ResponseRow(Base):
     suspect: Mapped[bool] = mapped_column(Boolean)
     suspect_reason: Mapped[str | None] = mapped_column(String(120))
     survey_version: Mapped[int | None] = mapped_column(Integer)  # None: a v1 answer
+    # SHA-256 of the wire content, or hq.privacy.SCRUBBED_HASH once erased or purged (any
+    # resend of the id is then a duplicate: the scrub stays, and no hash of the erased values
+    # is kept that a guess could be checked against).
     content_hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime)
     batch_id: Mapped[str | None] = mapped_column(String(36))
+    # When an erasure or the retention purge scrubbed contact details or the comment.
+    scrubbed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
@@ -208,6 +213,29 @@ class ResponseRow(Base):
         Index("ix_responses_store_time", "store_id", "device_time"),
         Index("ix_responses_device_time", "device_time"),
         Index("ix_responses_store_channel_pk", "store_id", "channel", "pk"),
+    )
+
+
+class ErasureRow(Base):
+    """A tombstone: one erased response (no personal data). ``id`` is the cursor kiosks of
+    ``store_id`` pull erasures by (GET /api/v1/erasures); ``request_id`` groups the responses
+    of one erasure; ``by`` is the user, "cli" or "device <id>"; ``source`` hq | device. A
+    response HQ did not have yet (a kiosk erased it before sending it) also gets one, and
+    arrives scrubbed."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    response_id: Mapped[str] = mapped_column(String(36), unique=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(36), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    by: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        CheckConstraint("source IN ('hq', 'device')", name="source_known"),
+        Index("ix_erasures_store_cursor", "store_id", "id"),
     )
 
 

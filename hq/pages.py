@@ -21,8 +21,9 @@ from hq.audit import AuditEntry
 from hq.auth import Principal
 from hq.delivery import DeliveryLine
 from hq.groups import StoreGroup
+from hq.privacy import ErasureResult, Held
 from hq.roles import Action, Role
-from hq.service import ApiToken, Store
+from hq.service import ApiToken, RetentionPolicy, Store
 from hq.templating import render
 from hq.users import User
 from hq.webhooks import Webhook
@@ -77,6 +78,7 @@ NAV = (
     ("/users", "Users", Action.MANAGE_USERS),
     ("/tokens", "API tokens", Action.MANAGE_USERS),
     ("/audit", "Audit log", Action.READ_AUDIT),
+    ("/privacy", "Privacy", Action.MANAGE_PRIVACY),
 )
 ROLE_TEXT = {
     Role.OWNER: "everything, including users and API tokens; sees contact details",
@@ -453,4 +455,31 @@ def surveys_page(
         can_manage=user.may(Action.MANAGE_FLEET),
         error=error,
         notice=notice,
+    )
+
+
+def privacy_page(
+    *,
+    user: Principal,
+    held: Held | None = None,
+    fields: dict[str, str] | None = None,
+    erased: ErasureResult | None = None,
+    error: str | None = None,
+    retention: RetentionPolicy | None = None,
+) -> str:
+    """Privacy: find a person by phone, e-mail or response id; what HQ holds about them; the
+    export download and the erase form (a confirmation box, the ids shown, CSRF-checked)."""
+    query = ""
+    if held is not None and held.query.kind != "response":
+        query = urlencode([(str(held.query.kind), held.query.value)])
+    return render(
+        "pages/privacy.html",
+        title="Privacy · NPS HQ",
+        **chrome(user, "/privacy"),
+        held=held,
+        fields=fields or {},
+        erased=erased,
+        error=error,
+        retention=retention,
+        export_query=query,
     )

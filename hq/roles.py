@@ -4,7 +4,7 @@ Roles, from most to least power:
 
 - ``owner``: everything, including users and API tokens; always sees contact details.
 - ``admin``: stores, devices, groups, alert rules and webhooks; reads everything and the
-  audit log.
+  audit log; answers a person's privacy request (find, export, erase) like an owner.
 - ``analyst``: reads everything; contact details only with the ``contact`` grant.
 - ``viewer``: reads only the stores of their groups (a store or region manager).
 
@@ -46,6 +46,7 @@ class Action(enum.Enum):
     MANAGE_ALERTS = "manage alert rules and webhooks"
     MANAGE_USERS = "manage users, API tokens and poster codes"
     READ_AUDIT = "read the audit log"
+    MANAGE_PRIVACY = "find, export and erase a customer's personal data"
 
 
 _EVERYONE = frozenset(Role)
@@ -58,6 +59,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_ALERTS: frozenset({Role.OWNER, Role.ADMIN}),
     Action.MANAGE_USERS: frozenset({Role.OWNER}),
     Action.READ_AUDIT: frozenset({Role.OWNER, Role.ADMIN}),
+    Action.MANAGE_PRIVACY: frozenset({Role.OWNER, Role.ADMIN}),
 }
 
 

@@ -78,6 +78,7 @@ class HqConfig:
     login_lock_max_s: int = 3600
     login_hash_slots: int = 2  # password hashes at once (scrypt takes 16 MB each)
     login_hash_queue: int = 4  # sign-ins waiting for a slot; beyond this: 429
+    retention: RetentionPolicy = field(default_factory=lambda: RetentionPolicy())
 
     @property
     def secure_cookies(self) -> bool:
@@ -90,6 +91,46 @@ class HqConfig:
     @property
     def key_path(self) -> Path:
         return self.data_dir / "server.key"
+
+
+def _days(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("off", "never", "0", "no"):
+        return None
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} is a number of days or 'off', not {raw!r}.") from None
+    if days < 1:
+        raise ConfigError(f"{name} is at least 1 day, or 'off'.")
+    return days
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long HQ keeps customers' personal data (hq.privacy.purge, daily). A chain setting
+    at HQ for now (NPS_HQ_CONTACT_RESOLVED_DAYS, NPS_HQ_CONTACT_DAYS, NPS_HQ_COMMENT_DAYS);
+    it moves into the store profile later.
+
+    ``contact_resolved_days``: contact details N days after the case is resolved. HQ does not
+    know case states yet (the cases stay on the kiosk), so HQ applies ``contact_days`` (M days
+    after the answer) to every response; the N setting is kept for when cases sync.
+    ``comment_days``: comments K days after the answer; None (the default) keeps them."""
+
+    contact_resolved_days: int | None = 90
+    contact_days: int | None = 180
+    comment_days: int | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RetentionPolicy:
+        env = os.environ if env is None else env
+        return cls(
+            contact_resolved_days=_days(env, "NPS_HQ_CONTACT_RESOLVED_DAYS", 90),
+            contact_days=_days(env, "NPS_HQ_CONTACT_DAYS", 180),
+            comment_days=_days(env, "NPS_HQ_COMMENT_DAYS", None),
+        )
 
 
 @dataclass(frozen=True)

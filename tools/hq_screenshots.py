@@ -2,7 +2,8 @@
 and Audit log pages, and the fleet pages (Stores, a store's profile, Surveys, a draft's preview)
 at 1280 and 390 wide into docs/.
 
-Run: .venv/bin/python -m tools.hq_screenshots  (a demo chain on a temporary SQLite HQ)
+Run: .venv/bin/python -m tools.hq_screenshots  (a demo chain on a temporary SQLite HQ);
+``... -m tools.hq_screenshots privacy`` makes only the Privacy page's (1280 and 390 wide).
 """
 
 from __future__ import annotations
@@ -277,5 +278,102 @@ def main(out: Path = DOCS) -> None:
     )
 
 
+def seed_privacy(hq: Hq) -> str:
+    """One customer who asked to be called back at two stores, with alerts made: the Privacy
+    page's search. Returns the phone number to search for."""
+    from hq import alerts
+
+    alerts.add_rule(
+        hq, name="Call-backs", kind="contact_request", recipients=["email:cx@chain.example;contact"]
+    )
+    now = datetime.now(UTC)
+    phone = "+91 98450 12345"
+    for n, (store_id, typed, score, comment) in enumerate(
+        [
+            ("blr-01", phone, 2, "The card machine failed twice; please call me."),
+            ("del-03", "+91-98450-12345", 4, None),
+        ]
+    ):
+        device_id = f"{store_id}-k1"
+        when = now - timedelta(days=3 - n)
+        row = {
+            "id": str(uuid7(unix_ms=int(when.timestamp() * 1000))),
+            "seq": 9000 + n,
+            "store_id": store_id,
+            "device_id": device_id,
+            "channel": "kiosk",
+            "language": "en",
+            "question_version": 1,
+            "score": score,
+            "category": category(score).value,
+            "comment": comment,
+            "contact_consent": True,
+            "contact_name": "Asha Verma",
+            "contact_detail": typed,
+            "device_time": when.isoformat(),
+            "completion": "done",
+        }
+        envelope = BatchEnvelope.model_validate(
+            {
+                "protocol": "v1",
+                "batch_id": str(uuid7()),
+                "device_id": device_id,
+                "sent_at": now.isoformat(),
+                "responses": [row],
+            }
+        )
+        ingest(hq, envelope, device=DeviceAuth(device_id=device_id, store_id=store_id))
+    return phone
+
+
+def privacy_main(out: Path = DOCS) -> None:
+    """The Privacy page at 1280 and 390 wide: a search with what is held, then the erasure."""
+    from urllib.parse import quote
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        hq = Hq.open(HqConfig(data_dir=Path(tmp)))
+        for store_id, name, _share, _n in STORES:
+            hq.add_store(store_id, name=name)
+            code = hq.enroll_device(store_id=store_id, device_id=f"{store_id}-k1")
+            hq.redeem_enrollment(code.code)
+        phone = seed_privacy(hq)
+        hq.add_analyst("demo", password="demo-password")
+        server, thread, base = start_server(hq)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path="/usr/bin/chromium",
+                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+                )
+                for width, suffix, scale in ((390, "-phone", 2), (1280, "", 1)):  # erase last
+                    page = browser.new_page(
+                        viewport={"width": width, "height": 900}, device_scale_factor=scale
+                    )
+                    page.goto(base + "/login")
+                    page.fill("input[name=username]", "demo")
+                    page.fill("input[name=password]", "demo-password")
+                    page.click("button[type=submit]")
+                    page.wait_for_selector("#stores")
+                    page.goto(base + "/privacy?phone=" + quote(phone))
+                    page.evaluate("document.fonts.ready")
+                    page.screenshot(path=str(out / f"hq-privacy{suffix}.png"), full_page=True)
+                    if not suffix:
+                        page.check("input[name=confirm]")
+                        page.click("#erase button[type=submit]")
+                        page.wait_for_selector("#erased")
+                        page.evaluate("document.fonts.ready")
+                        page.screenshot(path=str(out / "hq-privacy-erased.png"), full_page=True)
+                browser.close()
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+            hq.close()
+    print(f"Wrote hq-privacy(-phone, -erased) PNGs in {out}")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    privacy_main() if sys.argv[1:] == ["privacy"] else main()

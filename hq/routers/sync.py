@@ -4,6 +4,7 @@ out, and (v2) the store's signed profile."""
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,12 +19,14 @@ from core.protocol import (
     BatchReplyV1,
     EnrollReplyV1,
     EnrollRequestV1,
+    ErasuresV1,
+    ErasureV1,
     PhoneResponsesV1,
     ResponseV1,
     describe,
     wire_json,
 )
-from hq import analytics, auth, profiles
+from hq import analytics, auth, privacy, profiles
 from hq.analytics import ResponseFilter
 from hq.auth import DeviceDep, HqDep, StoreReaderDep
 from hq.delivery import DeliveryWorker
@@ -34,6 +37,7 @@ from hq.service import DeviceAuth, Hq
 
 batches = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
 profile_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
+erasure_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
 store_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device_or_api_token)])
 enrollment = APIRouter(tags=["sync"], dependencies=[Depends(auth.public)])
 
@@ -145,3 +149,37 @@ def store_phone_responses(
             ensure_ascii=False,
         )
     return Response(body, media_type="application/json")
+
+
+@erasure_pull.get(
+    "/api/v1/erasures",
+    response_model=ErasuresV1,
+    responses=ERRORS,
+    summary="Responses of the device's store erased at HQ or by another kiosk (protocol v2)",
+)
+def device_erasures(
+    hq: HqDep,
+    caller: DeviceDep,
+    after: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> ErasuresV1:
+    """The asking device's store's erasures after ``after`` (a cursor from the last answer):
+    the kiosk scrubs each response's contact details and comment in its own file, then keeps
+    ``cursor`` for next time. Erasing a response twice, or one the kiosk does not have, is
+    harmless."""
+    device = caller.device
+    try:
+        start = analytics.decode_cursor(after)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    items, cursor, more = privacy.erasures_since(hq, device.store_id, after=start, limit=limit)
+    return ErasuresV1(
+        erasures=[
+            ErasureV1(response_id=e.response_id, erased_at=e.erased_at.replace(tzinfo=UTC))
+            for e in items
+        ],
+        cursor=analytics.encode_cursor(cursor),
+        has_more=more,
+    )

@@ -78,6 +78,13 @@ WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("GET", "/surveys/{form}/preview"): ("page: READ_ALL", READ_ALL),
     ("POST", "/surveys/draft"): ("form: MANAGE_FLEET", MANAGERS),
     ("POST", "/surveys/{form}/publish"): ("form: MANAGE_FLEET", MANAGERS),
+    ("GET", "/api/v1/erasures"): ("device", frozenset({DEVICE})),
+    ("GET", "/privacy"): ("page: MANAGE_PRIVACY", MANAGERS),
+    ("GET", "/privacy/export"): ("page: MANAGE_PRIVACY", MANAGERS),
+    ("POST", "/privacy/erase"): ("form: MANAGE_PRIVACY", MANAGERS),
+    ("GET", "/api/v1/privacy/person"): ("api: MANAGE_PRIVACY", MANAGERS),
+    ("GET", "/api/v1/privacy/export"): ("api: MANAGE_PRIVACY", MANAGERS),
+    ("POST", "/api/v1/privacy/erasures"): ("form: MANAGE_PRIVACY", MANAGERS),
 }
 FASTAPI_DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 PASSWORD = "access pass 1"
@@ -239,7 +246,16 @@ def test_every_route_with_every_caller(hq_server: Server) -> None:
 def test_every_form_carries_the_csrf_token(hq_server: Server) -> None:
     cast = _cast(hq_server)
     owner = cast.session(OWNER)
-    for path in ("/", "/alerts", "/deliveries", "/users", "/tokens", "/audit", "/account/password"):
+    for path in (
+        "/",
+        "/alerts",
+        "/deliveries",
+        "/users",
+        "/tokens",
+        "/audit",
+        "/account/password",
+        "/privacy?phone=%2B91+90000+12345",
+    ):
         page = owner.get(hq_server.url(path), timeout=10)
         assert page.status_code == 200, path
         token = owner.headers["X-CSRF-Token"]
