@@ -514,7 +514,7 @@ def scrub(
         if comment:
             values["comment"] = None
         done = s.execute(update(ResponseRow).where(ResponseRow.id.in_(chunk)).values(**values))
-        count.responses += int(done.rowcount)  # type: ignore[attr-defined]
+        count.responses += int(done.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     # Distinctive strings (phone numbers, addresses) are replaced wherever they appear in the
     # rows found; names and comments only where the structure says they are the response's.
     strings = {d for d in details if len(d.strip()) >= 5}
