@@ -37,6 +37,7 @@ from hq.alerts import RESPONSE_KINDS, alerts_for_responses
 from hq.db import naive_utc, utcnow
 from hq.errors import Forbidden, ImportFailed
 from hq.profiles import stored_profile_version
+from hq.rollups import Answer, add_responses, answer_of
 from hq.service import DeviceAuth, Hq
 
 log = logging.getLogger(__name__)
@@ -395,6 +396,7 @@ def _store(
     ids = [c.id for c in checked if c.response is not None]
     known = known_hashes(s, ids)
     rows: list[tuple[Any, ...]] = []
+    answers: list[Answer] = []
     results: list[_Result] = []
     accepted = duplicates = rejected = 0
     batch_id = envelope.batch_id
@@ -412,11 +414,13 @@ def _store(
         else:
             known[c.id] = c.digest
             rows.append(_row(c.response, c.digest, at, batch_id, sqlite=sqlite))
+            answers.append(answer_of(c.response))
             results.append({"id": c.id, "status": "accepted", "reason": None})
             accepted += 1
     alerts = 0
     if rows:
         insert_rows(s, rows)
+        add_responses(conn, answers)  # the rollups, in this transaction
         # In this transaction: the responses and their alerts are committed together. The
         # alerts helper reads the rules itself; this cheaper look first skips it (and the
         # rows as dicts) when no rule watches responses.
