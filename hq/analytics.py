@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal, TypeVarTuple, cast
 
 from sqlalchemy import Date, Select, Table, and_, func, or_, select, true
@@ -213,14 +214,25 @@ def _day_clause(s: Session, table: Table, spans: DaySpans) -> ColumnElement[bool
     zones = _zones(s)
     if len(zones) <= 1:  # one zone for the whole chain (the common case): a plain day range
         return one(next(iter(zones), "UTC"))
-    return or_(
-        *(
-            and_(
-                table.c.store_id.in_(select(StoreRow.store_id).where(StoreRow.time_zone == tz)),
-                one(tz),
+    # The widest range first (an index range on day), then each zone's own days.
+    firsts = [spans(tz)[0] for tz in zones]
+    lasts = [spans(tz)[1] for tz in zones]
+    bound = []
+    if all(f is not None for f in firsts):
+        bound.append(table.c.day >= min(f for f in firsts if f is not None))
+    if all(x is not None for x in lasts):
+        bound.append(table.c.day <= max(x for x in lasts if x is not None))
+    return and_(
+        *bound,
+        or_(
+            *(
+                and_(
+                    table.c.store_id.in_(select(StoreRow.store_id).where(StoreRow.time_zone == tz)),
+                    one(tz),
+                )
+                for tz in sorted(zones)
             )
-            for tz in sorted(zones)
-        )
+        ),
     )
 
 
@@ -301,9 +313,13 @@ def _key_expr(table: Table, key: CountsKey, *, dialect: str) -> Any:
 
 
 def _result(c: dict[str, int]) -> NpsResult:
-    return nps_from_counts(
-        promoters=c["promoter"], passives=c["passive"], detractors=c["detractor"]
-    )
+    return _nps_of(c["promoter"], c["passive"], c["detractor"])
+
+
+@lru_cache(maxsize=65536)
+def _nps_of(promoters: int, passives: int, detractors: int) -> NpsResult:
+    # The dashboard's trend asks for thousands of small cells, most of them alike.
+    return nps_from_counts(promoters=promoters, passives=passives, detractors=detractors)
 
 
 def nps_groups(hq: Hq, flt: ResponseFilter, *, group_by: GroupBy | None) -> list[NpsGroup]:

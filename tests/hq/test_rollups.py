@@ -79,7 +79,8 @@ def _stored(server: Server, stores: list[str]) -> dict[tuple[Any, ...], list[int
                 out[(row[0], day, *row[2:5])] = list(row[5:])
             for row in conn.exec_driver_sql(
                 "SELECT store_id, day, promoters, passives, detractors, suspect_promoters, "
-                f"suspect_passives, suspect_detractors FROM nps_day_rollups WHERE store_id = {mark}",
+                "suspect_passives, suspect_detractors FROM nps_day_rollups "
+                f"WHERE store_id = {mark}",
                 (store,),
             ):
                 day = date.fromisoformat(row[1]) if isinstance(row[1], str) else row[1]
