@@ -143,6 +143,7 @@ def _raw_executemany(db_url: str, device: str, store: str, batches: int) -> floa
                     "done",
                     False,
                     None,
+                    None,  # survey_version (a v1 answer, as the bench's batches are)
                     digest,
                     now,
                     None,

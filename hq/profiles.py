@@ -291,10 +291,13 @@ def _content_hash(profile: StoreProfileV1) -> str:
 
 
 def stored_profile_version(s: Session, store_id: str) -> int:
-    """The store's current profile version (one primary-key read; ingest calls it per batch)."""
-    version = s.scalar(
-        select(StoreProfileVersionRow.version).where(StoreProfileVersionRow.store_id == store_id)
-    )
+    """The store's current profile version (one primary-key read in plain driver SQL: ingest
+    calls it for every batch)."""
+    conn = s.connection()
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    version = conn.exec_driver_sql(
+        f"SELECT version FROM store_profile_versions WHERE store_id = {mark}", (store_id,)
+    ).scalar()
     return int(version) if version is not None else 1
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core.profile import SurveyVersionV1
+from core.profile import StoreProfileV1, SurveyVersionV1
 from hq import auth, groups, profiles
 from hq.auth import HqDep, Principal
 from hq.errors import ConfigError, Forbidden, HqError, NotFound
@@ -76,7 +76,30 @@ def stores(hq: HqDep, user: ScopedDep) -> HTMLResponse:
     )
 
 
-def _fields(hq: Hq, scope: str, scope_id: str, effective: dict[str, Any]) -> list[dict[str, str]]:
+def _built_in(profile: StoreProfileV1) -> dict[str, str]:
+    """What a store gets for each setting nobody sets (the placeholders of its editor)."""
+    data = profile.model_dump(mode="json")
+    out = {
+        "display_name": profile.display_name,
+        "time_zone": profile.time_zone,
+        "opening_hours": "open all day",
+        "languages": ",".join(profile.survey.languages),
+        "survey": f"default (version {profile.survey.id})",
+        "follow_up_timeout_s": str(profile.follow_up_timeout_s),
+    }
+    for group in ("thank_you", "anti_stuffing"):
+        for key, value in data[group].items():
+            out[f"{group}.{key}"] = profiles.format_setting(key, value) or "none"
+    return out
+
+
+def _fields(
+    hq: Hq,
+    scope: str,
+    scope_id: str,
+    effective: dict[str, Any],
+    built_in: dict[str, str] | None = None,
+) -> list[dict[str, str]]:
     own = profiles.settings_of(hq, scope, scope_id)
     out = []
     for key, what in profiles.SETTING_KEYS.items():
@@ -89,6 +112,8 @@ def _fields(hq: Hq, scope: str, scope_id: str, effective: dict[str, Any]) -> lis
                 "inherited": (
                     f"{profiles.format_setting(key, inherited[0])} (from {inherited[1]})"
                     if inherited and key not in own
+                    else f"{(built_in or {}).get(key, '')} (built-in)"
+                    if built_in
                     else ""
                 ),
             }
@@ -126,7 +151,7 @@ def _store_page(
         scope="store",
         scope_id=store,
         profile=profile,
-        fields=_fields(hq, "store", store, profiles.profile_sources(hq, store)),
+        fields=_fields(hq, "store", store, profiles.profile_sources(hq, store), _built_in(profile)),
         devices=devices,
         members=[],
         changed_at=changed_at,
