@@ -499,7 +499,7 @@ def _spike(
 
 def evaluate(hq: Hq, *, now: datetime | None = None) -> int:
     """Look for NPS dips and devices that stopped syncing; returns the alerts made."""
-    from hq.analytics import ResponseFilter, _counts, _zero
+    from hq.analytics import ResponseFilter, _counts, _zero, local_day_spans
 
     now = now or utcnow()
     made = 0
@@ -511,16 +511,14 @@ def evaluate(hq: Hq, *, now: datetime | None = None) -> int:
             scope = _Scope.load(s, all_stores)
             watched = [sid for sid in all_stores if scope.covers(rule, sid)]
             if rule.kind == "nps_dip":
-                days = timedelta(days=rule.params["days"])
-                cur = _counts(
-                    hq,
-                    ResponseFilter(since=now - days, until=now, include_suspect=False),
-                    ResponseRow.store_id,
-                )
+                # Local days, from the rollups: the current period is the last `days` complete
+                # days of each store's own calendar (today, still going, is left out), the
+                # previous the `days` before; so a store's result changes once a local day.
+                days = int(rule.params["days"])
+                flt = ResponseFilter(include_suspect=False)
+                cur = _counts(hq, flt, "store", spans=local_day_spans(now, back=1, length=days))
                 prev = _counts(
-                    hq,
-                    ResponseFilter(since=now - 2 * days, until=now - days, include_suspect=False),
-                    ResponseRow.store_id,
+                    hq, flt, "store", spans=local_day_spans(now, back=days + 1, length=days)
                 )
                 for sid in watched:
                     made += _dip_alert(
@@ -594,8 +592,11 @@ def _dip_alert(
 def _stale_alerts(
     s: Session, rule: AlertRule, *, scope: _Scope, watched: list[str], now: datetime
 ) -> int:
+    from hq.analytics import local_label
+
     limit = timedelta(hours=rule.params["hours"])
     made = 0
+    zones = {r[0]: r[1] for r in s.execute(select(StoreRow.store_id, StoreRow.time_zone))}
     devices = s.execute(
         select(DeviceRow.device_id, DeviceRow.store_id, DeviceRow.last_sync_at).where(
             DeviceRow.enrolled_at.is_not(None),
@@ -610,6 +611,7 @@ def _stale_alerts(
             continue
         hours = (now - last).total_seconds() / 3600
         name = scope.names.get(store_id, store_id)
+        seen = local_label(last, zones.get(store_id, "UTC"))
         made += (
             _make_alert(
                 s,
@@ -618,7 +620,10 @@ def _stale_alerts(
                 store_id=store_id,
                 # One alert per silence: a device that syncs and then stops again alerts again.
                 dedupe_key=f"r{rule.id}:stale:{device_id}:{last.isoformat()}",
-                summary=f"{name} · device {device_id} has not synced for {hours:.0f} hours",
+                summary=(
+                    f"{name} · device {device_id} has not synced for {hours:.0f} hours "
+                    f"(last at {seen})"
+                ),
                 details={"device": {"id": device_id, "last_sync_at": _iso(last)}},
                 now=now,
             )

@@ -6,18 +6,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, Literal, TypeVarTuple
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Literal, TypeVarTuple, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Select, Table, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.nps import NpsResult, format_nps, nps_from_counts
 from core.protocol import RESPONSE_FIELDS
 from core.text import spreadsheet_safe
 from hq.db import utcnow
-from hq.models import DeviceRow, ResponseRow, StoreGroupMemberRow, StoreRow
+from hq.models import (
+    DayRollupRow,
+    DeviceRow,
+    ResponseRow,
+    RollupRow,
+    StoreGroupMemberRow,
+    StoreRow,
+)
+from hq.rollups import day_span, local_day, zone
 from hq.service import Hq
 
 Ts = TypeVarTuple("Ts")
@@ -151,66 +162,180 @@ class NpsGroup:
         return {"key": self.key, **self.result.as_dict(), "formatted": format_nps(self.result)}
 
 
-def _counts(
-    hq: Hq, flt: ResponseFilter, key: Any | None, *, join: tuple[Any, Any] | None = None
-) -> dict[str, dict[str, int]]:
-    """Counts per category for each value of ``key`` (or for everything under "all")."""
-    stmt: Select[*tuple[Any, ...]]
-    if key is None:
-        stmt = flt.apply(select(ResponseRow.category, func.count()).group_by(ResponseRow.category))
-    else:
-        base = select(key.label("k"), ResponseRow.category, func.count()).select_from(ResponseRow)
-        if join is not None:
-            base = base.join(*join)
-        stmt = flt.apply(base.group_by(key, ResponseRow.category))
-    out: dict[str, dict[str, int]] = {}
-    with hq.db.reading() as s:
-        for row in s.execute(stmt):
-            k, cat, n = ("all", *row) if key is None else row
-            out.setdefault(str(k), _zero())[cat] += n
-    return out
+CountsKey = Literal["store", "channel", "survey_version", "group", "day", "week"]
+DaySpans = Callable[[str], tuple[date | None, date | None]]  # zone -> first, last local day
 
 
-def _result(c: dict[str, int]) -> NpsResult:
-    return nps_from_counts(
-        promoters=c["promoter"], passives=c["passive"], detractors=c["detractor"]
+def _fine(flt: ResponseFilter, key: CountsKey | None) -> bool:
+    """Whether a read needs nps_rollups (channel/survey version) or nps_day_rollups will do."""
+    return bool(flt.channel or flt.survey_version is not None) or key in (
+        "channel",
+        "survey_version",
     )
 
 
+def _zones(s: Session) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for store_id, tz in s.execute(select(StoreRow.store_id, StoreRow.time_zone)):
+        out.setdefault(tz or "UTC", []).append(store_id)
+    return out
+
+
+def _instant_spans(flt: ResponseFilter) -> DaySpans | None:
+    """``from``/``to`` are instants; each store reads the whole local days [from, to) touches
+    in its own zone: from the local date of ``from`` through the local date of the last instant
+    before ``to`` (hq.rollups.day_span)."""
+    if flt.since is None and flt.until is None:
+        return None
+    return lambda tz: day_span(flt.since, flt.until, tz)
+
+
+def local_day_spans(now: datetime, *, back: int, length: int) -> DaySpans:
+    """``length`` local days ending ``back`` days before each store's local today."""
+
+    def spans(tz: str) -> tuple[date | None, date | None]:
+        today = local_day(now, tz)
+        last = today - timedelta(days=back)
+        return last - timedelta(days=length - 1), last
+
+    return spans
+
+
+def _day_clause(s: Session, table: Table, spans: DaySpans) -> ColumnElement[bool]:
+    def one(tz: str) -> ColumnElement[bool]:
+        first, last = spans(tz)
+        parts = []
+        if first is not None:
+            parts.append(table.c.day >= first)
+        if last is not None:
+            parts.append(table.c.day <= last)
+        return and_(true(), *parts)
+
+    zones = _zones(s)
+    if len(zones) <= 1:  # one zone for the whole chain (the common case): a plain day range
+        return one(next(iter(zones), "UTC"))
+    # The widest range first (an index range on day), then each zone's own days.
+    firsts = [spans(tz)[0] for tz in zones]
+    lasts = [spans(tz)[1] for tz in zones]
+    bound = []
+    if all(f is not None for f in firsts):
+        bound.append(table.c.day >= min(f for f in firsts if f is not None))
+    if all(x is not None for x in lasts):
+        bound.append(table.c.day <= max(x for x in lasts if x is not None))
+    return and_(
+        *bound,
+        or_(
+            *(
+                and_(
+                    table.c.store_id.in_(select(StoreRow.store_id).where(StoreRow.time_zone == tz)),
+                    one(tz),
+                )
+                for tz in sorted(zones)
+            )
+        ),
+    )
+
+
+def _counts(
+    hq: Hq,
+    flt: ResponseFilter,
+    key: CountsKey | None,
+    *,
+    spans: DaySpans | None = None,
+    extra: CountsKey | None = None,
+) -> dict[Any, dict[str, int]]:
+    """Counts per category for each value of ``key`` (or for everything under "all"), summed
+    from the rollups; ``spans`` (local days per zone) instead of the filter's instants;
+    ``extra`` makes the key a (key, extra) pair."""
+    table = cast(Table, (RollupRow if _fine(flt, key) else DayRollupRow).__table__)
+    sus = flt.include_suspect
+    sums = [
+        func.sum(table.c[c] + table.c["suspect_" + c]) if sus else func.sum(table.c[c])
+        for c in ("promoters", "passives", "detractors")
+    ]
+    keys = [k for k in (key, extra) if k is not None]
+    with hq.db.reading() as s:
+        exprs = [_key_expr(table, k, dialect=hq.db.dialect) for k in keys]
+        stmt = select(*exprs, *sums).select_from(table)
+        if "group" in keys:
+            stmt = stmt.join(StoreGroupMemberRow, StoreGroupMemberRow.store_id == table.c.store_id)
+        if exprs:
+            stmt = stmt.group_by(*exprs)
+        if flt.store_ids is not None:
+            stmt = stmt.where(table.c.store_id.in_(sorted(flt.store_ids)))
+        if flt.store_id:
+            stmt = stmt.where(table.c.store_id == flt.store_id)
+        if flt.group_id:
+            stmt = stmt.where(
+                table.c.store_id.in_(
+                    select(StoreGroupMemberRow.store_id).where(
+                        StoreGroupMemberRow.group_id == flt.group_id
+                    )
+                )
+            )
+        if flt.channel:
+            stmt = stmt.where(table.c.channel == flt.channel)
+        if flt.survey_version is not None:
+            stmt = stmt.where(table.c.survey_version == flt.survey_version)
+        spans = spans or _instant_spans(flt)
+        if spans is not None:
+            stmt = stmt.where(_day_clause(s, table, spans))
+        out: dict[Any, dict[str, int]] = {}
+        for row in s.execute(stmt):
+            *ks, p, pa, d = row
+            k: Any = (
+                "all"
+                if not ks
+                else (_key_text(ks[0]) if len(ks) == 1 else tuple(_key_text(x) for x in ks))
+            )
+            c = out.setdefault(k, _zero())
+            c["promoter"] += int(p or 0)
+            c["passive"] += int(pa or 0)
+            c["detractor"] += int(d or 0)
+    return out
+
+
+def _key_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _key_expr(table: Table, key: CountsKey, *, dialect: str) -> Any:
+    if key == "group":
+        return StoreGroupMemberRow.group_id
+    if key == "store":
+        return table.c.store_id
+    if key in ("channel", "survey_version", "day"):
+        return table.c[key]
+    # week: the Monday of each store's local day
+    if dialect == "sqlite":
+        return func.date(table.c.day, "-6 days", "weekday 1")
+    return func.cast(func.date_trunc("week", table.c.day), Date)
+
+
+def _result(c: dict[str, int]) -> NpsResult:
+    return _nps_of(c["promoter"], c["passive"], c["detractor"])
+
+
+@lru_cache(maxsize=65536)
+def _nps_of(promoters: int, passives: int, detractors: int) -> NpsResult:
+    # The dashboard's trend asks for thousands of small cells, most of them alike.
+    return nps_from_counts(promoters=promoters, passives=passives, detractors=detractors)
+
+
 def nps_groups(hq: Hq, flt: ResponseFilter, *, group_by: GroupBy | None) -> list[NpsGroup]:
-    """NPS per group (or one "all" group), suspect responses left out unless asked for."""
+    """NPS per group (or one "all" group), suspect responses left out unless asked for; from
+    the rollups. ``day`` and ``week`` are each store's local days and weeks (a chain day is the
+    union of its stores' local days)."""
     if group_by is None:
         counts = _counts(hq, flt, None)
         return [NpsGroup("all", _result(counts.get("all", _zero())))]
-    if group_by == "group":
-        # A store counts once in each of its groups (a region and a format overlap).
-        counts = _counts(
-            hq,
-            flt,
-            StoreGroupMemberRow.group_id,
-            join=(StoreGroupMemberRow, StoreGroupMemberRow.store_id == ResponseRow.store_id),
-        )
-        return [NpsGroup(k, _result(c)) for k, c in sorted(counts.items())]
-    if group_by in ("store", "channel"):
-        col = ResponseRow.store_id if group_by == "store" else ResponseRow.channel
-        counts = _counts(hq, flt, col)
-        return [NpsGroup(k, _result(c)) for k, c in sorted(counts.items())]
+    counts = _counts(hq, flt, group_by)
     if group_by == "survey_version":
         # v1 answers (before protocol v2) have no survey version: their group is "unknown".
-        counts = _counts(hq, flt, func.coalesce(ResponseRow.survey_version, 0))
         ordered = sorted(counts.items(), key=lambda kv: int(kv[0]))
         return [NpsGroup(k if k != "0" else "unknown", _result(c)) for k, c in ordered]
-    days = _counts(hq, flt, func.date(ResponseRow.device_time))
-    if group_by == "day":
-        return [NpsGroup(k, _result(c)) for k, c in sorted(days.items())]
-    weeks: dict[str, dict[str, int]] = {}
-    for day, c in days.items():
-        d = date.fromisoformat(day[:10])
-        monday = (d - timedelta(days=d.weekday())).isoformat()
-        w = weeks.setdefault(monday, _zero())
-        for cat in c:
-            w[cat] += c[cat]
-    return [NpsGroup(k, _result(c)) for k, c in sorted(weeks.items())]
+    # A store counts once in each of its groups (a region and a format overlap).
+    return [NpsGroup(k, _result(c)) for k, c in sorted(counts.items())]
 
 
 def _zero() -> dict[str, int]:
@@ -246,6 +371,13 @@ class Comment:
     comment: str
     device_time: datetime
     channel: str
+    local_time: str = ""  # in the store's zone, with its abbreviation: "14 Mar 2027 23:30 EDT"
+
+
+def local_label(when: datetime, tz: str) -> str:
+    """A stored (naive UTC) time as the store's local time with the zone's abbreviation."""
+    local = when.replace(tzinfo=UTC).astimezone(zone(tz))
+    return f"{local.strftime('%d %b %Y %H:%M')} {local.tzname()}"
 
 
 @dataclass(frozen=True)
@@ -283,24 +415,24 @@ def dashboard(
     scope = store_ids
     flt = ResponseFilter(since=since, include_suspect=False, group_id=group_id, store_ids=scope)
     chain = nps_groups(hq, flt, group_by=None)[0].result
-    by_store = _counts(hq, flt, ResponseRow.store_id)
-    trend_since = (now - timedelta(weeks=weeks)).replace(hour=0, minute=0, second=0, microsecond=0)
+    by_store = _counts(hq, flt, "store")
+    # The trend: each store's local weeks, from the Monday `weeks` weeks back.
+    trend_since = (now - timedelta(weeks=weeks)).date()
     trend_since -= timedelta(days=trend_since.weekday())
-    week_key = func.date(ResponseRow.device_time)
-    stmt = ResponseFilter(
-        since=trend_since, include_suspect=False, group_id=group_id, store_ids=scope
-    ).apply(
-        select(ResponseRow.store_id, week_key, ResponseRow.category, func.count()).group_by(
-            ResponseRow.store_id, week_key, ResponseRow.category
-        )
+    trend_counts = cast(
+        dict[tuple[str, str], dict[str, int]],
+        _counts(
+            hq,
+            ResponseFilter(include_suspect=False, group_id=group_id, store_ids=scope),
+            "store",
+            extra="week",
+            spans=lambda _tz: (trend_since, None),
+        ),
     )
-    trend_counts: dict[tuple[str, str], dict[str, int]] = {}
+    every = ResponseFilter(group_id=group_id, store_ids=scope)  # suspect ones too
+    total = _counts(hq, every, None).get("all", _zero())
     with hq.db.reading() as s:
-        for store, day, cat, n in s.execute(stmt):
-            d = date.fromisoformat(str(day)[:10])
-            monday = (d - timedelta(days=d.weekday())).isoformat()
-            trend_counts.setdefault((store, monday), _zero())[cat] += n
-        store_stmt = select(StoreRow.store_id, StoreRow.name)
+        store_stmt = select(StoreRow.store_id, StoreRow.name, StoreRow.time_zone)
         device_stmt = select(DeviceRow).order_by(DeviceRow.store_id, DeviceRow.device_id)
         if group_id:
             members = select(StoreGroupMemberRow.store_id).where(
@@ -316,8 +448,10 @@ def dashboard(
             select(StoreGroupMemberRow.group_id, StoreGroupMemberRow.store_id)
         ):
             group_members.setdefault(g, set()).add(member)
-        stores = s.execute(store_stmt).all()
+        zones = {r[0]: r[1] for r in s.execute(select(StoreRow.store_id, StoreRow.time_zone))}
+        stores = [(r[0], r[1]) for r in s.execute(store_stmt)]
         devices = s.execute(device_stmt).scalars().all()
+        # Row-level: the newest detractor comments, on ix_responses_device_time read backwards.
         comments = s.execute(
             ResponseFilter(group_id=group_id, store_ids=scope)
             .apply(
@@ -337,15 +471,7 @@ def dashboard(
             .order_by(ResponseRow.device_time.desc())
             .limit(10)
         ).all()
-        total = (
-            s.scalar(
-                ResponseFilter(group_id=group_id, store_ids=scope).apply(
-                    select(func.count()).select_from(ResponseRow)
-                )
-            )
-            or 0
-        )
-    week_keys = [(trend_since + timedelta(weeks=i)).date().isoformat() for i in range(weeks + 1)]
+    week_keys = [(trend_since + timedelta(weeks=i)).isoformat() for i in range(weeks + 1)]
     lines = []
     for store_id, name in stores:
         trend = []
@@ -388,10 +514,17 @@ def dashboard(
         stores=tuple(lines),
         devices=tuple(device_lines),
         comments=tuple(
-            Comment(store_id=c[0], score=c[1], comment=c[2] or "", device_time=c[3], channel=c[4])
+            Comment(
+                store_id=c[0],
+                score=c[1],
+                comment=c[2] or "",
+                device_time=c[3],
+                channel=c[4],
+                local_time=local_label(c[3], zones.get(c[0], "UTC")),
+            )
             for c in comments
         ),
-        total_responses=total,
+        total_responses=sum(total.values()),
         group_id=group_id,
         groups=tuple(
             g

@@ -347,6 +347,19 @@ def cmd_set_group(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild_rollups(args: argparse.Namespace) -> int:
+    from hq.rollups import rebuild_rollups
+
+    hq = _open(args)
+    if args.store and not hq.store_exists(args.store):
+        print(f"There is no store {args.store!r}; see nps-hq list-devices.", file=sys.stderr)
+        return 2
+    n = rebuild_rollups(hq, store_id=args.store)
+    which = f"store {args.store}" if args.store else "every store"
+    print(f"Rollups of {which} recomputed from {n} responses.")
+    return 0
+
+
 def cmd_list_groups(args: argparse.Namespace) -> int:
     from hq.groups import groups
 
@@ -697,6 +710,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", required=True)
     s.add_argument("--group", required=True)
     s.set_defaults(func=cmd_set_group)
+
+    s = sub.add_parser(
+        "rebuild-rollups", parents=[common], help="recompute the NPS rollups from raw responses"
+    )
+    s.add_argument("--store", help="only this store (default: every store)")
+    s.set_defaults(func=cmd_rebuild_rollups)
 
     s = sub.add_parser("list-groups", parents=[common], help="groups and their stores")
     s.set_defaults(func=cmd_list_groups)

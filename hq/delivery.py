@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -29,8 +29,9 @@ from hq.alerts import evaluate, new_id
 from hq.db import utcnow
 from hq.egress import PublicOnlyAdapter, check_url
 from hq.errors import DeliveryError, PrivateAddress
-from hq.models import DeliveryAttemptRow, DeliveryRow, WebhookRow
+from hq.models import AlertRow, DeliveryAttemptRow, DeliveryRow, StoreRow, WebhookRow
 from hq.notify_email import SmtpSettings, build_message, send
+from hq.rollups import local_now, zone
 from hq.service import Hq
 from hq.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, sign, webhook_secret
 
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DeliveryConfig:
     """How the worker polls and retries. From the environment: NPS_HQ_DELIVERY (off to not start
-    the worker in this process), NPS_HQ_DIGEST_HOUR (UTC, default 7), plus the SMTP settings."""
+    the worker in this process), NPS_HQ_DIGEST_HOUR (each store's local hour, default 7;
+    the field keeps its old name), plus the SMTP settings."""
 
     enabled: bool = True
     poll_interval_s: float = 5.0
@@ -51,6 +53,7 @@ class DeliveryConfig:
     purge_check_every_s: float = 3600.0  # how often to look whether the daily purge is due
     purge_first_after_s: float = 300.0  # the first look, this long after the worker starts
     purge: bool = True  # the retention purge (hq.privacy.daily); NPS_HQ_PURGE=off stops it
+    # The hour (0-23) after which each store's held alerts go out, in the store's own zone.
     digest_hour_utc: int = 7
     webhook_timeout_s: float = 10.0
     lease_s: float = 120.0
@@ -68,10 +71,19 @@ class DeliveryConfig:
         )
 
 
-def digest_boundary(now: datetime, *, hour: int) -> datetime:
-    """The latest digest time at or before ``now``: items held before it go out in a digest."""
-    boundary = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    return boundary if boundary <= now else boundary - timedelta(days=1)
+def digest_boundary(now: datetime, *, hour: int, tz: str = "UTC") -> datetime:
+    """The latest digest time at or before ``now`` (naive UTC) in zone ``tz``, as naive UTC:
+    items held before it go out in a digest. The hour is the zone's wall-clock hour (on a day
+    when it does not exist, the instant after the gap; when it happens twice, the first)."""
+    local = local_now(tz, now)
+    day = local.date()
+    for _ in range(3):
+        wall = datetime(day.year, day.month, day.day, hour, tzinfo=zone(tz))
+        boundary = wall.astimezone(UTC).replace(tzinfo=None)
+        if boundary <= now:
+            return boundary
+        day -= timedelta(days=1)
+    return boundary
 
 
 class DeliveryWorker:
@@ -181,16 +193,32 @@ class DeliveryWorker:
         return result is not None
 
     def make_digests(self, now: datetime) -> int:
-        boundary = digest_boundary(now, hour=self.config.digest_hour_utc)
+        # Each store's items wait for its own local digest hour (alerts of no store: UTC).
+        hour = self.config.digest_hour_utc
+        boundaries: dict[str, datetime] = {}
+        boundary = digest_boundary(now, hour=hour)
         with self.hq.db.writing() as s:
             held = s.execute(
-                select(DeliveryRow.id, DeliveryRow.channel, DeliveryRow.target, DeliveryRow.body)
-                .where(DeliveryRow.status == "held", DeliveryRow.created_at < boundary)
+                select(
+                    DeliveryRow.id,
+                    DeliveryRow.channel,
+                    DeliveryRow.target,
+                    DeliveryRow.body,
+                    DeliveryRow.created_at,
+                    StoreRow.time_zone,
+                )
+                .outerjoin(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+                .outerjoin(StoreRow, StoreRow.store_id == AlertRow.store_id)
+                .where(DeliveryRow.status == "held", DeliveryRow.created_at < now)
                 .order_by(DeliveryRow.created_at, DeliveryRow.id)
             ).all()
             groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
-            for did, channel, target, held_body in held:
-                groups.setdefault((channel, target), []).append((did, held_body))
+            for did, channel, target, held_body, created, tz in held:
+                tz = tz or "UTC"
+                if tz not in boundaries:
+                    boundaries[tz] = digest_boundary(now, hour=hour, tz=tz)
+                if created < boundaries[tz]:
+                    groups.setdefault((channel, target), []).append((did, held_body))
             for (channel, target), items in sorted(groups.items()):
                 digest_id = new_id()
                 body = {

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from hq.db import utcnow
 from hq.errors import AlreadyExists, ConfigError, NotFound
 from hq.models import StoreGroupMemberRow, StoreGroupRow, StoreRow
+from hq.rollups import refresh_time_zones
 from hq.service import Hq
 from hq.service import _check_id as check_id
 
@@ -73,6 +74,9 @@ def set_group(hq: Hq, *, store_id: str, group_id: str) -> str | None:
             )
         )
         s.add(StoreGroupMemberRow(store_id=store_id, group_id=group_id))
+        s.flush()
+        # A group may set the store's time zone: its rollups follow in this transaction.
+        refresh_time_zones(s.connection())
     return left
 
 

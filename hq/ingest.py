@@ -40,6 +40,7 @@ from hq.errors import Forbidden, ImportFailed
 from hq.models import ResponseRow
 from hq.privacy import SCRUBBED_HASH, erase_from_device, tombstoned, wipe
 from hq.profiles import stored_profile_version
+from hq.rollups import Answer, add_responses, answer_of
 from hq.service import DeviceAuth, Hq
 
 log = logging.getLogger(__name__)
@@ -413,6 +414,7 @@ def _store(
     ids = [c.id for c in checked if c.response is not None]
     known = known_hashes(s, ids)
     rows: list[tuple[Any, ...]] = []
+    answers: list[Answer] = []
     results: list[_Result] = []
     accepted = duplicates = rejected = 0
     batch_id = envelope.batch_id
@@ -432,6 +434,7 @@ def _store(
         else:
             known[c.id] = c.digest
             rows.append(_row(c.response, c.digest, at, batch_id, sqlite=sqlite))
+            answers.append(answer_of(c.response))
             results.append({"id": c.id, "status": "accepted", "reason": None})
             accepted += 1
     alerts = 0
@@ -440,6 +443,7 @@ def _store(
         insert_rows(s, rows)
         if erased:
             s.execute(update(ResponseRow).where(ResponseRow.id.in_(erased)).values(scrubbed_at=now))
+        add_responses(conn, answers)  # the rollups, in this transaction
         # In this transaction: the responses and their alerts are committed together. The
         # alerts helper reads the rules itself; this cheaper look first skips it (and the
         # rows as dicts) when no rule watches responses.

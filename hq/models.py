@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -43,6 +44,9 @@ class StoreRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # Poster codes issued before this are refused as replaced (nps-hq revoke-posters).
     posters_not_before: Mapped[datetime | None] = mapped_column(DateTime)
+    # The profile's IANA time zone, cached for ingest and reads (hq.rollups keeps it current
+    # and rebuilds the store's rollups when it changes).
+    time_zone: Mapped[str] = mapped_column(String(64), server_default="UTC")
 
 
 class DeviceRow(Base):
@@ -432,3 +436,44 @@ class SurveyDraftRow(Base):
     texts: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     updated_by: Mapped[str] = mapped_column(String(120))
+
+
+# Rollups (issue "Chain scale"; hq/rollups.py) -------------------------------------------------
+
+
+class RollupRow(Base):
+    """Counts per store x store-local day x channel x language x survey version (0: a v1
+    answer), suspect responses apart; kept in the ingest transaction."""
+
+    __tablename__ = "nps_rollups"
+
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    survey_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    promoters: Mapped[int] = mapped_column(Integer)
+    passives: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+    suspect_promoters: Mapped[int] = mapped_column(Integer)
+    suspect_passives: Mapped[int] = mapped_column(Integer)
+    suspect_detractors: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_nps_rollups_day", "day"),)
+
+
+class DayRollupRow(Base):
+    """The same counts per store x store-local day only (what most reads sum)."""
+
+    __tablename__ = "nps_day_rollups"
+
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    promoters: Mapped[int] = mapped_column(Integer)
+    passives: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+    suspect_promoters: Mapped[int] = mapped_column(Integer)
+    suspect_passives: Mapped[int] = mapped_column(Integer)
+    suspect_detractors: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_nps_day_rollups_day", "day", "store_id"),)

@@ -26,6 +26,7 @@ from hq.db import utcnow
 from hq.errors import AlreadyAnswered, PhoneLinkError, RateLimited
 from hq.ingest import response_values
 from hq.models import RateCounterRow, ResponseRow, UsedNonceRow
+from hq.rollups import add_responses, answer_of
 from hq.service import Hq
 
 
@@ -125,6 +126,7 @@ def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, cli
                 response, digest=content_hash(response), received_at=now, batch_id=None
             )
             s.connection().execute(insert(cast(Table, ResponseRow.__table__)), [row])
+            add_responses(s.connection(), [answer_of(response)])  # its rollups, same transaction
             alerts_for_responses(s, [row], now=now)  # same transaction as the answer
     except IntegrityError as exc:
         raise AlreadyAnswered("already", "This link was already answered. Thank you!") from exc

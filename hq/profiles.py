@@ -56,6 +56,7 @@ from hq.models import (
     SurveyDraftRow,
     SurveyRow,
 )
+from hq.rollups import refresh_time_zones
 from hq.service import Hq
 from hq.service import _check_id as check_id
 
@@ -318,8 +319,10 @@ def profile_sources(hq: Hq, store_id: str) -> dict[str, tuple[Any, str]]:
 
 
 def _refresh(s: Session, before: dict[str, str], now: datetime) -> list[str]:
-    """Bump the version of each store whose profile content changed; returns them."""
+    """Bump the version of each store whose profile content changed; returns them. A store
+    whose time zone changed gets its rollups rebuilt here, in the same transaction."""
     s.flush()
+    refresh_time_zones(s.connection())
     world = _World.load(s)
     changed = []
     for store_id in sorted(world.stores):

@@ -191,6 +191,10 @@ class Hq:
                     f"with: nps-hq enroll-device --store {store_id}"
                 )
             s.add(StoreRow(store_id=store_id, name=name, created_at=utcnow()))
+            s.flush()
+            from hq.rollups import refresh_time_zones
+
+            refresh_time_zones(s.connection())  # the chain's zone, if it sets one
         return Store(store_id=store_id, name=name)
 
     def stores(self) -> list[Store]:

@@ -4,12 +4,8 @@ and ``responses.scrubbed_at`` (when an erasure or the retention purge scrubbed t
 No personal data moves: existing responses keep their contact details until an erasure or the
 first purge (hq.privacy).
 
-MERGE NOTE: this revision's parent is 0005_rollups, written on another branch at the same time
-as this one. Until that branch is merged, ``down_revision`` points at fleethq's head ("0004")
-so that the tests can run; the lead re-chains it to "0005_rollups" at merge (one line below).
-
 Revision ID: 0006_privacy
-Revises: 0005_rollups (temporarily 0004, see above)
+Revises: 0005_rollups
 Create Date: 2027-03-01
 """
 
@@ -19,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_privacy"
-down_revision = "0004"  # TEMPORARY: the lead re-chains this to "0005_rollups" at merge
+down_revision = "0005_rollups"
 branch_labels = None
 depends_on = None
 
