@@ -38,7 +38,17 @@ from pydantic import (
 )
 
 from core.errors import CoreError
-from core.protocol import MAX_INT32, CategoryName, Identifier, Language, ReasonKey, Text
+from core.protocol import (
+    MAX_INT32,
+    CategoryName,
+    Identifier,
+    Language,
+    ReasonKey,
+    Text,
+)
+from core.protocol import (
+    DeviceHealthV1 as DeviceHealthV1,  # defined with the batch it rides in
+)
 
 PROFILE_FORMAT: Literal[1] = 1
 # Every language a survey may be asked in (the customer's path has these catalogs and fonts).
@@ -190,24 +200,6 @@ class SignedProfileV1(BaseModel):
 
     profile: dict[str, Any]
     signature: StrictStr
-
-
-class DeviceHealthV1(_Doc):
-    """What a kiosk says about itself with each batch (protocol v2)."""
-
-    app_version: StrictStr = Field(max_length=40)
-    schema_revision: StrictStr | None = Field(default=None, max_length=64)
-    db_bytes: StrictInt | None = Field(default=None, ge=0, le=2**53)
-    free_disk_bytes: StrictInt | None = Field(default=None, ge=0, le=2**53)
-    backlog: StrictInt | None = Field(default=None, ge=0, le=MAX_INT32)
-    oldest_pending_at: AwareDatetime | None = None
-    clock_offset_s: float | None = Field(default=None, ge=-(10**10), le=10**10)
-    started_at: AwareDatetime | None = None
-    recoveries_since_sync: StrictInt | None = Field(default=None, ge=0, le=MAX_INT32)
-    suspect_rate: float | None = Field(default=None, ge=0, le=1)
-    profile_version: StrictInt | None = Field(
-        default=None, ge=1, le=MAX_INT32, description="the profile version the kiosk applied"
-    )
 
 
 def canonical(profile: StoreProfileV1 | dict[str, Any]) -> bytes:

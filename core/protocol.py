@@ -9,7 +9,13 @@
   secret, canonical batch bytes)); :func:`write_batch_file` and :func:`read_batch_file`.
 
 "Same content" means the same :func:`content_hash`: SHA-256 over the JSON of every response
-field in the model's order, with the device time in UTC.
+field in the model's order, with the device time in UTC (``survey_version`` left out when it is
+None, so a v1 response keeps the hash it had).
+
+Protocol v2 (same endpoints, ``"protocol": "v2"`` in the batch) adds ``survey_version`` to a
+response, ``health`` (core.profile.DeviceHealthV1) to a batch, ``profile_version`` to the
+batch reply and ``GET /api/v1/profile`` (core.profile.SignedProfileV1, 204 when ``?have=`` is
+current). A v1 kiosk's batches and replies are unchanged.
 """
 
 from __future__ import annotations
@@ -129,6 +135,13 @@ class ResponseV1(_Message):
     completion: CompletionName
     suspect: StrictBool = False
     suspect_reason: Text | None = Field(default=None, max_length=120)
+    survey_version: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_INT32,
+        description="protocol v2: the chain-wide id of the published survey version the "
+        "answer was asked with (core.profile.SurveyVersionV1.id); absent from v1 responses",
+    )
 
     @field_validator("device_time")
     @classmethod
@@ -159,10 +172,38 @@ class ResponseV1(_Message):
 RESPONSE_FIELDS: tuple[str, ...] = tuple(ResponseV1.model_fields)
 
 
-class BatchV1(_Message):
-    """What a kiosk uploads: up to 500 complete responses."""
+class DeviceHealthV1(_Message):
+    """What a kiosk says about itself with each batch (protocol v2; also exported by
+    core.profile)."""
 
-    protocol: Literal["v1"] = "v1"
+    app_version: StrictStr = Field(max_length=40)
+    schema_revision: StrictStr | None = Field(default=None, max_length=64)
+    db_bytes: StrictInt | None = Field(default=None, ge=0, le=2**53)
+    free_disk_bytes: StrictInt | None = Field(default=None, ge=0, le=2**53)
+    backlog: StrictInt | None = Field(default=None, ge=0, le=MAX_INT32)
+    oldest_pending_at: AwareDatetime | None = None
+    clock_offset_s: float | None = Field(default=None, ge=-(10**10), le=10**10)
+    started_at: AwareDatetime | None = None
+    recoveries_since_sync: StrictInt | None = Field(default=None, ge=0, le=MAX_INT32)
+    suspect_rate: float | None = Field(default=None, ge=0, le=1)
+    profile_version: StrictInt | None = Field(
+        default=None, ge=1, le=MAX_INT32, description="the profile version the kiosk applied"
+    )
+
+
+ProtocolName = Literal["v1", "v2"]
+
+
+def _health_only_in_v2(protocol: str, health: object) -> None:
+    if health is not None and protocol != "v2":
+        raise ValueError("health is sent only with protocol v2")
+
+
+class BatchV1(_Message):
+    """What a kiosk uploads: up to 500 complete responses. Protocol v2 adds ``health`` (what
+    the kiosk says about itself) and ``survey_version`` on responses; a v1 batch is unchanged."""
+
+    protocol: ProtocolName = "v1"
     batch_id: ResponseId
     device_id: Identifier
     sent_at: AwareDatetime
@@ -174,28 +215,57 @@ class BatchV1(_Message):
         description="complete responses still waiting on the device after "
         "this batch (shown at HQ as the device's backlog)",
     )
+    health: DeviceHealthV1 | None = Field(default=None, description="protocol v2 only")
 
     @field_validator("sent_at")
     @classmethod
     def _sent_in_utc(cls, value: datetime) -> datetime:
         return _utc(value, what="sent_at")
+
+    @model_validator(mode="after")
+    def _v2_fields(self) -> BatchV1:
+        _health_only_in_v2(self.protocol, self.health)
+        return self
+
+    def _v1_exclude(self) -> dict[str, Any]:
+        """The v2 fields left unset, so that a batch without them is exactly v1's JSON (an HQ
+        before v2 refuses unknown fields)."""
+        exclude: dict[str, Any] = {}
+        if self.health is None:
+            exclude["health"] = True
+        if all(r.survey_version is None for r in self.responses):
+            exclude["responses"] = {"__all__": {"survey_version"}}
+        return exclude
+
+    def wire_json(self) -> bytes:
+        """The upload's body: the batch's JSON without v2 fields it does not use."""
+        return self.model_dump_json(exclude=self._v1_exclude()).encode("utf-8")
+
+    def wire_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude=self._v1_exclude())
 
 
 class BatchEnvelope(_Message):
     """A batch whose responses are checked one by one (HQ rejects single responses, not the
     whole batch, when one of them is invalid)."""
 
-    protocol: Literal["v1"]
+    protocol: ProtocolName
     batch_id: ResponseId
     device_id: Identifier
     sent_at: AwareDatetime
     responses: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
     pending: StrictInt | None = Field(default=None, ge=0, le=MAX_INT32)
+    health: DeviceHealthV1 | None = None
 
     @field_validator("sent_at")
     @classmethod
     def _sent_in_utc(cls, value: datetime) -> datetime:
         return _utc(value, what="sent_at")
+
+    @model_validator(mode="after")
+    def _v2_fields(self) -> BatchEnvelope:
+        _health_only_in_v2(self.protocol, self.health)
+        return self
 
 
 class ResultV1(_Reply):
@@ -208,6 +278,11 @@ class BatchReplyV1(_Reply):
     batch_id: str
     server_time: AwareDatetime
     results: list[ResultV1]
+    profile_version: int | None = Field(
+        default=None,
+        description="the current version of the store's profile (GET /api/v1/profile when it "
+        "is not the one the kiosk has); v1 kiosks ignore it",
+    )
 
 
 class EnrollRequestV1(_Message):
@@ -251,7 +326,19 @@ def content_hash(response: ResponseV1) -> str:
     bytes for the same content on every machine, and computed in pydantic's Rust core, which
     matters at 500 responses a batch.
     """
-    return hashlib.sha256(response.model_dump_json().encode("utf-8")).hexdigest()
+    exclude = set(_V1_HASH_EXCLUDE) if response.survey_version is None else None
+    return hashlib.sha256(response.model_dump_json(exclude=exclude).encode("utf-8")).hexdigest()
+
+
+# A response without survey_version hashes exactly as protocol v1 did (the field is left out),
+# so a v1 kiosk resending an answer HQ stored before v2 gets "duplicate", not a conflict.
+_V1_HASH_EXCLUDE = frozenset({"survey_version"})
+
+
+def wire_json(response: ResponseV1) -> dict[str, Any]:
+    """A response as JSON for a v1 reader: without ``survey_version`` (a v1 kiosk's ResponseV1
+    refuses unknown fields)."""
+    return response.model_dump(mode="json", exclude=set(_V1_HASH_EXCLUDE))
 
 
 def describe(exc: ValidationError, *, limit: int = 3) -> str:
@@ -277,7 +364,7 @@ def batch_signature(batch: dict[str, Any], *, secret: bytes) -> str:
 
 
 def make_batch_file(batch: BatchV1, *, secret: bytes) -> BatchFileV1:
-    raw = batch.model_dump(mode="json")
+    raw = batch.wire_dict()
     return BatchFileV1(batch=raw, signature=batch_signature(raw, secret=secret))
 
 

@@ -61,3 +61,27 @@ DEFAULT_REASONS = {
     cat: [{"key": key, **_per_language(text)} for key, text in REASONS.items()]
     for cat in DEFAULT_FOLLOW_UP
 }
+DEFAULT_CONSENT = {
+    "en": "May we contact you about this?",
+    "hi": "क्या हम इस बारे में आपसे संपर्क कर सकते हैं?",
+}
+DEFAULT_SURVEY_ID = 1  # the chain-wide id of the built-in survey version ("Default")
+DEFAULT_SURVEY_NAME = "Default"
+
+
+def default_survey_texts() -> dict[str, dict[str, object]]:
+    """The built-in survey as core.profile.SurveyTexts data, per language (en, hi)."""
+    return {
+        lang: {
+            "question": DEFAULT_QUESTION[lang],
+            "label_low": DEFAULT_LABEL_LOW[lang],
+            "label_high": DEFAULT_LABEL_HIGH[lang],
+            "follow_up": {cat: q[lang] for cat, q in DEFAULT_FOLLOW_UP.items()},
+            "reasons": {
+                cat: [{"key": r["key"], "label": r[lang]} for r in chips]
+                for cat, chips in DEFAULT_REASONS.items()
+            },
+            "consent": DEFAULT_CONSENT[lang],
+        }
+        for lang in LANGUAGES
+    }

@@ -22,7 +22,7 @@ from hq.service import Hq
 
 Ts = TypeVarTuple("Ts")
 
-GroupBy = Literal["day", "week", "store", "channel", "group"]
+GroupBy = Literal["day", "week", "store", "channel", "group", "survey_version"]
 EXPORT_FIELDS = (*RESPONSE_FIELDS, "received_at")
 CONTACT_FIELDS = ("contact_name", "contact_detail")  # only for callers who may read contacts
 NO_CONTACT_FIELDS = tuple(f for f in EXPORT_FIELDS if f not in CONTACT_FIELDS)
@@ -37,6 +37,7 @@ class ResponseFilter:
     include_suspect: bool = True
     group_id: str | None = None  # only the stores of this group
     store_ids: frozenset[str] | None = None  # only these stores (a viewer's scope); None: all
+    survey_version: int | None = None  # only answers asked with this published survey version
 
     def apply(self, stmt: Select[*Ts]) -> Select[*Ts]:
         if self.store_ids is not None:
@@ -56,6 +57,8 @@ class ResponseFilter:
             stmt = stmt.where(ResponseRow.channel == self.channel)
         if not self.include_suspect:
             stmt = stmt.where(ResponseRow.suspect.is_(False))
+        if self.survey_version is not None:
+            stmt = stmt.where(ResponseRow.survey_version == self.survey_version)
         return stmt
 
 
@@ -192,6 +195,11 @@ def nps_groups(hq: Hq, flt: ResponseFilter, *, group_by: GroupBy | None) -> list
         col = ResponseRow.store_id if group_by == "store" else ResponseRow.channel
         counts = _counts(hq, flt, col)
         return [NpsGroup(k, _result(c)) for k, c in sorted(counts.items())]
+    if group_by == "survey_version":
+        # v1 answers (before protocol v2) have no survey version: their group is "unknown".
+        counts = _counts(hq, flt, func.coalesce(ResponseRow.survey_version, 0))
+        ordered = sorted(counts.items(), key=lambda kv: int(kv[0]))
+        return [NpsGroup(k if k != "0" else "unknown", _result(c)) for k, c in ordered]
     days = _counts(hq, flt, func.date(ResponseRow.device_time))
     if group_by == "day":
         return [NpsGroup(k, _result(c)) for k, c in sorted(days.items())]

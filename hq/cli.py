@@ -344,6 +344,144 @@ def cmd_list_groups(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_profile_show(args: argparse.Namespace) -> int:
+    from hq.profiles import current_profile, format_setting, profile_sources
+
+    hq = _open(args)
+    profile = current_profile(hq, args.store)
+    if args.json:
+        print(profile.model_dump_json(indent=2))
+        return 0
+    print(f"Store {profile.store_id}: profile version {profile.version}")
+    print(f"  display_name   {profile.display_name}")
+    print(f"  time_zone      {profile.time_zone}")
+    print(f'  survey         {profile.survey.id} "{profile.survey.name}"')
+    print(f"  languages      {', '.join(profile.survey.languages)}")
+    print(f"  thank_you      {profile.thank_you.model_dump_json()}")
+    print(f"  follow_up      {profile.follow_up_timeout_s} s")
+    print(f"  anti_stuffing  {profile.anti_stuffing.model_dump_json()}")
+    hours = format_setting("opening_hours", profile.model_dump(mode="json")["opening_hours"])
+    print(f"  opening_hours  {hours or 'open all day'}")
+    sources = profile_sources(hq, args.store)
+    if sources:
+        print("Set at:")
+        for key, (value, where) in sorted(sources.items()):
+            print(f"  {key} = {format_setting(key, value)}  ({where})")
+    return 0
+
+
+def _key_values(pairs: Sequence[str]) -> dict[str, object]:
+    from hq.errors import ConfigError
+    from hq.profiles import parse_setting
+
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(
+                f"{pair!r}: write KEY=VALUE (KEY= unsets it); see nps-hq profile keys"
+            )
+        out[key.strip()] = parse_setting(key.strip(), value)
+    return out
+
+
+def cmd_profile_set(args: argparse.Namespace) -> int:
+    from hq.profiles import set_settings
+
+    if args.store:
+        scope, scope_id = "store", args.store
+    elif args.group:
+        scope, scope_id = "group", args.group
+    else:
+        scope, scope_id = "chain", ""
+    changed = set_settings(_open(args), scope, scope_id, _key_values(args.pairs), actor=ACTOR)
+    where = f"{scope} {scope_id}".strip()
+    print(f"Set at {where}. Stores with a new profile version: {', '.join(changed) or 'none'}.")
+    return 0
+
+
+def cmd_profile_keys(args: argparse.Namespace) -> int:
+    from hq.profiles import SETTING_KEYS
+
+    for key, what in SETTING_KEYS.items():
+        print(f"{key}\t{what}")
+    return 0
+
+
+def cmd_survey_list(args: argparse.Namespace) -> int:
+    from hq.profiles import drafts, published, surveys_in_use
+
+    hq = _open(args)
+    used = surveys_in_use(hq)
+    for form, v in published(hq):
+        stores = used.get(v.id, [])
+        when = v.published_at.strftime("%Y-%m-%d %H:%M UTC") if v.published_at else ""
+        print(f"{v.id}\t{form}\t{v.name}\t{','.join(v.languages)}\t{when}\t{len(stores)} stores")
+    for d in drafts(hq):
+        print(f"draft\t{d.form}\t{d.name}\t{','.join(d.languages)}\t(edited by {d.updated_by})")
+    return 0
+
+
+def _draft_changes(args: argparse.Namespace) -> dict[str, object]:
+    from pathlib import Path
+
+    from hq.profiles import draft_from_file
+
+    changes: dict[str, object] = {}
+    if getattr(args, "file", None):
+        data = draft_from_file(Path(args.file))
+        changes["texts"] = data["texts"]
+        if "languages" in data:
+            changes["languages"] = list(data["languages"])
+        if "name" in data:
+            changes["name"] = str(data["name"])
+    if getattr(args, "name", None):
+        changes["name"] = args.name
+    if getattr(args, "languages", None):
+        changes["languages"] = [v.strip() for v in args.languages.split(",") if v.strip()]
+    return changes
+
+
+def cmd_survey_draft(args: argparse.Namespace) -> int:
+    from hq.profiles import save_draft
+
+    draft = save_draft(_open(args), args.form, actor=ACTOR, create=True, **_draft_changes(args))  # type: ignore[arg-type]
+    print(
+        f"Draft of survey {draft.form} ({draft.name}; {', '.join(draft.languages)}). Next: "
+        f"nps-hq survey preview {draft.form}, then nps-hq survey publish {draft.form}"
+    )
+    return 0
+
+
+def cmd_survey_edit(args: argparse.Namespace) -> int:
+    from hq.profiles import save_draft
+
+    draft = save_draft(_open(args), args.form, actor=ACTOR, **_draft_changes(args))  # type: ignore[arg-type]
+    print(f"Draft of survey {draft.form} saved ({', '.join(draft.languages)}).")
+    return 0
+
+
+def cmd_survey_preview(args: argparse.Namespace) -> int:
+    from hq.profiles import preview
+
+    version = preview(_open(args), args.form)
+    print(version.model_dump_json(indent=2, exclude={"published_at"}))
+    print(
+        f"See it as customers will: /surveys/{args.form}/preview on HQ (signed in as an "
+        "owner or admin); the id is the one it gets if published next.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_survey_publish(args: argparse.Namespace) -> int:
+    from hq.profiles import publish
+
+    version = publish(_open(args), args.form, actor=ACTOR)
+    print(f"Published survey {args.form} as version {version.id} ({version.name}).")
+    return 0
+
+
 def cmd_alerts_add(args: argparse.Namespace) -> int:
     from hq.alerts import add_rule
 
@@ -482,6 +620,48 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_list_groups)
 
     from hq.alerts import RULE_KINDS
+
+    profile = sub.add_parser(
+        "profile", help="store profiles: what each store's kiosks ask and show"
+    )
+    psub = profile.add_subparsers(dest="profile_command", required=True)
+    s = psub.add_parser("show", parents=[common], help="a store's current profile")
+    s.add_argument("--store", required=True)
+    s.add_argument("--json", action="store_true", help="the profile as kiosks get it")
+    s.set_defaults(func=cmd_profile_show)
+    s = psub.add_parser(
+        "set",
+        parents=[common],
+        help="set KEY=VALUE at a store, a group or (neither) the chain; KEY= unsets",
+    )
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--store")
+    where.add_argument("--group")
+    s.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    s.set_defaults(func=cmd_profile_set)
+    s = psub.add_parser("keys", parents=[common], help="the settings a profile has")
+    s.set_defaults(func=cmd_profile_keys)
+
+    survey = sub.add_parser("survey", help="survey drafts and published versions")
+    ssub = survey.add_subparsers(dest="survey_command", required=True)
+    s = ssub.add_parser("list", parents=[common], help="published versions and drafts")
+    s.set_defaults(func=cmd_survey_list)
+    for name, func, what in (
+        ("draft", cmd_survey_draft, "start a draft (from the newest version) and edit it"),
+        ("edit", cmd_survey_edit, "edit a draft"),
+    ):
+        s = ssub.add_parser(name, parents=[common], help=what)
+        s.add_argument("form", help="the survey's name, e.g. default or festive")
+        s.add_argument("--file", help='JSON: {"name", "languages", "texts": {lang: {...}}}')
+        s.add_argument("--name")
+        s.add_argument("--languages", help="e.g. hi,en")
+        s.set_defaults(func=func)
+    s = ssub.add_parser("preview", parents=[common], help="the draft as it would publish")
+    s.add_argument("form")
+    s.set_defaults(func=cmd_survey_preview)
+    s = ssub.add_parser("publish", parents=[common], help="publish the draft as a new version")
+    s.add_argument("form")
+    s.set_defaults(func=cmd_survey_publish)
 
     alerts = sub.add_parser("alerts", help="alert rules, webhooks and the delivery log")
     asub = alerts.add_subparsers(dest="alerts_command", required=True)

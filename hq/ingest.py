@@ -36,6 +36,7 @@ from core.protocol import (
 from hq.alerts import RESPONSE_KINDS, alerts_for_responses
 from hq.db import naive_utc, utcnow
 from hq.errors import Forbidden, ImportFailed
+from hq.profiles import stored_profile_version
 from hq.service import DeviceAuth, Hq
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def response_values(
         "completion": response.completion,
         "suspect": response.suspect,
         "suspect_reason": response.suspect_reason,
+        "survey_version": response.survey_version,
         "content_hash": digest,
         "received_at": received_at,
         "batch_id": batch_id,
@@ -90,9 +92,14 @@ _to_json = ResponseV1.__pydantic_serializer__.to_json
 _sha256 = hashlib.sha256
 
 
+_V1_FIELDS = {"survey_version"}  # left out of a v1 response's hash (core.protocol)
+
+
 def _serialized_digest(response: ResponseV1) -> str:
     """:func:`core.protocol.content_hash` without model_dump_json's Python wrapper: the same
     serializer, so the same bytes (checked below), in 40% less time per response."""
+    if response.survey_version is None:
+        return _sha256(_to_json(response, exclude=_V1_FIELDS)).hexdigest()
     return _sha256(_to_json(response)).hexdigest()
 
 
@@ -111,9 +118,13 @@ _SAMPLE = ResponseV1(
     device_time=datetime(2026, 1, 1, 5, 30, 0, 123456, tzinfo=UTC),
     completion="done",
 )
+_SAMPLE_V2 = _SAMPLE.model_copy(update={"survey_version": 7})
 # Should content_hash ever hash other bytes, use it as it is.
 _digest = (
-    _serialized_digest if _serialized_digest(_SAMPLE) == content_hash(_SAMPLE) else content_hash
+    _serialized_digest
+    if _serialized_digest(_SAMPLE) == content_hash(_SAMPLE)
+    and _serialized_digest(_SAMPLE_V2) == content_hash(_SAMPLE_V2)
+    else content_hash
 )
 
 
@@ -152,6 +163,7 @@ def _row(
         r.completion,
         r.suspect,
         r.suspect_reason,
+        r.survey_version,
         digest,
         received_at,
         batch_id,
@@ -315,6 +327,7 @@ class _Reply(TypedDict):
     batch_id: str
     server_time: datetime
     results: list[_Result]
+    profile_version: int | None
 
 
 _REPLY = TypeAdapter(_Reply)
@@ -343,6 +356,7 @@ def _ingest(
         try:
             with hq.db.writing() as s:
                 results, alerts = _store(s, envelope, checked, device=device, source=source)
+                profile_version = stored_profile_version(s, device.store_id)
                 if _EXIT_AT:
                     s.flush()
                     _exit_here("before_commit")
@@ -357,6 +371,7 @@ def _ingest(
         "batch_id": envelope.batch_id,
         "server_time": datetime.now(UTC),
         "results": results,
+        "profile_version": profile_version,
     }
     return reply, alerts
 
@@ -428,6 +443,16 @@ def _store(
     if envelope.pending is not None:
         sets += f", last_backlog = CASE WHEN {newer} THEN {mark} ELSE last_backlog END"
         params += (sent_at, envelope.pending)
+    if envelope.health is not None:
+        # Protocol v2: the device's health, in the same statement (no extra round trip). A
+        # batch file older than the last upload does not replace a newer report.
+        health = envelope.health.model_dump_json(exclude_none=True)
+        sets += (
+            f", health = CASE WHEN {newer} THEN {mark} ELSE health END"
+            f", health_at = CASE WHEN {newer} THEN {mark} ELSE health_at END"
+            f", profile_version = CASE WHEN {newer} THEN {mark} ELSE profile_version END"
+        )
+        params += (sent_at, health, sent_at, at, sent_at, envelope.health.profile_version)
     conn.exec_driver_sql(
         f"UPDATE devices SET {sets} WHERE device_id = {mark}", (*params, device.device_id)
     )

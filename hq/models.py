@@ -60,6 +60,11 @@ class DeviceRow(Base):
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_backlog: Mapped[int | None] = mapped_column(Integer)
     last_device_time: Mapped[datetime | None] = mapped_column(DateTime)  # its clock at last sync
+    # Protocol v2: the last core.protocol.DeviceHealthV1 the kiosk sent (JSON), when HQ got
+    # it, and the profile version the kiosk said it applied.
+    health: Mapped[str | None] = mapped_column(Text)
+    health_at: Mapped[datetime | None] = mapped_column(DateTime)
+    profile_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class EnrollmentCodeRow(Base):
@@ -192,6 +197,7 @@ class ResponseRow(Base):
     completion: Mapped[str] = mapped_column(String(16))
     suspect: Mapped[bool] = mapped_column(Boolean)
     suspect_reason: Mapped[str | None] = mapped_column(String(120))
+    survey_version: Mapped[int | None] = mapped_column(Integer)  # None: a v1 answer
     content_hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime)
     batch_id: Mapped[str | None] = mapped_column(String(36))
@@ -337,3 +343,64 @@ class DeliveryAttemptRow(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(Text)  # "HTTP 200", "connection refused", "250 OK"
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+# Store profiles and survey versions (issue "HQ runs the fleet") -------------------------------
+
+
+class ProfileSettingsRow(Base):
+    """Profile settings set at one level: the chain (``scope_id`` ''), a group or a store.
+    ``settings`` is a JSON object of the keys set there (hq.profiles.SETTING_KEYS); a store's
+    profile is the chain's defaults, overridden by its groups, overridden by its own."""
+
+    __tablename__ = "profile_settings"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # chain | group | store
+    scope_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    settings: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(120))
+
+    __table_args__ = (CheckConstraint("scope IN ('chain', 'group', 'store')", name="scope_known"),)
+
+
+class StoreProfileVersionRow(Base):
+    """The current version of each store's resolved profile, and the hash of its content:
+    the version grows by one whenever a change (of the store, a group, the chain or a survey it
+    uses) changes that content. No row: version 1."""
+
+    __tablename__ = "store_profile_versions"
+
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SurveyRow(Base):
+    """A published survey version: immutable, ``id`` chain-wide (1 is the built-in
+    "Default"). ``form`` names the survey it is a version of; a store asking a form asks its
+    newest version."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    form: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    languages: Mapped[str] = mapped_column(Text)  # JSON list, in order
+    texts: Mapped[str] = mapped_column(Text)  # JSON {lang: core.profile.SurveyTexts}
+    published_at: Mapped[datetime] = mapped_column(DateTime)
+    published_by: Mapped[str] = mapped_column(String(120))
+
+
+class SurveyDraftRow(Base):
+    """The draft of a survey form, edited and previewed until it is published."""
+
+    __tablename__ = "survey_drafts"
+
+    form: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    languages: Mapped[str] = mapped_column(Text)
+    texts: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str] = mapped_column(String(120))

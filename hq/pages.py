@@ -14,13 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from core.nps import signed
-from core.survey_texts import (
-    DEFAULT_FOLLOW_UP,
-    DEFAULT_LABEL_HIGH,
-    DEFAULT_LABEL_LOW,
-    DEFAULT_QUESTION,
-    DEFAULT_REASONS,
-)
+from core.profile import ReasonChip, SurveyTexts, SurveyVersionV1
 from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
 from hq.analytics import Dashboard, StoreLine
 from hq.audit import AuditEntry
@@ -64,7 +58,14 @@ TEXT = {
     },
 }
 
-LANGUAGES = (("en", "English"), ("hi", "हिन्दी"))
+LANGUAGE_NAMES = {
+    "en": "English",
+    "hi": "हिन्दी",
+    "ta": "தமிழ்",
+    "bn": "বাংলা",
+    "mr": "मराठी",
+    "te": "తెలుగు",
+}
 # Every page of the top bar with the action its route requires (hq.auth): a link shows only
 # to a user whose role may open it.
 NAV = (
@@ -94,7 +95,25 @@ def chrome(user: Principal, here: str) -> dict[str, Any]:
     }
 
 
-def phone_form(*, store_id: str, token: str, lang: str, error: str | None = None) -> str:
+def phone_chrome(lang: str) -> dict[str, str]:
+    """The page's own strings (buttons, hints) in ``lang``: catalogs exist for en and hi; the
+    other survey languages show the survey's own texts with these in English for now."""
+    return TEXT.get(lang, TEXT["en"])
+
+
+def phone_form(
+    *,
+    store_id: str,
+    token: str,
+    lang: str,
+    survey: SurveyVersionV1,
+    error: str | None = None,
+    preview: str | None = None,
+) -> str:
+    """The phone survey page asking ``survey`` in ``lang`` (one of its languages). With
+    ``preview`` (a survey form's name), the same page read-only under a "Preview — draft"
+    banner, its language links staying on the preview."""
+    texts = survey_texts(survey, lang) or survey.texts[survey.languages[0]]
     tiles = [
         {
             "score": score,
@@ -104,32 +123,48 @@ def phone_form(*, store_id: str, token: str, lang: str, error: str | None = None
         for score in range(11)
         for cat in ["detractor" if score <= 6 else "passive" if score <= 8 else "promoter"]
     ]
+    base = f"/surveys/{quote(preview)}/preview?" if preview else f"/m/{quote(store_id)}?"
     langs = [
         {
             "code": code,
-            "name": name,
-            "href": f"/m/{quote(store_id)}?{urlencode({'t': token, 'lang': code})}",
+            "name": LANGUAGE_NAMES.get(code, code),
+            "href": base + urlencode({"lang": code} if preview else {"t": token, "lang": code}),
         }
-        for code, name in LANGUAGES
+        for code in survey.languages
     ]
     return render(
         "phone/form.html",
-        title=DEFAULT_QUESTION[lang],
+        title=texts.question,
         lang=lang,
-        t=TEXT[lang],
-        langs=langs,
+        t=phone_chrome(lang),
+        langs=langs if len(langs) > 1 else [],
         store_id=store_id,
         token=token,
         error=error,
-        question=DEFAULT_QUESTION[lang],
+        question=texts.question,
         tiles=tiles,
-        label_low=DEFAULT_LABEL_LOW[lang],
-        label_high=DEFAULT_LABEL_HIGH[lang],
-        follow_up=[(cat, q.get(lang) or q["en"]) for cat, q in DEFAULT_FOLLOW_UP.items()],
-        chips=[
-            {"key": r["key"], "text": r.get(lang) or r["en"]} for r in DEFAULT_REASONS["detractor"]
-        ],
+        label_low=texts.label_low,
+        label_high=texts.label_high,
+        follow_up=list(texts.follow_up.items()),
+        chips=[{"key": c.key, "text": c.label} for c in phone_chips(texts)],
+        survey_version=survey.id,
+        preview=preview,
     )
+
+
+def survey_texts(survey: SurveyVersionV1, lang: str) -> SurveyTexts | None:
+    """The survey's texts in ``lang``, None if it has none in it."""
+    return next((t for code, t in survey.texts.items() if code == lang), None)
+
+
+def phone_chips(texts: SurveyTexts) -> list[ReasonChip]:
+    """The reason chips the phone page offers: every category's, once each, detractors'
+    first (the page shows one set for any score)."""
+    seen: dict[str, ReasonChip] = {}
+    for cat in ("detractor", "passive", "promoter"):
+        for chip in texts.reasons.get(cat, []):
+            seen.setdefault(chip.key, chip)
+    return list(seen.values())
 
 
 def phone_notice(*, kind: str, message: str, lang: str) -> str:

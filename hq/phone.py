@@ -35,6 +35,7 @@ class PhoneAnswer:
     language: str
     reasons: tuple[str, ...]
     comment: str
+    survey_version: int | None = None
 
 
 def check_link(hq: Hq, *, store_id: str, token: str) -> TokenClaims:
@@ -95,8 +96,9 @@ def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, cli
         store_id=store_id,
         device_id=claims.device_id,
         channel="qr",
-        language=answer.language,  # type: ignore[arg-type]  # parse_answer keeps en or hi
+        language=answer.language,  # type: ignore[arg-type]  # parse_answer keeps the survey's
         question_version=1,
+        survey_version=answer.survey_version,
         score=answer.score,
         category=category(answer.score).value,
         reasons=list(answer.reasons),
@@ -155,15 +157,23 @@ def _count_poster_use(hq: Hq, s: Any, *, key: str, now: datetime) -> None:
         )
 
 
-def parse_answer(form: dict[str, Any], *, allowed_reasons: set[str]) -> PhoneAnswer:
-    """The answer from the posted form; PhoneLinkError('form', ...) if it cannot be used."""
+def parse_answer(
+    form: dict[str, Any],
+    *,
+    allowed_reasons: set[str],
+    languages: tuple[str, ...] = ("en", "hi"),
+    survey_version: int | None = None,
+) -> PhoneAnswer:
+    """The answer from the posted form; PhoneLinkError('form', ...) if it cannot be used.
+    ``languages`` are the survey's (another language is read as its first); the answer
+    records ``survey_version``, the survey it was asked with."""
     try:
         score = int(str(form.get("score", "")))
     except ValueError:
         score = -1
     if not 0 <= score <= 10:
         raise PhoneLinkError("form", "Please choose a score from 0 to 10.")
-    language = form.get("lang") if form.get("lang") in ("en", "hi") else "en"
+    language = form.get("lang") if form.get("lang") in languages else languages[0]
     reasons = form.get("reasons") or []
     if isinstance(reasons, str):
         reasons = [reasons]
@@ -171,4 +181,10 @@ def parse_answer(form: dict[str, Any], *, allowed_reasons: set[str]) -> PhoneAns
     from core.text import COMMENT_LIMIT, clean_text
 
     comment = clean_text(str(form.get("comment") or ""), limit=COMMENT_LIMIT)
-    return PhoneAnswer(score=score, language=str(language), reasons=reasons, comment=comment)
+    return PhoneAnswer(
+        score=score,
+        language=str(language),
+        reasons=reasons,
+        comment=comment,
+        survey_version=survey_version,
+    )

@@ -47,8 +47,13 @@ WIRE_COLUMNS = (
     "completion",
     "suspect",
     "suspect_reason",
+    "survey_version",
 )
-_SELECT_WIRE = ", ".join(WIRE_COLUMNS)
+# Wire fields the kiosk's responses table does not have yet, read as NULL (protocol v2's
+# survey_version: the kiosk sends none until it records the survey version it asked).
+KIOSK_LACKS = {"survey_version": "NULL AS survey_version"}
+WIRE_SELECT = ", ".join(KIOSK_LACKS.get(c, c) for c in WIRE_COLUMNS)
+_SELECT_WIRE = WIRE_SELECT
 
 
 class SyncState(StrEnum):

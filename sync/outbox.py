@@ -225,7 +225,7 @@ class Outbox:
             responses=responses,
             pending=self._pending_after(len(responses)),
         )
-        body = batch.model_dump_json().encode("utf-8")
+        body = batch.wire_json()
         try:
             reply = self._post_reading_ahead(body, last_seq=responses[-1].seq)
         except DeviceRefused as exc:

@@ -9,13 +9,17 @@ admins, viewers) the rows carry no contact_name/contact_detail fields or columns
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel
 
-from hq import analytics, auth
+from core.profile import StoreProfileV1, SurveyVersionV1
+from core.protocol import MAX_INT32
+from hq import analytics, auth, profiles
 from hq.analytics import ResponseFilter
 from hq.auth import HqDep, Principal, ReaderDep
 from hq.errors import Forbidden
@@ -96,13 +100,17 @@ def get_nps(
     from_: FromQuery = None,
     to: BoundedDatetime | None = None,
     channel: Literal["kiosk", "qr"] | None = None,
-    group_by: Literal["day", "week", "store", "channel", "group"] | None = None,
+    group_by: analytics.GroupBy | None = None,
     include_suspect: bool = False,
     group: Annotated[str | None, Query(max_length=64)] = None,
+    survey_version: Annotated[int | None, Query(ge=1, le=MAX_INT32)] = None,
 ) -> JSONResponse:
     """NPS with its 95% interval (core.nps: the kiosk shows the same numbers);
-    ``group_by=group`` gives each store group's NPS, ``group`` keeps one group's stores."""
+    ``group_by=group`` gives each store group's NPS, ``group`` keeps one group's stores;
+    ``survey_version`` keeps the answers asked with one published survey version, and
+    ``group_by=survey_version`` splits by it (answers from v1 kiosks: "unknown")."""
     flt = ResponseFilter(
+        survey_version=survey_version,
         store_id=store,
         group_id=group,
         since=utc(from_),
@@ -135,3 +143,45 @@ def export(
     if format == "csv":
         return StreamingResponse(analytics.iter_csv(rows, _fields(caller)), media_type="text/csv")
     return StreamingResponse(analytics.iter_jsonl(rows), media_type="application/x-ndjson")
+
+
+@router.get("/api/v1/profiles/{store}", response_model=StoreProfileV1)
+def get_profile(hq: HqDep, caller: ReaderDep, store: Annotated[str, Path(max_length=64)]) -> Any:
+    """A store's current profile (what its kiosks get from GET /api/v1/profile, unsigned)."""
+    scoped(caller, store)
+    return profiles.current_profile(hq, store)
+
+
+class SurveyListItem(BaseModel):
+    id: int
+    form: str
+    name: str
+    languages: list[str]
+    published_at: datetime | None
+    stores: int
+
+
+@router.get("/api/v1/surveys", response_model=list[SurveyListItem])
+def list_surveys(hq: HqDep, caller: ReaderDep) -> Any:
+    """Every published survey version, newest first, with how many stores ask it now (of the
+    caller's stores)."""
+    used = profiles.surveys_in_use(hq)
+    return [
+        SurveyListItem(
+            id=v.id,
+            form=form,
+            name=v.name,
+            languages=list(v.languages),
+            published_at=v.published_at,
+            stores=sum(1 for st in used.get(v.id, []) if caller.sees_store(st)),
+        )
+        for form, v in profiles.published(hq)
+    ]
+
+
+@router.get("/api/v1/surveys/{survey_id}", response_model=SurveyVersionV1)
+def get_survey(
+    hq: HqDep, caller: ReaderDep, survey_id: Annotated[int, Path(ge=1, le=MAX_INT32)]
+) -> Any:
+    """One published survey version: its languages and texts."""
+    return profiles.survey_version(hq, survey_id)[1]

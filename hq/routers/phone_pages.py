@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from core.survey_texts import DEFAULT_REASONS
-from hq import auth, phone
+from core.profile import SurveyVersionV1
+from hq import auth, phone, profiles
 from hq.auth import HqDep
-from hq.errors import PhoneLinkError
-from hq.pages import phone_form, phone_notice
+from hq.errors import HqError, PhoneLinkError
+from hq.pages import phone_chips, phone_form, phone_notice, survey_texts
+from hq.service import Hq
 
 router = APIRouter(
     dependencies=[Depends(auth.public)],
@@ -21,12 +22,31 @@ router = APIRouter(
     default_response_class=HTMLResponse,
 )
 
-REASON_KEYS = {r["key"] for chips in DEFAULT_REASONS.values() for r in chips}
 NOTICE_STATUS = {"already": 409, "expired": 410, "replaced": 410, "limited": 429}
 
 
-def _lang(value: str | None) -> str:
-    return value if value in ("en", "hi") else "en"
+def _lang(value: str | None, survey: SurveyVersionV1 | None = None) -> str:
+    """``value`` if the survey offers it, else the survey's first language."""
+    offered: tuple[str, ...] = tuple(survey.languages) if survey else ("en", "hi")
+    return value if value in offered else offered[0]
+
+
+def _survey(hq: Hq, store: str) -> SurveyVersionV1:
+    """The survey the store asks now: its profile's (published) version, in its languages."""
+    return profiles.current_profile(hq, store).survey
+
+
+def _answered_survey(hq: Hq, store: str, shown: object) -> SurveyVersionV1:
+    """The survey the customer saw: the version the page carried (a publish between showing
+    the page and sending it must not relabel the answer), if it is a published one."""
+    current = _survey(hq, store)
+    text = str(shown or "")
+    if text.isdigit() and int(text) != current.id:
+        try:
+            return profiles.survey_version(hq, int(text))[1]
+        except (HqError, ValueError):
+            pass
+    return current
 
 
 def _notice(exc: PhoneLinkError, lang: str) -> HTMLResponse:
@@ -38,31 +58,44 @@ def _notice(exc: PhoneLinkError, lang: str) -> HTMLResponse:
 
 @router.get("/m/{store}")
 def phone_page(hq: HqDep, store: str, t: str = "", lang: str | None = None) -> HTMLResponse:
-    language = _lang(lang)
     try:
         phone.check_link(hq, store_id=store, token=t)
     except PhoneLinkError as exc:
-        return _notice(exc, language)
-    return HTMLResponse(phone_form(store_id=store, token=t, lang=language))
+        return _notice(exc, _lang(lang))
+    survey = _survey(hq, store)
+    return HTMLResponse(
+        phone_form(store_id=store, token=t, lang=_lang(lang, survey), survey=survey)
+    )
 
 
 @router.post("/m/{store}")
 async def phone_answer(hq: HqDep, store: str, request: Request) -> HTMLResponse:
     form = await request.form()
-    data: dict[str, Any] = {k: form.get(k) for k in ("t", "lang", "score", "comment")}
+    data: dict[str, Any] = {k: form.get(k) for k in ("t", "lang", "score", "comment", "sv")}
     data["reasons"] = [str(v) for v in form.getlist("reasons")]
     token = str(data.get("t") or "")
     language = _lang(str(data.get("lang")))
     client = request.client.host if request.client else "unknown"
     try:
-        answer = phone.parse_answer(data, allowed_reasons=REASON_KEYS)
+        await run_in_threadpool(phone.check_link, hq, store_id=store, token=token)
+        survey = await run_in_threadpool(_answered_survey, hq, store, data.get("sv"))
+        language = _lang(str(data.get("lang")), survey)
+        texts = survey_texts(survey, language)
+        answer = phone.parse_answer(
+            data,
+            allowed_reasons={c.key for c in phone_chips(texts)} if texts else set(),
+            languages=tuple(survey.languages),
+            survey_version=survey.id,
+        )
         await run_in_threadpool(
             phone.record_answer, hq, store_id=store, token=token, answer=answer, client=client
         )
     except PhoneLinkError as exc:
         if exc.kind == "form":
             return HTMLResponse(
-                phone_form(store_id=store, token=token, lang=language, error=exc.message),
+                phone_form(
+                    store_id=store, token=token, lang=language, survey=survey, error=exc.message
+                ),
                 status_code=422,
             )
         return _notice(exc, language)

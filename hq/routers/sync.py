@@ -1,8 +1,10 @@
-"""The device sync API (protocol v1): batches in, enrollment, a store's phone answers out."""
+"""The device sync API (protocols v1 and v2): batches in, enrollment, a store's phone answers
+out, and (v2) the store's signed profile."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,15 +12,18 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from core.profile import SignedProfileV1, sign_profile
 from core.protocol import (
+    MAX_INT32,
     BatchReplyV1,
     EnrollReplyV1,
     EnrollRequestV1,
     PhoneResponsesV1,
     ResponseV1,
     describe,
+    wire_json,
 )
-from hq import analytics, auth
+from hq import analytics, auth, profiles
 from hq.analytics import ResponseFilter
 from hq.auth import DeviceDep, HqDep, StoreReaderDep
 from hq.delivery import DeliveryWorker
@@ -28,6 +33,7 @@ from hq.routers.common import ERRORS
 from hq.service import DeviceAuth, Hq
 
 batches = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
+profile_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
 store_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device_or_api_token)])
 enrollment = APIRouter(tags=["sync"], dependencies=[Depends(auth.public)])
 
@@ -54,7 +60,7 @@ def _take_batch(hq: Hq, body: bytes, device: DeviceAuth) -> tuple[Response, int]
         envelope = read_batch(body)
     except ValidationError as exc:
         return JSONResponse(
-            {"detail": f"Not a protocol v1 batch: {describe(exc)}"}, status_code=422
+            {"detail": f"Not a protocol v1/v2 batch: {describe(exc)}"}, status_code=422
         ), 0
     reply, alerts = ingest_json(hq, envelope, device=device)
     return Response(reply, media_type="application/json"), alerts
@@ -70,8 +76,40 @@ def enroll(request: EnrollRequestV1, hq: HqDep) -> EnrollReplyV1:
     return hq.redeem_enrollment(request.code)
 
 
+@profile_pull.get(
+    "/api/v1/profile",
+    response_model=SignedProfileV1,
+    responses={
+        204: {"description": "The profile is still version `have`: nothing to fetch"},
+        **ERRORS,
+    },
+    summary="The device's store profile, signed with the device secret (protocol v2)",
+)
+def device_profile(
+    hq: HqDep,
+    caller: DeviceDep,
+    have: Annotated[int | None, Query(ge=1, le=MAX_INT32)] = None,
+) -> Response:
+    """The asking device's store profile (core.profile.SignedProfileV1), or 204 when ``have``
+    is its current version: an idle kiosk's one light check."""
+    device = caller.device
+    if have is not None:
+        with hq.db.reading() as s:
+            if profiles.stored_profile_version(s, device.store_id) == have:
+                return Response(status_code=204)
+    profile = profiles.current_profile(hq, device.store_id)
+    if have == profile.version:
+        return Response(status_code=204)
+    secret = hq.secret_for_device(device.device_id)
+    if secret is None:  # revoked between the token check and here
+        raise Forbidden("This device was revoked; enroll it again.")
+    signed = sign_profile(secret, profile)
+    return Response(signed.model_dump_json(), media_type="application/json")
+
+
 @store_pull.get(
-    "/api/v1/stores/{store}/responses", response_model=PhoneResponsesV1, responses=ERRORS
+    "/api/v1/stores/{store}/responses",
+    responses={200: {"model": PhoneResponsesV1}, **ERRORS},
 )
 def store_phone_responses(
     hq: HqDep,
@@ -79,8 +117,11 @@ def store_phone_responses(
     store: str,
     after: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-) -> PhoneResponsesV1:
-    """A store's phone (QR) answers after a cursor, for its kiosks to pull back."""
+    protocol: Literal["v1", "v2"] = "v1",
+) -> Response:
+    """A store's phone (QR) answers after a cursor, for its kiosks to pull back. With
+    ``protocol=v2`` each answer carries its ``survey_version``; without, the answers are v1's
+    (a v1 kiosk refuses unknown fields)."""
     if caller.kind == "device" and caller.store_id != store:
         raise Forbidden(
             f"Device {caller.name!r} belongs to store {caller.store_id!r}, not {store!r}."
@@ -96,4 +137,11 @@ def store_phone_responses(
     wire = [
         ResponseV1.model_validate({k: v for k, v in r.items() if k != "received_at"}) for r in rows
     ]
-    return PhoneResponsesV1(responses=wire, cursor=cursor, has_more=more)
+    if protocol == "v2":
+        body = PhoneResponsesV1(responses=wire, cursor=cursor, has_more=more).model_dump_json()
+    else:
+        body = json.dumps(
+            {"responses": [wire_json(r) for r in wire], "cursor": cursor, "has_more": more},
+            ensure_ascii=False,
+        )
+    return Response(body, media_type="application/json")

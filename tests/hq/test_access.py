@@ -35,10 +35,14 @@ ONLY_OWNER = frozenset({OWNER})
 WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/api/v1/batches"): ("device", frozenset({DEVICE})),
     ("GET", "/api/v1/stores/{store}/responses"): ("device or API token", frozenset({DEVICE, API})),
+    ("GET", "/api/v1/profile"): ("device", frozenset({DEVICE})),
     ("POST", "/api/v1/enroll"): ("public", EVERYONE),
     ("GET", "/api/v1/responses"): ("api: READ_SCOPED", SIGNED_IN | {API}),
     ("GET", "/api/v1/nps"): ("api: READ_SCOPED", SIGNED_IN | {API}),
     ("GET", "/api/v1/export"): ("api: READ_SCOPED", SIGNED_IN | {API}),
+    ("GET", "/api/v1/profiles/{store}"): ("api: READ_SCOPED", SIGNED_IN | {API}),
+    ("GET", "/api/v1/surveys"): ("api: READ_SCOPED", SIGNED_IN | {API}),
+    ("GET", "/api/v1/surveys/{survey_id}"): ("api: READ_SCOPED", SIGNED_IN | {API}),
     ("GET", "/healthz"): ("public", EVERYONE),
     ("GET", "/m/{store}"): ("public", EVERYONE),
     ("POST", "/m/{store}"): ("public", EVERYONE),
@@ -159,6 +163,9 @@ def _call(cast: Cast, caller: str, method: str, path: str) -> requests.Response:
         "name": "nobody-here",
         "rule_id": "999999",
         "token_id": "999999",
+        "survey_id": "1",
+        "group": "nobody-here",
+        "form": "nobody-here",
     }
     if path == "/static/fonts/{name}":
         values["name"] = "NotoSans-Regular.ttf"

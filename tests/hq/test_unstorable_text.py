@@ -31,7 +31,7 @@ def test_a_lone_surrogate_is_malformed_json_not_a_crash(hq_server: Server, devic
         headers={**device.auth, "Content-Type": "application/json"},
     )
     assert reply.status_code == 422, reply.text  # the JSON parser refuses "\ud800"
-    assert "Not a protocol v1 batch" in reply.json()["detail"]
+    assert "Not a protocol v1/v2 batch" in reply.json()["detail"]
 
 
 def test_a_nul_in_the_address_gets_422(hq_server: Server, analyst_token: str) -> None:

@@ -182,14 +182,14 @@ def complete_ids(db: Database) -> set[str]:
 def local_hashes(db: Database) -> dict[str, str]:
     """id -> protocol content hash of every complete kiosk response on this kiosk."""
     from core.protocol import ResponseV1, content_hash
-    from sync.ledger import WIRE_COLUMNS
+    from sync.ledger import WIRE_COLUMNS, WIRE_SELECT
     from sync.outbox import _wire
 
     with db.reading() as s:
         rows = (
             s.connection()
             .exec_driver_sql(
-                f"SELECT {', '.join(WIRE_COLUMNS)} FROM responses WHERE status = 'complete' "
+                f"SELECT {WIRE_SELECT} FROM responses WHERE status = 'complete' "
                 "AND seeded = 0 AND channel = 'kiosk'"
             )
             .all()
