@@ -179,16 +179,21 @@ class StoreProfileV1(_Doc):
         return ZoneInfo(self.time_zone)
 
     def is_open(self, at: datetime) -> bool:
-        """Whether the store is open at the aware instant ``at`` (in its own zone)."""
+        """Whether the store is open at the aware instant ``at`` (in its own zone). A period
+        that closes before it opens runs past midnight into the next day."""
         local = at.astimezone(self.zone)
-        periods = self.opening_hours.get(WEEKDAYS[local.weekday()])
+        day = local.weekday()
+        now = local.time()
+        periods = self.opening_hours.get(WEEKDAYS[day])
+        yesterday = self.opening_hours.get(WEEKDAYS[(day - 1) % 7]) or []
+        if any(p.opens > p.closes and now < p.closes for p in yesterday):
+            return True  # the night of yesterday's late period
         if periods is None:
             return True
-        now = local.time()
         for p in periods:
             if p.opens <= p.closes and p.opens <= now < p.closes:
                 return True
-            if p.opens > p.closes and (now >= p.opens or now < p.closes):
+            if p.opens > p.closes and now >= p.opens:
                 return True
         return False
 

@@ -29,7 +29,16 @@ from hq.errors import (
     Unauthorized,
 )
 from hq.headers import SecurityHeaders
-from hq.routers import admin_pages, alert_pages, analyst_api, dashboard, ops, phone_pages, sync
+from hq.routers import (
+    admin_pages,
+    alert_pages,
+    analyst_api,
+    dashboard,
+    fleet_pages,
+    ops,
+    phone_pages,
+    sync,
+)
 from hq.service import Hq
 
 log = logging.getLogger(__name__)
@@ -148,6 +157,9 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.include_router(dashboard.account)
     app.include_router(dashboard.public)
     app.include_router(alert_pages.router)
+    app.include_router(fleet_pages.stores_read)
+    app.include_router(fleet_pages.fleet_read)
+    app.include_router(fleet_pages.fleet_write)
     app.include_router(alert_pages.manage)
     app.include_router(admin_pages.users_read)
     app.include_router(admin_pages.users_write)

@@ -245,6 +245,7 @@ users_page = page(Action.MANAGE_USERS)
 own_account_form = form(Action.READ_SCOPED)  # sign out, change one's own password
 alerts_form = form(Action.MANAGE_ALERTS)
 users_form = form(Action.MANAGE_USERS)
+fleet_form = form(Action.MANAGE_FLEET)  # store and group profiles, survey drafts and publishing
 
 DeviceDep = Annotated[Principal, Depends(device)]
 StoreReaderDep = Annotated[Principal, Depends(device_or_api_token)]

@@ -70,6 +70,8 @@ LANGUAGE_NAMES = {
 # to a user whose role may open it.
 NAV = (
     ("/", "Dashboard", Action.READ_SCOPED),
+    ("/stores", "Stores", Action.READ_SCOPED),
+    ("/surveys", "Surveys", Action.READ_ALL),
     ("/alerts", "Alert rules", Action.READ_ALL),
     ("/deliveries", "Delivery log", Action.READ_ALL),
     ("/users", "Users", Action.MANAGE_USERS),
@@ -386,4 +388,69 @@ def password_page(*, user: Principal, error: str | None = None, changed: bool = 
         **chrome(user, "/account/password"),
         error=error,
         changed=changed,
+    )
+
+
+# Fleet pages: stores, profiles, surveys -------------------------------------------------------
+
+
+def stores_page(*, rows: list[dict[str, Any]], groups: list[StoreGroup], user: Principal) -> str:
+    return render(
+        "pages/stores.html",
+        title="Stores · NPS HQ",
+        **chrome(user, "/stores"),
+        rows=rows,
+        groups=groups,
+        can_manage=user.may(Action.MANAGE_FLEET),
+    )
+
+
+def profile_page(
+    *,
+    scope: str,
+    scope_id: str,
+    profile: Any | None,
+    fields: list[dict[str, str]],
+    devices: list[dict[str, Any]],
+    members: list[str],
+    changed_at: str,
+    user: Principal,
+    error: str | None = None,
+    notice: str | None = None,
+) -> str:
+    return render(
+        "pages/profile.html",
+        title=f"{'Store' if scope == 'store' else 'Group'} {scope_id} · NPS HQ",
+        **chrome(user, "/stores"),
+        scope=scope,
+        scope_id=scope_id,
+        profile=profile,
+        fields=fields,
+        devices=devices,
+        members=members,
+        changed_at=changed_at,
+        can_manage=user.may(Action.MANAGE_FLEET),
+        error=error,
+        notice=notice,
+    )
+
+
+def surveys_page(
+    *,
+    published: list[dict[str, Any]],
+    drafts: list[dict[str, Any]],
+    user: Principal,
+    error: str | None = None,
+    notice: str | None = None,
+) -> str:
+    return render(
+        "pages/surveys.html",
+        title="Surveys · NPS HQ",
+        **chrome(user, "/surveys"),
+        published=published,
+        drafts=drafts,
+        language_names=LANGUAGE_NAMES,
+        can_manage=user.may(Action.MANAGE_FLEET),
+        error=error,
+        notice=notice,
     )

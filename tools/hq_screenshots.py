@@ -1,5 +1,6 @@
-"""Screenshots of the HQ dashboard (1280 wide), the phone page (390 wide), and the owner's Users
-and Audit log pages (1280 and 390 wide) into docs/.
+"""Screenshots of the HQ dashboard (1280 wide), the phone page (390 wide), the owner's Users
+and Audit log pages, and the fleet pages (Stores, a store's profile, Surveys, a draft's preview)
+at 1280 and 390 wide into docs/.
 
 Run: .venv/bin/python -m tools.hq_screenshots  (a demo chain on a temporary SQLite HQ)
 """
@@ -23,6 +24,12 @@ from hq.service import DeviceAuth, Hq, HqConfig
 from tests.hq.hqkit import start_server
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+FLEET_PAGES = (
+    ("/stores", "hq-stores"),
+    ("/stores/blr-01", "hq-store-profile"),
+    ("/surveys", "hq-surveys"),
+    ("/surveys/monsoon/preview", "hq-survey-preview"),
+)
 STORES = [
     ("blr-01", "Bengaluru Indiranagar", 0.62, 420),
     ("del-03", "Delhi Saket", 0.48, 310),
@@ -132,6 +139,61 @@ def seed_people(hq: Hq) -> None:
     hq.revoke_posters("blr-01", actor="anita")
 
 
+FESTIVE_TEXTS = {
+    "ta": {
+        "question": "எங்களை நண்பருக்கு பரிந்துரைக்க எவ்வளவு வாய்ப்பு உள்ளது?",
+        "label_low": "வாய்ப்பே இல்லை",
+        "label_high": "நிச்சயமாக",
+        "follow_up": {
+            "detractor": "நாங்கள் எதை மேம்படுத்தலாம்?",
+            "passive": "10 ஆக்க என்ன வேண்டும்?",
+            "promoter": "உங்களுக்கு எது மிகவும் பிடித்தது?",
+        },
+        "reasons": {"detractor": [{"key": "queue", "label": "வரிசை"}]},
+        "consent": "உங்களைத் தொடர்பு கொள்ளலாமா?",
+    },
+    "hi": {
+        "question": "त्योहार की ख़रीदारी में आपका अनुभव कैसा रहा?",
+        "label_low": "बिल्कुल संभावना नहीं",
+        "label_high": "बहुत अधिक संभावना",
+        "follow_up": {
+            "detractor": "हम क्या बेहतर कर सकते हैं?",
+            "passive": "इसे 10 बनाने के लिए क्या चाहिए?",
+            "promoter": "आपको सबसे अच्छा क्या लगा?",
+        },
+        "reasons": {"detractor": [{"key": "queue", "label": "कतार"}]},
+        "consent": "क्या हम आपसे संपर्क कर सकते हैं?",
+    },
+}
+
+
+def seed_fleet(hq: Hq) -> None:
+    """Profiles and surveys: a chain time zone, West's languages, a published Tamil/Hindi
+    survey asked by Mumbai, a draft being edited, one kiosk's health report."""
+    from hq import profiles
+
+    profiles.set_settings(hq, "chain", "", {"time_zone": "Asia/Kolkata"}, actor="anita")
+    hours = profiles.parse_setting("opening_hours", "mon,tue,wed,thu,fri=09:00-21:00;sun=closed")
+    profiles.set_settings(
+        hq, "group", "west", {"opening_hours": hours, "thank_you.seconds": 8}, actor="anita"
+    )
+    profiles.save_draft(hq, "festive", actor="anita", create=True)
+    profiles.save_draft(
+        hq, "festive", actor="anita", name="Festive", languages=["ta", "hi"], texts=FESTIVE_TEXTS
+    )
+    profiles.publish(hq, "festive", actor="anita")
+    profiles.set_settings(hq, "store", "mum-07", {"survey": "festive"}, actor="anita")
+    profiles.save_draft(hq, "monsoon", actor="anita", create=True, name="Monsoon")
+    with hq.db.writing() as s:
+        s.execute(
+            update(DeviceRow)
+            .where(DeviceRow.device_id == "blr-01-k1")
+            .values(
+                health='{"app_version": "2.0.0"}', health_at=datetime.now(UTC), profile_version=1
+            )
+        )
+
+
 def main(out: Path = DOCS) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -140,6 +202,7 @@ def main(out: Path = DOCS) -> None:
         store, device, secret = seed(hq)
         hq.add_analyst("demo", password="demo-password")  # an owner
         seed_people(hq)
+        seed_fleet(hq)
         server, thread, base = start_server(hq)
         try:
             with sync_playwright() as p:
@@ -162,7 +225,7 @@ def main(out: Path = DOCS) -> None:
                 page.wait_for_selector("#stores")
                 page.evaluate("document.fonts.ready")
                 page.screenshot(path=str(out / "hq-dashboard.png"), full_page=True)
-                for path, name in (("/users", "hq-users"), ("/audit", "hq-audit")):
+                for path, name in FLEET_PAGES + (("/users", "hq-users"), ("/audit", "hq-audit")):
                     page.goto(base + path)
                     page.evaluate("document.fonts.ready")
                     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
@@ -174,7 +237,10 @@ def main(out: Path = DOCS) -> None:
                 narrow.fill("input[name=password]", "demo-password")
                 narrow.click("button[type=submit]")
                 narrow.wait_for_selector("#stores")
-                for path, name in (("/users", "hq-users-phone"), ("/audit", "hq-audit-phone")):
+                for path, name in tuple((p, f"{n}-phone") for p, n in FLEET_PAGES) + (
+                    ("/users", "hq-users-phone"),
+                    ("/audit", "hq-audit-phone"),
+                ):
                     narrow.goto(base + path)
                     narrow.evaluate("document.fonts.ready")
                     narrow.screenshot(path=str(out / f"{name}.png"), full_page=True)
@@ -189,12 +255,26 @@ def main(out: Path = DOCS) -> None:
                 phone.click("label[for=r-staff]")
                 phone.evaluate("document.fonts.ready")
                 phone.screenshot(path=str(out / "hq-phone.png"), full_page=True)
+                mumbai = hq.secret_for_device("mum-07-k1")
+                assert mumbai is not None
+                token = make_token(
+                    secret=mumbai,
+                    store_id="mum-07",
+                    device_id="mum-07-k1",
+                    issued_at=datetime.now(UTC),
+                )
+                phone.goto(f"{base}/m/mum-07?t={token}")
+                phone.evaluate("document.fonts.ready")
+                phone.screenshot(path=str(out / "hq-phone-ta.png"), full_page=True)
                 browser.close()
         finally:
             server.should_exit = True
             thread.join(timeout=30)
             hq.close()
-    print(f"Wrote hq-dashboard, hq-phone, hq-users(-phone) and hq-audit(-phone) PNGs in {out}")
+    print(
+        "Wrote hq-dashboard, hq-phone(-ta), hq-users, hq-audit, hq-stores, hq-store-profile, "
+        f"hq-surveys and hq-survey-preview PNGs (and their -phone ones) in {out}"
+    )
 
 
 if __name__ == "__main__":

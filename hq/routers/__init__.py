@@ -5,8 +5,10 @@ module              routes                                     access (hq.auth; 
 ==================  =========================================  ================================
 sync                POST /api/v1/batches                       device
                     GET /api/v1/stores/{store}/responses       device (own store) or API token
+                    GET /api/v1/profile                        device (its store's profile)
                     POST /api/v1/enroll                        public (the code is the key)
-analyst_api         /api/v1/responses, /nps, /export           API token or session, any role
+analyst_api         /api/v1/responses, /nps, /export,          API token or session, any role
+                    /api/v1/profiles/{store}, /api/v1/surveys
                                                                (viewer: own stores)
 phone_pages         /m/{store} (GET, POST)                     public (the link is the key)
 dashboard           / , GET /account/password                  session, any role
@@ -14,6 +16,10 @@ dashboard           / , GET /account/password                  session, any role
                     /login, /static/...                        public
 alert_pages         GET /alerts, /deliveries                   session: owner, admin, analyst
                     POST /alerts/...                           session + CSRF: owner, admin
+fleet_pages         GET /stores, /stores/{store}               session, any role (viewer: own)
+                    GET /groups/{group}, /surveys...           session: owner, admin, analyst
+                    POST /stores/{store}, /groups/{group},     session + CSRF: owner, admin
+                    /surveys/draft, /surveys/{form}/publish
 admin_pages         /users..., /tokens... (GET)                session: owner
                     POST /users..., /tokens...                 session + CSRF: owner
                     /audit, /audit.csv                         session: owner, admin

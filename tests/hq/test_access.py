@@ -69,6 +69,15 @@ WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/tokens/{token_id}/revoke"): ("form: MANAGE_USERS", ONLY_OWNER),
     ("GET", "/audit"): ("page: READ_AUDIT", MANAGERS),
     ("GET", "/audit.csv"): ("page: READ_AUDIT", MANAGERS),
+    ("GET", "/stores"): ("page: READ_SCOPED", SIGNED_IN),
+    ("GET", "/stores/{store}"): ("page: READ_SCOPED", SIGNED_IN),
+    ("POST", "/stores/{store}"): ("form: MANAGE_FLEET", MANAGERS),
+    ("GET", "/groups/{group}"): ("page: READ_ALL", READ_ALL),
+    ("POST", "/groups/{group}"): ("form: MANAGE_FLEET", MANAGERS),
+    ("GET", "/surveys"): ("page: READ_ALL", READ_ALL),
+    ("GET", "/surveys/{form}/preview"): ("page: READ_ALL", READ_ALL),
+    ("POST", "/surveys/draft"): ("form: MANAGE_FLEET", MANAGERS),
+    ("POST", "/surveys/{form}/publish"): ("form: MANAGE_FLEET", MANAGERS),
 }
 FASTAPI_DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 PASSWORD = "access pass 1"
