@@ -61,12 +61,14 @@ DEFAULT_REASONS = {
     cat: [{"key": key, **_per_language(text)} for key, text in REASONS.items()]
     for cat in DEFAULT_FOLLOW_UP
 }
-DEFAULT_CONSENT = {
-    "en": "May we contact you about this?",
-    "hi": "क्या हम इस बारे में आपसे संपर्क कर सकते हैं?",
-}
+# The contact opt-in's wording: the same catalog text the kiosk's follow-up screen shows.
+DEFAULT_CONSENT = _per_language(N_("May we contact you about this?"))
 DEFAULT_SURVEY_ID = 1  # the chain-wide id of the built-in survey version ("Default")
 DEFAULT_SURVEY_NAME = "Default"
+# The languages of the built-in survey version (HQ's id 1): the kiosk's default offer. The
+# catalogs translate the texts into every language of LANGUAGES; a survey published at HQ adds
+# the others.
+DEFAULT_SURVEY_LANGUAGES: tuple[str, ...] = ("en", "hi")
 
 
 def default_survey_texts() -> dict[str, dict[str, object]]:
@@ -83,5 +85,5 @@ def default_survey_texts() -> dict[str, dict[str, object]]:
             },
             "consent": DEFAULT_CONSENT[lang],
         }
-        for lang in LANGUAGES
+        for lang in DEFAULT_SURVEY_LANGUAGES
     }

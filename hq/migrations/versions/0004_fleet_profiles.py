@@ -26,8 +26,8 @@ depends_on = None
 def _default_survey() -> dict[str, object]:
     from core.survey_texts import (
         DEFAULT_SURVEY_ID,
+        DEFAULT_SURVEY_LANGUAGES,
         DEFAULT_SURVEY_NAME,
-        LANGUAGES,
         default_survey_texts,
     )
 
@@ -35,7 +35,7 @@ def _default_survey() -> dict[str, object]:
         "id": DEFAULT_SURVEY_ID,
         "form": "default",
         "name": DEFAULT_SURVEY_NAME,
-        "languages": json.dumps(list(LANGUAGES)),
+        "languages": json.dumps(list(DEFAULT_SURVEY_LANGUAGES)),
         "texts": json.dumps(default_survey_texts(), ensure_ascii=False, sort_keys=True),
         "published_at": sa.func.current_timestamp(),
         "published_by": "system",
