@@ -176,13 +176,16 @@ class Outbox:
                 log.warning("Device health could not be read", exc_info=True)
         else:
             responses = [r.model_copy(update={"survey_version": None}) for r in responses]
+        pending = self._pending_after(len(responses))
+        if health is not None:  # the backlog once this batch is in, as ``pending`` says
+            health = health.model_copy(update={"backlog": pending})
         return BatchV1(
             protocol=self.protocol,
             batch_id=str(uuid7()),
             device_id=self.device_id,
             sent_at=_aware(started),
             responses=responses,
-            pending=self._pending_after(len(responses)),
+            pending=pending,
             health=health,
         )
 
