@@ -104,7 +104,7 @@ class SettingsTab(QWidget):
         bar.addWidget(self.save_button)
         grid.addLayout(bar, 0, 0, 1, 2)
         # While enrolled with a profile from HQ applied: who decides the greyed-out fields.
-        self.managed_note = label("", "h2", wrap=True)
+        self.managed_note = label("", "managed", wrap=True)
         self.managed_note.setObjectName("managedByHq")
         self.managed_note.hide()
         grid.addWidget(self.managed_note, 1, 0, 1, 2)
