@@ -154,3 +154,24 @@ def test_the_settings_tab_shows_what_hq_manages(
     tab.save()
     assert db.settings().store_name != "Changed here"
     assert db.settings().question["hi"] == HINDI_QUESTION
+
+
+def test_a_refused_profile_shows_on_the_sync_tab(
+    qtbot,  # noqa: ANN001
+    hq: Hq,
+    make_kiosk: Callable[..., object],
+) -> None:
+    from kiosk.profile import record_refusal
+    from sync.ledger import SyncStore
+    from ui.admin.sync_tab import SyncTab
+
+    kiosk = make_kiosk()
+    db = kiosk.db  # type: ignore[attr-defined]
+    with requests.Session() as s:
+        enroll_kiosk(db, hq_url=hq.base, code=hq.code(), session=s)
+    record_refusal(db, "The profile HQ sent does not carry this device's signature")
+    tab = SyncTab()
+    qtbot.addWidget(tab)
+    tab.set_overview(SyncStore(db).overview())
+    assert not tab.error_card.isHidden()
+    assert "Store profile refused" in tab.error_label.text()
