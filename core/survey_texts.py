@@ -62,10 +62,12 @@ DEFAULT_REASONS = {
     for cat in DEFAULT_FOLLOW_UP
 }
 CONSENT = N_("May we contact you about this?")
+# The contact opt-in's wording: the same catalog text the kiosk's follow-up screen shows.
 DEFAULT_CONSENT = _per_language(CONSENT)
 DEFAULT_SURVEY_ID = 1  # the chain-wide id of the built-in survey version ("Default")
 DEFAULT_SURVEY_NAME = "Default"
-# What the built-in survey offers until a store picks (its texts exist in every language).
+# The languages the built-in survey version (HQ's id 1) offers until a store picks: the kiosk's
+# default. Its texts exist in every language of LANGUAGES, so a store may offer any of them.
 DEFAULT_SURVEY_LANGUAGES: tuple[str, ...] = ("en", "hi")
 
 

@@ -31,6 +31,8 @@ DESCRIPTIONS = {
     "erasure": "Customer contact details erased",
     "kiosk_exit": "Kiosk closed from the admin view",
     "admin_idle_lock": "Admin view locked after 2 minutes idle",
+    "profile_applied": "Store profile from HQ applied",
+    "profile_refused": "Store profile from HQ refused",
 }
 
 

@@ -52,6 +52,7 @@ class Database:
     backup: Path | None = None
     # Why the last write failed on a full disk, until a write succeeds again (kiosk.storage).
     storage_problem: str | None = None
+    opened_at: datetime = field(default_factory=lambda: utcnow())  # this process's start
 
     def __post_init__(self) -> None:
         self._immediate = self.engine.execution_options(sqlite_begin="IMMEDIATE")

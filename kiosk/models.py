@@ -71,6 +71,9 @@ class ResponseRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     suspect: Mapped[bool] = mapped_column(Boolean, default=False)
     suspect_reason: Mapped[str | None] = mapped_column(String(120))
+    # The published survey version (HQ's chain-wide id) the answer was asked with, from the
+    # store profile applied when it was recorded; NULL without one (revision 0006).
+    survey_version: Mapped[int | None] = mapped_column(Integer)
     # Sync state, used by the outbox: pending -> synced | quarantined (| exported).
     sync_state: Mapped[str] = mapped_column(String(16), default="pending")
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -231,3 +234,21 @@ class SyncStatusRow(Base):
     clock_offset_s: Mapped[float | None] = mapped_column(Float)  # HQ clock minus kiosk clock
     phone_cursor: Mapped[str | None] = mapped_column(String(64))
     phone_pulled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Revision 0006: crash recoveries not yet reported to HQ (health), the last profile refused.
+    recoveries_since_sync: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    profile_error: Mapped[str | None] = mapped_column(Text)
+    profile_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class StoreProfileRow(Base):
+    """The store profile HQ sent (one row, id 1), kept signed exactly as received, so that it
+    can be checked again; ``applied_at`` is when its settings were written (revision 0006)."""
+
+    __tablename__ = "store_profile"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    store_id: Mapped[str] = mapped_column(String(64))
+    signed: Mapped[str] = mapped_column(Text)  # core.profile.SignedProfileV1 JSON
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)

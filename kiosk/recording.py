@@ -25,7 +25,8 @@ from core.text import COMMENT_LIMIT, CONTACT_LIMIT, MAX_REASONS, REASON_KEY, cle
 from kiosk.db import Database, utcnow
 from kiosk.errors import InvalidScore, RecordingError, ResponseNotFound
 from kiosk.localtime import is_open, to_local, zone
-from kiosk.models import ResponseRow
+from kiosk.models import ResponseRow, SyncStatusRow
+from kiosk.settings import Settings
 from kiosk.storage import storage_full
 
 
@@ -126,13 +127,18 @@ class Recorder:
         language: str,
         time_to_answer_ms: int | None,
         channel: Channel = Channel.KIOSK,
+        settings: Settings | None = None,
     ) -> RecordedScore:
-        """Commit a tapped score (fsynced) and return its id. Call before the screen moves on."""
+        """Commit a tapped score (fsynced) and return its id. Call before the screen moves on.
+
+        ``settings``: those the customer's screen was made from (the survey controller keeps
+        them for one customer), so that the question and survey versions recorded are the ones
+        shown even if a profile from HQ changed the stored settings meanwhile."""
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
             raise InvalidScore(f"A score is a whole number from 0 to 10, not {score!r}.")
         if language not in LANGUAGES:
             raise RecordingError(f"Unknown language {language!r}.")
-        settings = self.db.settings()
+        settings = settings or self.db.settings()
         now = self.clock()
         local = to_local(now, zone(settings.time_zone))
         cat = category(score)
@@ -175,9 +181,9 @@ class Recorder:
                 cur.execute(
                     "INSERT INTO responses (id, seq, store_id, device_id, channel, language, "
                     "question_version, score, category, reasons, contact_consent, device_time, "
-                    "local_day, time_to_answer_ms, status, suspect, suspect_reason, sync_state) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, ?, ?, ?, 'incomplete', ?, ?, "
-                    "'pending')",
+                    "local_day, time_to_answer_ms, status, suspect, suspect_reason, sync_state, "
+                    "survey_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, ?, ?, ?, "
+                    "'incomplete', ?, ?, 'pending', ?)",
                     (
                         response_id,
                         seq,
@@ -193,6 +199,7 @@ class Recorder:
                         time_to_answer_ms,
                         int(bool(reasons)),
                         suspect_reason,
+                        settings.survey_version,
                     ),
                 )
                 cur.execute("COMMIT")
@@ -267,7 +274,14 @@ class Recorder:
                     completed_at=self.clock(),
                 )
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+            recovered = int(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+            if recovered:  # reported to HQ with the next batch (device health)
+                s.execute(
+                    update(SyncStatusRow)
+                    .where(SyncStatusRow.id == 1)
+                    .values(recoveries_since_sync=SyncStatusRow.recoveries_since_sync + recovered)
+                )
+            return recovered
 
     def get(self, response_id: str) -> Response:
         with self.db.reading() as s:

@@ -58,6 +58,12 @@ class Settings:
     # open. Answers outside them are kept and flagged suspect ("closed").
     opening_hours: Mapping[str, list[list[str]]] = field(default_factory=dict)
     low_space_mb: int = 50  # the admin view warns when the database's disk has less free
+    # The contact opt-in's wording per language ({} or a missing language: the catalog's).
+    consent: Mapping[str, str] = field(default_factory=dict)
+    # From the store profile HQ sent (kiosk.profile): the published survey version the texts
+    # are, recorded on each answer, and the profile's version. None: not managed by HQ.
+    survey_version: int | None = None
+    profile_version: int | None = None
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -80,6 +86,10 @@ class Settings:
         assert self.follow_up_question is not None
         table = self.follow_up_question[str(cat)]
         return table.get(language) or table["en"]
+
+    def consent_text(self, language: str) -> str | None:
+        """The contact opt-in's wording from HQ's profile, or None for the catalog's."""
+        return self.consent.get(language) or None
 
     def reason_chips(self, cat: Category | str, language: str) -> list[tuple[str, str]]:
         """(key, label) pairs of the reason chips offered for a category."""
@@ -198,6 +208,23 @@ def _reasons(key: str, value: Any) -> dict[str, list[dict[str, str]]]:
     return out
 
 
+def _optional_version(key: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    return _int_range(1, 2**31 - 1)(key, value)
+
+
+def _consent(key: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise SettingError(key, "must give a text per language (or {} for the built-in one)")
+    out = {}
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            raise SettingError(key, f"unknown language {lang!r}; allowed: {', '.join(LANGUAGES)}")
+        out[lang] = _text(f"{key}.{lang}", text, limit=300)
+    return out
+
+
 def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise SettingError(key, f"must be true or false, not {value!r}")
@@ -294,6 +321,9 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "time_zone": _time_zone,
     "opening_hours": _opening_hours,
     "low_space_mb": _int_range(1, 100_000, " MB"),
+    "consent": _consent,
+    "survey_version": _optional_version,
+    "profile_version": _optional_version,
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 

@@ -15,6 +15,7 @@ import requests
 from pydantic import ValidationError
 
 import kiosk
+from core.profile import SignedProfileV1
 from core.protocol import BatchReplyV1, EnrollReplyV1, PhoneResponsesV1, describe
 from sync.errors import (
     BadReply,
@@ -41,7 +42,7 @@ def kiosk_version() -> str:
         return "unknown"
 
 
-USER_AGENT = f"nps-kiosk/{kiosk_version()} (sync v1; Python {platform.python_version()})"
+USER_AGENT = f"nps-kiosk/{kiosk_version()} (sync v2; Python {platform.python_version()})"
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 
 
@@ -207,13 +208,26 @@ class HqClient:
 
     # -- calls -----------------------------------------------------------------------------
     def post_batch(self, body: bytes) -> BatchReplyV1:
-        """POST a protocol v1 batch (JSON bytes); HQ's per-response results."""
+        """POST a batch (protocol v1 or v2 JSON bytes); HQ's per-response results."""
         resp = self._call("POST", "/api/v1/batches", data=body)
         self._check(resp, what="taking a batch")
         try:
             return BatchReplyV1.model_validate_json(resp.content)
         except ValidationError as exc:
             raise BadReply(f"HQ's answer to a batch is not protocol v1 ({describe(exc)}).") from exc
+
+    def get_profile(self, *, have: int | None = None) -> SignedProfileV1 | None:
+        """Protocol v2: the store's signed profile, or None when ``have`` is its current
+        version (HQ answers 204, the light check). Not verified here (kiosk.profile.receive)."""
+        params = {"have": have} if have else None
+        resp = self._call("GET", "/api/v1/profile", params=params)
+        if resp.status_code == 204:
+            return None
+        self._check(resp, what="giving the store profile")
+        try:
+            return SignedProfileV1.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise BadReply(f"HQ's store profile is not protocol v2 ({describe(exc)}).") from exc
 
     def enroll(self, code: str) -> EnrollReplyV1:
         """Exchange a one-time enrollment code for this device's token and secret."""

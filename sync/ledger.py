@@ -49,10 +49,8 @@ WIRE_COLUMNS = (
     "suspect_reason",
     "survey_version",
 )
-# Wire fields the kiosk's responses table does not have yet, read as NULL (protocol v2's
-# survey_version: the kiosk sends none until it records the survey version it asked).
-KIOSK_LACKS = {"survey_version": "NULL AS survey_version"}
-WIRE_SELECT = ", ".join(KIOSK_LACKS.get(c, c) for c in WIRE_COLUMNS)
+# Every wire field is a column of the kiosk's responses table (survey_version since 0006).
+WIRE_SELECT = ", ".join(WIRE_COLUMNS)
 _SELECT_WIRE = WIRE_SELECT
 
 
@@ -83,6 +81,10 @@ class SyncStatus:
     clock_offset_s: float | None
     phone_cursor: str | None
     phone_pulled_at: datetime | None
+    # Protocol v2: the last store profile HQ sent that the kiosk refused (bad signature...).
+    profile_error: str | None = None
+    profile_error_at: datetime | None = None
+    recoveries_since_sync: int = 0
 
     @property
     def link_url(self) -> str | None:
@@ -218,7 +220,8 @@ class SyncStore:
         row = conn.exec_driver_sql(
             "SELECT hq_url, public_url, ca_bundle, enrolled_at, last_attempt_at, "
             "last_success_at, last_error, last_error_at, failures, next_attempt_at, refused, "
-            "clock_offset_s, phone_cursor, phone_pulled_at FROM sync_status WHERE id = 1"
+            "clock_offset_s, phone_cursor, phone_pulled_at, profile_error, profile_error_at, "
+            "recoveries_since_sync FROM sync_status WHERE id = 1"
         ).first()
         if row is None:
             return SyncStatus(
@@ -239,6 +242,9 @@ class SyncStore:
             clock_offset_s=row[11],
             phone_cursor=row[12],
             phone_pulled_at=_dt(row[13]),
+            profile_error=row[14],
+            profile_error_at=_dt(row[15]),
+            recoveries_since_sync=int(row[16] or 0),
         )
 
     def overview(
@@ -315,6 +321,7 @@ class SyncStore:
         server_time: datetime,
         at: datetime,
         clock_offset_s: float | None,
+        recoveries_reported: int = 0,
     ) -> BatchRecord:
         """HQ's answer for a batch, in one transaction: accepted and duplicate become synced
         (at HQ's time), rejected become quarantined with the reason; the ledger row and the
@@ -360,9 +367,10 @@ class SyncStore:
             self._ledger(conn, record)
             conn.exec_driver_sql(
                 "UPDATE sync_status SET last_attempt_at = ?, last_success_at = ?, failures = 0, "
-                "next_attempt_at = NULL, refused = 0, clock_offset_s = coalesce(?, clock_offset_s) "
-                "WHERE id = 1",
-                (_sql_time(at), _sql_time(at), clock_offset_s),
+                "next_attempt_at = NULL, refused = 0, "
+                "clock_offset_s = coalesce(?, clock_offset_s), "
+                "recoveries_since_sync = max(0, recoveries_since_sync - ?) WHERE id = 1",
+                (_sql_time(at), _sql_time(at), clock_offset_s, recoveries_reported),
             )
         return record
 

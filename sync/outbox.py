@@ -23,12 +23,24 @@ import requests
 from pydantic import ValidationError
 
 from core.ids import uuid7
-from core.protocol import MAX_BATCH, BatchReplyV1, BatchV1, ResponseV1, decode_secret, describe
+from core.profile import StoreProfileV1
+from core.protocol import (
+    MAX_BATCH,
+    BatchReplyV1,
+    BatchV1,
+    ProtocolName,
+    ResponseV1,
+    decode_secret,
+    describe,
+)
 from kiosk import credentials as creds_file
 from kiosk.credentials import Credentials, NotEnrolled
 from kiosk.db import Database, utcnow
+from kiosk.profile import receive as receive_profile
+from kiosk.profile import stored_version
 from sync.client import DEFAULT_TIMEOUT, HqClient, check_transport, normal_url, sends_in_clear
 from sync.errors import DeviceRefused, HqBusy, HqRejected, HqRequestError
+from sync.health import collect as collect_health
 from sync.ledger import BatchRecord, SyncStore
 
 log = logging.getLogger(__name__)
@@ -131,6 +143,8 @@ class Outbox:
         batch_size: int = MAX_BATCH,
         base_s: float = BASE_DELAY_S,
         cap_s: float = MAX_DELAY_S,
+        secret: bytes | None = None,
+        protocol: ProtocolName = "v2",
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size is 1 to {MAX_BATCH}")
@@ -146,6 +160,34 @@ class Outbox:
         self._pending_hint: int | None = None
         self._since_count = 0
         self._prefetched: tuple[float, list[ResponseV1]] | None = None
+        # Protocol v2 (health, survey_version, the store profile) unless HQ turns out to be a
+        # v1 HQ: it refuses a v2 batch (422), then this outbox speaks v1 to it.
+        self.protocol: ProtocolName = protocol
+        self.secret = secret  # the device secret: checks the store profile's signature
+        self.reported_profile_version: int | None = None  # from the last batch reply
+        self.profiles_unsupported = False  # HQ has no GET /api/v1/profile (a v1 HQ)
+
+    def _batch(self, responses: list[ResponseV1], *, started: datetime) -> BatchV1:
+        health = None
+        if self.protocol == "v2":
+            try:
+                health = collect_health(self.db, now=started)
+            except Exception:  # health is a courtesy: never let it stop an upload
+                log.warning("Device health could not be read", exc_info=True)
+        else:
+            responses = [r.model_copy(update={"survey_version": None}) for r in responses]
+        pending = self._pending_after(len(responses))
+        if health is not None:  # the backlog once this batch is in, as ``pending`` says
+            health = health.model_copy(update={"backlog": pending})
+        return BatchV1(
+            protocol=self.protocol,
+            batch_id=str(uuid7()),
+            device_id=self.device_id,
+            sent_at=_aware(started),
+            responses=responses,
+            pending=pending,
+            health=health,
+        )
 
     def _pending_after(self, sent: int) -> int:
         if self._pending_hint is None or self._since_count >= RECOUNT_EVERY:
@@ -218,16 +260,19 @@ class Outbox:
             self._pending_hint = 0
             return StepResult(StepKind.IDLE)
         started = self.clock()
-        batch = BatchV1(
-            batch_id=str(uuid7()),
-            device_id=self.device_id,
-            sent_at=_aware(started),
-            responses=responses,
-            pending=self._pending_after(len(responses)),
-        )
-        body = batch.wire_json()
+        batch = self._batch(responses, started=started)
         try:
-            reply = self._post_reading_ahead(body, last_seq=responses[-1].seq)
+            try:
+                reply = self._post_reading_ahead(batch.wire_json(), last_seq=responses[-1].seq)
+            except HqRejected as exc:
+                if exc.status != 422 or self.protocol != "v2":
+                    raise
+                # An HQ before protocol v2 refuses the whole v2 batch: speak v1 to it.
+                log.info("HQ refused a protocol v2 batch (%s); sending protocol v1", exc)
+                self.protocol = "v1"
+                self.discard_prefetched()
+                batch = self._batch(responses, started=started)
+                reply = self._post_reading_ahead(batch.wire_json(), last_seq=responses[-1].seq)
         except DeviceRefused as exc:
             log.warning("%s", exc)
             self.store.record_failure(
@@ -259,7 +304,10 @@ class Outbox:
             server_time=server_time,
             at=finished,
             clock_offset_s=offset,
+            recoveries_reported=(batch.health.recoveries_since_sync or 0) if batch.health else 0,
         )
+        if reply.profile_version is not None:
+            self.reported_profile_version = reply.profile_version
         self.backoff.reset()
         if self._pending_hint is not None:
             self._pending_hint = max(0, self._pending_hint - len(results))
@@ -295,6 +343,33 @@ class Outbox:
         return DrainReport(
             batches=tuple(batches), failures=failures, delays=tuple(delays), last=result
         )
+
+    # -- the store profile (protocol v2) ---------------------------------------------------------
+    def sync_profile(self, *, reported: int | None = None) -> StoreProfileV1 | None:
+        """Bring the store profile up to date; returns it when a newer one was applied.
+
+        ``reported``: the version a batch reply named in this cycle. If it is not newer than
+        the one kept, nothing is asked; if no batch was sent, one light check
+        (``GET /api/v1/profile?have=N``, 204 when current) is the cycle's only extra request,
+        and its 200 answer is the new profile itself. A refused profile (bad signature,
+        another store's) raises kiosk.profile.ProfileRefused after it is recorded; network
+        errors raise sync.errors.HqRequestError. Nothing is asked of a v1 HQ."""
+        if self.secret is None or self.profiles_unsupported or self.protocol != "v2":
+            return None
+        have = stored_version(self.db)
+        if reported is not None and have is not None and reported <= have:
+            return None
+        try:
+            signed = self.client.get_profile(have=have)
+        except HqRejected as exc:
+            if exc.status in (404, 405):
+                log.info("HQ keeps no store profiles (%s): not asking again", exc)
+                self.profiles_unsupported = True
+                return None
+            raise
+        if signed is None:
+            return None
+        return receive_profile(self.db, signed, secret=self.secret, at=self.clock())
 
 
 # -- phone answers ------------------------------------------------------------------------------
@@ -436,4 +511,10 @@ def connect(
 def outbox_for(db: Database, *, session: requests.Session, **kwargs: Any) -> Outbox:
     timeout = kwargs.pop("timeout", DEFAULT_TIMEOUT)
     conn = connect(db, session=session, timeout=timeout)
-    return Outbox(db, conn.client, device_id=conn.credentials.device_id, **kwargs)
+    return Outbox(
+        db,
+        conn.client,
+        device_id=conn.credentials.device_id,
+        secret=conn.credentials.device_secret,
+        **kwargs,
+    )

@@ -5,6 +5,7 @@ admin    the admin tabs on a seeded copy of 1M responses (tools.admin_demo)
 sync     the sync and QR tabs and the poster, against a real HQ (tools.sync_screenshots)
 hq       the HQ dashboard and the phone page in Chromium (tools.hq_screenshots)
 alerts   HQ's alert rules, an alert e-mail and the delivery log (tools.hq_alert_screenshots)
+profile  a Hindi survey from HQ on the kiosk, and "Managed by HQ" (tools.profile_screenshots)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-PARTS = ("survey", "admin", "sync", "hq", "alerts")
+PARTS = ("survey", "admin", "sync", "hq", "alerts", "profile")
 
 
 def survey(out: Path, args: argparse.Namespace) -> None:
@@ -63,12 +64,19 @@ def alerts(out: Path, args: argparse.Namespace) -> None:
     hq_alert_screenshots.main(out)
 
 
+def profile(out: Path, args: argparse.Namespace) -> None:
+    from tools import profile_screenshots
+
+    profile_screenshots.main(out)
+
+
 MAKERS: dict[str, Callable[[Path, argparse.Namespace], None]] = {
     "survey": survey,
     "admin": admin,
     "sync": sync,
     "hq": hq,
     "alerts": alerts,
+    "profile": profile,
 }
 
 

@@ -79,6 +79,7 @@ def attach_sync(
 
     sync = SyncController(db)
     controller.response_completed.connect(lambda *_: sync.response_completed())
+    sync.profile_applied.connect(controller.profile_arrived)
     window.admin_tab_hooks.append(lambda view: add_sync_tabs(view, db=db, sync=sync))
     sync.start()
     return sync

@@ -82,7 +82,7 @@ def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -
         comment_placeholder=tr.gettext("Tell us more (optional)"),
         comment_name=tr.gettext("Your comment"),
         chars_left=lambda n: tr.ngettext("{n} character left", "{n} characters left", n),
-        consent=tr.gettext("May we contact you about this?"),
+        consent=settings.consent_text(language) or tr.gettext("May we contact you about this?"),
         contact_name=tr.gettext("Name"),
         contact_detail=tr.gettext("Phone or email"),
         # TRANSLATORS: the on-screen keyboard's space bar
@@ -276,7 +276,10 @@ class SurveyController(QObject):
         answered_ms = int((self.monotonic() - self._shown_at) * 1000)
         try:
             recorded = self.recorder.record_score(
-                score=score, language=self.language, time_to_answer_ms=answered_ms
+                score=score,
+                language=self.language,
+                time_to_answer_ms=answered_ms,
+                settings=self.settings,  # the versions of the texts this customer saw
             )
         except StorageFull as exc:
             log.error("Answers paused: %s", exc)
@@ -360,6 +363,25 @@ class SurveyController(QObject):
         self.window.show_screen(thanks)
         self.thanks_timer.setInterval(self.settings.thank_you_s * 1000)
         self.thanks_timer.start()
+
+    def profile_arrived(self, version: int = 0) -> None:
+        """A store profile from HQ was written to the settings (by the sync worker). Shown at
+        once if the question screen waits untouched for a customer; otherwise (a customer on
+        the follow-up or thank-you screen, or one who chose another language) at the next
+        question screen, which re-reads the settings anyway. Cheap: one settings read and one
+        question render (bench/bench_profile.py)."""
+        window = self.window
+        if (
+            self.pending is not None
+            or self.storage_paused
+            or window.current_screen() is not window.question
+            or self.language != home_language(self.settings, self.requested_language)
+        ):
+            log.info("Store profile %s from HQ: shown from the next customer on", version)
+            return
+        self.settings = self.db.settings()
+        self.language = home_language(self.settings, self.requested_language)
+        self.show_question()
 
     def back_to_question(self) -> None:
         """Ready for the next customer: fresh settings, the home language, empty fields."""

@@ -10,6 +10,8 @@ signals, which arrive on the GUI thread:
 - ``busy(bool)``              a drain is running
 - ``enrolled(Enrollment)`` / ``enroll_failed(str)``
 - ``phone_answers(int)``      new phone answers were pulled back from HQ
+- ``profile_applied(int)``    a newer store profile from HQ was verified and written to the
+  settings (protocol v2); the survey shows it from the next question screen on
 
 Usage (main window)::
 
@@ -40,6 +42,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, S
 
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database, utcnow
+from kiosk.profile import ProfileRefused
 from sync.client import new_session
 from sync.errors import HqRequestError, InsecureHqAddress, SyncError
 from sync.ledger import SyncState, SyncStore
@@ -72,6 +75,7 @@ class SyncWorker(QObject):
     enrolled = Signal(object)
     enroll_failed = Signal(str)
     phone_answers = Signal(int)
+    profile_applied = Signal(int)
 
     def __init__(
         self,
@@ -212,6 +216,7 @@ class SyncWorker(QObject):
             return
         self.busy.emit(True)
         sent = 0
+        reported: int | None = None  # the profile version a batch reply named
         last_publish = time.monotonic()
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(switch_interval, DRAIN_SWITCH_INTERVAL_S))
@@ -220,6 +225,7 @@ class SyncWorker(QObject):
                 result = outbox.step()
                 if result.kind is StepKind.SENT:
                     sent += 1
+                    reported = outbox.reported_profile_version
                     if time.monotonic() - last_publish > OVERVIEW_EVERY_S:
                         self.publish()
                         last_publish = time.monotonic()
@@ -228,6 +234,7 @@ class SyncWorker(QObject):
                     self.retry_timer.start(int(result.delay_s * 1000))
                 elif result.kind is StepKind.IDLE:
                     self._pull_phone(outbox)
+                    self._sync_profile(outbox, reported)
                 break
         except Exception as exc:  # never let an unexpected error end the thread's event loop
             log.exception("The sync worker hit an unexpected error")
@@ -260,6 +267,20 @@ class SyncWorker(QObject):
             log.exception("Could not record the sync failure in the ledger")
         self.retry_timer.start(int(delay * 1000))
 
+    def _sync_profile(self, outbox: Outbox, reported: int | None) -> None:
+        """The store profile, fetched and verified here (never on the GUI thread): at most one
+        request a cycle; a refused or unreachable profile leaves the kiosk with the one it has."""
+        try:
+            profile = outbox.sync_profile(reported=reported)
+        except ProfileRefused as exc:  # recorded in the sync status and the log already
+            log.warning("Store profile refused: %s", exc)
+            return
+        except HqRequestError as exc:
+            log.info("Store profile not checked: %s", exc)
+            return
+        if profile is not None:
+            self.profile_applied.emit(profile.version)
+
     def _pull_phone(self, outbox: Outbox) -> None:
         try:
             new = pull_phone_answers(self.db, outbox.client, store_id=self.db.settings().store_id)
@@ -279,6 +300,7 @@ class SyncController(QObject):
     enrolled = Signal(object)
     enroll_failed = Signal(str)
     phone_answers = Signal(int)
+    profile_applied = Signal(int)
 
     _begin = Signal()
     _wake = Signal()
@@ -295,7 +317,14 @@ class SyncController(QObject):
         self.worker = SyncWorker(db, **worker_options)
         self.worker.moveToThread(self.worker_thread)
         self.latest: Any = None
-        for name in ("overview", "busy", "enrolled", "enroll_failed", "phone_answers"):
+        for name in (
+            "overview",
+            "busy",
+            "enrolled",
+            "enroll_failed",
+            "phone_answers",
+            "profile_applied",
+        ):
             getattr(self.worker, name).connect(getattr(self, name))
         self.overview.connect(self._keep)
         self._begin.connect(self.worker.begin)

@@ -237,3 +237,87 @@ def lan_session(hq: Hq) -> requests.Session:
 
 def lan_url(hq: Hq) -> str:
     return f"http://{LAN_HOST}:{hq.base.rsplit(':', 1)[1]}"
+
+
+# -- protocol v2: store profiles --------------------------------------------------------------
+
+HINDI_QUESTION = "आज की ख़रीदारी के बाद, आप हमें किसी मित्र को कितना सुझाएँगे?"
+
+
+def survey_texts(question: str, *, follow_up: str = "हम क्या बेहतर कर सकते हैं?") -> dict[str, Any]:
+    return {
+        "question": question,
+        "label_low": "बिल्कुल नहीं",
+        "label_high": "ज़रूर",
+        "follow_up": {
+            "detractor": follow_up,
+            "passive": "10 के लिए क्या?",
+            "promoter": "क्या पसंद आया?",
+        },
+        "reasons": {"detractor": [{"key": "queue", "label": "लंबी कतार"}]},
+        "consent": "क्या हम आपसे संपर्क कर सकते हैं?",
+    }
+
+
+def publish_survey(
+    hq: Hq, store: str, *, question: str = HINDI_QUESTION, english: str = "How was your visit?"
+) -> int:
+    """Publish a new Hindi-first survey at HQ (the CLI's functions) and make ``store`` ask it;
+    returns the survey version's id."""
+    from hq.profiles import publish, save_draft, set_settings
+
+    form = f"f{uuid.uuid4().hex[:8]}"
+    save_draft(hq.hq, form, actor="test", create=True)
+    en = {
+        **survey_texts(english),
+        "follow_up": {
+            "detractor": "What went wrong?",
+            "passive": "What would make it a 10?",
+            "promoter": "What did you like?",
+        },
+        "label_low": "Not likely",
+        "label_high": "Very likely",
+        "consent": "May we call you?",
+        "reasons": {"detractor": [{"key": "queue", "label": "Long queue"}]},
+    }
+    save_draft(
+        hq.hq,
+        form,
+        actor="test",
+        name=f"Hindi {form}",
+        languages=["hi", "en"],
+        texts={"hi": survey_texts(question), "en": en},
+    )
+    version = publish(hq.hq, form, actor="test")
+    set_settings(hq.hq, "store", store, {"survey": form}, actor="test")
+    return version.id
+
+
+def store_profile_version(hq: Hq, store: str) -> int:
+    from hq.profiles import current_profile
+
+    return current_profile(hq.hq, store).version
+
+
+class RecordingSession(requests.Session):
+    """A real session that logs every request (method, path, query) and can rewrite replies:
+    ``rewrite(path, response)`` returns the response to hand to the kiosk."""
+
+    def __init__(self, rewrite: Any = None) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str, str]] = []
+        self.rewrite = rewrite
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        from urllib.parse import urlencode, urlsplit
+
+        parts = urlsplit(str(url))
+        params = kwargs.get("params") or {}
+        self.calls.append((str(method), parts.path, urlencode(params)))
+        resp = super().request(method, url, *args, **kwargs)
+        if self.rewrite is not None:
+            resp = self.rewrite(parts.path, kwargs, resp)
+        return resp
+
+    def count(self, path: str) -> int:
+        return sum(1 for _m, p, _q in self.calls if p == path)

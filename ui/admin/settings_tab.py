@@ -103,6 +103,12 @@ class SettingsTab(QWidget):
         self.save_button.clicked.connect(self.save)
         bar.addWidget(self.save_button)
         grid.addLayout(bar, 0, 0, 1, 2)
+        # While enrolled with a profile from HQ applied: who decides the greyed-out fields.
+        self.managed_note = label("", "managed", wrap=True)
+        self.managed_note.setObjectName("managedByHq")
+        self.managed_note.hide()
+        grid.addWidget(self.managed_note, 1, 0, 1, 2)
+        self.managed: int | None = None
 
         store, lay = card(margins=18, spacing=10)
         lay.addWidget(label("Store and question", "h2"))
@@ -192,7 +198,7 @@ class SettingsTab(QWidget):
         lay.addWidget(self.zone_note)
         self.left.insertWidget(1, store_time)  # under the store: whose days these are
         self.left.addStretch()
-        grid.addLayout(self.left, 1, 0)
+        grid.addLayout(self.left, 2, 0)
 
         chips, lay = card(margins=18, spacing=8)
         lay.addWidget(label("Reason chips", "h2"))
@@ -229,15 +235,49 @@ class SettingsTab(QWidget):
         lay.addLayout(row)
         self.right.addWidget(pin)
         self.right.addStretch()
-        grid.addLayout(self.right, 1, 1)
+        grid.addLayout(self.right, 2, 1)
 
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
-        grid.setRowStretch(1, 1)
+        grid.setRowStretch(2, 1)
+
+    def _hq_fields(self) -> list[QWidget]:
+        """The inputs of the settings a store profile from HQ decides (kiosk.profile)."""
+        return [
+            self.store_name,
+            *self.language_boxes.values(),
+            *self.question.values(),
+            *self.label_low.values(),
+            *self.label_high.values(),
+            *self.reasons.values(),
+            self.follow_up_timeout,
+            self.thank_you,
+            self.min_tap,
+            self.time_zone,
+        ]
+
+    def show_managed(self, version: int | None) -> None:
+        """Greys out what HQ manages (version N of the store's profile); PIN, screen and the
+        rest stay the store's. None: not enrolled, or no profile applied: all editable."""
+        self.managed = version
+        for widget in self._hq_fields():
+            widget.setEnabled(version is None)
+        if version is None:
+            self.managed_note.hide()
+            return
+        self.managed_note.setText(
+            f"Managed by HQ, version {version}: the store name, languages, wording, reason "
+            "chips, timings and time zone come from HQ's store profile. The screen and the "
+            "PIN stay the store's."
+        )
+        self.managed_note.show()
 
     def refresh(self) -> None:
+        from kiosk.profile import managed_version
+
         # A handful of rows: no need for the background pool.
         self.show_settings(self.db.settings())
+        self.show_managed(managed_version(self.db))
         from kiosk.questions import versions
 
         latest = versions(self.db)
@@ -311,8 +351,13 @@ class SettingsTab(QWidget):
 
     def save(self) -> None:
         self.message.setProperty("role", "small")
+        changes = self.changes()
+        if self.managed is not None:  # HQ's fields are not the store's to save
+            from kiosk.profile import MANAGED_KEYS
+
+            changes = {k: v for k, v in changes.items() if k not in MANAGED_KEYS}
         try:
-            settings = save_settings(self.db, **self.changes())
+            settings = save_settings(self.db, **changes)
         except KioskError as exc:
             self.message.setText(str(exc))
             self.message.setStyleSheet("color: #B3261E;")

@@ -51,6 +51,10 @@ SHEET = f"""
     background: {WARN_BG}; color: {WARN_INK}; padding: 10px 20px; font-weight: 600;
     border-bottom: 1px solid {LINE};
 }}
+#AdminView QLabel[role="managed"] {{
+    background: {ACCENT_SOFT}; color: {INK}; padding: 10px 14px; border-radius: 8px;
+    font-weight: 600;
+}}
 #AdminView QLabel[role="ok"] {{ color: {PROMOTER}; font-weight: 600; }}
 #AdminView #header {{ background: {CARD}; border-bottom: 1px solid {LINE}; }}
 #AdminView QFrame[role="card"] {{
@@ -81,6 +85,12 @@ SHEET = f"""
     background: {CARD}; border: 1px solid {LINE}; border-radius: 7px; padding: 5px 8px;
     selection-background-color: {ACCENT_SOFT}; selection-color: {INK};
 }}
+#AdminView QLineEdit:disabled, #AdminView QSpinBox:disabled,
+#AdminView QDoubleSpinBox:disabled, #AdminView QComboBox:disabled,
+#AdminView QPlainTextEdit:disabled {{
+    background: {BG}; color: {MUTED}; border-style: dashed;
+}}
+#AdminView QCheckBox:disabled {{ color: {MUTED}; }}
 #AdminView QTableWidget {{
     background: {CARD}; border: 1px solid {LINE}; border-radius: 10px;
     gridline-color: transparent; alternate-background-color: #FAFAF8;

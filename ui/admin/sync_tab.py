@@ -366,7 +366,9 @@ class SyncTab(QWidget):
         )
 
         show_error = bool(s.last_error) and state is not SyncState.ONLINE
-        self.error_card.setVisible(show_error)
+        # A store profile HQ sent that was refused (bad signature...): the kiosk kept its own.
+        show_profile = bool(s.profile_error) and not show_error
+        self.error_card.setVisible(show_error or show_profile)
         if show_error:
             self.error_label.setText(s.last_error or "")
             self.error_when.setText(
@@ -375,6 +377,9 @@ class SyncTab(QWidget):
                 if s.last_error_at
                 else ""
             )
+        elif show_profile:
+            self.error_label.setText(f"Store profile refused: {s.profile_error}")
+            self.error_when.setText(when(s.profile_error_at, now) if s.profile_error_at else "")
 
         self.quarantine_card.setVisible(o.quarantined_count > 0)
         self.quarantine_table.setRowCount(len(o.quarantined))
