@@ -308,13 +308,14 @@ class RecordingSession(requests.Session):
         self.calls: list[tuple[str, str, str]] = []
         self.rewrite = rewrite
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         from urllib.parse import urlencode, urlsplit
 
         parts = urlsplit(str(url))
         params = kwargs.get("params") or {}
         self.calls.append((str(method), parts.path, urlencode(params)))
-        resp = super().request(method, url, *args, **kwargs)
+        verb = method.decode() if isinstance(method, bytes) else method
+        resp = super().request(verb, url, *args, **kwargs)
         if self.rewrite is not None:
             resp = self.rewrite(parts.path, kwargs, resp)
         return resp
