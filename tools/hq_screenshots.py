@@ -288,8 +288,12 @@ def main(out: Path = DOCS, *, only_fleet: bool = False) -> None:
                 page.click("button[type=submit]")
                 page.wait_for_selector("#stores")
                 page.evaluate("document.fonts.ready")
-                wide = FLEET_PAGES + WIDE_ONLY + (("/users", "hq-users"), ("/audit", "hq-audit"))
-                narrow_pages = tuple((p, f"{n}-phone") for p, n in FLEET_PAGES) + (
+                wide: tuple[tuple[str, str], ...] = (
+                    FLEET_PAGES + WIDE_ONLY + (("/users", "hq-users"), ("/audit", "hq-audit"))
+                )
+                narrow_pages: tuple[tuple[str, str], ...] = tuple(
+                    (p, f"{n}-phone") for p, n in FLEET_PAGES
+                ) + (
                     ("/users", "hq-users-phone"),
                     ("/audit", "hq-audit-phone"),
                 )
