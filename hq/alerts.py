@@ -2,7 +2,10 @@
 
 Response alerts (a detractor's comment, a detractor who asked to be contacted, a spike of suspect
 responses) are written by :func:`alerts_for_responses` inside the ingest transaction, so the
-responses and their alerts are committed together or not at all. Store alerts (an NPS dip, a
+responses and their alerts are committed together or not at all. Device health alerts (low disk,
+clock skew, an app version behind the chain's newest, a spike of crash recoveries) are written
+by :func:`alerts_for_health`, also in the ingest transaction, when a protocol v2 batch brings a
+health report that HQ keeps (see that function for when one alerts). Store alerts (an NPS dip, a
 device that stopped syncing) are found by :func:`evaluate`, which the delivery worker runs now
 and then. Each alert puts one row per recipient in the ``deliveries`` outbox; sending is the
 worker's job (hq.delivery), never ingest's.
@@ -50,15 +53,24 @@ RULE_KINDS: dict[str, str] = {
     "nps_dip": "NPS dropped more than chance explains",
     "stale_device": "Device not syncing",
     "suspect_spike": "Spike of suspect responses",
+    "low_disk": "Kiosk low on disk space",
+    "clock_skew": "Kiosk clock off HQ's",
+    "app_behind": "Kiosk app behind the newest in the chain",
+    "recoveries_spike": "Kiosk crash recoveries",
 }
 RESPONSE_KINDS = ("detractor_comment", "contact_request", "suspect_spike")
 STORE_KINDS = ("nps_dip", "stale_device")
+HEALTH_KINDS = ("low_disk", "clock_skew", "app_behind", "recoveries_spike")
 DEFAULT_PARAMS: dict[str, dict[str, float]] = {
     "detractor_comment": {},
     "contact_request": {},
     "nps_dip": {"days": 7, "min_n": 30, "z": round(Z_95, 2)},
     "stale_device": {"hours": 24},
     "suspect_spike": {"count": 10, "minutes": 60},
+    "low_disk": {"mb": 200},
+    "clock_skew": {"seconds": 300},
+    "app_behind": {},
+    "recoveries_spike": {"count": 3},
 }
 MODES = ("now", "digest")
 
@@ -128,6 +140,14 @@ class AlertRule:
             return f"no sync for {p['hours']:g} hours"
         if self.kind == "suspect_spike":
             return f"{int(p['count'])} suspect in {int(p['minutes'])} minutes"
+        if self.kind == "low_disk":
+            return f"free disk below {p['mb']:g} MB"
+        if self.kind == "clock_skew":
+            return f"clock more than {p['seconds']:g} s off HQ's"
+        if self.kind == "app_behind":
+            return "app version older than the newest in the chain"
+        if self.kind == "recoveries_spike":
+            return f"{int(p['count'])} or more crash recoveries since the last sync"
         return RULE_KINDS[self.kind]
 
 
@@ -490,6 +510,128 @@ def _spike(
                 dedupe_key=f"r{rule.id}:spike:{store_id}:{bucket}",
                 summary=f"{name} · {count} suspect responses in the last {minutes} minutes",
                 details={"spike": {"suspect": int(count), "minutes": minutes}},
+                now=now,
+            )
+            is not None
+        )
+    return made
+
+
+# Device health ------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def _bad(rule: AlertRule, health: dict[str, Any] | None) -> bool:
+    """Whether a health report is outside a low_disk or clock_skew rule's bound."""
+    if not health:
+        return False
+    if rule.kind == "low_disk":
+        free = health.get("free_disk_bytes")
+        return free is not None and free < rule.params["mb"] * MB
+    offset = health.get("clock_offset_s")
+    return offset is not None and abs(offset) > rule.params["seconds"]
+
+
+def _chain_versions(s: Session) -> list[str]:
+    """The app versions the chain's active kiosks last reported (one pass over devices, in
+    the database: only when an app_behind rule is on)."""
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        field_ = "json_extract(health, '$.app_version')"
+    else:
+        field_ = "CAST(health AS json) ->> 'app_version'"
+    rows = conn.exec_driver_sql(
+        f"SELECT DISTINCT {field_} FROM devices WHERE health IS NOT NULL AND revoked_at IS NULL"
+    )
+    return [str(r[0]) for r in rows if r[0]]
+
+
+def alerts_for_health(
+    s: Session,
+    *,
+    device_id: str,
+    store_id: str,
+    health: dict[str, Any],
+    previous: dict[str, Any] | None,
+    reported_at: datetime,
+    now: datetime,
+) -> int:
+    """Health alerts for a report ingest has just stored (call it after the device's UPDATE,
+    in the same transaction, so the chain's newest version includes this report's).
+
+    Each rule alerts once per episode, not on every batch:
+
+    - ``low_disk`` and ``clock_skew``: when the report is out of bounds and the previous one
+      was not (or there was none), keyed by the report's time; a report still out of bounds
+      alerts only if this rule never alerted for the device (a rule added during an episode).
+    - ``app_behind``: once per (the device's version, the chain's newest version).
+    - ``recoveries_spike``: once per process start of the kiosk (a new crash makes a new start).
+    """
+    from hq.fleet import is_behind, newest_version
+
+    active = _active_rules(s, kinds=HEALTH_KINDS)
+    if not active:
+        return 0
+    scope = _Scope.load(s, [store_id])
+    name = scope.names.get(store_id, store_id)
+    newest: str | None = None
+    made = 0
+    for rule in active:
+        if not scope.covers(rule, store_id):
+            continue
+        prefix = f"r{rule.id}:{rule.kind}:{device_id}:"
+        details: dict[str, Any] = {"device": {"id": device_id, "health": health}}
+        if rule.kind in ("low_disk", "clock_skew"):
+            if not _bad(rule, health):
+                continue
+            if _bad(rule, previous) and s.scalar(
+                select(AlertRow.id)
+                .where(AlertRow.rule_id == rule.id, AlertRow.dedupe_key.startswith(prefix))
+                .limit(1)
+            ):
+                continue  # the same episode, already told
+            key = prefix + reported_at.isoformat()
+            if rule.kind == "low_disk":
+                free = int(health["free_disk_bytes"]) / MB
+                summary = (
+                    f"{name} · device {device_id} has {free:.0f} MB of disk free "
+                    f"(below {rule.params['mb']:g} MB)"
+                )
+            else:
+                offset = float(health["clock_offset_s"])
+                summary = (
+                    f"{name} · device {device_id}'s clock is {offset:+.0f} s off HQ's "
+                    f"(over {rule.params['seconds']:g} s)"
+                )
+        elif rule.kind == "app_behind":
+            if newest is None:
+                newest = newest_version(_chain_versions(s)) or ""
+            version = health.get("app_version")
+            if not is_behind(version, newest):
+                continue
+            key = f"{prefix}{version}:{newest}"
+            details["newest_version"] = newest
+            summary = (
+                f"{name} · device {device_id} runs {version}; the newest in the chain is {newest}"
+            )
+        else:  # recoveries_spike
+            count = health.get("recoveries_since_sync") or 0
+            if count < rule.params["count"]:
+                continue
+            key = prefix + str(health.get("started_at") or reported_at.isoformat())
+            summary = (
+                f"{name} · device {device_id} recovered from {count} crashes since its last sync"
+            )
+        made += (
+            _make_alert(
+                s,
+                rule,
+                scope=scope,
+                store_id=store_id,
+                dedupe_key=key,
+                summary=summary,
+                details=details,
                 now=now,
             )
             is not None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NotRequired
 
 from pydantic import Field, TypeAdapter, ValidationError
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,10 +34,10 @@ from core.protocol import (
     read_batch_file,
     verify_batch_file,
 )
-from hq.alerts import RESPONSE_KINDS, alerts_for_responses
+from hq.alerts import HEALTH_KINDS, RESPONSE_KINDS, alerts_for_health, alerts_for_responses
 from hq.db import naive_utc, utcnow
 from hq.errors import Forbidden, ImportFailed
-from hq.models import ResponseRow
+from hq.models import DeviceRow, ResponseRow
 from hq.privacy import SCRUBBED_HASH, erase_from_device, tombstoned, wipe
 from hq.profiles import stored_profile_version
 from hq.rollups import Answer, add_responses, answer_of
@@ -401,6 +401,11 @@ _RULES_WATCHING = (
     + ", ".join(f"'{k}'" for k in RESPONSE_KINDS)
     + ") LIMIT 1"
 )
+_HEALTH_RULES = (
+    "SELECT 1 FROM alert_rules WHERE disabled_at IS NULL AND kind IN ("
+    + ", ".join(f"'{k}'" for k in HEALTH_KINDS)
+    + ") LIMIT 1"
+)
 
 
 def _store(
@@ -470,6 +475,16 @@ def _store(
     if envelope.pending is not None:
         sets += f", last_backlog = CASE WHEN {newer} THEN {mark} ELSE last_backlog END"
         params += (sent_at, envelope.pending)
+    previous: tuple[Any, ...] | None = None
+    if envelope.health is not None and conn.exec_driver_sql(_HEALTH_RULES).first() is not None:
+        # A health rule is on: the report this one replaces, to alert on a change (hq.alerts).
+        previous = tuple(
+            s.execute(
+                select(DeviceRow.health, DeviceRow.last_device_time).where(
+                    DeviceRow.device_id == device.device_id
+                )
+            ).one()
+        )
     if envelope.health is not None:
         # Protocol v2: the device's health, in the same statement (no extra round trip). A
         # batch file older than the last upload does not replace a newer report.
@@ -483,6 +498,18 @@ def _store(
     conn.exec_driver_sql(
         f"UPDATE devices SET {sets} WHERE device_id = {mark}", (*params, device.device_id)
     )
+    if previous is not None and envelope.health is not None:
+        before, before_time = previous
+        if before_time is None or before_time <= sent:  # this report is now the device's
+            alerts += alerts_for_health(
+                s,
+                device_id=device.device_id,
+                store_id=device.store_id,
+                health=json.loads(health),
+                previous=json.loads(before) if before else None,
+                reported_at=sent,
+                now=now,
+            )
     return results, alerts
 
 

@@ -20,6 +20,7 @@ from hq.analytics import Dashboard, StoreLine
 from hq.audit import AuditEntry
 from hq.auth import Principal
 from hq.delivery import DeliveryLine
+from hq.fleet import DeviceHealth
 from hq.groups import StoreGroup
 from hq.privacy import ErasureResult, Held
 from hq.roles import Action, Role
@@ -72,6 +73,7 @@ LANGUAGE_NAMES = {
 NAV = (
     ("/", "Dashboard", Action.READ_SCOPED),
     ("/stores", "Stores", Action.READ_SCOPED),
+    ("/devices", "Devices", Action.READ_SCOPED),
     ("/surveys", "Surveys", Action.READ_ALL),
     ("/alerts", "Alert rules", Action.READ_ALL),
     ("/deliveries", "Delivery log", Action.READ_ALL),
@@ -455,6 +457,100 @@ def surveys_page(
         can_manage=user.may(Action.MANAGE_FLEET),
         error=error,
         notice=notice,
+    )
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "—"
+    if n >= 1024**3:
+        return f"{n / 1024**3:.1f} GB"
+    return f"{n / 1024**2:.0f} MB"
+
+
+def _offset(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    sign = "−" if seconds < 0 else "+"
+    a = abs(seconds)
+    if a < 120:
+        return f"{sign}{a:.0f} s"
+    if a < 7200:
+        return f"{sign}{a / 60:.0f} min"
+    return f"{sign}{a / 3600:.1f} h"
+
+
+def devices_page(*, devices: list[DeviceHealth], user: Principal) -> str:
+    """Each kiosk's last health report; problems (low disk, clock skew, an old app version, a
+    profile not applied, no sync) highlighted. Times are in each store's zone."""
+    rows = []
+    for d in devices:
+        rows.append(
+            {
+                "d": d,
+                "db": _size(d.db_bytes),
+                "free": _size(d.free_disk_bytes),
+                "offset": _offset(d.clock_offset_s),
+                "oldest": d.local(d.oldest_pending_at),
+                "started": d.local(d.started_at) or "—",
+                "last_sync": d.local(d.last_sync_at) or "never",
+                "suspect": "—" if d.suspect_rate is None else f"{100 * d.suspect_rate:.1f}%",
+            }
+        )
+    counts: dict[str, int] = {}
+    for d in devices:
+        for p in d.problems:
+            counts[p] = counts.get(p, 0) + 1
+    return render(
+        "pages/devices.html",
+        title="Devices · NPS HQ",
+        **chrome(user, "/devices"),
+        rows=rows,
+        counts=counts,
+        active=sum(1 for d in devices if d.state == "active"),
+        newest=next((d.newest_version for d in devices if d.newest_version), None),
+    )
+
+
+def kiosk_preview_page(
+    *, form: str, survey: SurveyVersionV1, store_name: str, user: Principal
+) -> str:
+    """A draft as the kiosk will show it, in each of its languages: the question screen and
+    the follow-up screen of each category (an HTML mock of ui/screens; no Qt at HQ)."""
+    from core.i18n import Texts
+
+    screens = []
+    for lang in survey.languages:
+        texts = survey.texts[lang]
+        tr = Texts(lang)  # the kiosk's own catalogs, for its chrome (Done, Skip)
+        screens.append(
+            {
+                "lang": lang,
+                "name": LANGUAGE_NAMES.get(lang, lang),
+                "texts": texts,
+                "done": tr("Done"),
+                "skip": tr("Skip"),
+                "pick_any": tr("Pick any that apply"),
+                "follow_ups": [
+                    {
+                        "category": cat,
+                        "question": texts.follow_up.get(cat, ""),
+                        "chips": [c.label for c in texts.reasons.get(cat, [])],
+                        "consent": texts.consent if cat == "detractor" else None,
+                    }
+                    for cat in ("detractor", "passive", "promoter")
+                ],
+            }
+        )
+    return render(
+        "pages/kiosk_preview.html",
+        title=f"Kiosk preview: {survey.name or form} · NPS HQ",
+        **chrome(user, "/surveys"),
+        form=form,
+        survey=survey,
+        store_name=store_name,
+        pills=[(code, LANGUAGE_NAMES.get(code, code)) for code in survey.languages],
+        screens=screens,
     )
 
 

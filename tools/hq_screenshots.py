@@ -1,9 +1,10 @@
 """Screenshots of the HQ dashboard (1280 wide), the phone page (390 wide), the owner's Users
-and Audit log pages, and the fleet pages (Stores, a store's profile, Surveys, a draft's preview)
-at 1280 and 390 wide into docs/.
+and Audit log pages, and the fleet pages (Stores, a store's profile, Devices, Surveys, a draft's
+preview) at 1280 and 390 wide, and a draft's kiosk preview (1280), into docs/.
 
 Run: .venv/bin/python -m tools.hq_screenshots  (a demo chain on a temporary SQLite HQ);
-``... -m tools.hq_screenshots privacy`` makes only the Privacy page's (1280 and 390 wide).
+``... -m tools.hq_screenshots privacy`` makes only the Privacy page's (1280 and 390 wide);
+``... fleet`` only Devices (1280 and 390) and the kiosk preview.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ FLEET_PAGES = (
     ("/stores/blr-01", "hq-store-profile"),
     ("/surveys", "hq-surveys"),
     ("/surveys/monsoon/preview", "hq-survey-preview"),
+    ("/devices", "hq-devices"),
 )
+WIDE_ONLY = (("/surveys/monsoon/kiosk", "hq-survey-kiosk-preview"),)
 STORES = [
     ("blr-01", "Bengaluru Indiranagar", 0.62, 420),
     ("del-03", "Delhi Saket", 0.48, 310),
@@ -195,7 +198,66 @@ def seed_fleet(hq: Hq) -> None:
         )
 
 
-def main(out: Path = DOCS) -> None:
+def seed_health(hq: Hq) -> None:
+    """Each kiosk's health, sent in real protocol v2 batches: one healthy on the newest app,
+    one low on disk with its clock 7 minutes slow on an older app, one that applied an old
+    profile, one that went quiet (and pun-02-k2, enrolled, never synced)."""
+    from hq import profiles
+
+    now = datetime.now(UTC)
+    reports = {
+        "blr-01-k1": {"app_version": "0.3.0", "free_disk_bytes": 21_400 * MB},
+        "del-03-k1": {
+            "app_version": "0.2.1",
+            "free_disk_bytes": 120 * MB,
+            "clock_offset_s": -421.0,
+            "recoveries_since_sync": 2,
+            "backlog": 14,
+            "oldest_pending_at": (now - timedelta(minutes=50)).isoformat(),
+        },
+        "mum-07-k1": {"app_version": "0.3.0", "free_disk_bytes": 6_200 * MB, "backlog": 57},
+        "pun-02-k1": {"app_version": "0.3.0", "free_disk_bytes": 3_900 * MB, "profile": 1},
+    }
+    for device_id, extra in reports.items():
+        store_id = device_id.rsplit("-", 1)[0]
+        current = profiles.current_profile(hq, store_id).version
+        health = {
+            "app_version": extra["app_version"],
+            "schema_revision": "0006",
+            "db_bytes": 38 * MB,
+            "free_disk_bytes": extra["free_disk_bytes"],
+            "backlog": extra.get("backlog", 0),
+            "oldest_pending_at": extra.get("oldest_pending_at"),
+            "clock_offset_s": extra.get("clock_offset_s", 0.8),
+            "started_at": (now - timedelta(hours=9, minutes=12)).isoformat(),
+            "recoveries_since_sync": extra.get("recoveries_since_sync", 0),
+            "suspect_rate": 0.012,
+            "profile_version": extra.get("profile", current),
+        }
+        envelope = BatchEnvelope.model_validate(
+            {
+                "protocol": "v2",
+                "batch_id": str(uuid7()),
+                "device_id": device_id,
+                "sent_at": now.isoformat(),
+                "responses": [],
+                "pending": health["backlog"],
+                "health": {k: v for k, v in health.items() if v is not None},
+            }
+        )
+        ingest(hq, envelope, device=DeviceAuth(device_id=device_id, store_id=store_id))
+    with hq.db.writing() as s:  # Mumbai's kiosk went quiet three days ago
+        s.execute(
+            update(DeviceRow)
+            .where(DeviceRow.device_id == "mum-07-k1")
+            .values(last_sync_at=(now - timedelta(days=3, hours=2)).replace(tzinfo=None))
+        )
+
+
+MB = 1024 * 1024
+
+
+def main(out: Path = DOCS, *, only_fleet: bool = False) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -204,6 +266,7 @@ def main(out: Path = DOCS) -> None:
         hq.add_analyst("demo", password="demo-password")  # an owner
         seed_people(hq)
         seed_fleet(hq)
+        seed_health(hq)
         server, thread, base = start_server(hq)
         try:
             with sync_playwright() as p:
@@ -225,8 +288,21 @@ def main(out: Path = DOCS) -> None:
                 page.click("button[type=submit]")
                 page.wait_for_selector("#stores")
                 page.evaluate("document.fonts.ready")
-                page.screenshot(path=str(out / "hq-dashboard.png"), full_page=True)
-                for path, name in FLEET_PAGES + (("/users", "hq-users"), ("/audit", "hq-audit")):
+                wide: tuple[tuple[str, str], ...] = (
+                    FLEET_PAGES + WIDE_ONLY + (("/users", "hq-users"), ("/audit", "hq-audit"))
+                )
+                narrow_pages: tuple[tuple[str, str], ...] = tuple(
+                    (p, f"{n}-phone") for p, n in FLEET_PAGES
+                ) + (
+                    ("/users", "hq-users-phone"),
+                    ("/audit", "hq-audit-phone"),
+                )
+                if only_fleet:
+                    wide = (("/devices", "hq-devices"), *WIDE_ONLY)
+                    narrow_pages = (("/devices", "hq-devices-phone"),)
+                else:
+                    page.screenshot(path=str(out / "hq-dashboard.png"), full_page=True)
+                for path, name in wide:
                     page.goto(base + path)
                     page.evaluate("document.fonts.ready")
                     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
@@ -238,13 +314,13 @@ def main(out: Path = DOCS) -> None:
                 narrow.fill("input[name=password]", "demo-password")
                 narrow.click("button[type=submit]")
                 narrow.wait_for_selector("#stores")
-                for path, name in tuple((p, f"{n}-phone") for p, n in FLEET_PAGES) + (
-                    ("/users", "hq-users-phone"),
-                    ("/audit", "hq-audit-phone"),
-                ):
+                for path, name in narrow_pages:
                     narrow.goto(base + path)
                     narrow.evaluate("document.fonts.ready")
                     narrow.screenshot(path=str(out / f"{name}.png"), full_page=True)
+                if only_fleet:
+                    browser.close()
+                    return
                 phone = browser.new_page(
                     viewport={"width": 390, "height": 844}, device_scale_factor=2
                 )
@@ -274,7 +350,8 @@ def main(out: Path = DOCS) -> None:
             hq.close()
     print(
         "Wrote hq-dashboard, hq-phone(-ta), hq-users, hq-audit, hq-stores, hq-store-profile, "
-        f"hq-surveys and hq-survey-preview PNGs (and their -phone ones) in {out}"
+        "hq-devices, hq-surveys and hq-survey-preview PNGs (and their -phone ones), and "
+        f"hq-survey-kiosk-preview.png in {out}"
     )
 
 
@@ -376,4 +453,7 @@ def privacy_main(out: Path = DOCS) -> None:
 if __name__ == "__main__":
     import sys
 
-    privacy_main() if sys.argv[1:] == ["privacy"] else main()
+    if sys.argv[1:] == ["privacy"]:
+        privacy_main()
+    else:
+        main(only_fleet=sys.argv[1:] == ["fleet"])

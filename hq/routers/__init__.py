@@ -8,7 +8,8 @@ sync                POST /api/v1/batches                       device
                     GET /api/v1/profile                        device (its store's profile)
                     POST /api/v1/enroll                        public (the code is the key)
 analyst_api         /api/v1/responses, /nps, /export,          API token or session, any role
-                    /api/v1/profiles/{store}, /api/v1/surveys
+                    /api/v1/profiles/{store}, /api/v1/surveys,
+                    /api/v1/devices
                                                                (viewer: own stores)
 phone_pages         /m/{store} (GET, POST)                     public (the link is the key)
 dashboard           / , GET /account/password                  session, any role
@@ -16,7 +17,7 @@ dashboard           / , GET /account/password                  session, any role
                     /login, /static/...                        public
 alert_pages         GET /alerts, /deliveries                   session: owner, admin, analyst
                     POST /alerts/...                           session + CSRF: owner, admin
-fleet_pages         GET /stores, /stores/{store}               session, any role (viewer: own)
+fleet_pages         GET /stores, /stores/{store}, /devices     session, any role (viewer: own)
                     GET /groups/{group}, /surveys...           session: owner, admin, analyst
                     POST /stores/{store}, /groups/{group},     session + CSRF: owner, admin
                     /surveys/draft, /surveys/{form}/publish

@@ -58,7 +58,8 @@ async def add_alert_rule(request: Request, hq: HqDep, user: ManagerDep) -> Respo
     params: dict[str, float] = {}
     kind = str(form.get("kind") or "")
     for key in alerts.DEFAULT_PARAMS.get(kind, {}):
-        raw = str(form.get(f"p_{key}") or "").strip()
+        # Each kind has its own inputs (two kinds both take a "count"); p_KEY also works.
+        raw = str(form.get(f"p_{kind}.{key}") or form.get(f"p_{key}") or "").strip()
         if raw:
             try:
                 params[key] = float(raw)

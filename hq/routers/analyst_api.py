@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from core.profile import StoreProfileV1, SurveyVersionV1
 from core.protocol import MAX_INT32
-from hq import analytics, auth, profiles
+from hq import analytics, auth, fleet, profiles
 from hq.analytics import ResponseFilter
 from hq.auth import HqDep, Principal, ReaderDep
 from hq.errors import Forbidden
@@ -185,3 +185,43 @@ def get_survey(
 ) -> Any:
     """One published survey version: its languages and texts."""
     return profiles.survey_version(hq, survey_id)[1]
+
+
+class DeviceHealthItem(BaseModel):
+    """One kiosk's last health report (protocol v2), as on the Devices page."""
+
+    device_id: str
+    store_id: str
+    store_name: str
+    time_zone: str
+    state: Literal["active", "revoked"]
+    app_version: str | None
+    newest_version: str | None
+    behind: bool
+    schema_revision: str | None
+    db_bytes: int | None
+    free_disk_bytes: int | None
+    backlog: int | None
+    oldest_pending_at: datetime | None
+    clock_offset_s: float | None
+    started_at: datetime | None
+    recoveries_since_sync: int | None
+    suspect_rate: float | None
+    profile_applied: int | None
+    profile_current: int
+    last_sync_at: datetime | None
+    last_sync_local: str | None
+    health_at: datetime | None
+    problems: list[str]
+
+
+@router.get("/api/v1/devices", response_model=list[DeviceHealthItem])
+def list_devices(
+    hq: HqDep, caller: ReaderDep, store: Annotated[str | None, Query(max_length=64)] = None
+) -> Any:
+    """Every enrolled kiosk's last health report (a viewer: their stores'), by store: app
+    version and whether it is behind the chain's newest, disk, backlog, clock offset from HQ,
+    crash recoveries, suspect rate, the profile version applied against the store's current
+    one, and ``problems`` (low disk, clock skew, behind, profile not applied, not syncing)."""
+    rows = fleet.device_health(hq, store_ids=scoped(caller, store))
+    return [r.as_json() for r in rows if store is None or r.store_id == store]

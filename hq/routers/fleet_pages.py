@@ -1,6 +1,7 @@
-"""The fleet pages: Stores (each store's time zone, languages, survey and profile version), a
-store's or a group's profile with its editor, and Surveys (published versions, drafts with
-their editor, the draft's preview as the real phone page, publish). Everyone reads the stores
+"""The fleet pages: Stores (each store's time zone, languages, survey and profile version),
+Devices (each kiosk's last health report, hq.fleet), a store's or a group's profile with its
+editor, and Surveys (published versions, drafts with their editor, the draft's preview as the
+real phone page and as a sketch of the kiosk's screens, publish). Everyone reads the stores
 in their scope; surveys and group profiles are read by owners, admins and analysts; owners and
 admins change them (hq.auth.fleet_form: CSRF-checked, audited with the signed-in user)."""
 
@@ -15,11 +16,19 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from core.profile import StoreProfileV1, SurveyVersionV1
-from hq import auth, groups, profiles
+from hq import auth, fleet, groups, profiles
 from hq.auth import HqDep, Principal
 from hq.errors import ConfigError, Forbidden, HqError, NotFound
 from hq.models import DeviceRow, StoreProfileVersionRow
-from hq.pages import LANGUAGE_NAMES, phone_form, profile_page, stores_page, surveys_page
+from hq.pages import (
+    LANGUAGE_NAMES,
+    devices_page,
+    kiosk_preview_page,
+    phone_form,
+    profile_page,
+    stores_page,
+    surveys_page,
+)
 from hq.service import Hq
 
 stores_read = APIRouter(dependencies=[Depends(auth.read_page)], include_in_schema=False)
@@ -73,6 +82,14 @@ def _stores_rows(hq: Hq, user: Principal) -> list[dict[str, Any]]:
 def stores(hq: HqDep, user: ScopedDep) -> HTMLResponse:
     return HTMLResponse(
         stores_page(rows=_stores_rows(hq, user), groups=groups.groups(hq), user=user)
+    )
+
+
+@stores_read.get("/devices", response_class=HTMLResponse)
+def devices(hq: HqDep, user: ScopedDep) -> HTMLResponse:
+    """Every kiosk's health; a viewer sees the devices of their stores."""
+    return HTMLResponse(
+        devices_page(devices=fleet.device_health(hq, store_ids=user.store_ids), user=user)
     )
 
 
@@ -298,6 +315,15 @@ def survey_preview(hq: HqDep, user: ReaderDep, form: Name, lang: str | None = No
     language = lang if lang in version.languages else version.languages[0]
     return HTMLResponse(
         phone_form(store_id="preview", token="", lang=language, survey=version, preview=form)
+    )
+
+
+@fleet_read.get("/surveys/{form}/kiosk", response_class=HTMLResponse)
+def survey_kiosk_preview(hq: HqDep, user: ReaderDep, form: Name) -> HTMLResponse:
+    """The draft as the kiosk will show it: every language, the question and follow-ups."""
+    version: SurveyVersionV1 = profiles.preview(hq, form)
+    return HTMLResponse(
+        kiosk_preview_page(form=form, survey=version, store_name="Store name", user=user)
     )
 
 
