@@ -29,7 +29,8 @@ with one of the two offsets. Batch files carried on a USB stick are imported hou
 they were written, so their receive time measures nothing: their answers take the device's last
 offset measured over HTTP (none: uncorrected). A clock that is wrong while answering and
 right again before the next upload (network time arrived first) cannot be seen: those answers
-keep their device time (the kiosk's own check, kiosk/clock.py, warns on the till).
+keep their device time (the kiosk's own check, kiosk/clock.py, warns on the till). An offset
+that would put an answer before 2000 (a sent_at from the far future) is not applied.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from datetime import datetime, timedelta
 
 # Beyond this a clock counts as wrong (= hq.ingest.CLOCK_ALLOWANCE).
 SKEW = timedelta(minutes=5)
+# No corrected time is earlier than this (core.protocol refuses older device times too).
+EARLIEST = datetime(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ def corrected(
     if chosen is None or abs(chosen) <= SKEW.total_seconds():
         return device_time, False
     try:
-        return device_time + timedelta(seconds=chosen), True
+        fixed = device_time + timedelta(seconds=chosen)
     except OverflowError:  # a sent_at thousands of years off: nothing to correct with
         return device_time, False
+    if fixed < EARLIEST:  # a sent_at from the far future (2999): no measure at all
+        return device_time, False
+    return fixed, True
