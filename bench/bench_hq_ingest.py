@@ -115,7 +115,14 @@ def _raw_executemany(db_url: str, device: str, store: str, batches: int) -> floa
     from core.protocol import RESPONSE_FIELDS, ResponseV1, content_hash
     from hq.db import naive_utc
 
-    cols = (*RESPONSE_FIELDS, "content_hash", "received_at", "batch_id")
+    cols = (
+        *RESPONSE_FIELDS,
+        "content_hash",
+        "received_at",
+        "batch_id",
+        "corrected_time",
+        "clock_corrected",
+    )
     now = datetime.now(UTC).replace(tzinfo=None)
     chunks = []
     for b in range(batches):
@@ -147,6 +154,8 @@ def _raw_executemany(db_url: str, device: str, store: str, batches: int) -> floa
                     digest,
                     now,
                     None,
+                    naive_utc(datetime.fromisoformat(r["device_time"])),  # corrected_time
+                    False,  # clock_corrected
                 )
             )
         chunks.append(rows)

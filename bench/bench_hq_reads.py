@@ -116,6 +116,8 @@ def _seed(hq: Any, count: int, id_base: int, end: datetime) -> None:
                     "0" * 64,
                     at,
                     None,
+                    _sqlite_time(naive) if sqlite else naive,  # corrected_time
+                    False,  # clock_corrected
                 )
             )
             answers.append(Answer(store, naive, channel, language, version, cat, suspect))

@@ -304,6 +304,12 @@ class BatchReplyV1(_Reply):
         description="protocol v2: the ids of the batch's ``erasures`` HQ has scrubbed (or "
         "keeps a tombstone for); absent when the batch sent none",
     )
+    clock_offset_s: float | None = Field(
+        default=None,
+        description="protocol v2 uploads: the device's clock offset as HQ measured it (HQ's "
+        "receive time minus the batch's sent_at, seconds; positive: the device is behind). "
+        "HQ corrects the device's answer times by it (hq.device_clock); v1 kiosks ignore it",
+    )
 
 
 class EnrollRequestV1(_Message):

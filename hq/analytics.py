@@ -34,7 +34,9 @@ from hq.service import Hq
 Ts = TypeVarTuple("Ts")
 
 GroupBy = Literal["day", "week", "store", "channel", "group", "survey_version"]
-EXPORT_FIELDS = (*RESPONSE_FIELDS, "received_at")
+# device_time is the till's clock as sent; corrected_time what every figure uses
+# (hq.device_clock), clock_corrected whether the two differ (the clock was off by > 5 min).
+EXPORT_FIELDS = (*RESPONSE_FIELDS, "corrected_time", "clock_corrected", "received_at")
 CONTACT_FIELDS = ("contact_name", "contact_detail")  # only for callers who may read contacts
 NO_CONTACT_FIELDS = tuple(f for f in EXPORT_FIELDS if f not in CONTACT_FIELDS)
 
@@ -42,7 +44,7 @@ NO_CONTACT_FIELDS = tuple(f for f in EXPORT_FIELDS if f not in CONTACT_FIELDS)
 @dataclass(frozen=True)
 class ResponseFilter:
     store_id: str | None = None
-    since: datetime | None = None  # device time, naive UTC, inclusive
+    since: datetime | None = None  # corrected time (hq.device_clock), naive UTC, inclusive
     until: datetime | None = None  # exclusive
     channel: str | None = None
     include_suspect: bool = True
@@ -61,9 +63,9 @@ class ResponseFilter:
             )
             stmt = stmt.where(ResponseRow.store_id.in_(members))
         if self.since:
-            stmt = stmt.where(ResponseRow.device_time >= self.since)
+            stmt = stmt.where(ResponseRow.corrected_time >= self.since)
         if self.until:
-            stmt = stmt.where(ResponseRow.device_time < self.until)
+            stmt = stmt.where(ResponseRow.corrected_time < self.until)
         if self.channel:
             stmt = stmt.where(ResponseRow.channel == self.channel)
         if not self.include_suspect:
@@ -76,7 +78,7 @@ class ResponseFilter:
 def row_dict(row: ResponseRow) -> dict[str, Any]:
     out = {name: getattr(row, name) for name in EXPORT_FIELDS}
     out["reasons"] = json.loads(row.reasons or "[]")
-    for key in ("device_time", "received_at"):
+    for key in ("device_time", "corrected_time", "received_at"):
         out[key] = out[key].isoformat(timespec="microseconds") + "Z"
     return out
 
@@ -369,9 +371,10 @@ class Comment:
     store_id: str
     score: int
     comment: str
-    device_time: datetime
+    device_time: datetime  # the corrected time (hq.device_clock)
     channel: str
     local_time: str = ""  # in the store's zone, with its abbreviation: "14 Mar 2027 23:30 EDT"
+    clock_corrected: bool = False  # the till's clock was off: device_time is corrected
 
 
 def local_label(when: datetime, tz: str) -> str:
@@ -451,7 +454,8 @@ def dashboard(
         zones = {r[0]: r[1] for r in s.execute(select(StoreRow.store_id, StoreRow.time_zone))}
         stores = [(r[0], r[1]) for r in s.execute(store_stmt)]
         devices = s.execute(device_stmt).scalars().all()
-        # Row-level: the newest detractor comments, on ix_responses_device_time read backwards.
+        # Row-level: the newest detractor comments, on ix_responses_corrected_time read
+        # backwards.
         comments = s.execute(
             ResponseFilter(group_id=group_id, store_ids=scope)
             .apply(
@@ -459,8 +463,9 @@ def dashboard(
                     ResponseRow.store_id,
                     ResponseRow.score,
                     ResponseRow.comment,
-                    ResponseRow.device_time,
+                    ResponseRow.corrected_time,
                     ResponseRow.channel,
+                    ResponseRow.clock_corrected,
                 )
             )
             .where(
@@ -468,7 +473,7 @@ def dashboard(
                 ResponseRow.comment.is_not(None),
                 ResponseRow.comment != "",
             )
-            .order_by(ResponseRow.device_time.desc())
+            .order_by(ResponseRow.corrected_time.desc())
             .limit(10)
         ).all()
     week_keys = [(trend_since + timedelta(weeks=i)).isoformat() for i in range(weeks + 1)]
@@ -521,6 +526,7 @@ def dashboard(
                 device_time=c[3],
                 channel=c[4],
                 local_time=local_label(c[3], zones.get(c[0], "UTC")),
+                clock_corrected=bool(c[5]),
             )
             for c in comments
         ),

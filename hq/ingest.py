@@ -8,7 +8,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, NotRequired
@@ -36,6 +36,7 @@ from core.protocol import (
 )
 from hq.alerts import HEALTH_KINDS, RESPONSE_KINDS, alerts_for_health, alerts_for_responses
 from hq.db import naive_utc, utcnow
+from hq.device_clock import SKEW, DeviceClock, corrected, measured_offset
 from hq.errors import Forbidden, ImportFailed
 from hq.models import DeviceRow, ResponseRow
 from hq.privacy import SCRUBBED_HASH, erase_from_device, tombstoned, wipe
@@ -46,7 +47,7 @@ from hq.service import DeviceAuth, Hq
 log = logging.getLogger(__name__)
 _RETRIES = 3
 # How far ahead of HQ's clock a batch's sent_at may be (clock skew) before HQ distrusts it.
-CLOCK_ALLOWANCE = timedelta(minutes=5)
+CLOCK_ALLOWANCE = SKEW
 # Test-only: "before_commit" or "after_commit" makes the process exit at that point of ingest,
 # so a test can kill HQ between writing responses + alerts and committing them.
 _EXIT_AT = os.environ.get("NPS_HQ_TEST_EXIT_AT", "")
@@ -61,7 +62,8 @@ def _exit_here(point: str) -> None:
 def response_values(
     response: ResponseV1, *, digest: str, received_at: datetime, batch_id: str | None
 ) -> dict[str, Any]:
-    """The row HQ stores for a checked response."""
+    """The row HQ stores for a checked response whose time needs no correction (a phone
+    answer: HQ's own clock)."""
     return {
         "id": response.id,
         "seq": response.seq,
@@ -86,10 +88,19 @@ def response_values(
         "content_hash": digest,
         "received_at": received_at,
         "batch_id": batch_id,
+        "corrected_time": naive_utc(response.device_time),
+        "clock_corrected": False,
     }
 
 
-_COLUMNS = (*RESPONSE_FIELDS, "content_hash", "received_at", "batch_id")
+_COLUMNS = (
+    *RESPONSE_FIELDS,
+    "content_hash",
+    "received_at",
+    "batch_id",
+    "corrected_time",
+    "clock_corrected",
+)
 
 
 _to_json = ResponseV1.__pydantic_serializer__.to_json
@@ -137,16 +148,26 @@ def _reasons_text(reasons: list[str]) -> str:
     return '["' + '", "'.join(reasons) + '"]' if reasons else "[]"
 
 
+def naive_device_time(r: ResponseV1) -> datetime:
+    device_time = r.device_time  # in UTC (ResponseV1 converts it)
+    return device_time.replace(tzinfo=None) if device_time.tzinfo is UTC else naive_utc(device_time)
+
+
 def _row(
-    response: ResponseV1, digest: str, received_at: Any, batch_id: str | None, *, sqlite: bool
+    response: ResponseV1,
+    digest: str,
+    received_at: Any,
+    batch_id: str | None,
+    *,
+    sqlite: bool,
+    device_time: datetime,
+    corrected_time: datetime,
+    clock_corrected: bool,
 ) -> tuple[Any, ...]:
     """The row of a checked response as a tuple in _COLUMNS order (times as SQLite text on
-    SQLite)."""
+    SQLite); ``device_time`` is :func:`naive_device_time`, ``corrected_time`` from
+    hq.device_clock."""
     r = response
-    device_time = r.device_time  # in UTC (ResponseV1 converts it)
-    device_time = (
-        device_time.replace(tzinfo=None) if device_time.tzinfo is UTC else naive_utc(device_time)
-    )
     return (
         r.id,
         r.seq,
@@ -171,6 +192,8 @@ def _row(
         digest,
         received_at,
         batch_id,
+        _sqlite_time(corrected_time) if sqlite else corrected_time,
+        clock_corrected,
     )
 
 
@@ -333,6 +356,7 @@ class _Reply(TypedDict):
     results: list[_Result]
     profile_version: int | None
     erased: NotRequired[list[str]]  # only when the batch sent erasures (protocol v2)
+    clock_offset_s: NotRequired[float]  # protocol v2 uploads: the device's clock offset
 
 
 _REPLY = TypeAdapter(_Reply)
@@ -361,7 +385,9 @@ def _ingest(
     for attempt in range(_RETRIES):
         try:
             with hq.db.writing() as s:
-                results, alerts = _store(s, envelope, checked, device=device, source=source)
+                results, alerts, offset_s = _store(
+                    s, envelope, checked, device=device, source=source
+                )
                 if envelope.erasures is not None:
                     # After the responses: a batch carrying an answer and its erasure (the
                     # kiosk forgot the customer before it synced) ends scrubbed.
@@ -389,6 +415,8 @@ def _ingest(
         "results": results,
         "profile_version": profile_version,
     }
+    if offset_s is not None and envelope.protocol == "v2":
+        reply["clock_offset_s"] = offset_s
     if erased is not None:
         reply["erased"] = erased
         wipe(hq)  # the scrubbed values leave the files (hq.privacy)
@@ -408,14 +436,35 @@ _HEALTH_RULES = (
 )
 
 
+def _device_clock(conn: Connection, device_id: str, mark: str) -> DeviceClock:
+    row = conn.exec_driver_sql(
+        "SELECT last_sent_at, clock_offset_s, newest_answer_at FROM devices "
+        f"WHERE device_id = {mark}",
+        (device_id,),
+    ).first()
+    if row is None:
+        return DeviceClock()
+    sent, newest = (
+        datetime.fromisoformat(v) if isinstance(v, str) else v for v in (row[0], row[2])
+    )
+    offset = None if row[1] is None else float(row[1])
+    return DeviceClock(last_sent_at=sent, offset_s=offset, newest_answer_at=newest)
+
+
 def _store(
     s: Session, envelope: BatchEnvelope, checked: list[_Checked], *, device: DeviceAuth, source: str
-) -> tuple[list[_Result], int]:
+) -> tuple[list[_Result], int, float | None]:
+    """Store the batch; returns the results, the alerts made and the device's clock offset as
+    measured by this upload (None for a batch file: its receive time measures nothing)."""
     conn = s.connection()
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     now = utcnow()
     at: Any = _sqlite_time(now) if sqlite else now  # times go to the driver as they are stored
+    raw_sent = naive_utc(envelope.sent_at)
+    offset_s = measured_offset(raw_sent, now) if source == "http" else None
+    before = _device_clock(conn, device.device_id, mark)
+    newest: datetime | None = None
     ids = [c.id for c in checked if c.response is not None]
     known = known_hashes(s, ids)
     rows: list[tuple[Any, ...]] = []
@@ -438,8 +487,22 @@ def _store(
                 rejected += 1
         else:
             known[c.id] = c.digest
-            rows.append(_row(c.response, c.digest, at, batch_id, sqlite=sqlite))
-            answers.append(answer_of(c.response))
+            device_time = naive_device_time(c.response)
+            fixed, flagged = corrected(device_time, offset_s=offset_s, before=before)
+            rows.append(
+                _row(
+                    c.response,
+                    c.digest,
+                    at,
+                    batch_id,
+                    sqlite=sqlite,
+                    device_time=device_time,
+                    corrected_time=fixed,
+                    clock_corrected=flagged,
+                )
+            )
+            answers.append(answer_of(c.response, at=fixed))
+            newest = fixed if newest is None or fixed > newest else newest
             results.append({"id": c.id, "status": "accepted", "reason": None})
             accepted += 1
     alerts = 0
@@ -495,6 +558,16 @@ def _store(
             f", profile_version = CASE WHEN {newer} THEN {mark} ELSE profile_version END"
         )
         params += (sent_at, health, sent_at, at, sent_at, envelope.health.profile_version)
+    if offset_s is not None:  # the clock as this upload measured it (hq.device_clock)
+        sets += f", last_sent_at = {mark}, clock_offset_s = {mark}"
+        params += (_sqlite_time(raw_sent) if sqlite else raw_sent, offset_s)
+    if newest is not None:
+        newest_at: Any = _sqlite_time(newest) if sqlite else newest
+        sets += (
+            f", newest_answer_at = CASE WHEN newest_answer_at IS NULL OR newest_answer_at < "
+            f"{mark} THEN {mark} ELSE newest_answer_at END"
+        )
+        params += (newest_at, newest_at)
     conn.exec_driver_sql(
         f"UPDATE devices SET {sets} WHERE device_id = {mark}", (*params, device.device_id)
     )
@@ -510,7 +583,7 @@ def _store(
                 reported_at=sent,
                 now=now,
             )
-    return results, alerts
+    return results, alerts, offset_s
 
 
 _I_ID, _I_COMMENT, _I_NAME, _I_DETAIL, _I_HASH = (

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -69,6 +70,12 @@ class DeviceRow(Base):
     health: Mapped[str | None] = mapped_column(Text)
     health_at: Mapped[datetime | None] = mapped_column(DateTime)
     profile_version: Mapped[int | None] = mapped_column(Integer)
+    # Its clock as HQ measured it at the last upload (hq.device_clock): the batch's sent_at as
+    # the device said it (never clamped), HQ's receive time minus that in seconds (positive:
+    # the device is behind), and the newest corrected time of its answers HQ has.
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    clock_offset_s: Mapped[float | None] = mapped_column(Float)
+    newest_answer_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class EnrollmentCodeRow(Base):
@@ -196,7 +203,11 @@ class ResponseRow(Base):
     contact_consent: Mapped[bool] = mapped_column(Boolean)
     contact_name: Mapped[str | None] = mapped_column(Text)
     contact_detail: Mapped[str | None] = mapped_column(Text)
-    device_time: Mapped[datetime] = mapped_column(DateTime)
+    device_time: Mapped[datetime] = mapped_column(DateTime)  # the device's clock, as sent
+    # The device time shifted by the device's clock offset as HQ measured it (hq.device_clock);
+    # what every figure, filter and day uses. clock_corrected: it was off by more than 5 min.
+    corrected_time: Mapped[datetime] = mapped_column(DateTime)
+    clock_corrected: Mapped[bool] = mapped_column(Boolean, server_default=false())
     time_to_answer_ms: Mapped[int | None] = mapped_column(Integer)
     completion: Mapped[str] = mapped_column(String(16))
     suspect: Mapped[bool] = mapped_column(Boolean)
@@ -215,7 +226,7 @@ class ResponseRow(Base):
         CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),
         CheckConstraint("channel IN ('kiosk', 'qr')", name="channel_known"),
         Index("ix_responses_store_time", "store_id", "device_time"),
-        Index("ix_responses_device_time", "device_time"),
+        Index("ix_responses_corrected_time", "corrected_time"),
         Index("ix_responses_store_channel_pk", "store_id", "channel", "pk"),
     )
 

@@ -741,9 +741,10 @@ class PurgeResult:
 
 
 def _older(cutoff: datetime) -> Any:
-    # The answer's age by the earlier of the device's clock and HQ's receive time: a device
-    # clock running behind purges early (the safe side), one running ahead cannot delay it.
-    return or_(ResponseRow.device_time < cutoff, ResponseRow.received_at < cutoff)
+    # The answer's age by the earlier of its corrected time (hq.device_clock: a till that
+    # booted in 2000 does not make a fresh comment look 27 years old) and HQ's receive time
+    # (a clock running ahead cannot delay it).
+    return or_(ResponseRow.corrected_time < cutoff, ResponseRow.received_at < cutoff)
 
 
 def purge(

@@ -12,7 +12,8 @@ the phone page all call :func:`add_responses`):
 Each holds promoters, passives and detractors, and the suspect responses apart
 (``suspect_*``), so "include suspect" is a sum of six columns instead of three.
 
-**The store-local day** is the response's device time (UTC) in the store's time zone, the
+**The store-local day** is the response's corrected time (UTC; its device time shifted by the
+device's clock offset as HQ measured it, hq.device_clock) in the store's time zone, the
 ``time_zone`` of its profile (hq.profiles), cached in ``stores.time_zone`` so that ingest reads
 it with the store's row. :func:`refresh_time_zones` recomputes that column after anything
 that may change a profile (a setting at any level, a group membership, a new store) and, for
@@ -58,7 +59,7 @@ class Answer:
     """What a rollup needs of one stored response."""
 
     store_id: str
-    device_time: datetime  # UTC (aware, or naive UTC as HQ stores it)
+    at: datetime  # the corrected time, UTC (aware, or naive UTC as HQ stores it)
     channel: str
     language: str
     survey_version: int | None
@@ -66,9 +67,16 @@ class Answer:
     suspect: bool
 
 
-def answer_of(r: ResponseV1) -> Answer:
+def answer_of(r: ResponseV1, *, at: datetime | None = None) -> Answer:
+    """``at``: the response's corrected time (hq.device_clock); None: its device time."""
     return Answer(
-        r.store_id, r.device_time, r.channel, r.language, r.survey_version, r.category, r.suspect
+        r.store_id,
+        r.device_time if at is None else at,
+        r.channel,
+        r.language,
+        r.survey_version,
+        r.category,
+        r.suspect,
     )
 
 
@@ -80,9 +88,9 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")  # hq.profiles refuses unknown zones; an old row falls back
 
 
-def local_day(device_time: datetime, tz: str) -> date:
+def local_day(instant: datetime, tz: str) -> date:
     """The store-local date of a UTC instant (never the UTC date)."""
-    aware = device_time if device_time.tzinfo else device_time.replace(tzinfo=UTC)
+    aware = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
     return aware.astimezone(zone(tz)).date()
 
 
@@ -99,7 +107,7 @@ def deltas(answers: Iterable[Answer], zones: dict[str, str]) -> tuple[dict[Key, 
     fine: dict[Key, list[int]] = {}
     days: dict[Key, list[int]] = {}
     for a in answers:
-        day = local_day(a.device_time, zones.get(a.store_id, "UTC"))
+        day = local_day(a.at, zones.get(a.store_id, "UTC"))
         slot = _SLOT[a.category] + (3 if a.suspect else 0)
         k = (a.store_id, day, a.channel, a.language, a.survey_version or 0)
         fine.setdefault(k, [0] * 6)[slot] += 1
@@ -211,10 +219,13 @@ def refresh_time_zones(conn: Connection, *, rebuild_changed: bool = True) -> lis
     return changed
 
 
-def _raw_answers(conn: Connection, store_id: str) -> Iterator[Answer]:
+def _raw_answers(
+    conn: Connection, store_id: str, time_column: str = "corrected_time"
+) -> Iterator[Answer]:
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    assert time_column in ("corrected_time", "device_time")
     result = conn.exec_driver_sql(
-        "SELECT device_time, channel, language, survey_version, category, suspect "
+        f"SELECT {time_column}, channel, language, survey_version, category, suspect "
         f"FROM responses WHERE store_id = {mark}",
         (store_id,),
     )
@@ -224,8 +235,11 @@ def _raw_answers(conn: Connection, store_id: str) -> Iterator[Answer]:
         yield Answer(store_id, t, ch, lang, sv, cat, bool(sus))
 
 
-def rebuild(conn: Connection, stores: list[str] | None = None) -> int:
-    """Recompute the rollups of ``stores`` (None: every store) from raw rows, in the caller's
+def rebuild(
+    conn: Connection, stores: list[str] | None = None, *, time_column: str = "corrected_time"
+) -> int:
+    """Recompute the rollups of ``stores`` (None: every store) from raw rows (by their
+    corrected time; migration 0005 predates it and passes ``device_time``), in the caller's
     transaction; returns the responses counted."""
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
@@ -241,7 +255,7 @@ def rebuild(conn: Connection, stores: list[str] | None = None) -> int:
         for table in ("nps_rollups", "nps_day_rollups"):
             conn.exec_driver_sql(f"DELETE FROM {table} WHERE store_id = {mark}", (sid,))
         zones = store_zones(conn, [sid])
-        answers = list(_raw_answers(conn, sid))
+        answers = list(_raw_answers(conn, sid, time_column))
         counted += len(answers)
         write(conn, *deltas(answers, zones))
     return counted

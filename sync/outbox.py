@@ -298,6 +298,10 @@ class Outbox:
         server_time = _naive(reply.server_time)
         midpoint = started + (finished - started) / 2
         offset = (server_time - midpoint).total_seconds()
+        if reply.clock_offset_s is not None:
+            # HQ's own measure (protocol v2): the offset it corrects this till's answers by,
+            # so the admin banner (kiosk.clock) says what HQ did.
+            offset = reply.clock_offset_s
         record = self.store.apply_results(
             batch_id=batch.batch_id,
             results=results,

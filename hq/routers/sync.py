@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from core.profile import SignedProfileV1, sign_profile
 from core.protocol import (
     MAX_INT32,
+    RESPONSE_FIELDS,
     BatchReplyV1,
     EnrollReplyV1,
     EnrollRequestV1,
@@ -138,9 +139,7 @@ def store_phone_responses(
         raise RequestValidationError(
             [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
         ) from exc
-    wire = [
-        ResponseV1.model_validate({k: v for k, v in r.items() if k != "received_at"}) for r in rows
-    ]
+    wire = [ResponseV1.model_validate({k: r[k] for k in RESPONSE_FIELDS}) for r in rows]
     if protocol == "v2":
         body = PhoneResponsesV1(responses=wire, cursor=cursor, has_more=more).model_dump_json()
     else:

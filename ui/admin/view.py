@@ -58,6 +58,12 @@ _INPUT_EVENTS = frozenset(
 
 def clock_warning(check: ClockCheck, *, time_zone: str) -> str:
     """What the manager reads when the till's clock cannot be right ("" when it can)."""
+    if check.problem is ClockProblem.OFF_PER_HQ and check.offset_s is not None:
+        return (
+            f"HQ says this till's clock is {offset_words(check.offset_s)}; set the date and "
+            "time, or let the till get network time. HQ corrects the times of the answers it "
+            "receives; answers are still being taken."
+        )
     if check.ok or check.reference is None:
         return ""
     says = local_time(check.now, "%Y-%m-%d %H:%M", time_zone=time_zone)
@@ -71,6 +77,17 @@ def clock_warning(check: ClockCheck, *, time_zone: str) -> str:
         f"This till's clock says {says}, {why}; set the date and time (or connect it to the "
         "network) so that answers get the right dates. Answers are still being taken."
     )
+
+
+def offset_words(offset_s: float) -> str:
+    """HQ's clock minus the till's as words: -10920 -> "3 h 02 min fast"."""
+    minutes = round(abs(offset_s) / 60)
+    hours, mins = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    amount = f"{hours} h {mins:02d} min" if hours else f"{mins} min"
+    if days:
+        amount = f"{days} days {hours} h" if days < 365 else f"about {days / 365.25:.1f} years"
+    return f"{amount} {'slow' if offset_s > 0 else 'fast'}"
 
 
 def storage_warning(status: SpaceStatus) -> str:

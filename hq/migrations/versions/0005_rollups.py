@@ -62,7 +62,7 @@ def upgrade() -> None:
 
     conn = op.get_bind()
     refresh_time_zones(conn, rebuild_changed=False)  # the zones, then every store once
-    rebuild(conn)
+    rebuild(conn, time_column="device_time")  # corrected_time comes with 0007
 
 
 def downgrade() -> None:

@@ -321,6 +321,36 @@ def test_a_till_booted_in_the_past_says_so_on_the_admin_view(qtbot, make_view, d
     assert not right.clock_banner.isVisible()
 
 
+def test_hq_saying_the_clock_is_off_shows_on_the_admin_view(qtbot, make_view, db) -> None:
+    """HQ measured this till's clock 3 h 02 min fast at the last sync (protocol v2 reply): the
+    admin view says so. NPS_SHOT_DIR saves the screenshot (docs/admin-clock-banner.png)."""
+    import os
+
+    from sync.ledger import SyncStore
+    from ui.admin.view import offset_words
+
+    SyncStore(db).record_clock_offset(-(3 * 3600 + 2 * 60))
+    view = make_view()
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.clock_banner.isVisible()
+    assert view.clock_banner.text().startswith(
+        "HQ says this till's clock is 3 h 02 min fast; set the date and time, or let the till "
+        "get network time."
+    )
+    shots = os.environ.get("NPS_SHOT_DIR")
+    view.grab().save(str(Path(shots or Path(db.path).parent) / "admin-clock-banner.png"))
+    assert offset_words(240) == "4 min slow" and offset_words(-27 * 365.25 * 86400).endswith(
+        "years fast"
+    )
+    # Within 5 minutes HQ leaves the clock alone, and so does the banner.
+    SyncStore(db).record_clock_offset(-200)
+    quiet = make_view()
+    quiet.show()
+    qtbot.waitExposed(quiet)
+    assert not quiet.clock_banner.isVisible()
+
+
 def test_the_settings_tab_lists_the_screens_and_saves_the_choice(qtbot, make_view, db) -> None:
     from PySide6.QtGui import QGuiApplication
 
