@@ -2,8 +2,9 @@
 
 A case moves open -> contacted -> resolved (a resolved case can be reopened; an open one can be
 resolved directly when the customer cannot be reached). Contact details are read only here.
-``erase`` forgets a customer: the name and phone/email are overwritten with secure_delete on and
-the WAL is checkpointed and truncated, so the old bytes are gone from the database files.
+``erase`` forgets a customer: the name, phone/email, comment and note are overwritten with
+secure_delete on and the WAL is checkpointed and truncated, so the old bytes are gone from the
+database files; the erasure is queued for HQ (kiosk.privacy).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from enum import StrEnum
 from kiosk import audit
 from kiosk.db import Database, utcnow
 from kiosk.errors import KioskError
+from kiosk.privacy import erase as erase_responses
 from kiosk.recording import Channel
 
 OVERDUE_AFTER = timedelta(hours=48)
@@ -143,13 +145,19 @@ def _upsert(
     action: str,
     **detail: object,
 ) -> FollowUpCase:
-    now = utcnow()
+    now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
+    resolved = now if state is CaseState.RESOLVED else None
     with db.writing() as s:
+        # resolved_at: when the case became resolved (kept across note edits), NULL otherwise.
         s.connection().exec_driver_sql(
-            "INSERT INTO followup_cases (response_id, state, note, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (response_id) DO UPDATE SET state = excluded.state, "
-            "note = excluded.note, updated_at = excluded.updated_at",
-            (response_id, state.value, note, now.strftime("%Y-%m-%d %H:%M:%S.%f")),
+            "INSERT INTO followup_cases (response_id, state, note, updated_at, resolved_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (response_id) DO UPDATE SET "
+            "resolved_at = CASE WHEN excluded.state != 'resolved' THEN NULL "
+            "WHEN followup_cases.state = 'resolved' "
+            "THEN coalesce(followup_cases.resolved_at, excluded.resolved_at) "
+            "ELSE excluded.resolved_at END, "
+            "state = excluded.state, note = excluded.note, updated_at = excluded.updated_at",
+            (response_id, state.value, note, now, resolved),
         )
         audit.add(s, action, response_id=response_id, **detail)
     return get(db, response_id)
@@ -178,41 +186,8 @@ def set_note(db: Database, response_id: str, note: str) -> FollowUpCase:
 
 
 def erase(db: Database, response_id: str) -> ErasureResult:
-    """Forget this customer: contact details and the case note leave the database files."""
+    """Forget this customer: contact details, the comment (people write their details into it)
+    and the case note leave the database files; the id is queued for HQ (kiosk.privacy)."""
     get(db, response_id)
-    now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
-    raw = db.engine.raw_connection()  # pragmas must sit outside the transaction
-    try:
-        cur = raw.cursor()
-        # secure_delete zeroes the freed space in the pages that held the old values.
-        cur.execute("PRAGMA secure_delete=ON")
-        try:
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                cur.execute(
-                    "UPDATE responses SET contact_name = NULL, contact_detail = NULL WHERE id = ?",
-                    (response_id,),
-                )
-                cur.execute(
-                    "INSERT INTO followup_cases (response_id, state, note, updated_at, "
-                    "erased_at) VALUES (?, 'open', NULL, ?, ?) ON CONFLICT (response_id) DO "
-                    "UPDATE SET note = NULL, updated_at = excluded.updated_at, "
-                    "erased_at = excluded.erased_at",
-                    (response_id, now, now),
-                )
-                cur.execute(
-                    "INSERT INTO audit_log (at, action, detail) VALUES (?, 'erasure', ?)",
-                    (now, json.dumps({"response_id": response_id})),
-                )
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-        finally:
-            cur.execute("PRAGMA secure_delete=OFF")
-        # The old values also sit in WAL frames: copy the new pages back and cut the WAL to 0.
-        busy = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        cur.close()
-    finally:
-        raw.close()
-    return ErasureResult(response_id=response_id, wal_truncated=not busy)
+    done = erase_responses(db, [response_id], source="kiosk")
+    return ErasureResult(response_id=response_id, wal_truncated=done.wal_truncated)

@@ -74,6 +74,8 @@ class ResponseRow(Base):
     # The published survey version (HQ's chain-wide id) the answer was asked with, from the
     # store profile applied when it was recorded; NULL without one (revision 0006).
     survey_version: Mapped[int | None] = mapped_column(Integer)
+    # The exact contact opt-in wording the customer ticked; NULL without consent (0007).
+    consent_text: Mapped[str | None] = mapped_column(Text)
     # Sync state, used by the outbox: pending -> synced | quarantined (| exported).
     sync_state: Mapped[str] = mapped_column(String(16), default="pending")
     synced_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -178,6 +180,9 @@ class FollowUpCaseRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the case was last resolved; NULL while it is not (revision 0007): the retention
+    # clock of its contact details.
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         CheckConstraint("state IN ('open', 'contacted', 'resolved')", name="state_known"),
@@ -238,6 +243,9 @@ class SyncStatusRow(Base):
     recoveries_since_sync: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     profile_error: Mapped[str | None] = mapped_column(Text)
     profile_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Revision 0007: where the pull of HQ's erasures (GET /api/v1/erasures) stopped.
+    erasure_cursor: Mapped[str | None] = mapped_column(String(64))
+    erasures_pulled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class StoreProfileRow(Base):
@@ -252,3 +260,16 @@ class StoreProfileRow(Base):
     signed: Mapped[str] = mapped_column(Text)  # core.profile.SignedProfileV1 JSON
     received_at: Mapped[datetime] = mapped_column(DateTime)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ErasureQueueRow(Base):
+    """A response erased on this kiosk that HQ has not confirmed erasing yet (revision 0007):
+    sent in the next protocol v2 batch's ``erasures``, deleted when a reply lists it in
+    ``erased``. Only the id: no personal data."""
+
+    __tablename__ = "erasure_queue"
+
+    response_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

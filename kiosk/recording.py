@@ -29,6 +29,8 @@ from kiosk.models import ResponseRow, SyncStatusRow
 from kiosk.settings import Settings
 from kiosk.storage import storage_full
 
+CONSENT_TEXT_LIMIT = 1000  # the opt-in's wording is at most 300 characters (kiosk.settings)
+
 
 class ResponseStatus(StrEnum):
     INCOMPLETE = "incomplete"
@@ -68,6 +70,8 @@ class FollowUp:
     contact_consent: bool = False
     contact_name: str = ""
     contact_detail: str = ""
+    # The opt-in's wording exactly as the customer saw it; stored with the consent (0007).
+    consent_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ def check_follow_up(follow_up: FollowUp) -> FollowUp:
         )
         if consent
         else "",
+        consent_text=follow_up.consent_text[:CONSENT_TEXT_LIMIT] if consent else "",
     )
 
 
@@ -242,6 +247,7 @@ class Recorder:
                 contact_consent=f.contact_consent,
                 contact_name=f.contact_name or None,
                 contact_detail=f.contact_detail or None,
+                consent_text=f.consent_text or None,
             )
         with self.db.writing() as s:
             done = s.execute(

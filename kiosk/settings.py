@@ -64,6 +64,11 @@ class Settings:
     # are, recorded on each answer, and the profile's version. None: not managed by HQ.
     survey_version: int | None = None
     profile_version: int | None = None
+    # Retention (kiosk.privacy.purge, daily): contact details N days after the case is resolved,
+    # M days after the answer if it never is; comments K days after the answer (None: kept).
+    retention_contact_resolved_days: int = 90
+    retention_contact_days: int = 180
+    retention_comment_days: int | None = None
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -214,6 +219,12 @@ def _optional_version(key: str, value: Any) -> int | None:
     return _int_range(1, 2**31 - 1)(key, value)
 
 
+def _optional_days(key: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    return _int_range(1, 3650, " days")(key, value)
+
+
 def _consent(key: str, value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise SettingError(key, "must give a text per language (or {} for the built-in one)")
@@ -324,6 +335,9 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "consent": _consent,
     "survey_version": _optional_version,
     "profile_version": _optional_version,
+    "retention_contact_resolved_days": _int_range(1, 3650, " days"),
+    "retention_contact_days": _int_range(1, 3650, " days"),
+    "retention_comment_days": _optional_days,
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 import kiosk
 from core.profile import SignedProfileV1
-from core.protocol import BatchReplyV1, EnrollReplyV1, PhoneResponsesV1, describe
+from core.protocol import BatchReplyV1, EnrollReplyV1, ErasuresV1, PhoneResponsesV1, describe
 from sync.errors import (
     BadReply,
     DeviceRefused,
@@ -270,6 +270,19 @@ class HqClient:
             return PhoneResponsesV1.model_validate_json(resp.content)
         except ValidationError as exc:
             raise BadReply(f"HQ's phone answers are not protocol v1 ({describe(exc)}).") from exc
+
+    def erasures(self, *, after: str | None, limit: int = 500) -> ErasuresV1:
+        """Protocol v2: a page of the store's responses erased at HQ (or by another kiosk)
+        after ``after``. An HQ before erasures answers 404 (HqRejected)."""
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        resp = self._call("GET", "/api/v1/erasures", params=params)
+        self._check(resp, what="giving the store's erasures")
+        try:
+            return ErasuresV1.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise BadReply(f"HQ's erasures are not protocol v2 ({describe(exc)}).") from exc
 
 
 def new_session() -> requests.Session:

@@ -85,6 +85,9 @@ class SyncStatus:
     profile_error: str | None = None
     profile_error_at: datetime | None = None
     recoveries_since_sync: int = 0
+    # Revision 0007: where the pull of HQ's erasures stopped, and when it last scrubbed.
+    erasure_cursor: str | None = None
+    erasures_pulled_at: datetime | None = None
 
     @property
     def link_url(self) -> str | None:
@@ -221,7 +224,8 @@ class SyncStore:
             "SELECT hq_url, public_url, ca_bundle, enrolled_at, last_attempt_at, "
             "last_success_at, last_error, last_error_at, failures, next_attempt_at, refused, "
             "clock_offset_s, phone_cursor, phone_pulled_at, profile_error, profile_error_at, "
-            "recoveries_since_sync FROM sync_status WHERE id = 1"
+            "recoveries_since_sync, erasure_cursor, erasures_pulled_at "
+            "FROM sync_status WHERE id = 1"
         ).first()
         if row is None:
             return SyncStatus(
@@ -245,6 +249,8 @@ class SyncStore:
             profile_error=row[14],
             profile_error_at=_dt(row[15]),
             recoveries_since_sync=int(row[16] or 0),
+            erasure_cursor=row[17],
+            erasures_pulled_at=_dt(row[18]),
         )
 
     def overview(

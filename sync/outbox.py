@@ -34,6 +34,7 @@ from core.protocol import (
     describe,
 )
 from kiosk import credentials as creds_file
+from kiosk import privacy
 from kiosk.credentials import Credentials, NotEnrolled
 from kiosk.db import Database, utcnow
 from kiosk.profile import receive as receive_profile
@@ -166,8 +167,25 @@ class Outbox:
         self.secret = secret  # the device secret: checks the store profile's signature
         self.reported_profile_version: int | None = None  # from the last batch reply
         self.profiles_unsupported = False  # HQ has no GET /api/v1/profile (a v1 HQ)
+        # HQ has no erasures (no GET /api/v1/erasures, or it refused a batch's ``erasures``):
+        # the kiosk's erasures stay queued and nothing is pulled from this HQ.
+        self.erasures_unsupported = False
 
-    def _batch(self, responses: list[ResponseV1], *, started: datetime) -> BatchV1:
+    def _erasures_to_send(self, *, alone: bool) -> list[str] | None:
+        """Queued erasures for the next batch (protocol v2 only); ``alone``: the batch has no
+        responses, so only those not sent in the last minutes ride."""
+        if self.protocol != "v2" or self.erasures_unsupported:
+            return None
+        ids = privacy.queued(self.db, limit=MAX_BATCH, alone=alone, now=self.clock())
+        return ids or None
+
+    def _batch(
+        self,
+        responses: list[ResponseV1],
+        *,
+        started: datetime,
+        erasures: list[str] | None = None,
+    ) -> BatchV1:
         health = None
         if self.protocol == "v2":
             try:
@@ -187,6 +205,7 @@ class Outbox:
             responses=responses,
             pending=pending,
             health=health,
+            erasures=erasures if self.protocol == "v2" else None,
         )
 
     def _pending_after(self, sent: int) -> int:
@@ -256,23 +275,33 @@ class Outbox:
         """Send one batch (if any) and apply HQ's answer; never sleeps. While HQ works on the
         batch, the next one is read ahead for the step right after."""
         responses = self._take_prefetched() or self._next_checked()
-        if not responses:
+        erasures = self._erasures_to_send(alone=not responses)
+        if not responses and not erasures:
             self._pending_hint = 0
             return StepResult(StepKind.IDLE)
         started = self.clock()
-        batch = self._batch(responses, started=started)
+        batch = self._batch(responses, started=started, erasures=erasures)
         try:
-            try:
-                reply = self._post_reading_ahead(batch.wire_json(), last_seq=responses[-1].seq)
-            except HqRejected as exc:
-                if exc.status != 422 or self.protocol != "v2":
-                    raise
-                # An HQ before protocol v2 refuses the whole v2 batch: speak v1 to it.
-                log.info("HQ refused a protocol v2 batch (%s); sending protocol v1", exc)
-                self.protocol = "v1"
-                self.discard_prefetched()
-                batch = self._batch(responses, started=started)
-                reply = self._post_reading_ahead(batch.wire_json(), last_seq=responses[-1].seq)
+            while True:
+                try:
+                    reply = self._send(batch, responses)
+                    break
+                except HqRejected as exc:
+                    if exc.status != 422 or self.protocol != "v2":
+                        raise
+                    self.discard_prefetched()
+                    if batch.erasures:
+                        # A v2 HQ from before erasures refuses the field: keep them queued.
+                        log.info("HQ refused a batch with erasures (%s); sending none", exc)
+                        self.erasures_unsupported = True
+                        erasures = None
+                        if not responses:
+                            return StepResult(StepKind.IDLE)
+                    else:
+                        # An HQ before protocol v2 refuses the whole v2 batch: speak v1 to it.
+                        log.info("HQ refused a protocol v2 batch (%s); sending protocol v1", exc)
+                        self.protocol = "v1"
+                    batch = self._batch(responses, started=started, erasures=erasures)
         except DeviceRefused as exc:
             log.warning("%s", exc)
             self.store.record_failure(
@@ -310,12 +339,24 @@ class Outbox:
             clock_offset_s=offset,
             recoveries_reported=(batch.health.recoveries_since_sync or 0) if batch.health else 0,
         )
+        if batch.erasures and reply.erased:
+            sent = set(batch.erasures)  # HQ confirmed these: they leave the queue
+            privacy.confirmed(self.db, [rid for rid in reply.erased if rid in sent])
         if reply.profile_version is not None:
             self.reported_profile_version = reply.profile_version
         self.backoff.reset()
         if self._pending_hint is not None:
             self._pending_hint = max(0, self._pending_hint - len(results))
         return StepResult(StepKind.SENT, batch=record)
+
+    def _send(self, batch: BatchV1, responses: list[ResponseV1]) -> BatchReplyV1:
+        """POST a batch (reading the next one ahead while HQ works, if it has responses); its
+        erasures are marked sent first, so that a lost reply still counts as a try."""
+        if batch.erasures:
+            privacy.mark_sent(self.db, batch.erasures, at=self.clock())
+        if not responses:
+            return self.client.post_batch(batch.wire_json())
+        return self._post_reading_ahead(batch.wire_json(), last_seq=responses[-1].seq)
 
     def drain(
         self, *, stop: Callable[[], bool] = lambda: False, max_failures: int | None = None
@@ -374,6 +415,35 @@ class Outbox:
         if signed is None:
             return None
         return receive_profile(self.db, signed, secret=self.secret, at=self.clock())
+
+    # -- erasures at HQ (protocol v2) -------------------------------------------------------------
+    def sync_erasures(self) -> privacy.ScrubResult | None:
+        """Pull one page of the store's erasures at HQ after the stored cursor and scrub those
+        responses here (contact details, comment, case note; secure_delete and a WAL
+        truncate), storing the new cursor in the same transaction. One request a cycle (a
+        longer backlog continues next cycle); nothing is asked of an HQ without erasures (404:
+        not asked again) or of a v1 HQ. Returns what was scrubbed, None if nothing was asked.
+        Network errors raise sync.errors.HqRequestError."""
+        if self.erasures_unsupported or self.protocol != "v2":
+            return None
+        cursor = self.store.status().erasure_cursor
+        try:
+            page = self.client.erasures(after=cursor)
+        except HqRejected as exc:
+            if exc.status in (404, 405):
+                log.info("HQ keeps no erasures (%s): not asking again", exc)
+                self.erasures_unsupported = True
+                return None
+            raise
+        if not page.erasures and page.cursor == cursor:
+            return privacy.ScrubResult(response_ids=(), wal_truncated=True)
+        return privacy.erase(
+            self.db,
+            [e.response_id for e in page.erasures],
+            source="hq",
+            at=self.clock(),
+            cursor=page.cursor,
+        )
 
 
 # -- phone answers ------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ signals, which arrive on the GUI thread:
 - ``phone_answers(int)``      new phone answers were pulled back from HQ
 - ``profile_applied(int)``    a newer store profile from HQ was verified and written to the
   settings (protocol v2); the survey shows it from the next question screen on
+- ``erased(int)``             responses erased at HQ were scrubbed here, or the daily retention
+  purge removed contact details or comments (how many responses): lists showing them are stale
+
+The worker also runs the daily retention purge (kiosk.privacy.purge_if_due: checked hourly on its
+timer, enrolled or not), so the scrub and its WAL truncate never run on the GUI thread.
 
 Usage (main window)::
 
@@ -40,6 +45,7 @@ from typing import Any
 import requests
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
+from kiosk import privacy
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database, utcnow
 from kiosk.profile import ProfileRefused
@@ -57,6 +63,7 @@ OVERVIEW_EVERY_S = 1.0
 # hands it over only every switch interval (5 ms by default), and a timer tick needs a few
 # hand-offs, so a drain stalled the GUI by 15-25 ms. 1 ms keeps a tick under a frame (16 ms).
 DRAIN_SWITCH_INTERVAL_S = 0.001
+PURGE_CHECK_EVERY_S = 3600.0  # how often the worker asks whether the daily purge is due
 # Sync threads that did not stop when asked: kept referenced until they finish, because Qt aborts
 # the process if a QThread object is destroyed while its thread still runs.
 _still_running: dict[QThread, QObject] = {}  # thread -> its worker
@@ -76,6 +83,7 @@ class SyncWorker(QObject):
     enroll_failed = Signal(str)
     phone_answers = Signal(int)
     profile_applied = Signal(int)
+    erased = Signal(int)
 
     def __init__(
         self,
@@ -94,6 +102,7 @@ class SyncWorker(QObject):
         self.stopping = threading.Event()  # set by the GUI thread, read by this one
         self._session: requests.Session | None = None
         self._outbox: Outbox | None = None
+        self._purge_checked_at: float | None = None  # time.monotonic() of the last check
         self.tick_timer = QTimer(self)
         self.tick_timer.setInterval(interval_ms)
         self.tick_timer.timeout.connect(self.tick)
@@ -119,6 +128,7 @@ class SyncWorker(QObject):
 
     @Slot()
     def tick(self) -> None:
+        self.housekeep()
         if self.retry_timer.isActive():
             self.publish()  # backing off: the countdown decides
             return
@@ -171,6 +181,24 @@ class SyncWorker(QObject):
         thread.quit()
 
     # -- the work ------------------------------------------------------------------------------
+    def housekeep(self) -> None:
+        """The daily retention purge, if due (asked at most hourly)."""
+        now = time.monotonic()
+        if (
+            self._purge_checked_at is not None
+            and now - self._purge_checked_at < PURGE_CHECK_EVERY_S
+        ):
+            return
+        self._purge_checked_at = now
+        try:
+            done = privacy.purge_if_due(self.db)
+        except Exception:  # the next check tries again; the survey must not notice
+            log.exception("The retention purge failed")
+            return
+        if done is not None and (done.contacts or done.comments):
+            log.info("Retention purge: %d contacts, %d comments", done.contacts, done.comments)
+            self.erased.emit(done.contacts + done.comments)
+
     def _retry(self) -> None:
         self.run(manual=False)
 
@@ -234,6 +262,7 @@ class SyncWorker(QObject):
                     self.retry_timer.start(int(result.delay_s * 1000))
                 elif result.kind is StepKind.IDLE:
                     self._pull_phone(outbox)
+                    self._sync_erasures(outbox)
                     self._sync_profile(outbox, reported)
                 break
         except Exception as exc:  # never let an unexpected error end the thread's event loop
@@ -281,6 +310,16 @@ class SyncWorker(QObject):
         if profile is not None:
             self.profile_applied.emit(profile.version)
 
+    def _sync_erasures(self, outbox: Outbox) -> None:
+        """Responses erased at HQ, scrubbed here (at most one request a cycle)."""
+        try:
+            done = outbox.sync_erasures()
+        except HqRequestError as exc:
+            log.info("Erasures not pulled: %s", exc)
+            return
+        if done is not None and done.response_ids:
+            self.erased.emit(len(done.response_ids))
+
     def _pull_phone(self, outbox: Outbox) -> None:
         try:
             new = pull_phone_answers(self.db, outbox.client, store_id=self.db.settings().store_id)
@@ -301,6 +340,7 @@ class SyncController(QObject):
     enroll_failed = Signal(str)
     phone_answers = Signal(int)
     profile_applied = Signal(int)
+    erased = Signal(int)
 
     _begin = Signal()
     _wake = Signal()
@@ -324,6 +364,7 @@ class SyncController(QObject):
             "enroll_failed",
             "phone_answers",
             "profile_applied",
+            "erased",
         ):
             getattr(self.worker, name).connect(getattr(self, name))
         self.overview.connect(self._keep)

@@ -73,8 +73,10 @@ def test_cases_open_more_than_48_hours_are_overdue(db) -> None:
 
 def test_erasure_leaves_no_contact_bytes_in_the_files(db) -> None:
     rid = detractor(db)
-    for i in range(40):  # neighbours on the same pages, so the page is rewritten, not dropped
-        detractor(db, name=f"Other Person {i}", phone=f"+91 90000 {i:05d}")
+    others = [  # neighbours on the same pages, so the page is rewritten, not dropped
+        detractor(db, name=f"Other Person {i}", phone=f"+91 90000 {i:05d}") for i in range(40)
+    ]
+    other = others[7]
     followups.set_note(db, rid, f"Spoke to {NAME}")
     wal = db.path.with_name(db.path.name + "-wal")
 
@@ -92,7 +94,9 @@ def test_erasure_leaves_no_contact_bytes_in_the_files(db) -> None:
     assert b"Other Person 7" in data  # the neighbours are untouched
     case = followups.get(db, rid)
     assert case.erased and case.contact_name is None and case.note is None
-    assert case.comment == "लाइन बहुत लंबी थी"  # the feedback itself stays
+    # The comment goes too (people write their details into it); score and reasons stay.
+    assert case.comment is None and case.score == 2 and case.reasons == ("wait_time",)
+    assert followups.get(db, other).comment == "लाइन बहुत लंबी थी"
     (entry,) = audit.entries(db, actions=["erasure"])
     assert entry.detail == {"response_id": rid}
     assert NAME not in repr(audit.entries(db))

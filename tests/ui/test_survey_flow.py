@@ -227,6 +227,13 @@ def test_contact_details_are_stored_only_with_consent(qtbot, kiosk) -> None:  # 
         "98450",
     )
     assert (promoter.contact_consent, promoter.contact_name) == (False, None)
+    # The opt-in's wording is stored exactly as shown, with the consent only.
+    with kiosk.db.reading() as session:
+        shown = dict(
+            session.connection().exec_driver_sql("SELECT id, consent_text FROM responses").all()
+        )
+    assert shown[consented.id] == "May we contact you about this?"
+    assert shown[declined.id] is None and shown[promoter.id] is None
 
 
 def test_the_comment_box_holds_at_most_the_limit(qtbot, kiosk) -> None:  # noqa: ANN001

@@ -132,3 +132,54 @@ def test_shutdown_of_an_idle_worker_stops_the_thread(kiosk: Database) -> None:
     assert controller.shutdown() is True
     assert controller.worker_thread.isFinished()
     assert controller.worker.stopping.is_set()
+
+
+def test_the_worker_scrubs_hq_erasures_and_runs_the_daily_purge(
+    qtbot,  # noqa: ANN001
+    hq: Hq,
+    kiosk: Database,
+) -> None:
+    """On the sync thread: a cycle sends the answer, the next one pulls HQ's erasure and
+    scrubs it (contact details gone from kiosk.db and its WAL); the retention purge ran once."""
+    from datetime import timedelta
+
+    from hq.privacy import PersonQuery
+    from hq.privacy import erase as hq_erase
+    from kiosk import audit
+    from kiosk.db import utcnow
+    from kiosk.recording import Completion, FollowUp, Recorder
+
+    phone = "+91 98111 22333"
+    with session() as s:
+        enroll_kiosk(kiosk, hq_url=hq.base, code=hq.code(), session=s)
+    old = Recorder(kiosk, clock=lambda: utcnow() - timedelta(days=200))
+    stale = old.record_score(score=1, language="en", time_to_answer_ms=3000).id
+    old.complete(
+        stale,
+        how=Completion.DONE,
+        follow_up=FollowUp(contact_consent=True, contact_name="Old", contact_detail="+91 90001"),
+    )
+    rec = Recorder(kiosk)
+    rid = rec.record_score(score=2, language="en", time_to_answer_ms=3000).id
+    rec.complete(
+        rid,
+        how=Completion.DONE,
+        follow_up=FollowUp(contact_consent=True, contact_name="Asha", contact_detail=phone),
+    )
+    controller = SyncController(kiosk)
+    erased: list[int] = []
+    controller.erased.connect(erased.append)
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: rid in hq.rows(kiosk.settings().device_id), timeout=15000)
+        qtbot.waitUntil(lambda: erased != [], timeout=10000)  # the purge of the stale one
+        hq_erase(hq.hq, PersonQuery.parse("phone", phone), actor="owner@example.com")
+        controller.sync_now()
+        qtbot.waitUntil(lambda: len(erased) >= 2, timeout=15000)
+    finally:
+        assert controller.shutdown()
+    wal = kiosk.path.with_name(kiosk.path.name + "-wal")
+    data = kiosk.path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert phone.encode() not in data and b"+91 90001" not in data
+    assert len(audit.entries(kiosk, actions=["retention_purge"])) == 1
+    assert len(audit.entries(kiosk, actions=["erasure_from_hq"])) == 1

@@ -1,6 +1,7 @@
 """Follow-ups: detractors who asked to be contacted, as cases open -> contacted -> resolved.
 
-Contact details appear only on this tab. "Forget this customer" erases them from the file.
+Contact details appear only on this tab. "Forget this customer" erases them (and the comment)
+from the file, and from HQ at the next sync.
 """
 
 from __future__ import annotations
@@ -138,8 +139,8 @@ class FollowUpsTab(QWidget):
         lay.addWidget(self.forget)
         lay.addWidget(
             label(
-                "Erases the name and phone/email from the kiosk for good. "
-                "The score and comment stay.",
+                "Erases the name, phone/email, comment and note from the kiosk for good, "
+                "and from HQ at the next sync. The score stays.",
                 "small",
                 wrap=True,
             )

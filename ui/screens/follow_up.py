@@ -257,6 +257,7 @@ class FollowUpScreen(QWidget):
             contact_consent=consent,
             contact_name=self.contact_name.text() if consent else "",
             contact_detail=self.contact_detail.text() if consent else "",
+            consent_text=self.opt_in.text() if consent else "",
         )
 
     def set_compact(self, compact: bool) -> None:
