@@ -238,9 +238,8 @@ def test_a_zone_change_rebuilds_the_stores_rollups(hq_server: Server) -> None:
     assert _stored(hq_server, stores) == _recount(hq_server, stores)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the CLI opens the data folder
 def test_rebuild_rollups_cli(hq_server: Server, device: Device, tmp_path: Path) -> None:
-    if hq_server.backend != "sqlite":
-        pytest.skip("the CLI opens the data folder's SQLite file")
     import io
     from contextlib import redirect_stdout
 

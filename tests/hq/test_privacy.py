@@ -426,9 +426,8 @@ def test_sqlite_file_and_wal_hold_no_erased_values(tmp_path: Path) -> None:
         hq.close()
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite: the test above
 def test_postgresql_pages_hold_no_erased_values(hq_server: Server) -> None:
-    if hq_server.backend != "postgresql":
-        pytest.skip("PostgreSQL pages (pageinspect); the SQLite file is checked above")
     hq = hq_server.hq
     with hq.db.engine.connect() as conn:
         try:
