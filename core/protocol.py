@@ -173,7 +173,7 @@ class ResponseV1(_Message):
 
 
 # The wire fields of a response, in order: HQ's insert, its exports and the kiosk's outbox read
-# (sync.ledger.WIRE_COLUMNS, which may not import sync; a test keeps the two equal).
+# (sync.ledger.WIRE_COLUMNS is this tuple: every wire field is a column of the kiosk's table).
 RESPONSE_FIELDS: tuple[str, ...] = tuple(ResponseV1.model_fields)
 
 

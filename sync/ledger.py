@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from core.protocol import RESPONSE_FIELDS
 from kiosk.db import Database, utcnow
 from kiosk.localtime import local_day, to_utc, zone
 from kiosk.models import UNSENT_WHERE
@@ -27,29 +28,9 @@ from kiosk.models import UNSENT_WHERE
 # The partial index's own condition, so that SQLite can use ix_responses_unsent.
 UNSENT = f"responses INDEXED BY ix_responses_unsent WHERE {UNSENT_WHERE}"
 PHONE_DEVICE = "hq-phone"  # device id of phone answers pulled back from HQ (their own seq)
-WIRE_COLUMNS = (
-    "id",
-    "seq",
-    "store_id",
-    "device_id",
-    "channel",
-    "language",
-    "question_version",
-    "score",
-    "category",
-    "reasons",
-    "comment",
-    "contact_consent",
-    "contact_name",
-    "contact_detail",
-    "device_time",
-    "time_to_answer_ms",
-    "completion",
-    "suspect",
-    "suspect_reason",
-    "survey_version",
-)
-# Every wire field is a column of the kiosk's responses table (survey_version since 0006).
+# Every wire field is a column of the kiosk's responses table (survey_version since 0006), so
+# the outbox selects exactly the protocol's fields, in its order.
+WIRE_COLUMNS = RESPONSE_FIELDS
 WIRE_SELECT = ", ".join(WIRE_COLUMNS)
 _SELECT_WIRE = WIRE_SELECT
 

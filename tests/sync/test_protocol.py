@@ -241,8 +241,16 @@ def test_text_no_database_can_keep_is_refused_with_the_reason() -> None:
         ResponseV1.model_validate(wire(comment="a\ud800b"))
 
 
-def test_the_kiosk_reads_exactly_the_wire_fields() -> None:
-    from core.protocol import RESPONSE_FIELDS
-    from sync.ledger import WIRE_COLUMNS
+def test_every_wire_field_is_a_column_of_the_kiosk_database(tmp_path: Path) -> None:
+    """The outbox selects the protocol's fields by name: a new wire field needs a kiosk column
+    (and its migration) before a kiosk can send it."""
+    import sqlite3
 
-    assert WIRE_COLUMNS == RESPONSE_FIELDS
+    from core.protocol import RESPONSE_FIELDS
+    from kiosk.db import open_database
+
+    db = open_database(tmp_path / "k.db")
+    db.close()
+    with sqlite3.connect(tmp_path / "k.db") as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(responses)")}
+    assert set(RESPONSE_FIELDS) <= columns, set(RESPONSE_FIELDS) - columns
