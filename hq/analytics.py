@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal, TypeVarTuple, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Select, Table, and_, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -476,7 +477,18 @@ def dashboard(
             .order_by(ResponseRow.corrected_time.desc())
             .limit(10)
         ).all()
-    week_keys = [(trend_since + timedelta(weeks=i)).isoformat() for i in range(weeks + 1)]
+    # Up to the newest local week of any store shown: east of UTC a new week starts hours
+    # before it does in UTC (Monday 00:00 in Kolkata is Sunday 18:30 UTC).
+    local_todays = [
+        now.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
+        for tz in {zones.get(store_id) or "UTC" for store_id, _name in stores} or {"UTC"}
+    ]
+    last_monday = max(d - timedelta(days=d.weekday()) for d in local_todays)
+    week_keys = []
+    week = trend_since
+    while week <= last_monday:
+        week_keys.append(week.isoformat())
+        week += timedelta(weeks=1)
     lines = []
     for store_id, name in stores:
         trend = []
