@@ -28,9 +28,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.nps import Z_95, NpsResult, nps_from_counts
+from hq import i18n
 from hq.audit import record_in
 from hq.db import utcnow
 from hq.errors import AlertRuleError, NotFound
+from hq.i18n import N_
 from hq.models import (
     AlertRow,
     AlertRuleRow,
@@ -45,11 +47,11 @@ from hq.models import (
 from hq.service import Hq
 
 RULE_KINDS: dict[str, str] = {
-    "detractor_comment": "Detractor with a comment",
-    "contact_request": "Detractor who asked to be contacted",
-    "nps_dip": "NPS dropped more than chance explains",
-    "stale_device": "Device not syncing",
-    "suspect_spike": "Spike of suspect responses",
+    "detractor_comment": N_("Detractor with a comment"),
+    "contact_request": N_("Detractor who asked to be contacted"),
+    "nps_dip": N_("NPS dropped more than chance explains"),
+    "stale_device": N_("Device not syncing"),
+    "suspect_spike": N_("Spike of suspect responses"),
 }
 RESPONSE_KINDS = ("detractor_comment", "contact_request", "suspect_spike")
 STORE_KINDS = ("nps_dip", "stale_device")
@@ -118,17 +120,24 @@ class AlertRule:
         return "every store"
 
     def describe(self) -> str:
-        p = self.params
+        """What the rule watches for, in the request's language (hq.i18n)."""
+        p, t = self.params, i18n.texts()
         if self.kind == "nps_dip":
-            return (
-                f"last {int(p['days'])} days vs the {int(p['days'])} before; "
-                f"z > {p['z']:g}, at least {int(p['min_n'])} responses each"
+            return t.gettext(
+                "last {days} days vs the {days} before; z > {z}, at least {min_n} responses each",
+                days=int(p["days"]),
+                z=f"{p['z']:g}",
+                min_n=int(p["min_n"]),
             )
         if self.kind == "stale_device":
-            return f"no sync for {p['hours']:g} hours"
+            return t.gettext("no sync for {hours} hours", hours=f"{p['hours']:g}")
         if self.kind == "suspect_spike":
-            return f"{int(p['count'])} suspect in {int(p['minutes'])} minutes"
-        return RULE_KINDS[self.kind]
+            return t.gettext(
+                "{count} suspect in {minutes} minutes",
+                count=int(p["count"]),
+                minutes=int(p["minutes"]),
+            )
+        return t.gettext(RULE_KINDS[self.kind])
 
 
 def _rule(row: AlertRuleRow) -> AlertRule:
@@ -434,10 +443,17 @@ def alerts_for_responses(s: Session, rows: list[dict[str, Any]], *, now: datetim
         for row in rows:
             if row["score"] > 6 or row.get("suspect") or not scope.covers(rule, row["store_id"]):
                 continue
+            t = i18n.texts(i18n.chain_language())  # stored: the chain's language
             if rule.kind == "detractor_comment" and (row.get("comment") or "").strip():
-                summary = f"Score {row['score']} with a comment: {row['comment'][:140]}"
+                summary = t.gettext(
+                    "Score {score} with a comment: {comment}",
+                    score=row["score"],
+                    comment=row["comment"][:140],
+                )
             elif rule.kind == "contact_request" and row.get("contact_consent"):
-                summary = f"Score {row['score']}: the customer asked to be contacted"
+                summary = t.gettext(
+                    "Score {score}: the customer asked to be contacted", score=row["score"]
+                )
             else:
                 continue
             store_name = scope.names.get(row["store_id"], row["store_id"])
@@ -488,7 +504,13 @@ def _spike(
                 scope=scope,
                 store_id=store_id,
                 dedupe_key=f"r{rule.id}:spike:{store_id}:{bucket}",
-                summary=f"{name} · {count} suspect responses in the last {minutes} minutes",
+                summary=f"{name} · "
+                + i18n.texts(i18n.chain_language()).ngettext(
+                    "{n} suspect response in the last {minutes} minutes",
+                    "{n} suspect responses in the last {minutes} minutes",
+                    int(count),
+                    minutes=minutes,
+                ),
                 details={"spike": {"suspect": int(count), "minutes": minutes}},
                 now=now,
             )
@@ -563,9 +585,12 @@ def _dip_alert(
         return 0
     days = int(rule.params["days"])
     name = scope.names.get(store_id, store_id)
-    summary = (
-        f"{name} · NPS {test.current.nps} over the last {days} days, down from "
-        f"{test.previous.nps} (z = {test.z:.2f})"
+    summary = f"{name} · " + i18n.texts(i18n.chain_language()).gettext(
+        "NPS {current} over the last {days} days, down from {previous} (z = {z})",
+        current=test.current.nps,
+        days=days,
+        previous=test.previous.nps,
+        z=f"{test.z:.2f}",
     )
     details = {
         "dip": {
@@ -618,7 +643,12 @@ def _stale_alerts(
                 store_id=store_id,
                 # One alert per silence: a device that syncs and then stops again alerts again.
                 dedupe_key=f"r{rule.id}:stale:{device_id}:{last.isoformat()}",
-                summary=f"{name} · device {device_id} has not synced for {hours:.0f} hours",
+                summary=f"{name} · "
+                + i18n.texts(i18n.chain_language()).gettext(
+                    "device {device} has not synced for {hours} hours",
+                    device=device_id,
+                    hours=f"{hours:.0f}",
+                ),
                 details={"device": {"id": device_id, "last_sync_at": _iso(last)}},
                 now=now,
             )

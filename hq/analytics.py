@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 from core.nps import NpsResult, format_nps, nps_from_counts
 from core.protocol import RESPONSE_FIELDS
 from core.text import spreadsheet_safe
+from hq import i18n
 from hq.db import utcnow
 from hq.models import DeviceRow, ResponseRow, StoreGroupMemberRow, StoreRow
 from hq.service import Hq
@@ -253,11 +254,12 @@ class Dashboard:
 
 
 def _ago(delta: timedelta) -> str:
+    t = i18n.texts()
     if delta >= timedelta(days=2):
-        return f"{delta.days} days"
+        return t.ngettext("{n} day", "{n} days", delta.days)
     if delta >= timedelta(hours=2):
-        return f"{int(delta.total_seconds() // 3600)} hours"
-    return f"{max(1, int(delta.total_seconds() // 60))} minutes"
+        return t.ngettext("{n} hour", "{n} hours", int(delta.total_seconds() // 3600))
+    return t.ngettext("{n} minute", "{n} minutes", max(1, int(delta.total_seconds() // 60)))
 
 
 def dashboard(
@@ -357,11 +359,17 @@ def dashboard(
         note = None
         if dev.revoked_at is None and dev.enrolled_at is not None:
             if dev.last_sync_at is None:
-                note = f"Store {dev.store_id}: {dev.device_id} has never synced"
+                note = i18n.texts().gettext(
+                    "Store {store}: {device} has never synced",
+                    store=dev.store_id,
+                    device=dev.device_id,
+                )
             elif now - dev.last_sync_at > hq.config.stale_after:
-                note = (
-                    f"Store {dev.store_id} has not synced for {_ago(now - dev.last_sync_at)} "
-                    f"({dev.device_id})"
+                note = i18n.texts().gettext(
+                    "Store {store} has not synced for {time} ({device})",
+                    store=dev.store_id,
+                    time=_ago(now - dev.last_sync_at),
+                    device=dev.device_id,
                 )
         device_lines.append(
             DeviceLine(

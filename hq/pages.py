@@ -14,84 +14,79 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from core.nps import signed
+from core.i18n import translations
 from core.survey_texts import (
+    LANGUAGES,
     DEFAULT_FOLLOW_UP,
     DEFAULT_LABEL_HIGH,
     DEFAULT_LABEL_LOW,
     DEFAULT_QUESTION,
     DEFAULT_REASONS,
 )
+from hq import i18n
 from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
 from hq.analytics import Dashboard, StoreLine
 from hq.audit import AuditEntry
 from hq.auth import Principal
 from hq.delivery import DeliveryLine
 from hq.groups import StoreGroup
+from hq.i18n import N_
+from hq.phone import PHONE_MESSAGES, PHONE_NOTICE_TITLES, PHONE_TEXTS
 from hq.roles import Action, Role
 from hq.service import ApiToken, Store
 from hq.templating import render
 from hq.users import User
 from hq.webhooks import Webhook
 
-TEXT = {
-    "en": {
-        "submit": "Send",
-        "tell": "Tell us more (optional)",
-        "comment": "Anything else?",
-        "thanks": "Thank you!",
-        "thanks_sub": "Your answer has been received.",
-        "already": "Already answered",
-        "expired": "This link has expired",
-        "invalid": "This link cannot be used",
-        "limited": "Thank you!",
-        "choose": "Please choose a score from 0 to 10.",
-        "brand": "Your feedback",
-        "privacy": "Anonymous unless you write your contact details in the comment.",
-    },
-    "hi": {
-        "submit": "भेजें",
-        "tell": "हमें और बताएँ (वैकल्पिक)",
-        "comment": "कुछ और?",
-        "thanks": "धन्यवाद!",
-        "thanks_sub": "आपका उत्तर मिल गया है।",
-        "already": "पहले ही उत्तर दिया जा चुका है",
-        "expired": "यह लिंक समाप्त हो गया है",
-        "invalid": "यह लिंक उपयोग नहीं किया जा सकता",
-        "limited": "धन्यवाद!",
-        "choose": "कृपया 0 से 10 तक कोई अंक चुनें।",
-        "brand": "आपकी राय",
-        "privacy": "गुमनाम, जब तक आप टिप्पणी में अपना संपर्क न लिखें।",
-    },
-}
-
-LANGUAGES = (("en", "English"), ("hi", "हिन्दी"))
 # Every page of the top bar with the action its route requires (hq.auth): a link shows only
 # to a user whose role may open it.
 NAV = (
-    ("/", "Dashboard", Action.READ_SCOPED),
-    ("/alerts", "Alert rules", Action.READ_ALL),
-    ("/deliveries", "Delivery log", Action.READ_ALL),
-    ("/users", "Users", Action.MANAGE_USERS),
-    ("/tokens", "API tokens", Action.MANAGE_USERS),
-    ("/audit", "Audit log", Action.READ_AUDIT),
+    ("/", N_("Dashboard"), Action.READ_SCOPED),
+    ("/alerts", N_("Alert rules"), Action.READ_ALL),
+    ("/deliveries", N_("Delivery log"), Action.READ_ALL),
+    ("/users", N_("Users"), Action.MANAGE_USERS),
+    ("/tokens", N_("API tokens"), Action.MANAGE_USERS),
+    ("/audit", N_("Audit log"), Action.READ_AUDIT),
 )
 ROLE_TEXT = {
-    Role.OWNER: "everything, including users and API tokens; sees contact details",
-    Role.ADMIN: "stores, devices, groups, alert rules and webhooks; reads everything",
-    Role.ANALYST: "reads everything; contact details only with the contact grant",
-    Role.VIEWER: "reads only the stores of their groups",
+    Role.OWNER: N_("everything, including users and API tokens; sees contact details"),
+    Role.ADMIN: N_("stores, devices, groups, alert rules and webhooks; reads everything"),
+    Role.ANALYST: N_("reads everything; contact details only with the contact grant"),
+    Role.VIEWER: N_("reads only the stores of their groups"),
 }
+ROLE_NAMES = {
+    Role.OWNER: N_("owner"),
+    Role.ADMIN: N_("admin"),
+    Role.ANALYST: N_("analyst"),
+    Role.VIEWER: N_("viewer"),
+}
+
+DELIVERY_STATUSES = {
+    "sent": N_("sent"),
+    "pending": N_("pending"),
+    "held": N_("held"),
+    "failed": N_("failed"),
+}
+
+
+def _title(page: str | None) -> str:
+    """A page's title in the request's language: "Alert rules · NPS HQ"."""
+    return "NPS HQ" if page is None else f"{i18n.texts().gettext(page)} · NPS HQ"
 
 
 def chrome(user: Principal, here: str) -> dict[str, Any]:
     """What the top bar of every signed-in page needs."""
     return {
-        "nav": [(href, label) for href, label, action in NAV if user.may(action)],
+        "nav": [(href, _t(label)) for href, label, action in NAV if user.may(action)],
         "here": here,
         "user": user.name,
-        "role": user.role.value,
+        "role": _t(ROLE_NAMES[user.role]),
         "csrf": user.csrf_token,
     }
+
+
+def _t(message: str) -> str:
+    return i18n.texts().gettext(message)
 
 
 def phone_form(*, store_id: str, token: str, lang: str, error: str | None = None) -> str:
@@ -110,17 +105,18 @@ def phone_form(*, store_id: str, token: str, lang: str, error: str | None = None
             "name": name,
             "href": f"/m/{quote(store_id)}?{urlencode({'t': token, 'lang': code})}",
         }
-        for code, name in LANGUAGES
+        for code, name in LANGUAGES.items()
     ]
+    catalog = translations(lang)
     return render(
         "phone/form.html",
         title=DEFAULT_QUESTION[lang],
         lang=lang,
-        t=TEXT[lang],
+        catalog=catalog,
         langs=langs,
         store_id=store_id,
         token=token,
-        error=error,
+        error=catalog.gettext(error) if error else None,
         question=DEFAULT_QUESTION[lang],
         tiles=tiles,
         label_low=DEFAULT_LABEL_LOW[lang],
@@ -133,15 +129,24 @@ def phone_form(*, store_id: str, token: str, lang: str, error: str | None = None
 
 
 def phone_notice(*, kind: str, message: str, lang: str) -> str:
-    t = TEXT.get(lang, TEXT["en"])
-    title = t["thanks"] if kind == "thanks" else t.get(kind, t["invalid"])
+    """A notice in the customer's language: the reason, when the catalog has it (hq/phone.py
+    marks HQ's own), else a plain next step (a token's technical message stays unshown)."""
+    catalog = translations(lang)
+    title = catalog.gettext(PHONE_NOTICE_TITLES.get(kind, PHONE_NOTICE_TITLES["invalid"]))
+    if kind == "thanks":
+        sub = catalog.gettext(PHONE_TEXTS["received"])
+    elif message in PHONE_MESSAGES:
+        sub = catalog.gettext(message)
+    else:
+        sub = catalog.gettext(PHONE_TEXTS["next_step"])
     return render(
         "phone/notice.html",
         title=title,
         lang=lang,
+        catalog=catalog,
         kind=kind,
         icon={"thanks": "✓", "already": "✓", "limited": "✓"}.get(kind, "!"),
-        sub=t["thanks_sub"] if kind == "thanks" else message,
+        sub=sub,
     )
 
 
@@ -149,7 +154,7 @@ def phone_notice(*, kind: str, message: str, lang: str) -> str:
 
 
 def login_page(*, error: str | None = None) -> str:
-    return render("pages/login.html", title="Sign in · NPS HQ", error=error)
+    return render("pages/login.html", title=_title(N_("Sign in")), here="/login", error=error)
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,7 @@ def trend_chart(line: StoreLine, *, width: int = 340, height: int = 120) -> Tren
 def dashboard_page(d: Dashboard, *, user: Principal, now: datetime) -> str:
     return render(
         "pages/dashboard.html",
-        title="NPS HQ",
+        title=_title(None),
         **chrome(user, "/"),
         scoped=user.store_ids is not None,
         now=now,
@@ -254,7 +259,7 @@ def alert_rules_page(
     forms only for a role that may change them."""
     return render(
         "pages/alerts.html",
-        title="Alert rules · NPS HQ",
+        title=_title(N_("Alert rules")),
         **chrome(user, "/alerts"),
         can_manage=user.may(Action.MANAGE_ALERTS),
         allow_private_webhooks=allow_private_webhooks,
@@ -278,10 +283,11 @@ def delivery_log_page(lines: list[DeliveryLine], *, user: Principal, now: dateti
     """Each alert message with every attempt to send it."""
     return render(
         "pages/deliveries.html",
-        title="Delivery log · NPS HQ",
+        title=_title(N_("Delivery log")),
         **chrome(user, "/deliveries"),
         now=now,
         lines=lines,
+        statuses=DELIVERY_STATUSES,
         sent=sum(1 for d in lines if d.status == "sent"),
         waiting=sum(1 for d in lines if d.status in ("pending", "held")),
         failed=sum(1 for d in lines if d.status == "failed"),
@@ -304,11 +310,12 @@ def users_page(
     remove (the owner's own row cannot be changed here, so HQ keeps an owner)."""
     return render(
         "pages/users.html",
-        title="Users · NPS HQ",
+        title=_title(N_("Users")),
         **chrome(user, "/users"),
         users=users,
         groups=groups,
-        roles=[(r.value, ROLE_TEXT[r]) for r in Role],
+        roles=[(r.value, _t(ROLE_NAMES[r]), _t(ROLE_TEXT[r])) for r in Role],
+        role_names={r.value: _t(ROLE_NAMES[r]) for r in Role},
         error=error,
         notice=notice,
         new_password=new_password,
@@ -325,7 +332,7 @@ def tokens_page(
     """The API tokens (newest first), a form to make one (shown once), revoke buttons."""
     return render(
         "pages/tokens.html",
-        title="API tokens · NPS HQ",
+        title=_title(N_("API tokens")),
         **chrome(user, "/tokens"),
         tokens=sorted(tokens, key=lambda t: t.id, reverse=True),
         error=error,
@@ -337,7 +344,7 @@ def audit_page(*, entries: list[AuditEntry], user: Principal, limit: int) -> str
     """The latest audit entries, newest first, and the link to all of them as CSV."""
     return render(
         "pages/audit.html",
-        title="Audit log · NPS HQ",
+        title=_title(N_("Audit log")),
         **chrome(user, "/audit"),
         entries=entries,
         limit=limit,
@@ -347,7 +354,7 @@ def audit_page(*, entries: list[AuditEntry], user: Principal, limit: int) -> str
 def password_page(*, user: Principal, error: str | None = None, changed: bool = False) -> str:
     return render(
         "pages/password.html",
-        title="Change password · NPS HQ",
+        title=_title(N_("Change password")),
         **chrome(user, "/account/password"),
         error=error,
         changed=changed,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from core.survey_texts import DEFAULT_REASONS
+from core.survey_texts import DEFAULT_REASONS, LANGUAGES
 from hq import auth, phone
 from hq.auth import HqDep
 from hq.errors import PhoneLinkError
@@ -26,7 +26,7 @@ NOTICE_STATUS = {"already": 409, "expired": 410, "replaced": 410, "limited": 429
 
 
 def _lang(value: str | None) -> str:
-    return value if value in ("en", "hi") else "en"
+    return value if value in LANGUAGES else "en"
 
 
 def _notice(exc: PhoneLinkError, lang: str) -> HTMLResponse:
