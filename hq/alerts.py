@@ -198,7 +198,10 @@ def add_rule(
                     f"nps-hq alerts add-webhook {r.target} --url URL"
                 )
         row = AlertRuleRow(
-            name=(name.strip() or RULE_KINDS[kind])[:120],
+            # Stored: an unnamed rule is named in the chain's language, like alert summaries.
+            name=(name.strip() or i18n.texts(i18n.chain_language()).gettext(RULE_KINDS[kind]))[
+                :120
+            ],
             kind=kind,
             store_id=store_id or None,
             group_id=group_id or None,

@@ -97,7 +97,9 @@ def render(body: dict[str, Any], language: str | None = None) -> tuple[str, str,
     if digest:
         n = len(alerts)
         subject = "[NPS HQ] " + t.ngettext("Daily digest: {n} alert", "Daily digest: {n} alerts", n)
-        intro = t.ngettext("{n} alert since the last digest.", "{n} alerts since the last digest.", n)
+        intro = t.ngettext(
+            "{n} alert since the last digest.", "{n} alerts since the last digest.", n
+        )
     else:
         subject = f"[NPS HQ] {_title(body, t)} · {_where(body, t)}"
         intro = ""

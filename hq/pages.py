@@ -13,15 +13,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from core.nps import signed
 from core.i18n import translations
+from core.nps import signed
 from core.survey_texts import (
-    LANGUAGES,
     DEFAULT_FOLLOW_UP,
     DEFAULT_LABEL_HIGH,
     DEFAULT_LABEL_LOW,
     DEFAULT_QUESTION,
     DEFAULT_REASONS,
+    LANGUAGES,
 )
 from hq import i18n
 from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
@@ -61,6 +61,15 @@ ROLE_NAMES = {
     Role.VIEWER: N_("viewer"),
 }
 
+# The settings of a rule, as the form names them.
+PARAM_NAMES = {
+    "days": N_("days"),
+    "min_n": N_("min. responses"),
+    "z": "z",
+    "hours": N_("hours"),
+    "count": N_("suspect responses"),
+    "minutes": N_("minutes"),
+}
 DELIVERY_STATUSES = {
     "sent": N_("sent"),
     "pending": N_("pending"),
@@ -271,6 +280,7 @@ def alert_rules_page(
         error=error,
         new_secret=new_secret,
         kinds=RULE_KINDS,
+        param_names=PARAM_NAMES,
         settings=[
             (kind, key, value)
             for kind, params in DEFAULT_PARAMS.items()

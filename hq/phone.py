@@ -29,7 +29,6 @@ from hq.ingest import response_values
 from hq.models import RateCounterRow, ResponseRow, UsedNonceRow
 from hq.service import Hq
 
-
 # What the customer reads, in their language: these texts are in the kiosk's catalog (babel.cfg
 # extracts this module with the phone templates; hq.pages looks them up per language).
 EXPIRED = N_("This link has expired; scan the code on the kiosk again.")
@@ -38,10 +37,12 @@ NOT_ENROLLED = N_("This kiosk is not enrolled for this store.")
 ALREADY = N_("This link was already answered. Thank you!")
 POSTER_OLD = N_("This poster's code is too old; please ask staff for today's code.")
 REPLACED = N_(
-    "This code has been replaced by a new poster; please scan the new one in the store or ask staff."
+    "This code has been replaced by a new poster; please scan the new one in the store or "
+    "ask staff."
 )
 LIMITED = N_(
-    "Thank you! We already have several answers from this phone in the last hour; please try again later."
+    "Thank you! We already have several answers from this phone in the last hour; please try "
+    "again later."
 )
 CHOOSE = N_("Please choose a score from 0 to 10.")
 PHONE_MESSAGES = frozenset(

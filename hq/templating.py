@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from core.nps import NpsResult, signed
 from hq import i18n
+from hq.i18n import N_
 
 
 def nps_text(r: NpsResult) -> str:
@@ -55,6 +56,18 @@ def ago(at: datetime | None, now: datetime) -> str:
     return t.ngettext("{n} day ago", "{n} days ago", n)
 
 
+MONTHS = (
+    N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"),
+    N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"),
+)  # fmt: skip
+
+
+def when(at: datetime, fmt: str) -> str:
+    """``at.strftime(fmt)`` with the month's short name (``%b``) in the request's language."""
+    month = i18n.texts().gettext(MONTHS[at.month - 1])
+    return at.strftime(fmt.replace("%b", month.replace("%", "%%")))
+
+
 def urlquote(value: str) -> str:
     return quote(value)
 
@@ -83,7 +96,12 @@ env = Environment(
     keep_trailing_newline=True,
 )
 env.filters.update(
-    nps_text=nps_text, interval=interval, nps_class=nps_class, ago=ago, urlquote=urlquote
+    nps_text=nps_text,
+    interval=interval,
+    nps_class=nps_class,
+    ago=ago,
+    urlquote=urlquote,
+    when=when,
 )
 env.globals.update(signed=signed, csrf_field=csrf_field)
 env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]

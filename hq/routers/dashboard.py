@@ -60,7 +60,8 @@ async def change_password(request: Request, hq: HqDep, user: AccountFormDep) -> 
     if new != str(form.get("repeat") or ""):
         return HTMLResponse(
             password_page(
-                user=user, error=i18n.texts().gettext("The new passwords differ; type the same one twice.")
+                user=user,
+                error=i18n.texts().gettext("The new passwords differ; type the same one twice."),
             ),
             status_code=422,
         )
@@ -71,7 +72,8 @@ async def change_password(request: Request, hq: HqDep, user: AccountFormDep) -> 
     except Unauthorized:
         return HTMLResponse(
             password_page(
-                user=user, error=i18n.texts().gettext("Your current password is wrong; type it again.")
+                user=user,
+                error=i18n.texts().gettext("Your current password is wrong; type it again."),
             ),
             status_code=422,
         )
