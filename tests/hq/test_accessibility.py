@@ -118,7 +118,8 @@ def test_the_phone_page_passes_axe_at_390_and_200_percent(
             assert page.get_by_role("radiogroup").count() == 1
             # No score: the error notice.
             page.evaluate(
-                "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
+                "document.querySelectorAll('[required]')"
+                ".forEach(e => e.removeAttribute('required'))"
             )
             page.locator("button[type=submit]").click()
             assert page.locator(".error").count() == 1
