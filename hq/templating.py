@@ -32,7 +32,7 @@ def nps_text(r: NpsResult) -> str:
 def interval(r: NpsResult) -> str:
     if r.nps is None:
         return "—"
-    return f"{signed(r.ci_low)} to {signed(r.ci_high)}"
+    return i18n.texts().gettext("{low} to {high}", low=signed(r.ci_low), high=signed(r.ci_high))
 
 
 def nps_class(r: NpsResult) -> str:
