@@ -65,6 +65,10 @@ messages: $(VENV)/.dev-installed
 	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/hq.pot .
 	$(BIN)/pybabel update -i core/locale/hq.pot -d core/locale -D hq -w 100
 	$(BIN)/pybabel compile -d core/locale -D hq --statistics
+	$(BIN)/pybabel extract -F babel-admin.cfg -k N_ --add-comments=TRANSLATORS: --sort-by-file \
+	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/admin.pot .
+	$(BIN)/pybabel update -i core/locale/admin.pot -d core/locale -D admin -w 100
+	$(BIN)/pybabel compile -d core/locale -D admin --statistics
 
 ## make bundle: the one-folder kiosk bundle in dist/nps-kiosk/ (copy the folder to a till).
 bundle: $(VENV)/.dev-installed

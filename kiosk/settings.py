@@ -23,6 +23,8 @@ from kiosk.errors import SettingError
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CATEGORIES = tuple(c.value for c in Category)
+# The languages of the manager's admin view (catalogs: core/locale/<lang>/LC_MESSAGES/admin.po).
+ADMIN_LANGUAGES = ("en", "hi")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Settings:
     admin_pin_hash: str = ""
     thank_you_qr: bool = False  # a small QR code (single-use phone link) on the thank-you screen
     screen: str = ""  # the screen the kiosk fills: a screen's name or index; "" = the primary
+    admin_language: str = "en"  # the manager's admin view: en or hi (ui/admin/texts.py)
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -204,6 +207,12 @@ def _pin_hash(key: str, value: Any) -> str:
     return value
 
 
+def _admin_language(key: str, value: Any) -> str:
+    if value not in ADMIN_LANGUAGES:
+        raise SettingError(key, f"must be one of {', '.join(ADMIN_LANGUAGES)}, not {value!r}")
+    return str(value)
+
+
 def _screen(key: str, value: Any) -> str:
     if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
         raise SettingError(
@@ -236,6 +245,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "admin_pin_hash": _pin_hash,
     "thank_you_qr": _bool,
     "screen": _screen,
+    "admin_language": _admin_language,
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 

@@ -26,7 +26,11 @@ from core.survey_texts import DEFAULT_QUESTION, LANGUAGES
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 # Each domain: its extraction mapping and the languages it is translated into.
-DOMAINS = {"kiosk": ("babel.cfg", TRANSLATED), "hq": ("babel-hq.cfg", ["hi"])}
+DOMAINS = {
+    "kiosk": ("babel.cfg", TRANSLATED),
+    "hq": ("babel-hq.cfg", ["hi"]),
+    "admin": ("babel-admin.cfg", ["hi"]),
+}
 CATALOGS = [(domain, lang) for domain, (_cfg, langs) in DOMAINS.items() for lang in langs]
 
 

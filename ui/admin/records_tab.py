@@ -26,6 +26,7 @@ from kiosk.export import ExportResult, export_responses
 from kiosk.questions import QuestionVersion, versions
 from ui.admin import style
 from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
+from ui.admin.texts import _, ngettext
 from ui.admin.worker import BackgroundOps
 
 
@@ -40,12 +41,14 @@ class RecordsTab(QWidget):
         root.setSpacing(14)
 
         export, lay = card(margins=20, spacing=10)
-        lay.addWidget(label("Export responses", "h1"))
+        lay.addWidget(label(_("Export responses"), "h1"))
         lay.addWidget(
             label(
-                "Writes a spreadsheet file (CSV, opens in Excel with Hindi intact) "
-                "and a JSON file for the chosen days. Contact details are not "
-                "included; export those from Follow-ups.",
+                _(
+                    "Writes a spreadsheet file (CSV, opens in Excel with Hindi intact) "
+                    "and a JSON file for the chosen days. Contact details are not "
+                    "included; export those from Follow-ups."
+                ),
                 "muted",
                 wrap=True,
             )
@@ -58,19 +61,19 @@ class RecordsTab(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("d MMM yyyy")
             edit.setDate(QDate(day.year, day.month, day.day))
-        form.addRow("From", self.since)
-        form.addRow("To", self.until)
+        form.addRow(_("From"), self.since)
+        form.addRow(_("To"), self.until)
         folder_row = QHBoxLayout()
         self.folder = QLineEdit()
-        self.folder.setPlaceholderText("Plug in a USB stick and choose it")
+        self.folder.setPlaceholderText(_("Plug in a USB stick and choose it"))
         folder_row.addWidget(self.folder, 1)
-        choose = QPushButton("Choose…")
+        choose = QPushButton(_("Choose…"))
         choose.clicked.connect(self._choose)
         folder_row.addWidget(choose)
-        form.addRow("Folder", folder_row)
+        form.addRow(_("Folder"), folder_row)
         lay.addLayout(form)
         row = QHBoxLayout()
-        self.export_button = QPushButton("Export")
+        self.export_button = QPushButton(_("Export"))
         self.export_button.setProperty("kind", "primary")
         self.export_button.clicked.connect(self.export)
         row.addWidget(self.export_button)
@@ -79,7 +82,7 @@ class RecordsTab(QWidget):
         self.message = label("", "small", wrap=True)
         lay.addWidget(self.message)
         lay.addSpacing(10)
-        lay.addWidget(label("Recent exports", "h2"))
+        lay.addWidget(label(_("Recent exports"), "h2"))
         self.recent = QVBoxLayout()
         self.recent.setSpacing(6)
         lay.addLayout(self.recent)
@@ -87,9 +90,9 @@ class RecordsTab(QWidget):
         root.addWidget(export, 3)
 
         history, self.versions_lay = card(margins=20, spacing=8)
-        self.versions_lay.addWidget(label("Question versions", "h1"))
+        self.versions_lay.addWidget(label(_("Question versions"), "h1"))
         self.versions_lay.addWidget(
-            label("Each answer keeps the wording it was given.", "muted", wrap=True)
+            label(_("Each answer keeps the wording it was given."), "muted", wrap=True)
         )
         self.versions_box = QVBoxLayout()
         self.versions_box.setSpacing(10)
@@ -107,12 +110,16 @@ class RecordsTab(QWidget):
     def show_recent(self, entries: list[AuditEntry]) -> None:
         clear_layout(self.recent)
         if not entries:
-            self.recent.addWidget(label("None yet.", "muted"))
+            self.recent.addWidget(label(_("None yet."), "muted"))
         for e in entries:
             what = (
-                "Follow-up contacts"
+                _("Follow-up contacts")
                 if e.action == "export_cases"
-                else f"Responses {e.detail.get('since')} to {e.detail.get('until')}"
+                else _(
+                    "Responses {since} to {until}",
+                    since=e.detail.get("since"),
+                    until=e.detail.get("until"),
+                )
             )
             rows = e.detail.get("rows", 0)
             self.recent.addWidget(
@@ -128,23 +135,30 @@ class RecordsTab(QWidget):
         clear_layout(self.versions_box)
         for v in items[:6]:
             self.versions_box.addWidget(
-                label(f"Version {v.version} · since {local_time(v.created_at, '%d %b %Y')}", "h2")
+                label(
+                    _(
+                        "Version {version} · since {date}",
+                        version=v.version,
+                        date=local_time(v.created_at, "%d %b %Y"),
+                    ),
+                    "h2",
+                )
             )
             for lang, text in v.question.items():
                 self.versions_box.addWidget(label(f"{lang}: {text}", "small", wrap=True))
 
     def _choose(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to…")
+        folder = QFileDialog.getExistingDirectory(self, _("Export to…"))
         if folder:
             self.folder.setText(folder)
 
     def export(self) -> None:
         if not self.folder.text().strip():
-            self.message.setText("Choose a folder first (plug in the USB stick).")
+            self.message.setText(_("Choose a folder first (plug in the USB stick)."))
             return
         since, until = picked_day(self.since), picked_day(self.until)
         self.export_button.setEnabled(False)
-        self.message.setText("Exporting…")
+        self.message.setText(_("Exporting…"))
         self.ops.run(
             partial(
                 export_responses,
@@ -160,7 +174,15 @@ class RecordsTab(QWidget):
     def _done(self, result: ExportResult) -> None:
         self.export_button.setEnabled(True)
         names = ", ".join(p.name for p in result.files)
-        self.message.setText(f"Exported {count(result.rows)} responses: {names}")
+        self.message.setText(
+            ngettext(
+                "Exported {count} response: {names}",
+                "Exported {count} responses: {names}",
+                result.rows,
+                count=count(result.rows),
+                names=names,
+            )
+        )
         self.refresh()
         self.exported.emit(result)
 

@@ -30,7 +30,9 @@ from kiosk.errors import KioskError, PinError
 from kiosk.pin import PinGuard, check_format
 from kiosk.questions import save_settings
 from kiosk.settings import Settings
+from ui.admin import texts
 from ui.admin.parts import card, label, local_time
+from ui.admin.texts import _
 from ui.admin.worker import BackgroundOps
 from ui.placement import screen_label
 
@@ -158,6 +160,19 @@ class SettingsTab(QWidget):
         lay.addLayout(form)
         self.left.addWidget(timing)
 
+        admin, lay = card(margins=18, spacing=10)
+        lay.addWidget(label(_("Admin view"), "h2"))
+        form = QFormLayout()
+        self.admin_language = QComboBox()
+        for code, name in texts.NAMES.items():
+            self.admin_language.addItem(name, code)
+        form.addRow(_("Language of these pages"), self.admin_language)
+        lay.addLayout(form)
+        lay.addWidget(
+            label(_("A new language shows the next time you open the admin view."), "small")
+        )
+        self.left.addWidget(admin)
+
         screen, lay = card(margins=18, spacing=10)
         lay.addWidget(label("Screen", "h2"))
         form = QFormLayout()
@@ -249,6 +264,7 @@ class SettingsTab(QWidget):
         self.thank_you.setValue(s.thank_you_s)
         self.min_tap.setValue(s.min_tap_interval_s)
         self._list_screens(s.screen)
+        self.admin_language.setCurrentIndex(max(0, self.admin_language.findData(s.admin_language)))
 
     def _list_screens(self, chosen: str) -> None:
         """Every screen there is now, by name and size; a chosen one that is unplugged stays
@@ -276,6 +292,7 @@ class SettingsTab(QWidget):
             "thank_you_s": self.thank_you.value(),
             "min_tap_interval_s": round(self.min_tap.value(), 1),
             "screen": str(self.screen_choice.currentData() or ""),
+            "admin_language": str(self.admin_language.currentData() or "en"),
         }
 
     def save(self) -> None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from kiosk import audit
 from kiosk.clock import ClockCheck, ClockProblem, clock_check
 from kiosk.db import Database, utcnow
-from ui.admin import style
+from ui.admin import style, texts
 from ui.admin.audit_tab import AuditTab
 from ui.admin.comments_tab import CommentsTab
 from ui.admin.dashboard_tab import DashboardTab
@@ -36,6 +36,7 @@ from ui.admin.followups_tab import FollowUpsTab
 from ui.admin.parts import label, local_time, set_prop
 from ui.admin.records_tab import RecordsTab
 from ui.admin.settings_tab import SettingsTab
+from ui.admin.texts import _
 from ui.admin.worker import BackgroundOps
 
 IDLE_LOCK_MS = 2 * 60 * 1000
@@ -84,6 +85,7 @@ class AdminView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.db = db
+        texts.use(db.settings().admin_language)  # before any text is made
         self.setObjectName("AdminView")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(style.SHEET)
@@ -105,22 +107,22 @@ class AdminView(QWidget):
         bar.addSpacing(6)
         self.title = label(self.db.settings().store_name, "h1")
         bar.addWidget(self.title)
-        bar.addWidget(label("· Manager", "muted"))
+        bar.addWidget(label(_("· Manager"), "muted"))
         bar.addStretch()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # indeterminate: moves while a background read runs
         self.busy.setFixedWidth(120)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.busy_label = label("Loading…", "small")
+        self.busy_label = label(_("Loading…"), "small")
         self.busy_label.hide()
         bar.addWidget(self.busy_label)
         bar.addWidget(self.busy)
         bar.addSpacing(12)
-        self.back_button = QPushButton("Back to survey")
+        self.back_button = QPushButton(_("Back to survey"))
         self.back_button.setProperty("kind", "primary")
         self.back_button.clicked.connect(self.lock)
-        self.exit_button = QPushButton("Exit kiosk")
+        self.exit_button = QPushButton(_("Exit kiosk"))
         self.exit_button.setProperty("kind", "danger")
         self.exit_button.clicked.connect(self._exit_clicked)
         bar.addWidget(self.back_button)
@@ -142,12 +144,12 @@ class AdminView(QWidget):
         self.records = RecordsTab(db, self.ops)
         self.audit = AuditTab(db, self.ops)
         for widget, name in (
-            (self.dashboard, "Dashboard"),
-            (self.comments, "Comments"),
-            (self.followups, "Follow-ups"),
-            (self.settings_tab, "Settings"),
-            (self.records, "Records"),
-            (self.audit, "Audit log"),
+            (self.dashboard, _("Dashboard")),
+            (self.comments, _("Comments")),
+            (self.followups, _("Follow-ups")),
+            (self.settings_tab, _("Settings")),
+            (self.records, _("Records")),
+            (self.audit, _("Audit log")),
         ):
             self.tabs.addTab(widget, name)
         self.settings_tab.saved.connect(lambda s: self.title.setText(s.store_name))
@@ -220,12 +222,12 @@ class AdminView(QWidget):
             self.idle.stop()
             self.exit_requested.emit()
             return
-        self.exit_button.setText("Tap again to exit")
+        self.exit_button.setText(_("Tap again to exit"))
         set_prop(self.exit_button, "armed", "true")
         self._exit_armed.start()
 
     def _disarm_exit(self) -> None:
-        self.exit_button.setText("Exit kiosk")
+        self.exit_button.setText(_("Exit kiosk"))
         set_prop(self.exit_button, "armed", "false")
 
     def shutdown(self) -> None:
