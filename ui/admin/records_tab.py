@@ -124,7 +124,11 @@ class RecordsTab(QWidget):
             rows = e.detail.get("rows", 0)
             self.recent.addWidget(
                 label(
-                    f"<b>{what}</b> · {count(int(str(rows)))} rows<br>"
+                    f"<b>{what}</b> · "
+                    + ngettext(
+                        "{count} row", "{count} rows", int(str(rows)), count=count(int(str(rows)))
+                    )
+                    + "<br>"
                     f"<span style='color:{style.MUTED}'>{local_time(e.at)} → "
                     f"{e.detail.get('folder', '')}</span>",
                     wrap=True,
