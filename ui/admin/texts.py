@@ -39,3 +39,7 @@ def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
 def N_(message: str) -> str:
     """Marks a text for extraction; translate it with ``_`` where it is shown."""
     return message
+
+
+# The titles of the tabs ui/app.py adds (AdminView.add_tab translates them).
+EXTRA_TABS = (N_("Sync"), N_("QR code"))

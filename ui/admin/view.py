@@ -185,7 +185,7 @@ class AdminView(QWidget):
     def add_tab(self, widget: QWidget, title: str) -> int:
         """Add another tab (e.g. Sync, QR code). Its ``refresh()``, if it has one, is called
         the first time the tab is shown; it may use ``view.ops`` for its background reads."""
-        return self.tabs.addTab(widget, title)
+        return self.tabs.addTab(widget, _(title))  # a title marked in ui/admin/texts.py
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
