@@ -28,11 +28,11 @@ def language() -> str:
     return _texts.language
 
 
-def _(message: str, **values: object) -> str:
+def _(message: str, /, **values: object) -> str:
     return _texts.gettext(message, **values)
 
 
-def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
     return _texts.ngettext(singular, plural, n, **values)
 
 
