@@ -74,3 +74,12 @@ def test_settings_shows_the_choice_and_saves_it(qtbot, make_view, db) -> None:  
     assert db.settings().admin_language == "hi"
     assert tab_titles(view)[0] == "Dashboard"  # this view stays as it was built
     assert tab_titles(make_view())[0] == "डैशबोर्ड"  # the next one is in Hindi
+
+
+def test_every_audit_title_is_marked_for_the_admin_catalog() -> None:
+    from kiosk.audit import DESCRIPTIONS
+    from ui.admin.audit_tab import ACTION_TITLES
+
+    assert ACTION_TITLES == DESCRIPTIONS  # a new audit action needs its title marked too
+    texts.use("hi")
+    assert texts._(ACTION_TITLES["pin_failed"]) == "गलत PIN"
