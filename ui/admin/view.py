@@ -61,13 +61,15 @@ def clock_warning(check: ClockCheck) -> str:
     says = local_time(check.now, "%Y-%m-%d %H:%M")
     if check.problem is ClockProblem.BEFORE_RELEASE:
         released = local_time(check.reference, "%Y-%m-%d")
-        why = f"before this version of NPS Kiosk was released ({released})"
+        why = _("before this version of NPS Kiosk was released ({date})", date=released)
     else:
         latest = local_time(check.reference, "%Y-%m-%d %H:%M")
-        why = f"before the latest answer this till stored ({latest})"
-    return (
-        f"This till's clock says {says}, {why}; set the date and time (or connect it to the "
-        "network) so that answers get the right dates. Answers are still being taken."
+        why = _("before the latest answer this till stored ({date})", date=latest)
+    return _(
+        "This till's clock says {says}, {why}; set the date and time (or connect it to the "
+        "network) so that answers get the right dates. Answers are still being taken.",
+        says=says,
+        why=why,
     )
 
 
