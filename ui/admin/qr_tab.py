@@ -100,7 +100,9 @@ class QrTab(QWidget):
         self.thank_you_box.setChecked(db.settings().thank_you_qr)
         self.thank_you_box.toggled.connect(self._thank_you_toggled)
         tl.addWidget(self.thank_you_box)
-        tl.addWidget(label("Customers can add a comment on their phone later.", "small", wrap=True))
+        tl.addWidget(
+            label(_("Customers can add a comment on their phone later."), "small", wrap=True)
+        )
         side.addWidget(thanks_card)
         self.notice = label("", "error", wrap=True)
         side.addWidget(self.notice)
@@ -121,7 +123,13 @@ class QrTab(QWidget):
             self.qr.set_text(None)
             self.expiry_label.setText("")
             self.notice.setText(
-                str(exc).split(". ")[0] + ". " + _("Connect it in the Sync tab to show a code.")
+                (
+                    _("This kiosk is not enrolled at HQ yet.")
+                    if "not enrolled" in str(exc)
+                    else str(exc).split(". ")[0] + "."
+                )
+                + " "
+                + _("Connect it in the Sync tab to show a code.")
             )
             self.new_button.setEnabled(False)
             self.poster_button.setEnabled(False)
