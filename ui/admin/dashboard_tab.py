@@ -344,9 +344,9 @@ class DashboardTab(QWidget):
         chart = _reset(self.trend_view)
         points = [p for p in data.trend if p.result.nps is not None]
         self.trend_title.setText(
-            _("Daily NPS with its 95% interval")
+            _("Daily NPS with its interval (95%)")
             if data.trend_unit == "day"
-            else _("Weekly NPS with its 95% interval")
+            else _("Weekly NPS with its interval (95%)")
         )
         chart.setTitle("")
         if not points:
