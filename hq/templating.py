@@ -105,7 +105,9 @@ env.filters.update(
     when=when,
 )
 env.globals.update(signed=signed, csrf_field=csrf_field)
-env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+    _gettext, _ngettext, newstyle=True
+)
 
 
 def language_links(here: str) -> list[dict[str, str]]:
