@@ -53,13 +53,22 @@ soak: $(VENV)/.dev-installed
 screenshots: $(VENV)/.dev-installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tools.screenshots --out docs
 
-## make messages: extract the customer's texts into core/locale/kiosk.pot, merge them into every
-## language's kiosk.po (new texts come in empty or fuzzy: translate them), compile the .mo files.
+## make messages: extract the customer's texts into core/locale/kiosk.pot (and HQ's into hq.pot),
+## merge them into every language's .po (new texts come in empty or fuzzy: translate them),
+## compile the .mo files.
 messages: $(VENV)/.dev-installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=TRANSLATORS: --sort-by-file \
 	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/kiosk.pot .
 	$(BIN)/pybabel update -i core/locale/kiosk.pot -d core/locale -D kiosk -w 100
 	$(BIN)/pybabel compile -d core/locale -D kiosk --statistics
+	$(BIN)/pybabel extract -F babel-hq.cfg -k N_ --add-comments=TRANSLATORS: --sort-by-file \
+	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/hq.pot .
+	$(BIN)/pybabel update -i core/locale/hq.pot -d core/locale -D hq -w 100
+	$(BIN)/pybabel compile -d core/locale -D hq --statistics
+	$(BIN)/pybabel extract -F babel-admin.cfg -k N_ --add-comments=TRANSLATORS: --sort-by-file \
+	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/admin.pot .
+	$(BIN)/pybabel update -i core/locale/admin.pot -d core/locale -D admin -w 100
+	$(BIN)/pybabel compile -d core/locale -D admin --statistics
 
 ## make bundle: the one-folder kiosk bundle in dist/nps-kiosk/ (copy the folder to a till).
 bundle: $(VENV)/.dev-installed

@@ -4,7 +4,8 @@ kiosk.mo, compiled from the .po files by `make messages`).
 Message ids are the English source text, as is the gettext norm: English needs no catalog, and
 an id that a catalog lacks shows in English. Placeholders are named (``{n}``, ``{time}``) and
 filled with ``str.format``; counts go through ``ngettext`` so that each language picks its own
-plural form. Only the standard library is used at run time (Babel extracts and compiles)."""
+plural form. A second domain, ``hq``, holds HQ's pages and alert e-mails (English and Hindi;
+hq/i18n.py). Only the standard library is used at run time (Babel extracts and compiles)."""
 
 from __future__ import annotations
 
@@ -23,26 +24,26 @@ def locale_dir() -> Path:
     return Path(__file__).resolve().parent / "locale"
 
 
-def catalog_path(language: str) -> Path:
-    return locale_dir() / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+def catalog_path(language: str, domain: str = DOMAIN) -> Path:
+    return locale_dir() / language / "LC_MESSAGES" / f"{domain}.mo"
 
 
 @cache
-def translations(language: str) -> gettext.NullTranslations:
+def translations(language: str, domain: str = DOMAIN) -> gettext.NullTranslations:
     """The compiled catalog of a language; English is the source text itself.
 
     A missing or unreadable catalog raises CatalogMissing (never an empty catalog: a kiosk that
     silently speaks English to a Tamil customer is a bug nobody sees)."""
     if language == SOURCE_LANGUAGE:
         return gettext.NullTranslations()
-    path = catalog_path(language)
+    path = catalog_path(language, domain)
     try:
         with path.open("rb") as fp:
             return gettext.GNUTranslations(fp)
     except FileNotFoundError:
         raise CatalogMissing(
             f"The {language!r} catalog {path} is missing. Run `make messages` in a checkout (it "
-            f"compiles core/locale/{language}/LC_MESSAGES/{DOMAIN}.po), or reinstall NPS Kiosk."
+            f"compiles core/locale/{language}/LC_MESSAGES/{domain}.po), or reinstall NPS Kiosk."
         ) from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise CatalogMissing(
@@ -54,9 +55,9 @@ def translations(language: str) -> gettext.NullTranslations:
 class Texts:
     """One language's texts: ``gettext`` and ``ngettext`` with named placeholders."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, domain: str = DOMAIN) -> None:
         self.language = language
-        self._catalog = translations(language)
+        self._catalog = translations(language, domain)
 
     def gettext(self, message: str, **values: object) -> str:
         text = self._catalog.gettext(message)

@@ -31,9 +31,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.nps import Z_95, NpsResult, nps_from_counts
+from hq import i18n
 from hq.audit import record_in
 from hq.db import utcnow
 from hq.errors import AlertRuleError, NotFound
+from hq.i18n import N_
 from hq.models import (
     AlertRow,
     AlertRuleRow,
@@ -48,15 +50,15 @@ from hq.models import (
 from hq.service import Hq
 
 RULE_KINDS: dict[str, str] = {
-    "detractor_comment": "Detractor with a comment",
-    "contact_request": "Detractor who asked to be contacted",
-    "nps_dip": "NPS dropped more than chance explains",
-    "stale_device": "Device not syncing",
-    "suspect_spike": "Spike of suspect responses",
-    "low_disk": "Kiosk low on disk space",
-    "clock_skew": "Kiosk clock off HQ's",
-    "app_behind": "Kiosk app behind the newest in the chain",
-    "recoveries_spike": "Kiosk crash recoveries",
+    "detractor_comment": N_("Detractor with a comment"),
+    "contact_request": N_("Detractor who asked to be contacted"),
+    "nps_dip": N_("NPS dropped more than chance explains"),
+    "stale_device": N_("Device not syncing"),
+    "suspect_spike": N_("Spike of suspect responses"),
+    "low_disk": N_("Kiosk low on disk space"),
+    "clock_skew": N_("Kiosk clock off HQ's"),
+    "app_behind": N_("Kiosk app behind the newest in the chain"),
+    "recoveries_spike": N_("Kiosk crash recoveries"),
 }
 RESPONSE_KINDS = ("detractor_comment", "contact_request", "suspect_spike")
 STORE_KINDS = ("nps_dip", "stale_device")
@@ -130,25 +132,34 @@ class AlertRule:
         return "every store"
 
     def describe(self) -> str:
-        p = self.params
+        """What the rule watches for, in the request's language (hq.i18n)."""
+        p, t = self.params, i18n.texts()
         if self.kind == "nps_dip":
-            return (
-                f"last {int(p['days'])} days vs the {int(p['days'])} before; "
-                f"z > {p['z']:g}, at least {int(p['min_n'])} responses each"
+            return t.gettext(
+                "last {days} days vs the {days} before; z > {z}, at least {min_n} responses each",
+                days=int(p["days"]),
+                z=f"{p['z']:g}",
+                min_n=int(p["min_n"]),
             )
         if self.kind == "stale_device":
-            return f"no sync for {p['hours']:g} hours"
+            return t.gettext("no sync for {hours} hours", hours=f"{p['hours']:g}")
         if self.kind == "suspect_spike":
-            return f"{int(p['count'])} suspect in {int(p['minutes'])} minutes"
+            return t.gettext(
+                "{count} suspect in {minutes} minutes",
+                count=int(p["count"]),
+                minutes=int(p["minutes"]),
+            )
         if self.kind == "low_disk":
-            return f"free disk below {p['mb']:g} MB"
+            return t.gettext("free disk below {mb} MB", mb=f"{p['mb']:g}")
         if self.kind == "clock_skew":
-            return f"clock more than {p['seconds']:g} s off HQ's"
+            return t.gettext("clock more than {seconds} s off HQ's", seconds=f"{p['seconds']:g}")
         if self.kind == "app_behind":
-            return "app version older than the newest in the chain"
+            return t.gettext("app version older than the newest in the chain")
         if self.kind == "recoveries_spike":
-            return f"{int(p['count'])} or more crash recoveries since the last sync"
-        return RULE_KINDS[self.kind]
+            return t.gettext(
+                "{count} or more crash recoveries since the last sync", count=int(p["count"])
+            )
+        return t.gettext(RULE_KINDS[self.kind])
 
 
 def _rule(row: AlertRuleRow) -> AlertRule:
@@ -209,7 +220,10 @@ def add_rule(
                     f"nps-hq alerts add-webhook {r.target} --url URL"
                 )
         row = AlertRuleRow(
-            name=(name.strip() or RULE_KINDS[kind])[:120],
+            # Stored: an unnamed rule is named in the chain's language, like alert summaries.
+            name=(name.strip() or i18n.texts(i18n.chain_language()).gettext(RULE_KINDS[kind]))[
+                :120
+            ],
             kind=kind,
             store_id=store_id or None,
             group_id=group_id or None,
@@ -454,10 +468,17 @@ def alerts_for_responses(s: Session, rows: list[dict[str, Any]], *, now: datetim
         for row in rows:
             if row["score"] > 6 or row.get("suspect") or not scope.covers(rule, row["store_id"]):
                 continue
+            t = i18n.texts(i18n.chain_language())  # stored: the chain's language
             if rule.kind == "detractor_comment" and (row.get("comment") or "").strip():
-                summary = f"Score {row['score']} with a comment: {row['comment'][:140]}"
+                summary = t.gettext(
+                    "Score {score} with a comment: {comment}",
+                    score=row["score"],
+                    comment=row["comment"][:140],
+                )
             elif rule.kind == "contact_request" and row.get("contact_consent"):
-                summary = f"Score {row['score']}: the customer asked to be contacted"
+                summary = t.gettext(
+                    "Score {score}: the customer asked to be contacted", score=row["score"]
+                )
             else:
                 continue
             store_name = scope.names.get(row["store_id"], row["store_id"])
@@ -508,7 +529,13 @@ def _spike(
                 scope=scope,
                 store_id=store_id,
                 dedupe_key=f"r{rule.id}:spike:{store_id}:{bucket}",
-                summary=f"{name} · {count} suspect responses in the last {minutes} minutes",
+                summary=f"{name} · "
+                + i18n.texts(i18n.chain_language()).ngettext(
+                    "{n} suspect response in the last {minutes} minutes",
+                    "{n} suspect responses in the last {minutes} minutes",
+                    int(count),
+                    minutes=minutes,
+                ),
                 details={"spike": {"suspect": int(count), "minutes": minutes}},
                 now=now,
             )
@@ -575,6 +602,7 @@ def alerts_for_health(
         return 0
     scope = _Scope.load(s, [store_id])
     name = scope.names.get(store_id, store_id)
+    t = i18n.texts(i18n.chain_language())  # stored: the chain's language
     newest: str | None = None
     made = 0
     for rule in active:
@@ -594,15 +622,19 @@ def alerts_for_health(
             key = prefix + reported_at.isoformat()
             if rule.kind == "low_disk":
                 free = int(health["free_disk_bytes"]) / MB
-                summary = (
-                    f"{name} · device {device_id} has {free:.0f} MB of disk free "
-                    f"(below {rule.params['mb']:g} MB)"
+                summary = f"{name} · " + t.gettext(
+                    "device {device} has {free} MB of disk free (below {mb} MB)",
+                    device=device_id,
+                    free=f"{free:.0f}",
+                    mb=f"{rule.params['mb']:g}",
                 )
             else:
                 offset = float(health["clock_offset_s"])
-                summary = (
-                    f"{name} · device {device_id}'s clock is {offset:+.0f} s off HQ's "
-                    f"(over {rule.params['seconds']:g} s)"
+                summary = f"{name} · " + t.gettext(
+                    "device {device}'s clock is {offset} s off HQ's (over {seconds} s)",
+                    device=device_id,
+                    offset=f"{offset:+.0f}",
+                    seconds=f"{rule.params['seconds']:g}",
                 )
         elif rule.kind == "app_behind":
             if newest is None:
@@ -612,16 +644,22 @@ def alerts_for_health(
                 continue
             key = f"{prefix}{version}:{newest}"
             details["newest_version"] = newest
-            summary = (
-                f"{name} · device {device_id} runs {version}; the newest in the chain is {newest}"
+            summary = f"{name} · " + t.gettext(
+                "device {device} runs {version}; the newest in the chain is {newest}",
+                device=device_id,
+                version=version,
+                newest=newest,
             )
         else:  # recoveries_spike
             count = health.get("recoveries_since_sync") or 0
             if count < rule.params["count"]:
                 continue
             key = prefix + str(health.get("started_at") or reported_at.isoformat())
-            summary = (
-                f"{name} · device {device_id} recovered from {count} crashes since its last sync"
+            summary = f"{name} · " + t.ngettext(
+                "device {device} recovered from {n} crash since its last sync",
+                "device {device} recovered from {n} crashes since its last sync",
+                int(count),
+                device=device_id,
             )
         made += (
             _make_alert(
@@ -703,9 +741,12 @@ def _dip_alert(
         return 0
     days = int(rule.params["days"])
     name = scope.names.get(store_id, store_id)
-    summary = (
-        f"{name} · NPS {test.current.nps} over the last {days} days, down from "
-        f"{test.previous.nps} (z = {test.z:.2f})"
+    summary = f"{name} · " + i18n.texts(i18n.chain_language()).gettext(
+        "NPS {current} over the last {days} days, down from {previous} (z = {z})",
+        current=test.current.nps,
+        days=days,
+        previous=test.previous.nps,
+        z=f"{test.z:.2f}",
     )
     details = {
         "dip": {
@@ -753,7 +794,7 @@ def _stale_alerts(
             continue
         hours = (now - last).total_seconds() / 3600
         name = scope.names.get(store_id, store_id)
-        seen = local_label(last, zones.get(store_id, "UTC"))
+        seen = local_label(last, zones.get(store_id, "UTC"), i18n.chain_language())
         made += (
             _make_alert(
                 s,
@@ -762,9 +803,12 @@ def _stale_alerts(
                 store_id=store_id,
                 # One alert per silence: a device that syncs and then stops again alerts again.
                 dedupe_key=f"r{rule.id}:stale:{device_id}:{last.isoformat()}",
-                summary=(
-                    f"{name} · device {device_id} has not synced for {hours:.0f} hours "
-                    f"(last at {seen})"
+                summary=f"{name} · "
+                + i18n.texts(i18n.chain_language()).gettext(
+                    "device {device} has not synced for {hours} hours (last at {seen})",
+                    device=device_id,
+                    hours=f"{hours:.0f}",
+                    seen=seen,
                 ),
                 details={"device": {"id": device_id, "last_sync_at": _iso(last)}},
                 now=now,

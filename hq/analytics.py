@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.nps import NpsResult, format_nps, nps_from_counts
 from core.protocol import RESPONSE_FIELDS
 from core.text import spreadsheet_safe
+from hq import i18n
 from hq.db import utcnow
 from hq.models import (
     DayRollupRow,
@@ -378,10 +379,13 @@ class Comment:
     clock_corrected: bool = False  # the till's clock was off: device_time is corrected
 
 
-def local_label(when: datetime, tz: str) -> str:
-    """A stored (naive UTC) time as the store's local time with the zone's abbreviation."""
-    local = when.replace(tzinfo=UTC).astimezone(zone(tz))
-    return f"{local.strftime('%d %b %Y %H:%M')} {local.tzname()}"
+def local_label(at: datetime, tz: str, language: str | None = None) -> str:
+    """A stored (naive UTC) time as the store's local time with the zone's abbreviation, the
+    month named in ``language`` (else the request's; hq.i18n)."""
+    from hq.templating import when
+
+    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone(tz))
+    return f"{when(local, '%d %b %Y %H:%M', language)} {local.tzname()}"
 
 
 @dataclass(frozen=True)
@@ -397,11 +401,12 @@ class Dashboard:
 
 
 def _ago(delta: timedelta) -> str:
+    t = i18n.texts()
     if delta >= timedelta(days=2):
-        return f"{delta.days} days"
+        return t.ngettext("{n} day", "{n} days", delta.days)
     if delta >= timedelta(hours=2):
-        return f"{int(delta.total_seconds() // 3600)} hours"
-    return f"{max(1, int(delta.total_seconds() // 60))} minutes"
+        return t.ngettext("{n} hour", "{n} hours", int(delta.total_seconds() // 3600))
+    return t.ngettext("{n} minute", "{n} minutes", max(1, int(delta.total_seconds() // 60)))
 
 
 def dashboard(
@@ -508,11 +513,17 @@ def dashboard(
         note = None
         if dev.revoked_at is None and dev.enrolled_at is not None:
             if dev.last_sync_at is None:
-                note = f"Store {dev.store_id}: {dev.device_id} has never synced"
+                note = i18n.texts().gettext(
+                    "Store {store}: {device} has never synced",
+                    store=dev.store_id,
+                    device=dev.device_id,
+                )
             elif now - dev.last_sync_at > hq.config.stale_after:
-                note = (
-                    f"Store {dev.store_id} has not synced for {_ago(now - dev.last_sync_at)} "
-                    f"({dev.device_id})"
+                note = i18n.texts().gettext(
+                    "Store {store} has not synced for {time} ({device})",
+                    store=dev.store_id,
+                    time=_ago(now - dev.last_sync_at),
+                    device=dev.device_id,
                 )
         device_lines.append(
             DeviceLine(

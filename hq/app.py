@@ -29,6 +29,7 @@ from hq.errors import (
     Unauthorized,
 )
 from hq.headers import SecurityHeaders
+from hq.i18n import RequestLanguage
 from hq.routers import (
     admin_pages,
     alert_pages,
@@ -146,6 +147,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.state.hq = hq
     app.state.delivery_worker = worker
     app.add_middleware(RefuseNulInAddress)
+    app.add_middleware(RequestLanguage)  # the pages' language: cookie, then Accept-Language
     app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
     app.include_router(sync.batches, max_body_size=hq.config.max_batch_bytes)
     app.include_router(sync.enrollment)

@@ -16,8 +16,10 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
-from hq import templating
+from core.i18n import Texts
+from hq import i18n, templating
 from hq.errors import ConfigError, DeliveryError
+from hq.i18n import N_
 
 SECURITY = ("starttls", "ssl", "none")
 
@@ -63,37 +65,48 @@ class SmtpSettings:
 
 
 KIND_TITLES = {
-    "detractor_comment": "Detractor comment",
-    "contact_request": "Customer asked to be contacted",
-    "nps_dip": "NPS dip",
-    "stale_device": "Device not syncing",
-    "suspect_spike": "Suspect responses",
+    "detractor_comment": N_("Detractor comment"),
+    "contact_request": N_("Customer asked to be contacted"),
+    "nps_dip": N_("NPS dip"),
+    "stale_device": N_("Device not syncing"),
+    "suspect_spike": N_("Suspect responses"),
 }
 
+# A response's category as the e-mail names it (the template looks each up in the catalog).
+CATEGORIES = (N_("detractor"), N_("passive"), N_("promoter"))
 
-def _title(alert: dict[str, Any]) -> str:
+
+def _title(alert: dict[str, Any], t: Texts) -> str:
     kind = str(alert["rule"]["kind"])
-    return KIND_TITLES.get(kind, kind)
+    return t.gettext(KIND_TITLES[kind]) if kind in KIND_TITLES else kind
 
 
-def _where(alert: dict[str, Any]) -> str:
+def _where(alert: dict[str, Any], t: Texts) -> str:
     store = alert.get("store")
-    return f"{store['name']} ({store['id']})" if store else "the chain"
+    return f"{store['name']} ({store['id']})" if store else t.gettext("the chain")
 
 
-def render(body: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of an alert or digest body (hq/templates/email/)."""
+def render(body: dict[str, Any], language: str | None = None) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of an alert or digest body (hq/templates/email/), in
+    ``language``: the chain's (NPS_HQ_LANGUAGE, English when unset). Recipients are addresses
+    in a rule, with no language of their own."""
+    language = language or i18n.chain_language()
+    t = i18n.texts(language)
     digest = body["type"] == "nps.alert_digest"
     alerts = body["alerts"] if digest else [body]
     if digest:
-        subject = f"[NPS HQ] Daily digest: {len(alerts)} alert{'s' * (len(alerts) != 1)}"
-        intro = f"{len(alerts)} alerts since the last digest."
+        n = len(alerts)
+        subject = "[NPS HQ] " + t.ngettext("Daily digest: {n} alert", "Daily digest: {n} alerts", n)
+        intro = t.ngettext(
+            "{n} alert since the last digest.", "{n} alerts since the last digest.", n
+        )
     else:
-        subject = f"[NPS HQ] {_title(body)} · {_where(body)}"
+        subject = f"[NPS HQ] {_title(body, t)} · {_where(body, t)}"
         intro = ""
-    views = [{**a, "title": _title(a), "where": _where(a)} for a in alerts]
-    text = templating.render("email/alert.txt", intro=intro, alerts=views)
-    html = templating.render("email/alert.html", intro=intro, alerts=views)
+    views = [{**a, "title": _title(a, t), "where": _where(a, t)} for a in alerts]
+    context = {"intro": intro, "alerts": views, "lang": language, "catalog": i18n.catalog(language)}
+    text = templating.render("email/alert.txt", **context)
+    html = templating.render("email/alert.html", **context)
     return subject, text, html
 
 

@@ -13,52 +13,25 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from core.i18n import translations
 from core.nps import signed
 from core.profile import ReasonChip, SurveyTexts, SurveyVersionV1
+from hq import i18n
 from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
-from hq.analytics import Dashboard, StoreLine
+from hq.analytics import Dashboard, StoreLine, local_label
 from hq.audit import AuditEntry
 from hq.auth import Principal
 from hq.delivery import DeliveryLine
 from hq.fleet import DeviceHealth
 from hq.groups import StoreGroup
+from hq.i18n import N_
+from hq.phone import PHONE_MESSAGES, PHONE_NOTICE_TITLES, PHONE_TEXTS
 from hq.privacy import ErasureResult, Held
 from hq.roles import Action, Role
 from hq.service import ApiToken, RetentionPolicy, Store
-from hq.templating import render
+from hq.templating import language_links, render
 from hq.users import User
 from hq.webhooks import Webhook
-
-TEXT = {
-    "en": {
-        "submit": "Send",
-        "tell": "Tell us more (optional)",
-        "comment": "Anything else?",
-        "thanks": "Thank you!",
-        "thanks_sub": "Your answer has been received.",
-        "already": "Already answered",
-        "expired": "This link has expired",
-        "invalid": "This link cannot be used",
-        "limited": "Thank you!",
-        "choose": "Please choose a score from 0 to 10.",
-        "brand": "Your feedback",
-        "privacy": "Anonymous unless you write your contact details in the comment.",
-    },
-    "hi": {
-        "submit": "भेजें",
-        "tell": "हमें और बताएँ (वैकल्पिक)",
-        "comment": "कुछ और?",
-        "thanks": "धन्यवाद!",
-        "thanks_sub": "आपका उत्तर मिल गया है।",
-        "already": "पहले ही उत्तर दिया जा चुका है",
-        "expired": "यह लिंक समाप्त हो गया है",
-        "invalid": "यह लिंक उपयोग नहीं किया जा सकता",
-        "limited": "धन्यवाद!",
-        "choose": "कृपया 0 से 10 तक कोई अंक चुनें।",
-        "brand": "आपकी राय",
-        "privacy": "गुमनाम, जब तक आप टिप्पणी में अपना संपर्क न लिखें।",
-    },
-}
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -71,40 +44,75 @@ LANGUAGE_NAMES = {
 # Every page of the top bar with the action its route requires (hq.auth): a link shows only
 # to a user whose role may open it.
 NAV = (
-    ("/", "Dashboard", Action.READ_SCOPED),
-    ("/stores", "Stores", Action.READ_SCOPED),
-    ("/devices", "Devices", Action.READ_SCOPED),
-    ("/surveys", "Surveys", Action.READ_ALL),
-    ("/alerts", "Alert rules", Action.READ_ALL),
-    ("/deliveries", "Delivery log", Action.READ_ALL),
-    ("/users", "Users", Action.MANAGE_USERS),
-    ("/tokens", "API tokens", Action.MANAGE_USERS),
-    ("/audit", "Audit log", Action.READ_AUDIT),
-    ("/privacy", "Privacy", Action.MANAGE_PRIVACY),
+    ("/", N_("Dashboard"), Action.READ_SCOPED),
+    ("/stores", N_("Stores"), Action.READ_SCOPED),
+    ("/devices", N_("Devices"), Action.READ_SCOPED),
+    ("/surveys", N_("Surveys"), Action.READ_ALL),
+    ("/alerts", N_("Alert rules"), Action.READ_ALL),
+    ("/deliveries", N_("Delivery log"), Action.READ_ALL),
+    ("/users", N_("Users"), Action.MANAGE_USERS),
+    ("/tokens", N_("API tokens"), Action.MANAGE_USERS),
+    ("/audit", N_("Audit log"), Action.READ_AUDIT),
+    ("/privacy", N_("Privacy"), Action.MANAGE_PRIVACY),
 )
 ROLE_TEXT = {
-    Role.OWNER: "everything, including users and API tokens; sees contact details",
-    Role.ADMIN: "stores, devices, groups, alert rules and webhooks; reads everything",
-    Role.ANALYST: "reads everything; contact details only with the contact grant",
-    Role.VIEWER: "reads only the stores of their groups",
+    Role.OWNER: N_("everything, including users and API tokens; sees contact details"),
+    Role.ADMIN: N_("stores, devices, groups, alert rules and webhooks; reads everything"),
+    Role.ANALYST: N_("reads everything; contact details only with the contact grant"),
+    Role.VIEWER: N_("reads only the stores of their groups"),
 }
+ROLE_NAMES = {
+    Role.OWNER: N_("owner"),
+    Role.ADMIN: N_("admin"),
+    Role.ANALYST: N_("analyst"),
+    Role.VIEWER: N_("viewer"),
+}
+
+# The settings of a rule, as the form names them.
+PARAM_NAMES = {
+    "days": N_("days"),
+    "min_n": N_("min. responses"),
+    "z": "z",
+    "hours": N_("hours"),
+    "count": N_("suspect responses"),
+    "minutes": N_("minutes"),
+    "mb": N_("MB free"),
+    "seconds": N_("seconds"),
+}
+# A setting named differently for one kind of rule.
+KIND_PARAM_NAMES = {("recoveries_spike", "count"): N_("crash recoveries")}
+GROUP_KINDS = {
+    "region": N_("region"),
+    "format": N_("format"),
+    "franchisee": N_("franchisee"),
+    "other": N_("other"),
+}
+DELIVERY_STATUSES = {
+    "sent": N_("sent"),
+    "pending": N_("pending"),
+    "held": N_("held"),
+    "failed": N_("failed"),
+}
+
+
+def _title(page: str | None) -> str:
+    """A page's title in the request's language: "Alert rules · NPS HQ"."""
+    return "NPS HQ" if page is None else f"{i18n.texts().gettext(page)} · NPS HQ"
 
 
 def chrome(user: Principal, here: str) -> dict[str, Any]:
     """What the top bar of every signed-in page needs."""
     return {
-        "nav": [(href, label) for href, label, action in NAV if user.may(action)],
+        "nav": [(href, _t(label)) for href, label, action in NAV if user.may(action)],
         "here": here,
         "user": user.name,
-        "role": user.role.value,
+        "role": _t(ROLE_NAMES[user.role]),
         "csrf": user.csrf_token,
     }
 
 
-def phone_chrome(lang: str) -> dict[str, str]:
-    """The page's own strings (buttons, hints) in ``lang``: catalogs exist for en and hi; the
-    other survey languages show the survey's own texts with these in English for now."""
-    return TEXT.get(lang, TEXT["en"])
+def _t(message: str) -> str:
+    return i18n.texts().gettext(message)
 
 
 def phone_form(
@@ -116,9 +124,10 @@ def phone_form(
     error: str | None = None,
     preview: str | None = None,
 ) -> str:
-    """The phone survey page asking ``survey`` in ``lang`` (one of its languages). With
-    ``preview`` (a survey form's name), the same page read-only under a "Preview — draft"
-    banner, its language links staying on the preview."""
+    """The phone survey page asking ``survey`` in ``lang`` (one of its languages), its own
+    texts (buttons, hints, errors) from the kiosk's catalog of ``lang``. With ``preview`` (a
+    survey form's name), the same page read-only under a "Preview — draft" banner, its
+    language links staying on the preview."""
     texts = survey_texts(survey, lang) or survey.texts[survey.languages[0]]
     tiles = [
         {
@@ -138,15 +147,16 @@ def phone_form(
         }
         for code in survey.languages
     ]
+    catalog = translations(lang)
     return render(
         "phone/form.html",
         title=texts.question,
         lang=lang,
-        t=phone_chrome(lang),
+        catalog=catalog,
         langs=langs if len(langs) > 1 else [],
         store_id=store_id,
         token=token,
-        error=error,
+        error=catalog.gettext(error) if error else None,
         question=texts.question,
         tiles=tiles,
         label_low=texts.label_low,
@@ -174,15 +184,24 @@ def phone_chips(texts: SurveyTexts) -> list[ReasonChip]:
 
 
 def phone_notice(*, kind: str, message: str, lang: str) -> str:
-    t = TEXT.get(lang, TEXT["en"])
-    title = t["thanks"] if kind == "thanks" else t.get(kind, t["invalid"])
+    """A notice in the customer's language: the reason, when the catalog has it (hq/phone.py
+    marks HQ's own), else a plain next step (a token's technical message stays unshown)."""
+    catalog = translations(lang)
+    title = catalog.gettext(PHONE_NOTICE_TITLES.get(kind, PHONE_NOTICE_TITLES["invalid"]))
+    if kind == "thanks":
+        sub = catalog.gettext(PHONE_TEXTS["received"])
+    elif message in PHONE_MESSAGES:
+        sub = catalog.gettext(message)
+    else:
+        sub = catalog.gettext(PHONE_TEXTS["next_step"])
     return render(
         "phone/notice.html",
         title=title,
         lang=lang,
+        catalog=catalog,
         kind=kind,
         icon={"thanks": "✓", "already": "✓", "limited": "✓"}.get(kind, "!"),
-        sub=t["thanks_sub"] if kind == "thanks" else message,
+        sub=sub,
     )
 
 
@@ -190,7 +209,7 @@ def phone_notice(*, kind: str, message: str, lang: str) -> str:
 
 
 def login_page(*, error: str | None = None) -> str:
-    return render("pages/login.html", title="Sign in · NPS HQ", error=error)
+    return render("pages/login.html", title=_title(N_("Sign in")), here="/login", error=error)
 
 
 @dataclass(frozen=True)
@@ -264,7 +283,7 @@ def trend_chart(line: StoreLine, *, width: int = 340, height: int = 120) -> Tren
 def dashboard_page(d: Dashboard, *, user: Principal, now: datetime) -> str:
     return render(
         "pages/dashboard.html",
-        title="NPS HQ",
+        title=_title(None),
         **chrome(user, "/"),
         scoped=user.store_ids is not None,
         now=now,
@@ -295,7 +314,7 @@ def alert_rules_page(
     forms only for a role that may change them."""
     return render(
         "pages/alerts.html",
-        title="Alert rules · NPS HQ",
+        title=_title(N_("Alert rules")),
         **chrome(user, "/alerts"),
         can_manage=user.may(Action.MANAGE_ALERTS),
         allow_private_webhooks=allow_private_webhooks,
@@ -308,7 +327,7 @@ def alert_rules_page(
         new_secret=new_secret,
         kinds=RULE_KINDS,
         settings=[
-            (kind, key, value)
+            (kind, key, value, KIND_PARAM_NAMES.get((kind, key)) or PARAM_NAMES.get(key, key))
             for kind, params in DEFAULT_PARAMS.items()
             for key, value in params.items()
         ],
@@ -319,10 +338,11 @@ def delivery_log_page(lines: list[DeliveryLine], *, user: Principal, now: dateti
     """Each alert message with every attempt to send it."""
     return render(
         "pages/deliveries.html",
-        title="Delivery log · NPS HQ",
+        title=_title(N_("Delivery log")),
         **chrome(user, "/deliveries"),
         now=now,
         lines=lines,
+        statuses=DELIVERY_STATUSES,
         sent=sum(1 for d in lines if d.status == "sent"),
         waiting=sum(1 for d in lines if d.status in ("pending", "held")),
         failed=sum(1 for d in lines if d.status == "failed"),
@@ -345,11 +365,12 @@ def users_page(
     remove (the owner's own row cannot be changed here, so HQ keeps an owner)."""
     return render(
         "pages/users.html",
-        title="Users · NPS HQ",
+        title=_title(N_("Users")),
         **chrome(user, "/users"),
         users=users,
         groups=groups,
-        roles=[(r.value, ROLE_TEXT[r]) for r in Role],
+        roles=[(r.value, _t(ROLE_NAMES[r]), _t(ROLE_TEXT[r])) for r in Role],
+        role_names={r.value: _t(ROLE_NAMES[r]) for r in Role},
         error=error,
         notice=notice,
         new_password=new_password,
@@ -366,7 +387,7 @@ def tokens_page(
     """The API tokens (newest first), a form to make one (shown once), revoke buttons."""
     return render(
         "pages/tokens.html",
-        title="API tokens · NPS HQ",
+        title=_title(N_("API tokens")),
         **chrome(user, "/tokens"),
         tokens=sorted(tokens, key=lambda t: t.id, reverse=True),
         error=error,
@@ -378,7 +399,7 @@ def audit_page(*, entries: list[AuditEntry], user: Principal, limit: int) -> str
     """The latest audit entries, newest first, and the link to all of them as CSV."""
     return render(
         "pages/audit.html",
-        title="Audit log · NPS HQ",
+        title=_title(N_("Audit log")),
         **chrome(user, "/audit"),
         entries=entries,
         limit=limit,
@@ -388,7 +409,7 @@ def audit_page(*, entries: list[AuditEntry], user: Principal, limit: int) -> str
 def password_page(*, user: Principal, error: str | None = None, changed: bool = False) -> str:
     return render(
         "pages/password.html",
-        title="Change password · NPS HQ",
+        title=_title(N_("Change password")),
         **chrome(user, "/account/password"),
         error=error,
         changed=changed,
@@ -401,10 +422,11 @@ def password_page(*, user: Principal, error: str | None = None, changed: bool = 
 def stores_page(*, rows: list[dict[str, Any]], groups: list[StoreGroup], user: Principal) -> str:
     return render(
         "pages/stores.html",
-        title="Stores · NPS HQ",
+        title=_title(N_("Stores")),
         **chrome(user, "/stores"),
         rows=rows,
         groups=groups,
+        group_kinds=GROUP_KINDS,
         can_manage=user.may(Action.MANAGE_FLEET),
     )
 
@@ -424,8 +446,17 @@ def profile_page(
 ) -> str:
     return render(
         "pages/profile.html",
-        title=f"{'Store' if scope == 'store' else 'Group'} {scope_id} · NPS HQ",
+        title=(
+            i18n.texts().gettext("Store {name}", name=scope_id)
+            if scope == "store"
+            else i18n.texts().gettext("Group {name}", name=scope_id)
+        )
+        + " · NPS HQ",
         **chrome(user, "/stores"),
+        # The language links come back to this page, not to Stores.
+        languages=language_links(
+            f"/{'stores' if scope == 'store' else 'groups'}/{quote(scope_id)}"
+        ),
         scope=scope,
         scope_id=scope_id,
         profile=profile,
@@ -449,7 +480,7 @@ def surveys_page(
 ) -> str:
     return render(
         "pages/surveys.html",
-        title="Surveys · NPS HQ",
+        title=_title(N_("Surveys")),
         **chrome(user, "/surveys"),
         published=published,
         drafts=drafts,
@@ -480,6 +511,21 @@ def _offset(seconds: float | None) -> str:
     return f"{sign}{a / 3600:.1f} h"
 
 
+# The problems hq.fleet flags on a device, as the Devices page names them.
+PROBLEM_NAMES = {
+    "low disk": N_("low disk"),
+    "clock skew": N_("clock skew"),
+    "behind": N_("behind"),
+    "profile not applied": N_("profile not applied"),
+    "not syncing": N_("not syncing"),
+}
+
+
+def _local(at: datetime | None, time_zone: str) -> str:
+    """A time in the store's zone with its abbreviation, the month in the page's language."""
+    return "" if at is None else local_label(at, time_zone)
+
+
 def devices_page(*, devices: list[DeviceHealth], user: Principal) -> str:
     """Each kiosk's last health report; problems (low disk, clock skew, an old app version, a
     profile not applied, no sync) highlighted. Times are in each store's zone."""
@@ -491,9 +537,9 @@ def devices_page(*, devices: list[DeviceHealth], user: Principal) -> str:
                 "db": _size(d.db_bytes),
                 "free": _size(d.free_disk_bytes),
                 "offset": _offset(d.clock_offset_s),
-                "oldest": d.local(d.oldest_pending_at),
-                "started": d.local(d.started_at) or "—",
-                "last_sync": d.local(d.last_sync_at) or "never",
+                "oldest": _local(d.oldest_pending_at, d.time_zone),
+                "started": _local(d.started_at, d.time_zone) or "—",
+                "last_sync": _local(d.last_sync_at, d.time_zone) or _t("never"),
                 "suspect": "—" if d.suspect_rate is None else f"{100 * d.suspect_rate:.1f}%",
             }
         )
@@ -503,10 +549,11 @@ def devices_page(*, devices: list[DeviceHealth], user: Principal) -> str:
             counts[p] = counts.get(p, 0) + 1
     return render(
         "pages/devices.html",
-        title="Devices · NPS HQ",
+        title=_title(N_("Devices")),
         **chrome(user, "/devices"),
         rows=rows,
         counts=counts,
+        problem_names=PROBLEM_NAMES,
         active=sum(1 for d in devices if d.state == "active"),
         newest=next((d.newest_version for d in devices if d.newest_version), None),
     )
@@ -544,14 +591,23 @@ def kiosk_preview_page(
         )
     return render(
         "pages/kiosk_preview.html",
-        title=f"Kiosk preview: {survey.name or form} · NPS HQ",
+        title=i18n.texts().gettext("Kiosk preview: {name}", name=survey.name or form) + " · NPS HQ",
         **chrome(user, "/surveys"),
+        languages=language_links(f"/surveys/{quote(form)}/kiosk"),
         form=form,
         survey=survey,
         store_name=store_name,
         pills=[(code, LANGUAGE_NAMES.get(code, code)) for code in survey.languages],
         screens=screens,
     )
+
+
+# The Privacy page's answer when a search finds nothing, per kind of search.
+NOTHING_HELD = {
+    "phone": N_("Nothing: no response, alert or outbox message holds this phone."),
+    "email": N_("Nothing: no response, alert or outbox message holds this e-mail."),
+    "response": N_("Nothing: no response, alert or outbox message holds this response."),
+}
 
 
 def privacy_page(
@@ -570,8 +626,10 @@ def privacy_page(
         query = urlencode([(str(held.query.kind), held.query.value)])
     return render(
         "pages/privacy.html",
-        title="Privacy · NPS HQ",
+        title=_title(N_("Privacy")),
         **chrome(user, "/privacy"),
+        query_labels=NOTHING_HELD,
+        statuses=DELIVERY_STATUSES,
         held=held,
         fields=fields or {},
         erased=erased,

@@ -21,6 +21,7 @@ from core.mobile_token import (
 )
 from core.nps import category
 from core.protocol import ResponseV1, content_hash
+from core.survey_texts import N_
 from hq.alerts import alerts_for_responses
 from hq.db import utcnow
 from hq.errors import AlreadyAnswered, PhoneLinkError, RateLimited
@@ -28,6 +29,38 @@ from hq.ingest import response_values
 from hq.models import RateCounterRow, ResponseRow, UsedNonceRow
 from hq.rollups import add_responses, answer_of
 from hq.service import Hq
+
+# What the customer reads, in their language: these texts are in the kiosk's catalog (babel.cfg
+# extracts this module with the phone templates; hq.pages looks them up per language).
+EXPIRED = N_("This link has expired; scan the code on the kiosk again.")
+OTHER_STORE = N_("This link belongs to another store; scan the code again.")
+NOT_ENROLLED = N_("This kiosk is not enrolled for this store.")
+ALREADY = N_("This link was already answered. Thank you!")
+POSTER_OLD = N_("This poster's code is too old; please ask staff for today's code.")
+REPLACED = N_(
+    "This code has been replaced by a new poster; please scan the new one in the store or "
+    "ask staff."
+)
+LIMITED = N_(
+    "Thank you! We already have several answers from this phone in the last hour; please try "
+    "again later."
+)
+CHOOSE = N_("Please choose a score from 0 to 10.")
+PHONE_MESSAGES = frozenset(
+    {EXPIRED, OTHER_STORE, NOT_ENROLLED, ALREADY, POSTER_OLD, REPLACED, LIMITED, CHOOSE}
+)
+PHONE_NOTICE_TITLES = {
+    "thanks": N_("Thank you!"),
+    "limited": N_("Thank you!"),
+    "already": N_("Already answered"),
+    "expired": N_("This link has expired"),
+    "invalid": N_("This link cannot be used"),
+    "replaced": N_("This link cannot be used"),
+}
+PHONE_TEXTS = {
+    "received": N_("Your answer has been received."),
+    "next_step": N_("Scan the code on the kiosk again, or ask staff."),
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +77,7 @@ def check_link(hq: Hq, *, store_id: str, token: str) -> TokenClaims:
     try:
         claims = verify_token(token, secret_for_device=hq.secret_for_device, now=datetime.now(UTC))
     except TokenExpired as exc:
-        raise PhoneLinkError("expired", str(exc)) from exc
+        raise PhoneLinkError("expired", EXPIRED) from exc
     except (TokenBadSignature, TokenUnknownDevice) as exc:
         raise PhoneLinkError("invalid", str(exc)) from exc
     except TokenError as exc:
@@ -53,20 +86,18 @@ def check_link(hq: Hq, *, store_id: str, token: str) -> TokenClaims:
         # HQ's policy caps single-use links whatever the kiosk asked for.
         now_s = int(datetime.now(UTC).timestamp())
         if now_s > claims.issued_at + hq.config.single_link_max_age_s:
-            raise PhoneLinkError(
-                "expired", "This link has expired; scan the code on the kiosk again."
-            )
+            raise PhoneLinkError("expired", EXPIRED)
     if claims.kind == "poster":
         _check_poster(hq, claims)
     if claims.store_id != store_id:
-        raise PhoneLinkError("invalid", "This link belongs to another store; scan the code again.")
+        raise PhoneLinkError("invalid", OTHER_STORE)
     if hq.device_store(claims.device_id) != store_id:
-        raise PhoneLinkError("invalid", "This kiosk is not enrolled for this store.")
+        raise PhoneLinkError("invalid", NOT_ENROLLED)
     if claims.kind == "single":
         with hq.db.reading() as s:
             used = s.get(UsedNonceRow, (claims.device_id, claims.nonce))
         if used is not None:
-            raise AlreadyAnswered("already", "This link was already answered. Thank you!")
+            raise AlreadyAnswered("already", ALREADY)
     return claims
 
 
@@ -75,16 +106,10 @@ def _check_poster(hq: Hq, claims: TokenClaims) -> None:
     store's revocation (nps-hq revoke-posters) of posters printed before it."""
     now_s = int(datetime.now(UTC).timestamp())
     if now_s > claims.issued_at + hq.config.poster_max_age_s:
-        raise PhoneLinkError(
-            "expired", "This poster's code is too old; please ask staff for today's code."
-        )
+        raise PhoneLinkError("expired", POSTER_OLD)
     cutoff = hq.posters_not_before(claims.store_id)
     if cutoff is not None and claims.issued_at < cutoff.replace(tzinfo=UTC).timestamp():
-        raise PhoneLinkError(
-            "replaced",
-            "This code has been replaced by a new poster; please scan the new one in the "
-            "store or ask staff.",
-        )
+        raise PhoneLinkError("replaced", REPLACED)
 
 
 def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, client: str) -> str:
@@ -129,7 +154,7 @@ def record_answer(hq: Hq, *, store_id: str, token: str, answer: PhoneAnswer, cli
             add_responses(s.connection(), [answer_of(response)])  # its rollups, same transaction
             alerts_for_responses(s, [row], now=now)  # same transaction as the answer
     except IntegrityError as exc:
-        raise AlreadyAnswered("already", "This link was already answered. Thank you!") from exc
+        raise AlreadyAnswered("already", ALREADY) from exc
     return response.id
 
 
@@ -147,11 +172,7 @@ def _count_poster_use(hq: Hq, s: Any, *, key: str, now: datetime) -> None:
         )
     )
     if count is not None and count > hq.config.poster_limit_per_hour:
-        raise RateLimited(
-            "limited",
-            "Thank you! We already have several answers from this "
-            "phone in the last hour; please try again later.",
-        )
+        raise RateLimited("limited", LIMITED)
     # Old windows are no use: drop them now and then (cheap, indexed by the primary key).
     if count == 1:
         s.execute(
@@ -174,7 +195,7 @@ def parse_answer(
     except ValueError:
         score = -1
     if not 0 <= score <= 10:
-        raise PhoneLinkError("form", "Please choose a score from 0 to 10.")
+        raise PhoneLinkError("form", CHOOSE)
     language = form.get("lang") if form.get("lang") in languages else languages[0]
     reasons = form.get("reasons") or []
     if isinstance(reasons, str):

@@ -25,14 +25,16 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from hq import i18n
 from hq.db import utcnow
 from hq.errors import TooManyAttempts, Unauthorized
+from hq.i18n import N_
 from hq.models import LoginFailureRow
 from hq.service import Hq
 
 T = TypeVar("T")
 FORGET_AFTER = timedelta(days=1)
-WRONG = "Wrong user name or password."
+WRONG = N_("Wrong user name or password.")
 
 
 class HashGate:
@@ -52,7 +54,9 @@ class HashGate:
         with self._lock:
             if self._waiting >= self._limit:
                 raise TooManyAttempts(
-                    "HQ is busy checking other sign-ins; wait a few seconds and try again.",
+                    i18n.texts().gettext(
+                        "HQ is busy checking other sign-ins; wait a few seconds and try again."
+                    ),
                     retry_after=2,
                 )
             self._waiting += 1
@@ -140,14 +144,20 @@ def attempt_login(hq: Hq, username: str, password: str, *, client: str | None) -
     ok = gate_for(hq).run(hq.check_analyst, username, password)
     if not ok:
         record_failure(hq, username=username, client=client)
-        raise Unauthorized(WRONG)
+        raise Unauthorized(i18n.texts().gettext(WRONG))
     clear_account(hq, username)
     return username
 
 
 def _locked_message(seconds: int) -> str:
-    when = f"{math.ceil(seconds / 60)} minutes" if seconds > 90 else f"{seconds} seconds"
-    return (
-        f"Too many failed sign-ins for this account or from this address; try again in {when}. "
-        "An owner can reset the password with: nps-hq users reset-password NAME"
+    t = i18n.texts()  # the language of the sign-in page that asked
+    if seconds > 90:
+        n = math.ceil(seconds / 60)
+        when = t.ngettext("{n} minute", "{n} minutes", n)
+    else:
+        when = t.ngettext("{n} second", "{n} seconds", seconds)
+    return t.gettext(
+        "Too many failed sign-ins for this account or from this address; try again in {when}. "
+        "An owner can reset the password with: nps-hq users reset-password NAME",
+        when=when,
     )

@@ -24,6 +24,8 @@ from kiosk.localtime import WEEKDAYS, is_zone_name, machine_zone
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 CATEGORIES = tuple(c.value for c in Category)
+# The languages of the manager's admin view (catalogs: core/locale/<lang>/LC_MESSAGES/admin.po).
+ADMIN_LANGUAGES = ("en", "hi")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Settings:
     retention_contact_resolved_days: int = 90
     retention_contact_days: int = 180
     retention_comment_days: int | None = None
+    admin_language: str = "en"  # the manager's admin view: en or hi (ui/admin/texts.py)
 
     def __post_init__(self) -> None:
         # Mutable defaults cannot sit in the field list of a frozen dataclass.
@@ -250,6 +253,12 @@ def _pin_hash(key: str, value: Any) -> str:
     return value
 
 
+def _admin_language(key: str, value: Any) -> str:
+    if value not in ADMIN_LANGUAGES:
+        raise SettingError(key, f"must be one of {', '.join(ADMIN_LANGUAGES)}, not {value!r}")
+    return str(value)
+
+
 def _screen(key: str, value: Any) -> str:
     if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
         raise SettingError(
@@ -338,6 +347,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "retention_contact_resolved_days": _int_range(1, 3650, " days"),
     "retention_contact_days": _int_range(1, 3650, " days"),
     "retention_comment_days": _optional_days,
+    "admin_language": _admin_language,
 }
 assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 

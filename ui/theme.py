@@ -42,7 +42,7 @@ COLOURS = {
     "ink": "#1E2330",
     "muted": "#646B7A",
     "line": "#DCDDE2",
-    "line_strong": "#A9ADB8",
+    "line_strong": "#82889A",  # 3:1 on every surface: a checkbox border shows the control
     "accent": "#2F5BD3",
     "accent_dark": "#1F44A8",
     "accent_soft": "#E6ECFB",
@@ -104,7 +104,7 @@ def tokens(unit: float) -> dict[str, str]:
         "pill_radius": 22,
         "pill_pad_v": 6,
         "pill_pad_h": 18,
-        "pill_h": 32,
+        "pill_h": 36,  # 48 px and more with its padding and border: a touch target
         "tile_radius": 18,
         "tile_h": 96,
         "tile_max_h": 150,
@@ -117,6 +117,7 @@ def tokens(unit: float) -> dict[str, str]:
         "field_pad": 10,
         "field_h": 34,
         "check": 28,
+        "tap": 48,  # the least height of any control a finger must hit
         "check_radius": 7,
         "gap": 12,
         "key_radius": 8,

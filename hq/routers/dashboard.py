@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from starlette.concurrency import run_in_threadpool
 
 from core.assets import assets_dir
-from hq import analytics, auth, sessions, throttle, users
+from hq import analytics, auth, i18n, sessions, throttle, users
 from hq.auth import SESSION_COOKIE, HqDep, Principal
 from hq.db import utcnow
 from hq.errors import HqError, TooManyAttempts, Unauthorized
@@ -59,7 +59,10 @@ async def change_password(request: Request, hq: HqDep, user: AccountFormDep) -> 
     current, new = str(form.get("current") or ""), str(form.get("new") or "")
     if new != str(form.get("repeat") or ""):
         return HTMLResponse(
-            password_page(user=user, error="The new passwords differ; type the same one twice."),
+            password_page(
+                user=user,
+                error=i18n.texts().gettext("The new passwords differ; type the same one twice."),
+            ),
             status_code=422,
         )
     try:
@@ -68,7 +71,10 @@ async def change_password(request: Request, hq: HqDep, user: AccountFormDep) -> 
         )
     except Unauthorized:
         return HTMLResponse(
-            password_page(user=user, error="Your current password is wrong; type it again."),
+            password_page(
+                user=user,
+                error=i18n.texts().gettext("Your current password is wrong; type it again."),
+            ),
             status_code=422,
         )
     except TooManyAttempts as exc:
@@ -121,6 +127,19 @@ async def login(request: Request, hq: HqDep) -> Response:
     new = await run_in_threadpool(sessions.start_session, hq, username)
     resp = RedirectResponse("/", status_code=303)
     resp.set_cookie(SESSION_COOKIE, new.cookie, **sessions.cookie_options(hq))
+    return resp
+
+
+@public.get("/lang")
+def choose_language(to: str = "", next: str = "/") -> Response:
+    """The language links of every page: remember the choice in the ``lang`` cookie (a year)
+    and go back to the page (a path on this site only)."""
+    back = next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/"
+    resp = RedirectResponse(back, status_code=303)
+    if to in i18n.LANGUAGES:
+        resp.set_cookie(
+            i18n.COOKIE, to, max_age=i18n.COOKIE_MAX_AGE_S, path="/", samesite="lax", httponly=True
+        )
     return resp
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from core.profile import StoreProfileV1, SurveyVersionV1
-from hq import auth, fleet, groups, profiles
+from hq import auth, fleet, groups, i18n, profiles
 from hq.auth import HqDep, Principal
 from hq.errors import ConfigError, Forbidden, HqError, NotFound
 from hq.models import DeviceRow, StoreProfileVersionRow
@@ -30,6 +30,7 @@ from hq.pages import (
     surveys_page,
 )
 from hq.service import Hq
+from hq.templating import when
 
 stores_read = APIRouter(dependencies=[Depends(auth.read_page)], include_in_schema=False)
 fleet_read = APIRouter(dependencies=[Depends(auth.read_all_page)], include_in_schema=False)
@@ -49,7 +50,8 @@ def _local(value: Any, zone: Any) -> str:
         return ""
     from datetime import UTC
 
-    return str(value.replace(tzinfo=UTC).astimezone(zone).strftime("%d %b %Y %H:%M %Z"))
+    local = value.replace(tzinfo=UTC).astimezone(zone)
+    return f"{when(local, '%d %b %Y %H:%M')} {local.strftime('%Z')}"  # the month translated
 
 
 # -- stores -----------------------------------------------------------------------------------
@@ -157,7 +159,7 @@ def _store_page(
                 {
                     "device_id": d.device_id,
                     "state": "revoked" if d.revoked_at else "active",
-                    "last_sync": _local(d.last_sync_at, zone) or "never",
+                    "last_sync": _local(d.last_sync_at, zone),  # the page says "never"
                     "app_version": health.get("app_version", ""),
                     "profile_version": d.profile_version,
                     "backlog": d.last_backlog,
@@ -221,14 +223,15 @@ async def _save_settings(
             if typed.strip() != profiles.format_setting(key, own.get(key)):
                 changes[key] = profiles.parse_setting(key, typed)
         if not changes:
-            return None, "Nothing changed."
+            return None, i18n.texts().gettext("Nothing changed.")
         changed = await run_in_threadpool(
             lambda: profiles.set_settings(hq, scope, scope_id, changes, actor=user.name)
         )
     except (ConfigError, NotFound) as exc:
         return str(exc), None
-    stores = ", ".join(changed) or "none"
-    return None, f"Saved. Stores with a new profile version: {stores}."
+    t = i18n.texts()
+    stores = ", ".join(changed) or t.gettext("none")
+    return None, t.gettext("Saved. Stores with a new profile version: {stores}.", stores=stores)
 
 
 @fleet_write.post("/stores/{store}", response_class=HTMLResponse)
@@ -273,7 +276,9 @@ def _surveys_page(
             "form": form,
             "name": v.name,
             "languages": ", ".join(LANGUAGE_NAMES.get(lang, lang) for lang in v.languages),
-            "published_at": v.published_at.strftime("%d %b %Y %H:%M UTC") if v.published_at else "",
+            "published_at": f"{when(v.published_at, '%d %b %Y %H:%M')} UTC"
+            if v.published_at
+            else "",
             "stores": len(used.get(v.id, [])),
         }
         for form, v in profiles.published(hq)
@@ -285,7 +290,8 @@ def _surveys_page(
                 "form": d.form,
                 "name": d.name,
                 "languages": ",".join(d.languages),
-                "updated": f"{d.updated_at.strftime('%d %b %Y %H:%M')} UTC by {d.updated_by}",
+                "updated": f"{when(d.updated_at, '%d %b %Y %H:%M')} UTC",
+                "updated_by": d.updated_by,
                 "texts": {
                     lang: {
                         **{f: d.texts.get(lang, {}).get(f, "") for f in TEXT_FIELDS},
@@ -323,7 +329,9 @@ def survey_kiosk_preview(hq: HqDep, user: ReaderDep, form: Name) -> HTMLResponse
     """The draft as the kiosk will show it: every language, the question and follow-ups."""
     version: SurveyVersionV1 = profiles.preview(hq, form)
     return HTMLResponse(
-        kiosk_preview_page(form=form, survey=version, store_name="Store name", user=user)
+        kiosk_preview_page(
+            form=form, survey=version, store_name=i18n.texts().gettext("Store name"), user=user
+        )
     )
 
 
@@ -390,5 +398,7 @@ async def publish(hq: HqDep, user: ManagerDep, form: Name) -> HTMLResponse:
         message, status = str(exc), 422 if isinstance(exc, ConfigError) else 404
         page = await run_in_threadpool(lambda: _surveys_page(hq, user, error=message))
         return HTMLResponse(page, status_code=status)
-    notice = f"Published {form} as survey version {version.id}."
+    notice = i18n.texts().gettext(
+        "Published {form} as survey version {version}.", form=form, version=version.id
+    )
     return HTMLResponse(await run_in_threadpool(lambda: _surveys_page(hq, user, notice=notice)))

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from core.profile import SurveyVersionV1
+from core.survey_texts import LANGUAGES
 from hq import auth, phone, profiles
 from hq.auth import HqDep
 from hq.errors import HqError, PhoneLinkError
@@ -26,8 +27,9 @@ NOTICE_STATUS = {"already": 409, "expired": 410, "replaced": 410, "limited": 429
 
 
 def _lang(value: str | None, survey: SurveyVersionV1 | None = None) -> str:
-    """``value`` if the survey offers it, else the survey's first language."""
-    offered: tuple[str, ...] = tuple(survey.languages) if survey else ("en", "hi")
+    """``value`` if the survey offers it, else the survey's first language (without a survey,
+    a notice: any of the six languages the kiosk's catalogs have, else English)."""
+    offered: tuple[str, ...] = tuple(survey.languages) if survey else tuple(LANGUAGES)
     return value if value in offered else offered[0]
 
 

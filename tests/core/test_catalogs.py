@@ -1,11 +1,13 @@
-"""The catalogs of the customer's texts (core/locale): complete in every language, placeholders
-as in the English source, compiled .mo files that match their .po files, a .pot that matches the
-code, and a loud error when a catalog is missing."""
+"""The catalogs (core/locale): the customer's texts (domain kiosk, six languages) and HQ's pages
+and e-mails (domain hq, English and Hindi). Complete in every language, placeholders as in the
+English source, compiled .mo files that match their .po files, a .pot that matches the code, and
+a loud error when a catalog is missing."""
 
 from __future__ import annotations
 
 import gettext
 import io
+import re
 import string
 from pathlib import Path
 
@@ -23,15 +25,22 @@ from core.survey_texts import DEFAULT_QUESTION, LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
+# Each domain: its extraction mapping and the languages it is translated into.
+DOMAINS = {
+    "kiosk": ("babel.cfg", TRANSLATED),
+    "hq": ("babel-hq.cfg", ["hi"]),
+    "admin": ("babel-admin.cfg", ["hi"]),
+}
+CATALOGS = [(domain, lang) for domain, (_cfg, langs) in DOMAINS.items() for lang in langs]
 
 
-def po(language: str) -> Catalog:
-    with (locale_dir() / language / "LC_MESSAGES" / "kiosk.po").open("rb") as fp:
+def po(language: str, domain: str = "kiosk") -> Catalog:
+    with (locale_dir() / language / "LC_MESSAGES" / f"{domain}.po").open("rb") as fp:
         return read_po(fp, locale=language)
 
 
-def pot() -> Catalog:
-    with (locale_dir() / "kiosk.pot").open("rb") as fp:
+def pot(domain: str = "kiosk") -> Catalog:
+    with (locale_dir() / f"{domain}.pot").open("rb") as fp:
         return read_po(fp)
 
 
@@ -40,7 +49,11 @@ def ids(catalog: Catalog) -> set[str]:
 
 
 def fields(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    """The named placeholders: ``{n}`` (Python's str.format) and ``%(n)s`` (HQ's templates)."""
+    named = {f"%({m})" for m in re.findall(r"%\((\w+)\)[sd]", text)}
+    if "%(" in text or "%%" in text:
+        return named | {"%%"} if "%%" in text else named
+    return named | {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
 def forms(message: Message) -> list[str]:
@@ -51,26 +64,26 @@ def sources(message: Message) -> list[str]:
     return list(message.id) if isinstance(message.id, tuple) else [message.id]
 
 
-def test_every_customer_language_has_a_catalog() -> None:
-    assert sorted(p.parent.parent.name for p in locale_dir().glob("*/LC_MESSAGES/kiosk.po")) == (
-        sorted(TRANSLATED)
-    )
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_language_has_a_catalog(domain: str) -> None:
+    found = sorted(p.parent.parent.name for p in locale_dir().glob(f"*/LC_MESSAGES/{domain}.po"))
+    assert found == sorted(DOMAINS[domain][1])
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_every_text_is_translated_and_none_is_fuzzy(language: str) -> None:
-    catalog = po(language)
-    assert ids(catalog) == ids(pot()), "run `make messages` to merge the .pot into the .po"
+@pytest.mark.parametrize(("domain", "language"), CATALOGS)
+def test_every_text_is_translated_and_none_is_fuzzy(domain: str, language: str) -> None:
+    catalog = po(language, domain)
+    assert ids(catalog) == ids(pot(domain)), "run `make messages` to merge the .pot into the .po"
     untranslated = [m.id for m in catalog if m.id and not all(f.strip() for f in forms(m))]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert untranslated == [], f"{language}: translate these"
     assert fuzzy == [], f"{language}: review these and drop the fuzzy flag"
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_translations_keep_the_placeholders_of_the_source(language: str) -> None:
+@pytest.mark.parametrize(("domain", "language"), CATALOGS)
+def test_translations_keep_the_placeholders_of_the_source(domain: str, language: str) -> None:
     wrong = []
-    for message in po(language):
+    for message in po(language, domain):
         if not message.id:
             continue
         want = set().union(*(fields(s) for s in sources(message)))
@@ -78,28 +91,29 @@ def test_translations_keep_the_placeholders_of_the_source(language: str) -> None
     assert wrong == []
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_the_shipped_mo_file_is_the_compiled_po_file(language: str) -> None:
+@pytest.mark.parametrize(("domain", "language"), CATALOGS)
+def test_the_shipped_mo_file_is_the_compiled_po_file(domain: str, language: str) -> None:
     compiled = io.BytesIO()
-    write_mo(compiled, po(language))  # raises if the catalog cannot be compiled
+    write_mo(compiled, po(language, domain))  # raises if the catalog cannot be compiled
     compiled.seek(0)
     fresh = gettext.GNUTranslations(compiled)
-    with catalog_path(language).open("rb") as fp:
+    with catalog_path(language, domain).open("rb") as fp:
         shipped = gettext.GNUTranslations(fp)
     assert shipped._catalog == fresh._catalog, "run `make messages` to compile the .po files"  # type: ignore[attr-defined]
 
 
-def test_the_template_has_every_text_the_code_marks() -> None:
-    with (ROOT / "babel.cfg").open() as fp:
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_template_has_every_text_the_code_marks(domain: str) -> None:
+    with (ROOT / DOMAINS[domain][0]).open() as fp:
         method_map, options_map = parse_mapping_cfg(fp)
-    keywords = {"N_": None, "gettext": None, "ngettext": (1, 2)}
+    keywords = {"N_": None, "_": None, "gettext": None, "ngettext": (1, 2)}
     found = {
         msgid if isinstance(msgid, str) else msgid[0]
         for _, _, msgid, _, _ in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=keywords
         )
     }
-    assert found == ids(pot()), "run `make messages` to extract the texts again"
+    assert found == ids(pot(domain)), "run `make messages` to extract the texts again"
 
 
 def test_counts_take_the_plural_form_of_each_language() -> None:

@@ -52,6 +52,7 @@ WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/account/password"): ("form: READ_SCOPED", SIGNED_IN),
     ("GET", "/login"): ("public", EVERYONE),
     ("POST", "/login"): ("public", EVERYONE),
+    ("GET", "/lang"): ("public", EVERYONE),
     ("POST", "/logout"): ("form: READ_SCOPED", SIGNED_IN),
     ("GET", "/static/fonts/{name}"): ("public", EVERYONE),
     ("GET", "/static/{name}"): ("public", EVERYONE),

@@ -22,16 +22,35 @@ from kiosk.audit import AuditEntry
 from kiosk.db import Database
 from ui.admin import style
 from ui.admin.parts import label, local_time
+from ui.admin.texts import N_, _, ngettext
 from ui.admin.worker import BackgroundOps
 
 KINDS = (
-    ("Everything", None),
-    ("PIN", ["pin_ok", "pin_failed", "pin_locked", "pin_changed"]),
-    ("Settings", ["settings_changed", "question_changed"]),
-    ("Exports", ["export", "export_cases"]),
-    ("Follow-ups and erasures", ["case_state", "case_note", "erasure"]),
+    (N_("Everything"), None),
+    (N_("PIN"), ["pin_ok", "pin_failed", "pin_locked", "pin_changed"]),
+    (N_("Settings"), ["settings_changed", "question_changed"]),
+    (N_("Exports"), ["export", "export_cases"]),
+    (N_("Follow-ups and erasures"), ["case_state", "case_note", "erasure"]),
 )
 WARN = {"pin_failed", "pin_locked", "erasure"}
+# The kiosk's audit titles (kiosk/audit.py), marked here for the admin catalog.
+ACTION_TITLES = {
+    "pin_ok": N_("PIN accepted"),
+    "pin_failed": N_("Wrong PIN"),
+    "pin_locked": N_("PIN gate locked"),
+    "pin_changed": N_("PIN changed"),
+    "settings_changed": N_("Settings changed"),
+    "question_changed": N_("Question wording changed"),
+    "export": N_("Responses exported"),
+    "export_cases": N_("Follow-up contacts exported"),
+    "case_state": N_("Follow-up case updated"),
+    "case_note": N_("Follow-up note edited"),
+    "erasure": N_("Customer contact details erased"),
+    "kiosk_exit": N_("Kiosk closed from the admin view"),
+    "admin_idle_lock": N_("Admin view locked after 2 minutes idle"),
+    "profile_applied": N_("Store profile from HQ applied"),
+    "profile_refused": N_("Store profile from HQ refused"),
+}
 
 
 class AuditTab(QWidget):
@@ -45,18 +64,18 @@ class AuditTab(QWidget):
         root.setContentsMargins(20, 14, 20, 16)
         root.setSpacing(10)
         bar = QHBoxLayout()
-        bar.addWidget(label("Audit log", "h1"))
+        bar.addWidget(label(_("Audit log"), "h1"))
         bar.addStretch()
         self.kind = QComboBox()
         for text, actions in KINDS:
-            self.kind.addItem(text, actions)
+            self.kind.addItem(_(text), actions)
         self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
         bar.addWidget(self.kind)
         root.addLayout(bar)
         self.summary = label("", "muted")
         root.addWidget(self.summary)
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["When", "What", "Details"])
+        self.table.setHorizontalHeaderLabels([_("When"), _("What"), _("Details")])
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
@@ -80,15 +99,20 @@ class AuditTab(QWidget):
 
     def show_entries(self, entries: list[AuditEntry]) -> None:
         self.summary.setText(
-            f"The latest {len(entries)} entries, newest first"
+            ngettext(
+                "The latest {n} entry, newest first",
+                "The latest {n} entries, newest first",
+                len(entries),
+            )
             if entries
-            else "Nothing recorded yet."
+            else _("Nothing recorded yet.")
         )
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):
+            title = _(ACTION_TITLES[e.action]) if e.action in ACTION_TITLES else e.title
             cells = (
                 local_time(e.at, "%d %b %Y, %H:%M:%S", time_zone=self.db.settings().time_zone),
-                e.title,
+                title,
                 e.summary,
             )
             for col, text in enumerate(cells):

@@ -23,18 +23,20 @@ from PySide6.QtWidgets import (
 )
 
 from core.nps import Category
+from core.survey_texts import LANGUAGES
 from kiosk.comments import Comment, CommentFilter, CommentPage, Themes, comments, themes
 from kiosk.db import Database
 from kiosk.localtime import local_today, zone
-from ui.admin import style
+from ui.admin import style, texts
 from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
+from ui.admin.texts import N_, _, ngettext
 from ui.admin.worker import BackgroundOps
 
 PAGE = 50
 CATEGORY_TITLES = {
-    Category.DETRACTOR: "Detractors",
-    Category.PASSIVE: "Passives",
-    Category.PROMOTER: "Promoters",
+    Category.DETRACTOR: N_("Detractors"),
+    Category.PASSIVE: N_("Passives"),
+    Category.PROMOTER: N_("Promoters"),
 }
 
 
@@ -42,6 +44,9 @@ def reason_names(db: Database) -> dict[str, str]:
     settings = db.settings()
     names: dict[str, str] = {}
     for cat in Category:
+        # The chips in the manager's language (their own wording), English where it has none.
+        for key, text in settings.reason_chips(cat, texts.language()):
+            names.setdefault(key, text)
         for key, text in settings.reason_chips(cat, "en"):
             names.setdefault(key, text)
     return names
@@ -53,13 +58,13 @@ def comment_html(c: Comment, reasons: dict[str, str], *, time_zone: str) -> str:
     colour = style.CATEGORY_COLOURS[c.category.value]
     meta = [
         local_time(c.at, time_zone=time_zone),
-        "Phone" if c.channel.value == "qr" else "Kiosk",
-        {"en": "English", "hi": "Hindi"}.get(c.language, c.language),
+        _("Phone") if c.channel.value == "qr" else _("Kiosk"),
+        LANGUAGES.get(c.language, c.language),  # each language named in itself
     ]
     if c.reasons:
         meta.append(", ".join(reasons.get(r, r) for r in c.reasons))
     if c.suspect:
-        meta.append("suspect")
+        meta.append(_("suspect"))
     text = html.escape(c.comment).replace("\n", "<br>")
     return (
         "<table width='100%' cellspacing='0' cellpadding='0' style='margin: 0 0 4px 0'><tr>"
@@ -90,12 +95,12 @@ class CommentsTab(QWidget):
         filters.setSpacing(8)
         self.category_boxes: dict[Category, QCheckBox] = {}
         for cat in Category:
-            box = QCheckBox(CATEGORY_TITLES[cat])
+            box = QCheckBox(_(CATEGORY_TITLES[cat]))
             box.setChecked(True)
             self.category_boxes[cat] = box
             filters.addWidget(box)
         filters.addSpacing(8)
-        filters.addWidget(label("Score", "muted"))
+        filters.addWidget(label(_("Score"), "muted"))
         self.score_min, self.score_max = QSpinBox(), QSpinBox()
         for spin, value in ((self.score_min, 0), (self.score_max, 10)):
             spin.setRange(0, 10)
@@ -110,18 +115,18 @@ class CommentsTab(QWidget):
             edit.setDisplayFormat("d MMM yyyy")
             edit.setDate(QDate(day.year, day.month, day.day))
         filters.addWidget(self.since)
-        filters.addWidget(label("to", "muted"))
+        filters.addWidget(label(_("to"), "muted"))
         filters.addWidget(self.until)
         self.reason = QComboBox()
-        self.reason.addItem("Any reason", None)
+        self.reason.addItem(_("Any reason"), None)
         for key, text in sorted(self.reasons.items(), key=lambda kv: kv[1]):
             self.reason.addItem(text, key)
         filters.addWidget(self.reason)
         self.text = QLineEdit()
-        self.text.setPlaceholderText("Search the comments")
+        self.text.setPlaceholderText(_("Search the comments"))
         self.text.returnPressed.connect(self.refresh)
         filters.addWidget(self.text, 1)
-        self.apply = QPushButton("Show")
+        self.apply = QPushButton(_("Show"))
         self.apply.setProperty("kind", "primary")
         self.apply.clicked.connect(self.refresh)
         filters.addWidget(self.apply)
@@ -143,7 +148,7 @@ class CommentsTab(QWidget):
             f"border: 1px solid {style.LINE}; border-radius: 12px; }}"
         )
         self.shown: list[Comment] = []
-        self.more_button = QPushButton("Show older comments")
+        self.more_button = QPushButton(_("Show older comments"))
         self.more_button.clicked.connect(self.show_older)
         self.more_button.hide()
         left.addWidget(self.view, 1)
@@ -152,7 +157,7 @@ class CommentsTab(QWidget):
 
         theme_card, self.theme_lay = card(margins=16, spacing=4)
         theme_card.setMinimumWidth(330)
-        self.theme_title = label("Themes", "h2")
+        self.theme_title = label(_("Themes"), "h2")
         self.theme_lay.addWidget(self.theme_title)
         self.theme_body = QVBoxLayout()
         self.theme_body.setSpacing(4)
@@ -177,11 +182,11 @@ class CommentsTab(QWidget):
         flt = self.current_filter()
         self._ticket += 1
         mine = self._ticket
-        self.summary.setText("Loading comments…")
+        self.summary.setText(_("Loading comments…"))
         self.ops.run(
             partial(comments, self.db, flt, limit=PAGE),
             lambda page: self.show_page(page) if mine == self._ticket else None,
-            lambda msg: self.summary.setText(f"Could not read the comments: {msg}"),
+            lambda msg: self.summary.setText(_("Could not read the comments: {msg}", msg=msg)),
         )
         assert flt.since is not None and flt.until is not None
         self.ops.run(
@@ -204,9 +209,16 @@ class CommentsTab(QWidget):
             self.view.setHtml(body)
         self.more_button.setVisible(page.more)
         if not self.shown:
-            self.summary.setText("No comments match these filters.")
+            self.summary.setText(_("No comments match these filters."))
         else:
-            self.summary.setText(f"{count(len(self.shown))} comments, newest first")
+            self.summary.setText(
+                ngettext(
+                    "{count} comment, newest first",
+                    "{count} comments, newest first",
+                    len(self.shown),
+                    count=count(len(self.shown)),
+                )
+            )
         self.loaded.emit(page)
 
     def show_older(self) -> None:
@@ -221,16 +233,18 @@ class CommentsTab(QWidget):
 
     def show_themes(self, t: Themes) -> None:
         clear_layout(self.theme_body)
-        self.theme_title.setText(f"Themes · {t.since:%d %b} to {t.until:%d %b}")
+        self.theme_title.setText(
+            _("Themes · {since} to {until}", since=f"{t.since:%d %b}", until=f"{t.until:%d %b}")
+        )
         for cat in (Category.DETRACTOR, Category.PASSIVE, Category.PROMOTER):
             reasons = t.top_reasons[cat]
-            head = label(f"Top reasons · {CATEGORY_TITLES[cat].lower()}", "muted")
+            head = label(_("Top reasons · {category}", category=_(CATEGORY_TITLES[cat])), "muted")
             head.setStyleSheet(
                 f"color: {style.CATEGORY_COLOURS[cat.value]}; font-weight: 700; margin-top: 6px;"
             )
             self.theme_body.addWidget(head)
             if not reasons:
-                self.theme_body.addWidget(label("none yet", "small"))
+                self.theme_body.addWidget(label(_("none yet"), "small"))
             top = reasons[0].count if reasons else 1
             for r in reasons[:4]:
                 row = QHBoxLayout()
@@ -248,7 +262,7 @@ class CommentsTab(QWidget):
                 row.addStretch()
                 row.addWidget(label(count(r.count), "small"))
                 self.theme_body.addLayout(row)
-        words = label("Words detractors use", "muted")
+        words = label(_("Words detractors use"), "muted")
         words.setStyleSheet("font-weight: 700; margin-top: 10px;")
         self.theme_body.addWidget(words)
         if t.detractor_words:
@@ -263,5 +277,5 @@ class CommentsTab(QWidget):
             text.setStyleSheet("line-height: 150%;")
             self.theme_body.addWidget(text)
         else:
-            self.theme_body.addWidget(label("no detractor comments in these dates", "small"))
+            self.theme_body.addWidget(label(_("no detractor comments in these dates"), "small"))
         self.themes_loaded.emit(t)

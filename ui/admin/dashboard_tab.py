@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.nps import NpsResult
+from core.survey_texts import LANGUAGES
 from kiosk.dashboard import Dashboard, dashboard
 from kiosk.db import Database, utcnow
 from ui.admin import style
@@ -43,17 +44,17 @@ from ui.admin.parts import (
     local_time,
     nps_text,
 )
+from ui.admin.texts import N_, _, ngettext
 from ui.admin.worker import BackgroundOps
 
 WINDOWS = (
-    ("Last 7 days", 7),
-    ("Last 30 days", 30),
-    ("Last 90 days", 90),
-    ("Last 12 months", 365),
-    ("All time", None),
+    (N_("Last 7 days"), 7),
+    (N_("Last 30 days"), 30),
+    (N_("Last 90 days"), 90),
+    (N_("Last 12 months"), 365),
+    (N_("All time"), None),
 )
-CHANNEL_NAMES = {"kiosk": "In-store kiosk", "qr": "Phone (QR code)"}
-LANGUAGE_NAMES = {"en": "English", "hi": "हिन्दी (Hindi)"}
+CHANNEL_NAMES = {"kiosk": N_("In-store kiosk"), "qr": N_("Phone (QR code)")}
 
 
 def _chart() -> QChart:
@@ -106,9 +107,9 @@ class PeriodCard(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(frame)
         top = QHBoxLayout()
-        top.addWidget(label(title, "h2"))
+        top.addWidget(label(_(title), "h2"))
         top.addStretch()
-        self.badge = label("low sample", "badge")
+        self.badge = label(_("low sample"), "badge")
         self.badge.hide()
         top.addWidget(self.badge)
         lay.addLayout(top)
@@ -132,7 +133,9 @@ class PeriodCard(QWidget):
         )
         self.value.setStyleSheet(f"color: {colour};")
         self.interval.setText(interval_text(result))
-        self.n.setText(f"{count(result.n)} responses")
+        self.n.setText(
+            ngettext("{count} response", "{count} responses", result.n, count=count(result.n))
+        )
         self.badge.setVisible(result.n > 0 and result.low_sample)
 
 
@@ -150,7 +153,7 @@ class SplitRow(QWidget):
         lay.addWidget(value)
         detail = label(
             f"{interval_text(result).replace('95%: ', '')} · n {count(result.n)}"
-            + (" · low sample" if result.n and result.low_sample else ""),
+            + (" · " + _("low sample") if result.n and result.low_sample else ""),
             "small",
         )
         detail.setMinimumWidth(170)
@@ -178,19 +181,19 @@ class DashboardTab(QWidget):
         root.setSpacing(8)
 
         bar = QHBoxLayout()
-        self.heading = label("How are we doing?", "h1")
+        self.heading = label(_("How are we doing?"), "h1")
         bar.addWidget(self.heading)
         self.zone_note = label("", "muted")  # whose "today": the store's zone
         bar.addWidget(self.zone_note)
         bar.addStretch()
         self.window_picker = QComboBox()
         for text, days in WINDOWS:
-            self.window_picker.addItem(text, days)
+            self.window_picker.addItem(_(text), days)
         self.window_picker.setCurrentIndex(1)
         self.window_picker.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.suspect = QCheckBox("Include suspect responses")
+        self.suspect = QCheckBox(_("Include suspect responses"))
         self.suspect.toggled.connect(lambda _on: self.refresh())
-        bar.addWidget(label("Charts for", "muted"))
+        bar.addWidget(label(_("Charts for"), "muted"))
         bar.addWidget(self.window_picker)
         bar.addSpacing(12)
         bar.addWidget(self.suspect)
@@ -199,7 +202,8 @@ class DashboardTab(QWidget):
         periods = QHBoxLayout()
         periods.setSpacing(12)
         self.period_cards = [
-            PeriodCard(t) for t in ("Today", "Last 7 days", "Last 30 days", "All time")
+            PeriodCard(t)
+            for t in (N_("Today"), N_("Last 7 days"), N_("Last 30 days"), N_("All time"))
         ]
         for c in self.period_cards:
             periods.addWidget(c, 1)
@@ -209,7 +213,7 @@ class DashboardTab(QWidget):
         grid.setSpacing(10)
         # Trend with its interval band.
         trend_card, trend_lay = card(margins=14)
-        self.trend_title = label("NPS trend", "h2")
+        self.trend_title = label(_("NPS trend"), "h2")
         trend_lay.addWidget(self.trend_title)
         self.trend_view = _view()
         self.trend_view.setMinimumHeight(125)
@@ -217,7 +221,7 @@ class DashboardTab(QWidget):
         grid.addWidget(trend_card, 0, 0, 1, 2)
         # Mix, completion, suspects.
         mix_card, mix_lay = card(margins=14)
-        self.mix_title = label("Who answered", "h2")
+        self.mix_title = label(_("Who answered"), "h2")
         mix_lay.addWidget(self.mix_title)
         self.mix_bar = CategoryBar()
         mix_lay.addWidget(self.mix_bar)
@@ -226,14 +230,14 @@ class DashboardTab(QWidget):
         mix_lay.addSpacing(6)
         row = QHBoxLayout()
         box = QVBoxLayout()
-        box.addWidget(label("Follow-ups finished", "muted"))
+        box.addWidget(label(_("Follow-ups finished"), "muted"))
         self.completion = label("—", "mid")
         box.addWidget(self.completion)
         self.completion_detail = label("", "small")
         box.addWidget(self.completion_detail)
         row.addLayout(box, 1)
         box = QVBoxLayout()
-        box.addWidget(label("Suspect responses", "muted"))
+        box.addWidget(label(_("Suspect responses"), "muted"))
         self.suspects = label("—", "mid")
         box.addWidget(self.suspects)
         self.suspect_detail = label("", "small")
@@ -244,18 +248,18 @@ class DashboardTab(QWidget):
         grid.addWidget(mix_card, 0, 2)
         # Distribution.
         dist_card, dist_lay = card(margins=14)
-        dist_lay.addWidget(label("Scores 0–10", "h2"))
+        dist_lay.addWidget(label(_("Scores 0–10"), "h2"))
         self.dist_view = _view()
         self.dist_view.setMinimumHeight(100)
         dist_lay.addWidget(self.dist_view, 1)
         grid.addWidget(dist_card, 1, 0, 1, 2)
         # Splits by channel and by language.
         split_card, split_lay = card(margins=14)
-        split_lay.addWidget(label("By channel", "h2"))
+        split_lay.addWidget(label(_("By channel"), "h2"))
         self.channel_rows = QVBoxLayout()
         split_lay.addLayout(self.channel_rows)
         split_lay.addSpacing(8)
-        split_lay.addWidget(label("By language", "h2"))
+        split_lay.addWidget(label(_("By language"), "h2"))
         self.lang_rows = QVBoxLayout()
         split_lay.addLayout(self.lang_rows)
         split_lay.addStretch()
@@ -280,48 +284,62 @@ class DashboardTab(QWidget):
         )
 
     def _failed(self, message: str) -> None:
-        self.heading.setText(f"The figures could not be read: {message}")
+        self.heading.setText(_("The figures could not be read: {message}", message=message))
 
     def show_data(self, data: Dashboard) -> None:
         self.data = data
         for c, period in zip(self.period_cards, data.periods, strict=True):
             c.set_result(period.result)
         self.zone_note.setText(
-            f"  Today is {data.today:%a %d %b} · store time "
-            f"{local_time(utcnow(), '%H:%M', time_zone=data.time_zone)} ({data.time_zone})"
+            "  "
+            + _(
+                "Today is {day} · store time {time} ({zone})",
+                day=f"{data.today:%a %d %b}",
+                time=local_time(utcnow(), "%H:%M", time_zone=data.time_zone),
+                zone=data.time_zone,
+            )
         )
-        window_name = self.window_picker.currentText().lower()
-        self.mix_title.setText(f"Who answered · {window_name}")
+        window_name = self.window_picker.currentText()
+        self.mix_title.setText(_("Who answered · {period}", period=window_name))
         w = data.window
         self.mix_bar.set_result(w)
         if w.n:
             self.mix_legend.setText(
-                f"<span style='color:{style.DETRACTOR}'>■</span> Detractors {count(w.detractors)}"
-                f" &nbsp; <span style='color:{style.PASSIVE}'>■</span> Passives "
-                f"{count(w.passives)} &nbsp; <span style='color:{style.PROMOTER}'>■</span> "
-                f"Promoters {count(w.promoters)}"
+                f"<span style='color:{style.DETRACTOR}'>■</span> "
+                + _("Detractors {n}", n=count(w.detractors))
+                + f" &nbsp; <span style='color:{style.PASSIVE}'>■</span> "
+                + _("Passives {n}", n=count(w.passives))
+                + f" &nbsp; <span style='color:{style.PROMOTER}'>■</span> "
+                + _("Promoters {n}", n=count(w.promoters))
             )
         else:
-            self.mix_legend.setText("No answers in this period yet.")
+            self.mix_legend.setText(_("No answers in this period yet."))
         rate = data.completion.rate
         self.completion.setText("—" if rate is None else f"{rate * 100:.0f}%")
         stats = data.completion
         self.completion_detail.setText(
-            f"{count(stats.done)} done · {count(stats.skip)} skipped · "
-            f"{count(stats.timeout)} timed out"
+            _(
+                "{done} done · {skipped} skipped · {timed_out} timed out",
+                done=count(stats.done),
+                skipped=count(stats.skip),
+                timed_out=count(stats.timeout),
+            )
         )
         self.suspects.setText(count(data.suspect_in_window))
         self.suspect_detail.setText(
-            "included in the figures" if data.include_suspect else "left out of the figures"
+            _("included in the figures") if data.include_suspect else _("left out of the figures")
         )
-        self.suspect.setText(f"Include suspect responses ({count(data.suspect_in_window)})")
+        self.suspect.setText(_("Include suspect responses ({n})", n=count(data.suspect_in_window)))
         self._fill_splits(
             self.channel_rows,
-            [(CHANNEL_NAMES.get(s.name, s.name), s.result) for s in data.by_channel],
+            [
+                (_(CHANNEL_NAMES[s.name]) if s.name in CHANNEL_NAMES else s.name, s.result)
+                for s in data.by_channel
+            ],
         )
         self._fill_splits(
             self.lang_rows,
-            [(LANGUAGE_NAMES.get(s.name, s.name), s.result) for s in data.by_language],
+            [(LANGUAGES.get(s.name, s.name), s.result) for s in data.by_language],
         )
         self._draw_trend(data)
         self._draw_distribution(data)
@@ -330,22 +348,25 @@ class DashboardTab(QWidget):
     def _fill_splits(self, layout: QVBoxLayout, rows: list[tuple[str, NpsResult]]) -> None:
         clear_layout(layout)
         if not rows:
-            layout.addWidget(label("No answers in this period yet.", "muted"))
+            layout.addWidget(label(_("No answers in this period yet."), "muted"))
         for name, result in rows:
             layout.addWidget(SplitRow(name, result))
 
     def _draw_trend(self, data: Dashboard) -> None:
         chart = _reset(self.trend_view)
         points = [p for p in data.trend if p.result.nps is not None]
-        unit = "Daily" if data.trend_unit == "day" else "Weekly"
-        self.trend_title.setText(f"{unit} NPS with its 95% interval")
+        self.trend_title.setText(
+            _("Daily NPS with its interval (95%)")
+            if data.trend_unit == "day"
+            else _("Weekly NPS with its interval (95%)")
+        )
         chart.setTitle("")
         if not points:
             font = QFont()
             font.setPixelSize(15)
             chart.setTitleFont(font)
             chart.setTitleBrush(QBrush(style.qcolor(style.MUTED)))
-            chart.setTitle("No answers in this period yet: the trend starts with the first day.")
+            chart.setTitle(_("No answers in this period yet: the trend starts with the first day."))
             return
         line = QLineSeries()
         band = QAreaSeries()

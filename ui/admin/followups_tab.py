@@ -32,19 +32,20 @@ from kiosk.export import export_cases
 from kiosk.followups import CaseState, FollowUpCase
 from ui.admin import style
 from ui.admin.parts import card, count, label, local_time, set_prop
+from ui.admin.texts import N_, _, ngettext
 from ui.admin.worker import BackgroundOps
 
 FILTERS = (
-    ("Open and contacted", frozenset({CaseState.OPEN, CaseState.CONTACTED})),
-    ("Open", frozenset({CaseState.OPEN})),
-    ("Contacted", frozenset({CaseState.CONTACTED})),
-    ("Resolved", frozenset({CaseState.RESOLVED})),
-    ("All cases", None),
+    (N_("Open and contacted"), frozenset({CaseState.OPEN, CaseState.CONTACTED})),
+    (N_("Open"), frozenset({CaseState.OPEN})),
+    (N_("Contacted"), frozenset({CaseState.CONTACTED})),
+    (N_("Resolved"), frozenset({CaseState.RESOLVED})),
+    (N_("All cases"), None),
 )
 STATE_TEXT = {
-    CaseState.OPEN: "Open",
-    CaseState.CONTACTED: "Contacted",
-    CaseState.RESOLVED: "Resolved",
+    CaseState.OPEN: N_("Open"),
+    CaseState.CONTACTED: N_("Contacted"),
+    CaseState.RESOLVED: N_("Resolved"),
 }
 
 
@@ -65,14 +66,14 @@ class FollowUpsTab(QWidget):
 
         left = QVBoxLayout()
         bar = QHBoxLayout()
-        bar.addWidget(label("Customers to call back", "h1"))
+        bar.addWidget(label(_("Customers to call back"), "h1"))
         bar.addStretch()
         self.filter = QComboBox()
         for text, states in FILTERS:
-            self.filter.addItem(text, states)
+            self.filter.addItem(_(text), states)
         self.filter.currentIndexChanged.connect(lambda _i: self.refresh())
         bar.addWidget(self.filter)
-        self.export_button = QPushButton("Export contacts…")
+        self.export_button = QPushButton(_("Export contacts…"))
         self.export_button.clicked.connect(self._export_clicked)
         bar.addWidget(self.export_button)
         left.addLayout(bar)
@@ -80,7 +81,7 @@ class FollowUpsTab(QWidget):
         left.addWidget(self.summary)
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(
-            ["Asked", "Score", "Name", "Phone / email", "State", "What they said"]
+            [_("Asked"), _("Score"), _("Name"), _("Phone / email"), _("State"), _("What they said")]
         )
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
@@ -102,7 +103,7 @@ class FollowUpsTab(QWidget):
 
         panel, lay = card(margins=18, spacing=8)
         panel.setFixedWidth(360)
-        self.case_title = label("Pick a case", "h2")
+        self.case_title = label(_("Pick a case"), "h2")
         lay.addWidget(self.case_title)
         self.case_contact = label("", "mid", wrap=True)
         self.case_contact.setStyleSheet("font-size: 20px;")
@@ -112,35 +113,37 @@ class FollowUpsTab(QWidget):
         lay.addWidget(self.case_meta)
         self.case_comment = label("", wrap=True)
         lay.addWidget(self.case_comment)
-        lay.addWidget(label("Note", "muted"))
+        lay.addWidget(label(_("Note"), "muted"))
         self.note = QPlainTextEdit()
-        self.note.setPlaceholderText("What was agreed with the customer")
+        self.note.setPlaceholderText(_("What was agreed with the customer"))
         self.note.setFixedHeight(90)
         lay.addWidget(self.note)
-        self.save_note = QPushButton("Save note")
+        self.save_note = QPushButton(_("Save note"))
         self.save_note.clicked.connect(self._save_note)
         lay.addWidget(self.save_note)
-        lay.addWidget(label("Mark as", "muted"))
+        lay.addWidget(label(_("Mark as"), "muted"))
         moves = QHBoxLayout()
-        self.contacted = QPushButton("Contacted")
+        self.contacted = QPushButton(_("Contacted"))
         self.contacted.clicked.connect(lambda: self._move(CaseState.CONTACTED))
-        self.resolved = QPushButton("Resolved")
+        self.resolved = QPushButton(_("Resolved"))
         self.resolved.setProperty("kind", "primary")
         self.resolved.clicked.connect(lambda: self._move(CaseState.RESOLVED))
-        self.reopen = QPushButton("Reopen")
+        self.reopen = QPushButton(_("Reopen"))
         self.reopen.clicked.connect(lambda: self._move(CaseState.OPEN))
         for b in (self.contacted, self.resolved, self.reopen):
             moves.addWidget(b)
         lay.addLayout(moves)
         lay.addStretch()
-        self.forget = QPushButton("Forget this customer")
+        self.forget = QPushButton(_("Forget this customer"))
         self.forget.setProperty("kind", "danger")
         self.forget.clicked.connect(self._forget_clicked)
         lay.addWidget(self.forget)
         lay.addWidget(
             label(
-                "Erases the name, phone/email, comment and note from the kiosk for good, "
-                "and from HQ at the next sync. The score stays.",
+                _(
+                    "Erases the name, phone/email, comment and note from the kiosk for good, "
+                    "and from HQ at the next sync. The score stays."
+                ),
                 "small",
                 wrap=True,
             )
@@ -163,7 +166,7 @@ class FollowUpsTab(QWidget):
         self.ops.run(
             partial(followups.cases, self.db, states=states),
             lambda cases: self.show_cases(cases) if mine == self._ticket else None,
-            lambda msg: self.summary.setText(f"Could not read the cases: {msg}"),
+            lambda msg: self.summary.setText(_("Could not read the cases: {msg}", msg=msg)),
         )
 
     def show_cases(self, cases: list[FollowUpCase]) -> None:
@@ -172,8 +175,15 @@ class FollowUpsTab(QWidget):
         now = utcnow()
         overdue = sum(1 for c in cases if c.overdue(now))
         self.summary.setText(
-            f"{count(len(cases))} cases"
-            + (f" · {overdue} waiting more than 48 hours" if overdue else "")
+            ngettext("{count} case", "{count} cases", len(cases), count=count(len(cases)))
+            + (
+                " · "
+                + ngettext(
+                    "{n} waiting more than 48 hours", "{n} waiting more than 48 hours", overdue
+                )
+                if overdue
+                else ""
+            )
         )
         self.table.setRowCount(len(cases))
         late = QBrush(style.qcolor(style.OVERDUE_BG))
@@ -181,9 +191,9 @@ class FollowUpsTab(QWidget):
             cells = [
                 local_time(c.opened_at, "%d %b, %H:%M", time_zone=self.db.settings().time_zone),
                 str(c.score),
-                c.contact_name or ("erased" if c.erased else "—"),
-                c.contact_detail or ("erased" if c.erased else "—"),
-                STATE_TEXT[c.state] + (" · 48 h+" if c.overdue(now) else ""),
+                c.contact_name or (_("erased") if c.erased else "—"),
+                c.contact_detail or (_("erased") if c.erased else "—"),
+                _(STATE_TEXT[c.state]) + (" · 48 h+" if c.overdue(now) else ""),
                 (c.comment or "").replace("\n", " "),
             ]
             for col, text in enumerate(cells):
@@ -222,21 +232,27 @@ class FollowUpsTab(QWidget):
         ):
             w.setEnabled(c is not None)
         if c is None:
-            self.case_title.setText("Pick a case")
+            self.case_title.setText(_("Pick a case"))
             for lab in (self.case_contact, self.case_meta, self.case_comment):
                 lab.setText("")
             self.note.setPlainText("")
             return
-        self.case_title.setText(f"Score {c.score} · {STATE_TEXT[c.state]}")
+        self.case_title.setText(
+            _("Score {score} · {state}", score=c.score, state=_(STATE_TEXT[c.state]))
+        )
         if c.erased:
-            self.case_contact.setText("Contact details erased")
+            self.case_contact.setText(_("Contact details erased"))
         else:
             self.case_contact.setText(f"{c.contact_name or '—'}\n{c.contact_detail or ''}")
-        overdue = " · waiting more than 48 hours" if c.overdue(utcnow()) else ""
+        overdue = " · " + _("waiting more than 48 hours") if c.overdue(utcnow()) else ""
         self.case_meta.setText(
-            f"Asked {local_time(c.opened_at, time_zone=self.db.settings().time_zone)}{overdue}"
+            _(
+                "Asked {time}",
+                time=local_time(c.opened_at, time_zone=self.db.settings().time_zone),
+            )
+            + overdue
         )
-        self.case_comment.setText(c.comment or "(no comment)")
+        self.case_comment.setText(c.comment or _("(no comment)"))
         self.note.setPlainText(c.note or "")
         self.contacted.setEnabled(CaseState.CONTACTED in followups.ALLOWED[c.state])
         self.resolved.setEnabled(CaseState.RESOLVED in followups.ALLOWED[c.state])
@@ -258,7 +274,7 @@ class FollowUpsTab(QWidget):
         if self.current is not None:
             self._act(
                 partial(followups.move, self.db, self.current.response_id, to),
-                f"Marked {STATE_TEXT[to].lower()}.",
+                _("Marked: {state}.", state=_(STATE_TEXT[to])),
             )
 
     def _save_note(self) -> None:
@@ -267,31 +283,31 @@ class FollowUpsTab(QWidget):
                 partial(
                     followups.set_note, self.db, self.current.response_id, self.note.toPlainText()
                 ),
-                "Note saved.",
+                _("Note saved."),
             )
 
     def _forget_clicked(self) -> None:
         if self.current is None:
             return
         if self.forget.property("armed") != "true":
-            self.forget.setText("Tap again to erase for good")
+            self.forget.setText(_("Tap again to erase for good"))
             set_prop(self.forget, "armed", "true")
             self._forget_armed.start()
             return
         self._disarm_forget()
         self._act(
             partial(followups.erase, self.db, self.current.response_id),
-            "Contact details erased from the kiosk.",
+            _("Contact details erased from the kiosk."),
         )
 
     def _disarm_forget(self) -> None:
         self._forget_armed.stop()
-        self.forget.setText("Forget this customer")
+        self.forget.setText(_("Forget this customer"))
         set_prop(self.forget, "armed", "false")
 
     def _export_clicked(self) -> None:
         folder = self.export_folder or Path(
-            QFileDialog.getExistingDirectory(self, "Export the follow-up contacts to…") or ""
+            QFileDialog.getExistingDirectory(self, _("Export the follow-up contacts to…")) or ""
         )
         if not str(folder) or str(folder) == ".":
             return
@@ -299,7 +315,7 @@ class FollowUpsTab(QWidget):
 
     def export_to(self, folder: Path) -> None:
         def done(result: object) -> None:
-            self.message.setText(f"Contacts exported to {folder}.")
+            self.message.setText(_("Contacts exported to {folder}.", folder=folder))
             self.exported.emit(result)
 
         self.ops.run(

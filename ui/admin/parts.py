@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDateEdit, QFrame, QLabel, QLayout, QVBoxLayout, Q
 from core.nps import NpsResult, signed
 from kiosk.localtime import format_local, zone
 from ui.admin import style
+from ui.admin.texts import _
 
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLabel:
@@ -55,8 +56,8 @@ def nps_text(result: NpsResult) -> str:
 
 def interval_text(result: NpsResult) -> str:
     if result.nps is None:
-        return "no answers yet"
-    return f"95%: {signed(result.ci_low)} to {signed(result.ci_high)}"
+        return _("no answers yet")
+    return _("95%: {low} to {high}", low=signed(result.ci_low), high=signed(result.ci_high))
 
 
 def count(n: int) -> str:

@@ -26,6 +26,7 @@ from kiosk.credentials import CredentialsError
 from kiosk.db import Database, utcnow
 from sync.survey_link import SurveyLink, survey_link
 from ui.admin.parts import card, label
+from ui.admin.texts import _
 from ui.poster import PosterText, QrCodeWidget, save_poster
 
 
@@ -48,11 +49,13 @@ class QrTab(QWidget):
         root.setSpacing(20)
 
         code_card, cl = card(margins=26, spacing=10)
-        cl.addWidget(label("Answer on your phone", "h1"), 0, Qt.AlignmentFlag.AlignHCenter)
+        cl.addWidget(label(_("Answer on your phone"), "h1"), 0, Qt.AlignmentFlag.AlignHCenter)
         cl.addWidget(
             label(
-                "Point your phone's camera at the code. One answer per code; a new "
-                "code appears after it is used.",
+                _(
+                    "Point your phone's camera at the code. One answer per code; a new "
+                    "code appears after it is used."
+                ),
                 "muted",
                 wrap=True,
             )
@@ -62,7 +65,7 @@ class QrTab(QWidget):
         self.expiry_label = label("", "small")
         self.expiry_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         cl.addWidget(self.expiry_label)
-        self.new_button = QPushButton("New code")
+        self.new_button = QPushButton(_("New code"))
         self.new_button.clicked.connect(self.refresh)
         cl.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignHCenter)
         root.addWidget(code_card, 3)
@@ -70,17 +73,19 @@ class QrTab(QWidget):
         side = QVBoxLayout()
         side.setSpacing(16)
         poster_card, pl = card(margins=22)
-        pl.addWidget(label("Poster", "h2"))
+        pl.addWidget(label(_("Poster"), "h2"))
         pl.addWidget(
             label(
-                "An A4 poster with the store's name, the question and a code that "
-                "keeps working for six months (several answers per phone are "
-                "limited at HQ).",
+                _(
+                    "An A4 poster with the store's name, the question and a code that "
+                    "keeps working for six months (several answers per phone are "
+                    "limited at HQ)."
+                ),
                 "muted",
                 wrap=True,
             )
         )
-        self.poster_button = QPushButton("Print poster…")
+        self.poster_button = QPushButton(_("Print poster…"))
         self.poster_button.setProperty("kind", "primary")
         self.poster_button.setMinimumHeight(42)
         self.poster_button.clicked.connect(self._print_clicked)
@@ -90,12 +95,14 @@ class QrTab(QWidget):
         side.addWidget(poster_card)
 
         thanks_card, tl = card(margins=22)
-        tl.addWidget(label("Thank-you screen", "h2"))
-        self.thank_you_box = QCheckBox("Show a small QR code after each answer")
+        tl.addWidget(label(_("Thank-you screen"), "h2"))
+        self.thank_you_box = QCheckBox(_("Show a small QR code after each answer"))
         self.thank_you_box.setChecked(db.settings().thank_you_qr)
         self.thank_you_box.toggled.connect(self._thank_you_toggled)
         tl.addWidget(self.thank_you_box)
-        tl.addWidget(label("Customers can add a comment on their phone later.", "small", wrap=True))
+        tl.addWidget(
+            label(_("Customers can add a comment on their phone later."), "small", wrap=True)
+        )
         side.addWidget(thanks_card)
         self.notice = label("", "error", wrap=True)
         side.addWidget(self.notice)
@@ -116,7 +123,13 @@ class QrTab(QWidget):
             self.qr.set_text(None)
             self.expiry_label.setText("")
             self.notice.setText(
-                str(exc).split(". ")[0] + ". Connect it in the Sync tab to show a code."
+                (
+                    _("This kiosk is not enrolled at HQ yet.")
+                    if "not enrolled" in str(exc)
+                    else str(exc).split(". ")[0] + "."
+                )
+                + " "
+                + _("Connect it in the Sync tab to show a code.")
             )
             self.new_button.setEnabled(False)
             self.poster_button.setEnabled(False)
@@ -126,7 +139,9 @@ class QrTab(QWidget):
         self.poster_button.setEnabled(True)
         self.qr.set_text(self.link.url)
         self.qr.setToolTip(self.link.url)
-        self.expiry_label.setText(f"This code works until {_local(self.link.expires_at)}")
+        self.expiry_label.setText(
+            _("This code works until {time}", time=_local(self.link.expires_at))
+        )
         left_ms = (self.link.expires_at - self.clock()).total_seconds() * 1000
         self.expiry_timer.start(max(1000, int(left_ms)))
 
@@ -137,9 +152,9 @@ class QrTab(QWidget):
 
     # -- poster and setting --------------------------------------------------------------------
     def _print_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        path, _filter = QFileDialog.getSaveFileName(
             self,
-            "Save the poster",
+            _("Save the poster"),
             str(Path.home() / "nps-poster.pdf"),
             "PDF (*.pdf);;PNG image (*.png);;SVG drawing (*.svg)",
         )
@@ -161,10 +176,14 @@ class QrTab(QWidget):
                 link.url,
             )
         except (CredentialsError, OSError, ValueError) as exc:
-            self.poster_message.setText(f"The poster was not saved: {exc}")
+            self.poster_message.setText(_("The poster was not saved: {error}", error=exc))
             return None
         self.poster_message.setText(
-            f"Saved {path.name} — its code works until {link.expires_at:%d %b %Y}."
+            _(
+                "Saved {file} — its code works until {date}.",
+                file=path.name,
+                date=f"{link.expires_at:%d %b %Y}",
+            )
         )
         self.poster_saved.emit(str(path))
         return path

@@ -27,6 +27,7 @@ from kiosk.localtime import local_today, zone
 from kiosk.questions import QuestionVersion, versions
 from ui.admin import style
 from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
+from ui.admin.texts import _, ngettext
 from ui.admin.worker import BackgroundOps
 
 
@@ -41,12 +42,14 @@ class RecordsTab(QWidget):
         root.setSpacing(14)
 
         export, lay = card(margins=20, spacing=10)
-        lay.addWidget(label("Export responses", "h1"))
+        lay.addWidget(label(_("Export responses"), "h1"))
         lay.addWidget(
             label(
-                "Writes a spreadsheet file (CSV, opens in Excel with Hindi intact) "
-                "and a JSON file for the chosen days. Contact details are not "
-                "included; export those from Follow-ups.",
+                _(
+                    "Writes a spreadsheet file (CSV, opens in Excel with Hindi intact) "
+                    "and a JSON file for the chosen days. Contact details are not "
+                    "included; export those from Follow-ups."
+                ),
                 "muted",
                 wrap=True,
             )
@@ -59,19 +62,19 @@ class RecordsTab(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("d MMM yyyy")
             edit.setDate(QDate(day.year, day.month, day.day))
-        form.addRow("From", self.since)
-        form.addRow("To", self.until)
+        form.addRow(_("From"), self.since)
+        form.addRow(_("To"), self.until)
         folder_row = QHBoxLayout()
         self.folder = QLineEdit()
-        self.folder.setPlaceholderText("Plug in a USB stick and choose it")
+        self.folder.setPlaceholderText(_("Plug in a USB stick and choose it"))
         folder_row.addWidget(self.folder, 1)
-        choose = QPushButton("Choose…")
+        choose = QPushButton(_("Choose…"))
         choose.clicked.connect(self._choose)
         folder_row.addWidget(choose)
-        form.addRow("Folder", folder_row)
+        form.addRow(_("Folder"), folder_row)
         lay.addLayout(form)
         row = QHBoxLayout()
-        self.export_button = QPushButton("Export")
+        self.export_button = QPushButton(_("Export"))
         self.export_button.setProperty("kind", "primary")
         self.export_button.clicked.connect(self.export)
         row.addWidget(self.export_button)
@@ -80,7 +83,7 @@ class RecordsTab(QWidget):
         self.message = label("", "small", wrap=True)
         lay.addWidget(self.message)
         lay.addSpacing(10)
-        lay.addWidget(label("Recent exports", "h2"))
+        lay.addWidget(label(_("Recent exports"), "h2"))
         self.recent = QVBoxLayout()
         self.recent.setSpacing(6)
         lay.addLayout(self.recent)
@@ -88,9 +91,9 @@ class RecordsTab(QWidget):
         root.addWidget(export, 3)
 
         history, self.versions_lay = card(margins=20, spacing=8)
-        self.versions_lay.addWidget(label("Question versions", "h1"))
+        self.versions_lay.addWidget(label(_("Question versions"), "h1"))
         self.versions_lay.addWidget(
-            label("Each answer keeps the wording it was given.", "muted", wrap=True)
+            label(_("Each answer keeps the wording it was given."), "muted", wrap=True)
         )
         self.versions_box = QVBoxLayout()
         self.versions_box.setSpacing(10)
@@ -109,17 +112,25 @@ class RecordsTab(QWidget):
         tz = self.db.settings().time_zone
         clear_layout(self.recent)
         if not entries:
-            self.recent.addWidget(label("None yet.", "muted"))
+            self.recent.addWidget(label(_("None yet."), "muted"))
         for e in entries:
             what = (
-                "Follow-up contacts"
+                _("Follow-up contacts")
                 if e.action == "export_cases"
-                else f"Responses {e.detail.get('since')} to {e.detail.get('until')}"
+                else _(
+                    "Responses {since} to {until}",
+                    since=e.detail.get("since"),
+                    until=e.detail.get("until"),
+                )
             )
             rows = e.detail.get("rows", 0)
             self.recent.addWidget(
                 label(
-                    f"<b>{what}</b> · {count(int(str(rows)))} rows<br>"
+                    f"<b>{what}</b> · "
+                    + ngettext(
+                        "{count} row", "{count} rows", int(str(rows)), count=count(int(str(rows)))
+                    )
+                    + "<br>"
                     f"<span style='color:{style.MUTED}'>{local_time(e.at, time_zone=tz)} → "
                     f"{e.detail.get('folder', '')}</span>",
                     wrap=True,
@@ -132,8 +143,11 @@ class RecordsTab(QWidget):
         for v in items[:6]:
             self.versions_box.addWidget(
                 label(
-                    f"Version {v.version} · since "
-                    f"{local_time(v.created_at, '%d %b %Y', time_zone=tz)}",
+                    _(
+                        "Version {version} · since {date}",
+                        version=v.version,
+                        date=local_time(v.created_at, "%d %b %Y", time_zone=tz),
+                    ),
                     "h2",
                 )
             )
@@ -141,17 +155,17 @@ class RecordsTab(QWidget):
                 self.versions_box.addWidget(label(f"{lang}: {text}", "small", wrap=True))
 
     def _choose(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to…")
+        folder = QFileDialog.getExistingDirectory(self, _("Export to…"))
         if folder:
             self.folder.setText(folder)
 
     def export(self) -> None:
         if not self.folder.text().strip():
-            self.message.setText("Choose a folder first (plug in the USB stick).")
+            self.message.setText(_("Choose a folder first (plug in the USB stick)."))
             return
         since, until = picked_day(self.since), picked_day(self.until)
         self.export_button.setEnabled(False)
-        self.message.setText("Exporting…")
+        self.message.setText(_("Exporting…"))
         self.ops.run(
             partial(
                 export_responses,
@@ -167,7 +181,15 @@ class RecordsTab(QWidget):
     def _done(self, result: ExportResult) -> None:
         self.export_button.setEnabled(True)
         names = ", ".join(p.name for p in result.files)
-        self.message.setText(f"Exported {count(result.rows)} responses: {names}")
+        self.message.setText(
+            ngettext(
+                "Exported {count} response: {names}",
+                "Exported {count} responses: {names}",
+                result.rows,
+                count=count(result.rows),
+                names=names,
+            )
+        )
         self.refresh()
         self.exported.emit(result)
 

@@ -31,14 +31,16 @@ from kiosk.errors import KioskError, PinError
 from kiosk.pin import PinGuard, check_format
 from kiosk.questions import save_settings
 from kiosk.settings import Settings
+from ui.admin import texts
 from ui.admin.parts import card, label, local_time
+from ui.admin.texts import N_, _, ngettext
 from ui.admin.worker import BackgroundOps
 from ui.placement import screen_label
 
 CATEGORY_TITLES = {
-    "detractor": "Detractors (0–6)",
-    "passive": "Passives (7–8)",
-    "promoter": "Promoters (9–10)",
+    "detractor": N_("Detractors (0–6)"),
+    "passive": N_("Passives (7–8)"),
+    "promoter": N_("Promoters (9–10)"),
 }
 
 
@@ -62,6 +64,9 @@ def text_to_chips(text: str) -> list[dict[str, str]]:
     return chips
 
 
+PIN_CHANGED = N_("PIN changed.")
+
+
 def change_pin(db: Database, old: str, new: str) -> str:
     """Try the old PIN through the gate (so wrong tries count towards the lockout), then set
     the new one. Returns what to tell the manager."""
@@ -69,11 +74,19 @@ def change_pin(db: Database, old: str, new: str) -> str:
     attempt = guard.attempt(old)
     if attempt.locked_until is not None:
         wait = max(1, int((attempt.locked_until - utcnow()).total_seconds() // 60) + 1)
-        return f"Too many wrong PINs: locked for {wait} more minutes."
+        return ngettext(
+            "Too many wrong PINs: locked for {n} more minute.",
+            "Too many wrong PINs: locked for {n} more minutes.",
+            wait,
+        )
     if not attempt.ok:
-        return f"The current PIN is wrong ({attempt.tries_left} tries left before a lock)."
+        return ngettext(
+            "The current PIN is wrong ({n} try left before a lock).",
+            "The current PIN is wrong ({n} tries left before a lock).",
+            attempt.tries_left,
+        )
     guard.set_pin(new)
-    return "PIN changed."
+    return _(PIN_CHANGED)
 
 
 class SettingsTab(QWidget):
@@ -95,10 +108,10 @@ class SettingsTab(QWidget):
         grid.setSpacing(14)
 
         bar = QHBoxLayout()
-        bar.addWidget(label("Settings", "h1"))
+        bar.addWidget(label(_("Settings"), "h1"))
         self.message = label("", "small", wrap=True)
         bar.addWidget(self.message, 1)
-        self.save_button = QPushButton("Save settings")
+        self.save_button = QPushButton(_("Save settings"))
         self.save_button.setProperty("kind", "primary")
         self.save_button.clicked.connect(self.save)
         bar.addWidget(self.save_button)
@@ -111,24 +124,24 @@ class SettingsTab(QWidget):
         self.managed: int | None = None
 
         store, lay = card(margins=18, spacing=10)
-        lay.addWidget(label("Store and question", "h2"))
+        lay.addWidget(label(_("Store and question"), "h2"))
         form = QFormLayout()
         form.setVerticalSpacing(8)
         self.store_name = QLineEdit()
-        form.addRow("Store name", self.store_name)
+        form.addRow(_("Store name"), self.store_name)
         langs = QHBoxLayout()
         langs.setSpacing(18)
         self.language_boxes = {code: QCheckBox(name) for code, name in LANGUAGES.items()}
         for box in self.language_boxes.values():
             langs.addWidget(box)
         langs.addStretch()
-        form.addRow("Languages on offer", langs)
+        form.addRow(_("Languages on offer"), langs)
         self.question: dict[str, QLineEdit] = {}
         self.label_low: dict[str, QLineEdit] = {}
         self.label_high: dict[str, QLineEdit] = {}
         for code, name in LANGUAGES.items():
             self.question[code] = QLineEdit()
-            form.addRow(f"Question · {name}", self.question[code])
+            form.addRow(_("Question · {language}", language=name), self.question[code])
         for code, name in LANGUAGES.items():
             self.label_low[code] = QLineEdit()
             self.label_high[code] = QLineEdit()
@@ -136,7 +149,7 @@ class SettingsTab(QWidget):
             ends.addWidget(self.label_low[code])
             ends.addWidget(label("…", "muted"))
             ends.addWidget(self.label_high[code])
-            form.addRow(f"Scale ends (0 … 10) · {name}", ends)
+            form.addRow(_("Scale ends (0 … 10) · {language}", language=name), ends)
         lay.addLayout(form)
         self.version = label("", "small", wrap=True)
         lay.addWidget(self.version)
@@ -145,36 +158,51 @@ class SettingsTab(QWidget):
         self.left.addWidget(store)
 
         timing, lay = card(margins=18, spacing=10)
-        lay.addWidget(label("Timing", "h2"))
+        lay.addWidget(label(_("Timing"), "h2"))
         form = QFormLayout()
         self.follow_up_timeout = QSpinBox()
         self.follow_up_timeout.setRange(5, 300)
-        self.follow_up_timeout.setSuffix(" s")
-        form.addRow("Follow-up screen gives up after", self.follow_up_timeout)
+        self.follow_up_timeout.setSuffix(" " + _("s"))
+        form.addRow(_("Follow-up screen gives up after"), self.follow_up_timeout)
         self.thank_you = QSpinBox()
         self.thank_you.setRange(1, 60)
-        self.thank_you.setSuffix(" s")
-        form.addRow("Thank-you screen shows for", self.thank_you)
+        self.thank_you.setSuffix(" " + _("s"))
+        form.addRow(_("Thank-you screen shows for"), self.thank_you)
         self.min_tap = QDoubleSpinBox()
         self.min_tap.setRange(0, 60)
         self.min_tap.setDecimals(1)
-        self.min_tap.setSuffix(" s")
+        self.min_tap.setSuffix(" " + _("s"))
         for spin in (self.follow_up_timeout, self.thank_you, self.min_tap):
             spin.setFixedWidth(130)
-        form.addRow("Minimum time between taps", self.min_tap)
+        form.addRow(_("Minimum time between taps"), self.min_tap)
         lay.addLayout(form)
         self.left.addWidget(timing)
 
+        admin, lay = card(margins=18, spacing=10)
+        lay.addWidget(label(_("Admin view"), "h2"))
+        form = QFormLayout()
+        self.admin_language = QComboBox()
+        for code, name in texts.NAMES.items():
+            self.admin_language.addItem(name, code)
+        form.addRow(_("Language of these pages"), self.admin_language)
+        lay.addLayout(form)
+        lay.addWidget(
+            label(_("A new language shows the next time you open the admin view."), "small")
+        )
+        self.left.addWidget(admin)
+
         screen, lay = card(margins=18, spacing=10)
-        lay.addWidget(label("Screen", "h2"))
+        lay.addWidget(label(_("Screen"), "h2"))
         form = QFormLayout()
         self.screen_choice = QComboBox()
-        form.addRow("The kiosk fills", self.screen_choice)
+        form.addRow(_("The kiosk fills"), self.screen_choice)
         lay.addLayout(form)
         lay.addWidget(
             label(
-                "On a till with two screens, choose the customer's. If it is unplugged the "
-                "kiosk moves to the other one, and comes back when it returns.",
+                _(
+                    "On a till with two screens, choose the customer's. If it is unplugged the "
+                    "kiosk moves to the other one, and comes back when it returns."
+                ),
                 "small",
                 wrap=True,
             )
@@ -182,7 +210,7 @@ class SettingsTab(QWidget):
         self.left.addWidget(screen)
 
         store_time, lay = card(margins=18, spacing=10)
-        lay.addWidget(label("Store time", "h2"))
+        lay.addWidget(label(_("Store time"), "h2"))
         form = QFormLayout()
         self.time_zone = QComboBox()
         self.time_zone.setEditable(True)  # type to find: "Kolk" -> Asia/Kolkata
@@ -192,7 +220,7 @@ class SettingsTab(QWidget):
         if completer is not None:
             completer.setFilterMode(Qt.MatchFlag.MatchContains)
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        form.addRow("Time zone", self.time_zone)
+        form.addRow(_("Time zone"), self.time_zone)
         lay.addLayout(form)
         self.zone_note = label("", "small", wrap=True)
         lay.addWidget(self.zone_note)
@@ -201,11 +229,17 @@ class SettingsTab(QWidget):
         grid.addLayout(self.left, 2, 0)
 
         chips, lay = card(margins=18, spacing=8)
-        lay.addWidget(label("Reason chips", "h2"))
-        lay.addWidget(label("One per line: key | English | हिन्दी", "small"))
+        lay.addWidget(label(_("Reason chips"), "h2"))
+        lay.addWidget(
+            label(
+                _("One per line: key | {languages}", languages=" | ".join(LANGUAGES.values())),
+                "small",
+                wrap=True,
+            )
+        )
         self.reasons: dict[str, QPlainTextEdit] = {}
         for cat in Category:
-            lay.addWidget(label(CATEGORY_TITLES[cat.value], "muted"))
+            lay.addWidget(label(_(CATEGORY_TITLES[cat.value]), "muted"))
             edit = QPlainTextEdit()
             edit.setFixedHeight(84)
             self.reasons[cat.value] = edit
@@ -215,19 +249,19 @@ class SettingsTab(QWidget):
         self.right.addWidget(chips)
 
         pin, lay = card(margins=18, spacing=8)
-        lay.addWidget(label("Change PIN", "h2"))
+        lay.addWidget(label(_("Change PIN"), "h2"))
         form = QFormLayout()
         self.old_pin, self.new_pin, self.new_pin2 = QLineEdit(), QLineEdit(), QLineEdit()
         for pin_field in (self.old_pin, self.new_pin, self.new_pin2):
             pin_field.setEchoMode(QLineEdit.EchoMode.Password)
             pin_field.setMaxLength(8)
-            pin_field.setPlaceholderText("4–8 digits")
-        form.addRow("Current PIN", self.old_pin)
-        form.addRow("New PIN", self.new_pin)
-        form.addRow("New PIN again", self.new_pin2)
+            pin_field.setPlaceholderText(_("4–8 digits"))
+        form.addRow(_("Current PIN"), self.old_pin)
+        form.addRow(_("New PIN"), self.new_pin)
+        form.addRow(_("New PIN again"), self.new_pin2)
         lay.addLayout(form)
         row = QHBoxLayout()
-        self.pin_button = QPushButton("Change PIN")
+        self.pin_button = QPushButton(_("Change PIN"))
         self.pin_button.clicked.connect(self._change_pin)
         row.addWidget(self.pin_button)
         self.pin_message = label("", "small", wrap=True)
@@ -266,9 +300,12 @@ class SettingsTab(QWidget):
             self.managed_note.hide()
             return
         self.managed_note.setText(
-            f"Managed by HQ, version {version}: the store name, languages, wording, reason "
-            "chips, timings and time zone come from HQ's store profile. The screen and the "
-            "PIN stay the store's."
+            _(
+                "Managed by HQ, version {version}: the store name, languages, wording, reason "
+                "chips, timings and time zone come from HQ's store profile. The screen and the "
+                "PIN stay the store's.",
+                version=version,
+            )
         )
         self.managed_note.show()
 
@@ -284,9 +321,12 @@ class SettingsTab(QWidget):
         tz = self.db.settings().time_zone
         if latest:
             self.version.setText(
-                f"Question version {latest[0].version}, since "
-                f"{local_time(latest[0].created_at, '%d %b %Y', time_zone=tz)}. Changing the "
-                "wording starts a new version; earlier answers keep theirs."
+                _(
+                    "Question version {version}, since {date}. Changing the wording starts a "
+                    "new version; earlier answers keep theirs.",
+                    version=latest[0].version,
+                    date=local_time(latest[0].created_at, "%d %b %Y", time_zone=tz),
+                )
             )
 
     def show_settings(self, s: Settings) -> None:
@@ -312,23 +352,30 @@ class SettingsTab(QWidget):
             self.time_zone.addItem(s.time_zone)
         self.time_zone.setCurrentText(s.time_zone)
         hours = (
-            "always open" if not s.opening_hours else "opening hours set (setting opening_hours)"
+            _("always open")
+            if not s.opening_hours
+            else _("opening hours set (setting opening_hours)")
         )
         self.zone_note.setText(
-            f"Now {local_time(utcnow(), '%a %d %b, %H:%M', time_zone=s.time_zone)} at the store; "
-            f'{hours}. "Today", the trend, date ranges and times on this kiosk are in this '
-            "zone. Changing it moves every stored answer to its day in the new zone."
+            _(
+                'Now {time} at the store; {hours}. "Today", the trend, date ranges and times on '
+                "this kiosk are in this zone. Changing it moves every stored answer to its day "
+                "in the new zone.",
+                time=local_time(utcnow(), "%a %d %b, %H:%M", time_zone=s.time_zone),
+                hours=hours,
+            )
         )
+        self.admin_language.setCurrentIndex(max(0, self.admin_language.findData(s.admin_language)))
 
     def _list_screens(self, chosen: str) -> None:
         """Every screen there is now, by name and size; a chosen one that is unplugged stays
         listed, so that saving other settings does not forget it."""
         self.screen_choice.clear()
-        self.screen_choice.addItem("The primary screen", "")
+        self.screen_choice.addItem(_("The primary screen"), "")
         for screen in QGuiApplication.screens():
             self.screen_choice.addItem(screen_label(screen), screen.name())
         if chosen and self.screen_choice.findData(chosen) < 0:
-            self.screen_choice.addItem(f"{chosen} (not connected)", chosen)
+            self.screen_choice.addItem(_("{screen} (not connected)", screen=chosen), chosen)
         self.screen_choice.setCurrentIndex(max(0, self.screen_choice.findData(chosen)))
 
     def changes(self) -> dict[str, Any]:
@@ -347,6 +394,7 @@ class SettingsTab(QWidget):
             "min_tap_interval_s": round(self.min_tap.value(), 1),
             "screen": str(self.screen_choice.currentData() or ""),
             "time_zone": self.time_zone.currentText().strip(),
+            "admin_language": str(self.admin_language.currentData() or "en"),
         }
 
     def save(self) -> None:
@@ -363,7 +411,7 @@ class SettingsTab(QWidget):
             self.message.setStyleSheet("color: #B3261E;")
             return
         self.message.setStyleSheet("")
-        self.message.setText("Saved.")
+        self.message.setText(_("Saved."))
         self.refresh()
         self.saved.emit(settings)
 
@@ -375,7 +423,7 @@ class SettingsTab(QWidget):
             self._pin_done(str(exc))
             return
         if new != again:
-            self._pin_done("The two new PINs differ.")
+            self._pin_done(_("The two new PINs differ."))
             return
         self.pin_button.setEnabled(False)
         # scrypt takes a moment: keep it off the GUI thread.
@@ -384,7 +432,7 @@ class SettingsTab(QWidget):
     def _pin_done(self, text: str) -> None:
         self.pin_button.setEnabled(True)
         self.pin_message.setText(text)
-        if text == "PIN changed.":
+        if text == _(PIN_CHANGED):
             for edit in (self.old_pin, self.new_pin, self.new_pin2):
                 edit.clear()
         self.pin_result.emit(text)

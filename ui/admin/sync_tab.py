@@ -32,16 +32,27 @@ from sync.client import sends_in_clear
 from sync.ledger import SyncOverview, SyncState
 from ui.admin import style
 from ui.admin.parts import card, label, set_prop
+from ui.admin.texts import N_, _, ngettext
 
 ROW_PX = 34
 STATE_TEXT = {
-    SyncState.NOT_ENROLLED: ("Not connected to HQ", style.MUTED),
-    SyncState.NEVER: ("Connected — first sync pending", style.ACCENT),
-    SyncState.ONLINE: ("Online", style.PROMOTER),
-    SyncState.OFFLINE: ("Offline", style.DANGER),
-    SyncState.WAITING: ("Offline", style.DANGER),
-    SyncState.REFUSED: ("HQ refused this device", style.DANGER),
+    SyncState.NOT_ENROLLED: (N_("Not connected to HQ"), style.MUTED),
+    SyncState.NEVER: (N_("Connected — first sync pending"), style.ACCENT),
+    SyncState.ONLINE: (N_("Online"), style.PROMOTER),
+    SyncState.OFFLINE: (N_("Offline"), style.DANGER),
+    SyncState.WAITING: (N_("Offline"), style.DANGER),
+    SyncState.REFUSED: (N_("HQ refused this device"), style.DANGER),
 }
+
+LEDGER_HEADERS = (
+    N_("Batch"),
+    N_("Sent"),
+    N_("Size"),
+    N_("Accepted"),
+    N_("Duplicate"),
+    N_("Rejected"),
+    N_("Via"),
+)
 
 
 def _local(at: datetime, fmt: str = "%H:%M") -> str:
@@ -51,16 +62,16 @@ def _local(at: datetime, fmt: str = "%H:%M") -> str:
 def when(at: datetime | None, now: datetime) -> str:
     """'never', 'just now', 'today 14:02', 'yesterday 09:10', '12 Nov 14:02'."""
     if at is None:
-        return "never"
+        return _("never")
     seconds = (now - at).total_seconds()
     if -60 < seconds < 60:
-        return "just now"
+        return _("just now")
     local_now = now.replace(tzinfo=UTC).astimezone()
     local_at = at.replace(tzinfo=UTC).astimezone()
     if local_at.date() == local_now.date():
-        return f"today {local_at:%H:%M}"
+        return _("today {time}", time=f"{local_at:%H:%M}")
     if (local_now.date() - local_at.date()).days == 1:
-        return f"yesterday {local_at:%H:%M}"
+        return _("yesterday {time}", time=f"{local_at:%H:%M}")
     return f"{local_at:%d %b %H:%M}"
 
 
@@ -70,11 +81,15 @@ def age(at: datetime | None, now: datetime) -> str:
         return "—"
     minutes = max(0, int((now - at).total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes} min"
+        return _("{minutes} min", minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
+        return (
+            _("{hours} h {minutes} min", hours=hours, minutes=minutes)
+            if minutes
+            else _("{hours} h", hours=hours)
+        )
+    return ngettext("{n} day", "{n} days", hours // 24)
 
 
 class _Dot(QWidget):
@@ -158,10 +173,10 @@ class SyncTab(QWidget):
         row.addWidget(self.dot, 0, Qt.AlignmentFlag.AlignVCenter)
         self.state_label = label("", "mid")
         row.addWidget(self.state_label, 1)
-        self.busy_label = label("Sending…", "small")
+        self.busy_label = label(_("Sending…"), "small")
         self.busy_label.hide()
         row.addWidget(self.busy_label)
-        self.sync_button = QPushButton("Sync now")
+        self.sync_button = QPushButton(_("Sync now"))
         self.sync_button.setProperty("kind", "primary")
         self.sync_button.setMinimumHeight(44)
         self.sync_button.setMinimumWidth(150)
@@ -178,17 +193,17 @@ class SyncTab(QWidget):
         # Figures.
         grid = QGridLayout()
         grid.setSpacing(16)
-        self.pending_value, box1 = self._figure("Responses waiting")
-        self.oldest_value, box2 = self._figure("Oldest waiting")
-        self.success_value, box3 = self._figure("Last successful sync")
-        self.quarantine_value, box4 = self._figure("Quarantined")
+        self.pending_value, box1 = self._figure(_("Responses waiting"))
+        self.oldest_value, box2 = self._figure(_("Oldest waiting"))
+        self.success_value, box3 = self._figure(_("Last successful sync"))
+        self.quarantine_value, box4 = self._figure(_("Quarantined"))
         for i, box in enumerate((box1, box2, box3, box4)):
             grid.addWidget(box, 0, i)
         root.addLayout(grid)
 
         # The last error, in plain words.
         self.error_card, el = card()
-        el.addWidget(label("Last problem", "h2"))
+        el.addWidget(label(_("Last problem"), "h2"))
         self.error_label = label("", "error", wrap=True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         el.addWidget(self.error_label)
@@ -199,43 +214,45 @@ class SyncTab(QWidget):
         # Quarantined responses.
         self.quarantine_card, ql = card()
         qh = QHBoxLayout()
-        qh.addWidget(label("Quarantined responses", "h2"))
+        qh.addWidget(label(_("Quarantined responses"), "h2"))
         qh.addStretch()
-        self.resend_button = QPushButton("Send all again")
+        self.resend_button = QPushButton(_("Send all again"))
         self.resend_button.clicked.connect(lambda: self.resend_clicked.emit(None))
         qh.addWidget(self.resend_button)
         ql.addLayout(qh)
         ql.addWidget(
             label(
-                "HQ refused these. They are kept here, never deleted; once the cause "
-                "is fixed, send them again.",
+                _(
+                    "HQ refused these. They are kept here, never deleted; once the cause "
+                    "is fixed, send them again."
+                ),
                 "small",
                 wrap=True,
             )
         )
-        self.quarantine_table = _table(["Recorded", "Score", "Why HQ refused it"])
+        self.quarantine_table = _table([_("Recorded"), _("Score"), _("Why HQ refused it")])
         ql.addWidget(self.quarantine_table)
         root.addWidget(self.quarantine_card)
 
         # The ledger.
         ledger, ll = card()
-        ll.addWidget(label("Recent batches", "h2"))
-        self.ledger_table = _table(
-            ["Batch", "Sent", "Size", "Accepted", "Duplicate", "Rejected", "Via"]
-        )
+        ll.addWidget(label(_("Recent batches"), "h2"))
+        self.ledger_table = _table([_(h) for h in LEDGER_HEADERS])
         ll.addWidget(self.ledger_table)
-        self.ledger_empty = label("No batches yet.", "muted")
+        self.ledger_empty = label(_("No batches yet."), "muted")
         ll.addWidget(self.ledger_empty)
         root.addWidget(ledger)
 
         # Enrollment.
         self.enroll_card, nl = card()
-        nl.addWidget(label("Connect this kiosk to HQ", "h2"))
+        nl.addWidget(label(_("Connect this kiosk to HQ"), "h2"))
         nl.addWidget(
             label(
-                "HQ prints a one-time code with  nps-hq enroll-device --store STORE. "
-                "The device token and secret are kept in a file only this kiosk's "
-                "user can read.",
+                _(
+                    "HQ prints a one-time code with  nps-hq enroll-device --store STORE. "
+                    "The device token and secret are kept in a file only this kiosk's "
+                    "user can read."
+                ),
                 "small",
                 wrap=True,
             )
@@ -248,17 +265,17 @@ class SyncTab(QWidget):
         self.code_edit = QLineEdit()
         self.code_edit.setPlaceholderText("ABCD-EFGH-JKLM")
         self.ca_edit = QLineEdit()
-        self.ca_edit.setPlaceholderText("optional: CA bundle (.pem) of a self-hosted HQ")
-        ca_pick = QPushButton("Choose…")
+        self.ca_edit.setPlaceholderText(_("optional: CA bundle (.pem) of a self-hosted HQ"))
+        ca_pick = QPushButton(_("Choose…"))
         ca_pick.clicked.connect(self._pick_ca)
         self.public_edit = QLineEdit()
-        self.public_edit.setPlaceholderText("optional: address phones use (default: HQ address)")
+        self.public_edit.setPlaceholderText(_("optional: address phones use (default: HQ address)"))
         for r, (name, widget) in enumerate(
             (
-                ("HQ address", self.hq_edit),
-                ("Enrollment code", self.code_edit),
-                ("CA bundle", self.ca_edit),
-                ("Address for phones", self.public_edit),
+                (_("HQ address"), self.hq_edit),
+                (_("Enrollment code"), self.code_edit),
+                (_("CA bundle"), self.ca_edit),
+                (_("Address for phones"), self.public_edit),
             )
         ):
             form.addWidget(label(name), r, 0)
@@ -268,7 +285,7 @@ class SyncTab(QWidget):
         er = QHBoxLayout()
         self.enroll_message = label("", "small", wrap=True)
         er.addWidget(self.enroll_message, 1)
-        self.enroll_button = QPushButton("Enroll")
+        self.enroll_button = QPushButton(_("Enroll"))
         self.enroll_button.setProperty("kind", "primary")
         self.enroll_button.clicked.connect(self._enroll_clicked)
         er.addWidget(self.enroll_button)
@@ -285,8 +302,8 @@ class SyncTab(QWidget):
 
     # -- input -------------------------------------------------------------------------------
     def _pick_ca(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "CA bundle of HQ", "", "Certificates (*.pem *.crt);;All files (*)"
+        path, _filter = QFileDialog.getOpenFileName(
+            self, _("CA bundle of HQ"), "", _("Certificates (*.pem *.crt);;All files (*)")
         )
         if path:
             self.ca_edit.setText(path)
@@ -294,10 +311,10 @@ class SyncTab(QWidget):
     def _enroll_clicked(self) -> None:
         url, code = self.hq_edit.text().strip(), self.code_edit.text().strip()
         if not url or not code:
-            self.show_enroll_result(False, "Enter HQ's address and the enrollment code.")
+            self.show_enroll_result(False, _("Enter HQ's address and the enrollment code."))
             return
         self.enroll_button.setEnabled(False)
-        self.enroll_message.setText("Enrolling…")
+        self.enroll_message.setText(_("Enrolling…"))
         self.enroll_requested.emit(
             {
                 "hq_url": url,
@@ -326,31 +343,36 @@ class SyncTab(QWidget):
         now = o.at
         state = o.state
         text, colour = STATE_TEXT[state]
+        text = _(text)
         if state is SyncState.WAITING and o.status.next_attempt_at is not None:
-            text = f"Offline — waiting until {_local(o.status.next_attempt_at)}"
+            text = _("Offline — waiting until {time}", time=_local(o.status.next_attempt_at))
         self.state_label.setText(text)
         self.state_label.setStyleSheet(f"color: {colour};")
         self.dot.set_colour(colour)
         s = o.status
         if state is SyncState.NOT_ENROLLED:
-            detail = "Answers are kept safely on this kiosk until it is connected to HQ."
+            detail = _("Answers are kept safely on this kiosk until it is connected to HQ.")
         elif state is SyncState.REFUSED:
-            detail = "HQ refused this device: enroll it again with a new code (below)."
+            detail = _("HQ refused this device: enroll it again with a new code (below).")
         else:
             detail = f"HQ: {s.hq_url}"
             if s.clock_offset_s is not None and abs(s.clock_offset_s) >= 120:
                 minutes = round(s.clock_offset_s / 60)
-                detail += (
-                    f"  ·  this kiosk's clock is {abs(minutes)} min "
-                    f"{'behind' if minutes > 0 else 'ahead of'} HQ"
+                detail += "  ·  " + (
+                    _("this kiosk's clock is {n} min behind HQ", n=abs(minutes))
+                    if minutes > 0
+                    else _("this kiosk's clock is {n} min ahead of HQ", n=abs(minutes))
                 )
         self.detail_label.setText(detail)
         clear = bool(s.hq_url) and sends_in_clear(s.hq_url or "")
         self.clear_text_warning.setVisible(clear)
         self.clear_text_warning.setText(
-            f"Not encrypted: {s.hq_url} is plain http:// to another machine, so this kiosk's "
-            "device token and its answers cross the network readable by anyone on it. Enroll "
-            "again with HQ's https:// address."
+            _(
+                "Not encrypted: {url} is plain http:// to another machine, so this kiosk's "
+                "device token and its answers cross the network readable by anyone on it. "
+                "Enroll again with HQ's https:// address.",
+                url=s.hq_url,
+            )
             if clear
             else ""
         )
@@ -372,13 +394,14 @@ class SyncTab(QWidget):
         if show_error:
             self.error_label.setText(s.last_error or "")
             self.error_when.setText(
-                f"{when(s.last_error_at, now)} · {s.failures} failed "
-                f"{'try' if s.failures == 1 else 'tries'} in a row"
+                when(s.last_error_at, now)
+                + " · "
+                + ngettext("{n} failed try in a row", "{n} failed tries in a row", s.failures)
                 if s.last_error_at
                 else ""
             )
         elif show_profile:
-            self.error_label.setText(f"Store profile refused: {s.profile_error}")
+            self.error_label.setText(_("Store profile refused: {error}", error=s.profile_error))
             self.error_when.setText(when(s.profile_error_at, now) if s.profile_error_at else "")
 
         self.quarantine_card.setVisible(o.quarantined_count > 0)
@@ -400,7 +423,9 @@ class SyncTab(QWidget):
                 _cell(f"{b.accepted:,}", right=True),
                 _cell(f"{b.duplicate:,}", right=True),
                 _cell(f"{b.rejected:,}", right=True),
-                _cell("network" if b.kind == "upload" else f"file {b.file_name or ''}"),
+                _cell(
+                    _("network") if b.kind == "upload" else _("file {name}", name=b.file_name or "")
+                ),
             ]
             cells[0].setToolTip(b.batch_id)
             for c, item in enumerate(cells):
@@ -426,7 +451,12 @@ class SyncTab(QWidget):
         controller.busy.connect(self.set_busy)
         controller.enrolled.connect(
             lambda e: self.show_enroll_result(
-                True, f"Enrolled as device {e.device_id} of store {e.store_id}."
+                True,
+                _(
+                    "Enrolled as device {device} of store {store}.",
+                    device=e.device_id,
+                    store=e.store_id,
+                ),
             )
         )
         controller.enroll_failed.connect(lambda m: self.show_enroll_result(False, m))

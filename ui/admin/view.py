@@ -30,7 +30,7 @@ from kiosk.clock import ClockCheck, ClockProblem, clock_check
 from kiosk.db import Database, utcnow
 from kiosk.integrity import damage_found
 from kiosk.storage import SpaceStatus, space_status
-from ui.admin import style
+from ui.admin import style, texts
 from ui.admin.audit_tab import AuditTab
 from ui.admin.comments_tab import CommentsTab
 from ui.admin.dashboard_tab import DashboardTab
@@ -38,6 +38,7 @@ from ui.admin.followups_tab import FollowUpsTab
 from ui.admin.parts import label, local_time, set_prop
 from ui.admin.records_tab import RecordsTab
 from ui.admin.settings_tab import SettingsTab
+from ui.admin.texts import _, ngettext
 from ui.admin.worker import BackgroundOps
 
 IDLE_LOCK_MS = 2 * 60 * 1000
@@ -59,23 +60,26 @@ _INPUT_EVENTS = frozenset(
 def clock_warning(check: ClockCheck, *, time_zone: str) -> str:
     """What the manager reads when the till's clock cannot be right ("" when it can)."""
     if check.problem is ClockProblem.OFF_PER_HQ and check.offset_s is not None:
-        return (
-            f"HQ says this till's clock is {offset_words(check.offset_s)}; set the date and "
-            "time, or let the till get network time. HQ corrects the times of the answers it "
-            "receives; answers are still being taken."
+        return _(
+            "HQ says this till's clock is {offset}; set the date and time, or let the till get "
+            "network time. HQ corrects the times of the answers it receives; answers are still "
+            "being taken.",
+            offset=offset_words(check.offset_s),
         )
     if check.ok or check.reference is None:
         return ""
     says = local_time(check.now, "%Y-%m-%d %H:%M", time_zone=time_zone)
     if check.problem is ClockProblem.BEFORE_RELEASE:
         released = local_time(check.reference, "%Y-%m-%d", time_zone=time_zone)
-        why = f"before this version of NPS Kiosk was released ({released})"
+        why = _("before this version of NPS Kiosk was released ({date})", date=released)
     else:
         latest = local_time(check.reference, "%Y-%m-%d %H:%M", time_zone=time_zone)
-        why = f"before the latest answer this till stored ({latest})"
-    return (
-        f"This till's clock says {says}, {why}; set the date and time (or connect it to the "
-        "network) so that answers get the right dates. Answers are still being taken."
+        why = _("before the latest answer this till stored ({date})", date=latest)
+    return _(
+        "This till's clock says {says}, {why}; set the date and time (or connect it to the "
+        "network) so that answers get the right dates. Answers are still being taken.",
+        says=says,
+        why=why,
     )
 
 
@@ -84,25 +88,36 @@ def offset_words(offset_s: float) -> str:
     minutes = round(abs(offset_s) / 60)
     hours, mins = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    amount = f"{hours} h {mins:02d} min" if hours else f"{mins} min"
-    if days:
-        amount = f"{days} days {hours} h" if days < 365 else f"about {days / 365.25:.1f} years"
-    return f"{amount} {'slow' if offset_s > 0 else 'fast'}"
+    if days >= 365:
+        amount = _("about {years} years", years=f"{days / 365.25:.1f}")
+    elif days:
+        amount = ngettext("{n} day {hours} h", "{n} days {hours} h", days, hours=hours)
+    elif hours:
+        amount = _("{hours} h {minutes} min", hours=hours, minutes=f"{mins:02d}")
+    else:
+        amount = _("{minutes} min", minutes=mins)
+    if offset_s > 0:
+        return _("{amount} slow", amount=amount)
+    return _("{amount} fast", amount=amount)
 
 
 def storage_warning(status: SpaceStatus) -> str:
     """What the manager reads when the database's disk is full or getting full ("" if not)."""
-    where = f"{status.free_mb:.1f} MB free in {status.folder}"
+    where = _("{mb} MB free in {folder}", mb=f"{status.free_mb:.1f}", folder=status.folder)
     if status.full:
-        return (
-            f"Answers are paused: the disk is full (“{status.full_cause}”); {where}. Free some "
-            "space there (old backups, copied files): the kiosk takes answers again by itself "
-            "within a minute. Nothing stored was lost."
+        return _(
+            "Answers are paused: the disk is full (“{cause}”); {where}. Free some space there "
+            "(old backups, copied files): the kiosk takes answers again by itself within a "
+            "minute. Nothing stored was lost.",
+            cause=status.full_cause,
+            where=where,
         )
     if status.low:
-        return (
-            f"Low disk space: {where} (warning below {status.low_space_mb} MB). Free some space "
-            "there soon: when the disk is full the kiosk cannot take answers."
+        return _(
+            "Low disk space: {where} (warning below {mb} MB). Free some space there soon: when "
+            "the disk is full the kiosk cannot take answers.",
+            where=where,
+            mb=status.low_space_mb,
         )
     return ""
 
@@ -111,10 +126,11 @@ def damage_warning(damage: str | None) -> str:
     """What the manager reads when the background check found damage in the database."""
     if damage is None:
         return ""
-    return (
-        f"A check of the database found damage ({damage}). Answers are still being taken. "
+    return _(
+        "A check of the database found damage ({damage}). Answers are still being taken. "
         "Restart the kiosk soon (Exit kiosk, or restart the till): it moves the damaged file "
-        "aside, untouched, for support, and starts on a fresh one."
+        "aside, untouched, for support, and starts on a fresh one.",
+        damage=damage,
     )
 
 
@@ -132,6 +148,7 @@ class AdminView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.db = db
+        texts.use(db.settings().admin_language)  # before any text is made
         self.setObjectName("AdminView")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet(style.SHEET)
@@ -153,22 +170,22 @@ class AdminView(QWidget):
         bar.addSpacing(6)
         self.title = label(self.db.settings().store_name, "h1")
         bar.addWidget(self.title)
-        bar.addWidget(label("· Manager", "muted"))
+        bar.addWidget(label(_("· Manager"), "muted"))
         bar.addStretch()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # indeterminate: moves while a background read runs
         self.busy.setFixedWidth(120)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.busy_label = label("Loading…", "small")
+        self.busy_label = label(_("Loading…"), "small")
         self.busy_label.hide()
         bar.addWidget(self.busy_label)
         bar.addWidget(self.busy)
         bar.addSpacing(12)
-        self.back_button = QPushButton("Back to survey")
+        self.back_button = QPushButton(_("Back to survey"))
         self.back_button.setProperty("kind", "primary")
         self.back_button.clicked.connect(self.lock)
-        self.exit_button = QPushButton("Exit kiosk")
+        self.exit_button = QPushButton(_("Exit kiosk"))
         self.exit_button.setProperty("kind", "danger")
         self.exit_button.clicked.connect(self._exit_clicked)
         bar.addWidget(self.back_button)
@@ -206,12 +223,12 @@ class AdminView(QWidget):
         self.records = RecordsTab(db, self.ops)
         self.audit = AuditTab(db, self.ops)
         for widget, name in (
-            (self.dashboard, "Dashboard"),
-            (self.comments, "Comments"),
-            (self.followups, "Follow-ups"),
-            (self.settings_tab, "Settings"),
-            (self.records, "Records"),
-            (self.audit, "Audit log"),
+            (self.dashboard, _("Dashboard")),
+            (self.comments, _("Comments")),
+            (self.followups, _("Follow-ups")),
+            (self.settings_tab, _("Settings")),
+            (self.records, _("Records")),
+            (self.audit, _("Audit log")),
         ):
             self.tabs.addTab(widget, name)
         self.settings_tab.saved.connect(lambda s: self.title.setText(s.store_name))
@@ -247,13 +264,17 @@ class AdminView(QWidget):
     def add_tab(self, widget: QWidget, title: str) -> int:
         """Add another tab (e.g. Sync, QR code). Its ``refresh()``, if it has one, is called
         the first time the tab is shown; it may use ``view.ops`` for its background reads."""
-        return self.tabs.addTab(widget, title)
+        return self.tabs.addTab(widget, _(title))  # a title marked in ui/admin/texts.py
 
     def refresh_storage(self) -> None:
         try:
             text = storage_warning(space_status(self.db))
         except OSError as exc:  # the folder vanished (an unplugged disk): say that instead
-            text = f"Cannot read the free space of {self.db.path.parent} ({exc.strerror})."
+            text = _(
+                "Cannot read the free space of {folder} ({error}).",
+                folder=self.db.path.parent,
+                error=exc.strerror,
+            )
         self.storage_banner.setText(text)
         self.storage_banner.setVisible(bool(text))
         damage = damage_warning(damage_found(self.db.path))
@@ -295,12 +316,12 @@ class AdminView(QWidget):
             self.idle.stop()
             self.exit_requested.emit()
             return
-        self.exit_button.setText("Tap again to exit")
+        self.exit_button.setText(_("Tap again to exit"))
         set_prop(self.exit_button, "armed", "true")
         self._exit_armed.start()
 
     def _disarm_exit(self) -> None:
-        self.exit_button.setText("Exit kiosk")
+        self.exit_button.setText(_("Exit kiosk"))
         set_prop(self.exit_button, "armed", "false")
 
     def shutdown(self) -> None:

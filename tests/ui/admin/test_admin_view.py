@@ -262,7 +262,7 @@ def test_change_pin_counts_towards_the_lockout(qtbot, make_view, db) -> None:
         with qtbot.waitSignal(tab.pin_result, timeout=10_000) as blocker:
             qtbot.mouseClick(tab.pin_button, Qt.MouseButton.LeftButton)
         answers.append(blocker.args[0])
-    assert "locked" in answers[-1].lower() and "1 tries left" in answers[-2]
+    assert "locked" in answers[-1].lower() and "1 try left" in answers[-2]
     assert PinGuard(db).status().locked_until is not None
     assert verify_pin("1357", db.settings().admin_pin_hash)  # unchanged
 
