@@ -4,6 +4,7 @@ zoom (a 1280 px window at 200 % is 640 CSS px wide), and no sideways scrolling a
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -42,6 +43,8 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not shutil.which(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but there is no Chromium at {CHROMIUM} (.ci/run installs it)")
         pytest.skip(f"No Chromium at {CHROMIUM}")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
