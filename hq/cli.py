@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hq.errors import HqError
+from hq.errors import ConfigError, HqError
 from hq.service import (
     Hq,
     HqConfig,
@@ -35,7 +35,23 @@ def _config(args: argparse.Namespace) -> HqConfig:
         or allow_private_webhooks_from_env(),
         public_url=os.environ.get("NPS_HQ_PUBLIC_URL") or None,
         retention=RetentionPolicy.from_env(),
+        **_poster_limit(args),
     )
+
+
+def _poster_limit(args: argparse.Namespace) -> dict[str, int]:
+    """``--poster-limit-per-hour`` (serve) or NPS_HQ_POSTER_LIMIT_PER_HOUR, else HqConfig's."""
+    value = getattr(args, "poster_limit_per_hour", None)
+    if value is None and os.environ.get("NPS_HQ_POSTER_LIMIT_PER_HOUR"):
+        try:
+            value = int(os.environ["NPS_HQ_POSTER_LIMIT_PER_HOUR"])
+        except ValueError as exc:
+            raise ConfigError("NPS_HQ_POSTER_LIMIT_PER_HOUR is a whole number, e.g. 3.") from exc
+    if value is None:
+        return {}
+    if value < 1:
+        raise ConfigError("The poster limit is at least 1 answer per client per hour.")
+    return {"poster_limit_per_hour": value}
 
 
 def _open(args: argparse.Namespace) -> Hq:
@@ -690,6 +706,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-delivery",
         action="store_true",
         help="do not send alerts from this process (NPS_HQ_DELIVERY=off does the same)",
+    )
+    s.add_argument(
+        "--poster-limit-per-hour",
+        type=int,
+        metavar="N",
+        help="answers a client may send from poster links per hour, shared by every HQ "
+        "process on the database (default 3; NPS_HQ_POSTER_LIMIT_PER_HOUR does the same)",
     )
     s.set_defaults(func=cmd_serve)
 

@@ -257,7 +257,9 @@ class Hq:
         the previous token and secret)."""
         now = utcnow()
         with self.db.writing() as s:
-            row = s.get(EnrollmentCodeRow, token_hash(_normal_code(code)))
+            # Locked (FOR UPDATE on PostgreSQL): several HQ processes redeeming the same code
+            # at once wait here, then see it used; one of them gets the device's token.
+            row = s.get(EnrollmentCodeRow, token_hash(_normal_code(code)), with_for_update=True)
             if row is None or row.used_at is not None or row.expires_at < now:
                 raise EnrollmentError(
                     "This enrollment code is unknown, used or expired. Ask HQ "
