@@ -35,11 +35,11 @@ def _config(args: argparse.Namespace) -> HqConfig:
         or allow_private_webhooks_from_env(),
         public_url=os.environ.get("NPS_HQ_PUBLIC_URL") or None,
         retention=RetentionPolicy.from_env(),
-        **_poster_limit(args),
+        poster_limit_per_hour=_poster_limit(args),
     )
 
 
-def _poster_limit(args: argparse.Namespace) -> dict[str, int]:
+def _poster_limit(args: argparse.Namespace) -> int:
     """``--poster-limit-per-hour`` (serve) or NPS_HQ_POSTER_LIMIT_PER_HOUR, else HqConfig's."""
     value = getattr(args, "poster_limit_per_hour", None)
     if value is None and os.environ.get("NPS_HQ_POSTER_LIMIT_PER_HOUR"):
@@ -48,10 +48,10 @@ def _poster_limit(args: argparse.Namespace) -> dict[str, int]:
         except ValueError as exc:
             raise ConfigError("NPS_HQ_POSTER_LIMIT_PER_HOUR is a whole number, e.g. 3.") from exc
     if value is None:
-        return {}
+        return HqConfig.poster_limit_per_hour
     if value < 1:
         raise ConfigError("The poster limit is at least 1 answer per client per hour.")
-    return {"poster_limit_per_hour": value}
+    return int(value)
 
 
 def _open(args: argparse.Namespace) -> Hq:
