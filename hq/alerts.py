@@ -318,10 +318,21 @@ def dip_test(
 # Making alerts ---------------------------------------------------------------------------
 
 
+def _naive(value: Any) -> datetime:
+    """A stored time (naive UTC): the SQLite insert path turns times into text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _iso(value: Any) -> str:
-    if isinstance(value, str):  # the SQLite insert path turns times into text
-        value = datetime.fromisoformat(value)
-    return f"{value.isoformat(timespec='seconds')}Z"
+    return f"{_naive(value).isoformat(timespec='seconds')}Z"
+
+
+def local_time(value: Any, tz: str | None) -> str:
+    """A stored (naive UTC) time as the store's local time with its zone's abbreviation, in
+    the chain's language: how alert texts, e-mails and webhook summaries show a time."""
+    from hq.analytics import local_label
+
+    return local_label(_naive(value), tz or "UTC", i18n.chain_language())
 
 
 def _canonical(body: dict[str, Any]) -> str:
@@ -334,6 +345,7 @@ class _Scope:
 
     names: dict[str, str] = field(default_factory=dict)
     groups: dict[str, set[str]] = field(default_factory=dict)
+    zones: dict[str, str] = field(default_factory=dict)  # IANA names (stores.time_zone)
 
     @classmethod
     def load(cls, s: Session, stores: Iterable[str]) -> _Scope:
@@ -341,11 +353,13 @@ class _Scope:
         out = cls()
         if not ids:
             return out
-        out.names = dict(
-            s.execute(
-                select(StoreRow.store_id, StoreRow.name).where(StoreRow.store_id.in_(ids))
-            ).all()
-        )
+        for sid, name, tz in s.execute(
+            select(StoreRow.store_id, StoreRow.name, StoreRow.time_zone).where(
+                StoreRow.store_id.in_(ids)
+            )
+        ):
+            out.names[sid] = name
+            out.zones[sid] = tz or "UTC"
         for sid, gid in s.execute(
             select(StoreGroupMemberRow.store_id, StoreGroupMemberRow.group_id).where(
                 StoreGroupMemberRow.store_id.in_(ids)
@@ -429,7 +443,10 @@ def _make_alert(
     return alert_id
 
 
-def _response_details(row: dict[str, Any]) -> dict[str, Any]:
+def _response_details(row: dict[str, Any], tz: str) -> dict[str, Any]:
+    """The answer as an alert's payload carries it: ``device_time`` (the till's clock, raw)
+    and ``corrected_time`` in ISO UTC for machines; ``local_time``, the corrected time in the
+    store's zone with its abbreviation, for people (e-mails show it)."""
     reasons = row.get("reasons") or "[]"
     contact = None
     if row.get("contact_consent"):
@@ -447,6 +464,9 @@ def _response_details(row: dict[str, Any]) -> dict[str, Any]:
             "contact": contact,
             "device_id": row["device_id"],
             "device_time": _iso(row["device_time"]),
+            "corrected_time": _iso(row["corrected_time"]),
+            "local_time": local_time(row["corrected_time"], tz),
+            "time_zone": tz,
         }
     }
 
@@ -482,6 +502,7 @@ def alerts_for_responses(s: Session, rows: list[dict[str, Any]], *, now: datetim
             else:
                 continue
             store_name = scope.names.get(row["store_id"], row["store_id"])
+            tz = scope.zones.get(row["store_id"], "UTC")
             made += (
                 _make_alert(
                     s,
@@ -489,8 +510,9 @@ def alerts_for_responses(s: Session, rows: list[dict[str, Any]], *, now: datetim
                     scope=scope,
                     store_id=row["store_id"],
                     dedupe_key=f"r{rule.id}:response:{row['id']}",
-                    summary=f"{store_name} · {summary}",
-                    details=_response_details(row),
+                    # When it was answered: the corrected time, on the store's clock.
+                    summary=f"{store_name} · {local_time(row['corrected_time'], tz)} · {summary}",
+                    details=_response_details(row, tz),
                     now=now,
                     response_id=row["id"],
                     check_exists=False,  # the response is new in this transaction

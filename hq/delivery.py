@@ -25,7 +25,7 @@ from typing import Any
 import requests
 from sqlalchemy import or_, select, update
 
-from hq.alerts import evaluate, new_id
+from hq.alerts import evaluate, local_time, new_id
 from hq.db import utcnow
 from hq.egress import PublicOnlyAdapter, check_url
 from hq.errors import DeliveryError, PrivateAddress
@@ -213,19 +213,32 @@ class DeliveryWorker:
                 .order_by(DeliveryRow.created_at, DeliveryRow.id)
             ).all()
             groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            group_zones: dict[tuple[str, str], set[str]] = {}
             for did, channel, target, held_body, created, tz in held:
                 tz = tz or "UTC"
                 if tz not in boundaries:
                     boundaries[tz] = digest_boundary(now, hour=hour, tz=tz)
                 if created < boundaries[tz]:
                     groups.setdefault((channel, target), []).append((did, held_body))
+                    group_zones.setdefault((channel, target), set()).add(tz)
             for (channel, target), items in sorted(groups.items()):
+                # `until` stays ISO UTC (machines); `until_local` is each of the digest's
+                # stores' own digest hour, local with the zone's abbreviation (people).
+                until_local = " / ".join(
+                    dict.fromkeys(
+                        local_time(boundaries[tz], tz)
+                        for tz in sorted(
+                            group_zones[(channel, target)], key=lambda z: (boundaries[z], z)
+                        )
+                    )
+                )
                 digest_id = new_id()
                 body = {
                     "type": "nps.alert_digest",
                     "id": digest_id,
                     "created_at": now.isoformat(timespec="seconds") + "Z",
                     "until": boundary.isoformat(timespec="seconds") + "Z",
+                    "until_local": until_local,
                     "alerts": [json.loads(b) for _id, b in items],
                 }
                 ids = [i for i, _b in items]

@@ -104,7 +104,16 @@ def render(body: dict[str, Any], language: str | None = None) -> tuple[str, str,
         subject = f"[NPS HQ] {_title(body, t)} · {_where(body, t)}"
         intro = ""
     views = [{**a, "title": _title(a, t), "where": _where(a, t)} for a in alerts]
-    context = {"intro": intro, "alerts": views, "lang": language, "catalog": i18n.catalog(language)}
+    # A digest's dateline: the hour it was held until, on its stores' clocks (older digest
+    # bodies have only the UTC ``until``).
+    until = (body.get("until_local") or body.get("until") or "") if digest else ""
+    context = {
+        "intro": intro,
+        "until": until,
+        "alerts": views,
+        "lang": language,
+        "catalog": i18n.catalog(language),
+    }
     text = templating.render("email/alert.txt", **context)
     html = templating.render("email/alert.html", **context)
     return subject, text, html
