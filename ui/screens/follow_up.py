@@ -31,6 +31,10 @@ from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.header import Header
 from ui.widgets.keyboard import OnScreenKeyboard
 
+# The most keys a keyboard row may have to fit the right-hand column in landscape: QWERTY's 10
+# are 53 px wide there at 1280x800; InScript's 12 or 13 would be 41-46 px.
+WIDE_ROW = 10
+
 
 @dataclass(frozen=True)
 class FollowUpView:
@@ -65,6 +69,7 @@ class FollowUpScreen(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._chars_left: Callable[[int], str] = str
         self._compact: bool | None = None
+        self._wide_keys = False
         self._unit = 1.0
         self.chips: dict[str, QPushButton] = {}
         self._chip_spec: tuple[tuple[str, str], ...] | None = None
@@ -200,6 +205,7 @@ class FollowUpScreen(QWidget):
             shift=view.kb_shift,
         )
         self.keyboard.set_script(view.keyboard_script)
+        self._arrange(bool(self._compact), self.keyboard.widest_row() > WIDE_ROW)
         self._target = self.comment
 
     def show_saving(self, message: str) -> None:
@@ -262,10 +268,18 @@ class FollowUpScreen(QWidget):
 
     def set_compact(self, compact: bool) -> None:
         """One column on a narrow or portrait screen; else chips and contact on the left, the
-        comment and keyboard on the right."""
-        if compact == self._compact:
+        comment and keyboard on the right (see _arrange for a long-rowed keyboard)."""
+        self._arrange(compact, self._wide_keys)
+
+    def _arrange(self, compact: bool, wide_keys: bool) -> None:
+        """Lay the screen out for its shape and keyboard. In landscape a keyboard with long
+        rows (InScript's 12 or 13 keys a row, more than WIDE_ROW) spans both columns under the
+        chips and the comment box, and the contact opt-in moves under the comment box to leave
+        the chips their room: in the right column alone the keys would be narrower than a
+        finger (41-46 px at 1280x800)."""
+        if (compact, wide_keys) == (self._compact, self._wide_keys):
             return
-        self._compact = compact
+        self._compact, self._wide_keys = compact, wide_keys
         while self._body.count():
             self._body.takeAt(0)
         for column in (self._left, self._right):
@@ -278,6 +292,8 @@ class FollowUpScreen(QWidget):
         left.addWidget(self.question)
         left.addWidget(self.pick_any)
         left.addWidget(self._chip_box)
+        self._body.setRowStretch(0, 1)
+        self._body.setRowStretch(1, 0)
         if compact:
             left.addWidget(self.comment, 1)
             left.addWidget(self.chars)
@@ -287,11 +303,15 @@ class FollowUpScreen(QWidget):
             self._body.setColumnStretch(0, 1)
             self._body.setColumnStretch(1, 0)
         else:
-            left.addWidget(self.contact_box)
-            left.addStretch(1)
             right.addWidget(self.comment, 1)
             right.addWidget(self.chars)
-            right.addWidget(self.keyboard)
+            if wide_keys:
+                right.addWidget(self.contact_box)
+                self._body.addWidget(self.keyboard, 1, 0, 1, 2)
+            else:
+                left.addWidget(self.contact_box)
+                right.addWidget(self.keyboard)
+            left.addStretch(1)
             self._body.addLayout(left, 0, 0)
             self._body.addLayout(right, 0, 1)
             self._body.setColumnStretch(0, 5)
@@ -304,6 +324,7 @@ class FollowUpScreen(QWidget):
         self._outer.setContentsMargins(margin, metric(20, unit), margin, metric(20, unit))
         self._outer.setSpacing(metric(14, unit))
         self._body.setHorizontalSpacing(metric(32, unit))
+        self._body.setVerticalSpacing(metric(12, unit))
         for column in (self._left, self._right):
             column.setSpacing(metric(12, unit))
         self._chip_flow.set_gap(metric(10, unit))

@@ -181,6 +181,14 @@ class OnScreenKeyboard(QWidget):
     def layout_name(self) -> str:
         return self._layout_name
 
+    def widest_row(self) -> int:
+        """The most keys in one row of any layout this customer can switch to (Latin and the
+        script, with and without Shift): the screen gives a long-rowed keyboard more width."""
+        layouts: list[Rows] = [tuple(tuple(row) for row in LATIN_ROWS)]
+        if self._script != "latin":
+            layouts += INSCRIPT[self._script]
+        return max(len(row) for rows in layouts for row in rows)
+
     def key(self, name: str) -> QPushButton | None:
         assert self._page is not None
         return self._page.widget.findChild(QPushButton, f"key_{name}")
