@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -182,9 +183,11 @@ def test_export_csv_and_jsonl(hq_server: Server, device: Device, tmp_path: Path)
 def test_dashboard_needs_a_login_and_escapes_comments(hq_server: Server) -> None:
     device = enroll(hq_server)
     evil = "<script>document.title='owned'</script><b>bold?</b>"
-    statuses(
-        post_batch(hq_server, device, batch(device, [response(device, 1, score=1, comment=evil)]))
-    )
+    # Answered now: the dashboard lists the chain's newest detractor comments, and the session's
+    # server holds other tests' answers too.
+    now = datetime.now(UTC).isoformat()
+    evil_answer = response(device, 1, score=1, comment=evil, device_time=now)
+    statuses(post_batch(hq_server, device, batch(device, [evil_answer])))
     hq_server.hq.add_analyst("ana", password="correct horse")
     s = requests.Session()
     first = s.get(hq_server.url("/"), timeout=10, allow_redirects=False)
