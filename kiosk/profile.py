@@ -5,8 +5,9 @@ settings.
 secret (core.profile.verify_profile), checks that the profile is for this store and newer than
 the one kept, and in one transaction keeps it (``store_profile``, signed as received) and
 writes the settings it manages (:func:`managed_settings`: store name, zone, hours, languages,
-survey texts, thank-you, follow-up timeout, anti-stuffing). A profile that fails any of that
-is refused: nothing changes, the reason goes to the sync status and the log.
+survey texts, thank-you (with the promoters' review link), follow-up timeout, anti-stuffing).
+A profile that fails any of that is refused: nothing changes, the reason goes to the sync
+status and the log.
 
 The customer's screens read their settings once per customer (ui.survey re-reads them when the
 next question screen is shown), so a profile written while a customer is on the follow-up or
@@ -55,6 +56,7 @@ MANAGED_KEYS: tuple[str, ...] = (
     "consent",
     "thank_you_s",
     "thank_you_qr",
+    "review_url",
     "follow_up_timeout_s",
     "min_tap_interval_s",
     "burst_taps",
@@ -147,6 +149,7 @@ def managed_settings(profile: StoreProfileV1) -> dict[str, Any]:
         "consent": {lang: t.consent for lang, t in texts.items()},
         "thank_you_s": profile.thank_you.seconds,
         "thank_you_qr": profile.thank_you.phone_qr,
+        "review_url": profile.thank_you.review_url or "",
         "follow_up_timeout_s": int(_clamp(profile.follow_up_timeout_s, 5, 300)),
         "min_tap_interval_s": float(_clamp(anti.min_tap_interval_s, 0, 60)),
         "burst_taps": int(_clamp(anti.burst_taps, 2, 100)),

@@ -52,6 +52,9 @@ class Settings:
     hide_pointer: bool = True
     admin_pin_hash: str = ""
     thank_you_qr: bool = False  # a small QR code (single-use phone link) on the thank-you screen
+    # An https link ("review us") shown to promoters (9-10) on the thank-you screen as a QR
+    # code; "" = none. From HQ's store profile (thank_you.review_url).
+    review_url: str = ""
     screen: str = ""  # the screen the kiosk fills: a screen's name or index; "" = the primary
     # The store's IANA zone: its days, weeks and hours. A new kiosk stores the machine's zone
     # on first start (kiosk.db), so the days already kept do not move if the machine's does.
@@ -222,6 +225,30 @@ def _optional_version(key: str, value: Any) -> int | None:
     return _int_range(1, 2**31 - 1)(key, value)
 
 
+REVIEW_URL_LIMIT = 500
+
+
+def _review_url(key: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise SettingError(key, "must be a web address starting with https://, or empty for none")
+    url = value.strip()
+    if not url:
+        return ""
+    if len(url) > REVIEW_URL_LIMIT:
+        raise SettingError(key, f"must be at most {REVIEW_URL_LIMIT} characters, not {len(url)}")
+    if not url.lower().startswith("https://") or len(url) == len("https://"):
+        raise SettingError(
+            key,
+            f"must be a secure web address starting with https:// (customers' phones open it), "
+            f"not {url[:60]!r}; leave it empty for none",
+        )
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise SettingError(key, "must be one web address without spaces")
+    return url
+
+
 def _optional_days(key: str, value: Any) -> int | None:
     if value is None:
         return None
@@ -337,6 +364,7 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "hide_pointer": _bool,
     "admin_pin_hash": _pin_hash,
     "thank_you_qr": _bool,
+    "review_url": _review_url,
     "screen": _screen,
     "time_zone": _time_zone,
     "opening_hours": _opening_hours,

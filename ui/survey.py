@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.i18n import Texts
-from core.nps import category
+from core.nps import Category, category
 from core.survey_texts import LANGUAGES, SCRIPTS
 from kiosk.db import Database
 from kiosk.errors import StorageFull
@@ -54,6 +54,7 @@ class UnsavedCompletion:
     follow_up: FollowUp | None
     thank: bool
     tries: int = 0
+    score: int | None = None  # the customer's score: promoters see the review link
 
 
 def question_view(settings: Settings, language: str) -> QuestionView:
@@ -103,8 +104,13 @@ def paused_view(settings: Settings, language: str) -> PausedView:
     )
 
 
-def thank_you_view(settings: Settings, language: str, *, qr_url: str | None = None) -> ThankYouView:
+def thank_you_view(
+    settings: Settings, language: str, *, qr_url: str | None = None, score: int | None = None
+) -> ThankYouView:
+    """The thank-you screen; ``score`` 9-10 (a promoter) adds the store's review link, if set."""
     tr = Texts(language)
+    promoter = score is not None and category(score) is Category.PROMOTER
+    review = settings.review_url if promoter else ""
     return ThankYouView(
         store_name=settings.store_name,
         title=tr.gettext("Thank you!"),
@@ -112,6 +118,8 @@ def thank_you_view(settings: Settings, language: str, *, qr_url: str | None = No
         hint=tr.gettext("Tap anywhere to finish"),
         qr_url=qr_url,
         qr_caption=tr.gettext("Tell us more on your phone") if qr_url else "",
+        review_url=review or None,
+        review_caption=tr.gettext("Enjoyed your visit? Scan to review us") if review else "",
     )
 
 
@@ -319,7 +327,13 @@ class SurveyController(QObject):
         if how is not Completion.SKIP:
             follow_up = self.window.follow_up.follow_up()
         self.unsaved.append(
-            UnsavedCompletion(response_id=pending.id, how=how, follow_up=follow_up, thank=thank)
+            UnsavedCompletion(
+                response_id=pending.id,
+                how=how,
+                follow_up=follow_up,
+                thank=thank,
+                score=pending.score,
+            )
         )
         self._save_unsaved()
 
@@ -358,7 +372,12 @@ class SurveyController(QObject):
             return  # the manager took over while it was being saved: no thank-you over that
         thanks = self.window.thanks
         thanks.show_view(
-            thank_you_view(self.settings, self.language, qr_url=phone_link(self.db, self.settings))
+            thank_you_view(
+                self.settings,
+                self.language,
+                qr_url=phone_link(self.db, self.settings),
+                score=item.score,
+            )
         )
         self.window.show_screen(thanks)
         self.thanks_timer.setInterval(self.settings.thank_you_s * 1000)

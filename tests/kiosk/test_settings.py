@@ -113,3 +113,18 @@ def test_the_screen_defaults_to_the_primary_and_takes_a_name_or_number(db: Datab
     assert db.settings().screen == "customer"
     db.update_settings(screen="1")
     assert db.settings().screen == "1"
+
+
+def test_the_review_link_is_https_only_and_empty_means_none(db: Database) -> None:
+    assert db.settings().review_url == ""
+    url = "https://g.page/r/our-store/review"
+    assert db.update_settings(review_url=f"  {url} ").review_url == url
+    assert db.update_settings(review_url="").review_url == ""
+    with pytest.raises(SettingError, match=r"review_url.*https://") as err:
+        validate("review_url", "http://insecure.example/review")
+    assert "http://insecure.example/review" in str(err.value)
+    with pytest.raises(SettingError, match=r"review_url.*at most 500 characters"):
+        validate("review_url", "https://x.example/" + "a" * 490)
+    for bad in ("https://", "ftp://x.example", "https://x.example/a b", 42):
+        with pytest.raises(SettingError, match="review_url"):
+            validate("review_url", bad)

@@ -219,3 +219,19 @@ def test_health_counts_recoveries_until_a_sync_reports_them(hq: Hq, kiosk: Datab
     assert outbox.step().kind is StepKind.SENT
     assert hq_health(hq, kiosk.settings().device_id)["recoveries_since_sync"] == 2
     assert collect(kiosk).recoveries_since_sync == 0 and collect(kiosk).backlog == 0
+
+
+def test_the_review_link_reaches_the_kiosk_and_is_hqs_to_manage(hq: Hq, kiosk: Database) -> None:
+    from hq.profiles import set_settings
+    from kiosk.profile import MANAGED_KEYS
+
+    outbox = enrolled(kiosk, hq)
+    store = kiosk.settings().store_id
+    assert outbox.sync_profile(reported=1) is not None
+    assert kiosk.settings().review_url == ""  # HQ sets none by default
+    url = "https://g.page/r/our-store/review?src=kiosk"
+    set_settings(hq.hq, "store", store, {"thank_you.review_url": url}, actor="test")
+    profile = outbox.sync_profile(reported=store_profile_version(hq, store))
+    assert profile is not None and profile.thank_you.review_url == url
+    assert kiosk.settings().review_url == url
+    assert "review_url" in MANAGED_KEYS  # read-only on the Settings tab while managed

@@ -148,11 +148,14 @@ def test_the_settings_tab_shows_what_hq_manages(
     assert not tab.managed_note.isHidden()
     assert "Managed by HQ, version 2" in tab.managed_note.text()
     assert not tab.store_name.isEnabled() and not tab.question["hi"].isEnabled()
+    assert not tab.review_url.isEnabled()  # the promoters' review link is HQ's too
     assert tab.screen_choice.isEnabled() and tab.pin_button.isEnabled()
     # Saving keeps HQ's fields: only the store's own (the screen) are written.
     tab.store_name.setText("Changed here")
+    tab.review_url.setText("https://changed.example/here")
     tab.save()
     assert db.settings().store_name != "Changed here"
+    assert db.settings().review_url == ""
     assert db.settings().question["hi"] == HINDI_QUESTION
 
 

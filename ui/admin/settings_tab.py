@@ -175,6 +175,13 @@ class SettingsTab(QWidget):
         for spin in (self.follow_up_timeout, self.thank_you, self.min_tap):
             spin.setFixedWidth(130)
         form.addRow(_("Minimum time between taps"), self.min_tap)
+        self.review_url = QLineEdit()
+        self.review_url.setMaxLength(500)
+        self.review_url.setPlaceholderText("https://")
+        self.review_url.setToolTip(
+            _("Promoters (9–10) see this link as a QR code on the thank-you screen.")
+        )
+        form.addRow(_("Review link for promoters"), self.review_url)
         lay.addLayout(form)
         self.left.addWidget(timing)
 
@@ -287,6 +294,7 @@ class SettingsTab(QWidget):
             self.follow_up_timeout,
             self.thank_you,
             self.min_tap,
+            self.review_url,
             self.time_zone,
         ]
 
@@ -347,6 +355,8 @@ class SettingsTab(QWidget):
         self.follow_up_timeout.setValue(s.follow_up_timeout_s)
         self.thank_you.setValue(s.thank_you_s)
         self.min_tap.setValue(s.min_tap_interval_s)
+        self.review_url.setText(s.review_url)
+        self.review_url.setCursorPosition(0)
         self._list_screens(s.screen)
         if self.time_zone.findText(s.time_zone) < 0:
             self.time_zone.addItem(s.time_zone)
@@ -392,6 +402,7 @@ class SettingsTab(QWidget):
             "follow_up_timeout_s": self.follow_up_timeout.value(),
             "thank_you_s": self.thank_you.value(),
             "min_tap_interval_s": round(self.min_tap.value(), 1),
+            "review_url": self.review_url.text().strip(),
             "screen": str(self.screen_choice.currentData() or ""),
             "time_zone": self.time_zone.currentText().strip(),
             "admin_language": str(self.admin_language.currentData() or "en"),

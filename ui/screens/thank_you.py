@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ui.theme import COLOURS, metric
 from ui.widgets.header import Header
@@ -24,6 +24,9 @@ class ThankYouView:
     hint: str
     qr_url: str | None = None  # the optional small QR code: answer more on a phone
     qr_caption: str = ""
+    # Promoters only: the store's "review us" link (setting review_url) as a second QR code.
+    review_url: str | None = None
+    review_caption: str = ""
 
 
 class CheckMark(QWidget):
@@ -88,21 +91,49 @@ class ThankYouScreen(QWidget):
         self._outer.addWidget(self.mark, 0, Qt.AlignmentFlag.AlignHCenter)
         self._outer.addWidget(self.title)
         self._outer.addWidget(self.subtitle)
-        self.qr_box = QWidget(self)
-        self.qr_box.setObjectName("thank_you_qr_box")
-        self._qr_layout = QVBoxLayout(self.qr_box)
-        self._qr_layout.setContentsMargins(0, 0, 0, 0)
-        self.qr_caption = QLabel(self.qr_box)
-        self.qr_caption.setObjectName("thank_you_qr_caption")
-        self.qr_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._qr_layout.addWidget(self.qr_caption)
+        # The QR codes sit side by side in one row (phone link left, review link right), so
+        # both fit below the subtitle when both are on; each code above its caption, top-aligned,
+        # so that the codes line up however many lines their captions wrap to.
+        self._qr_row = QHBoxLayout()
+        self.qr_box, self._qr_layout, self.qr_caption = self._qr_column("thank_you_qr")
+        self.review_box, self._review_layout, self.review_caption = self._qr_column(
+            "thank_you_review"
+        )
         # Made on first use: the qrcode library costs nothing until then.
         self.qr: QrCodeWidget | None = None
-        self.qr_box.hide()
-        self._outer.addWidget(self.qr_box, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.review_qr: QrCodeWidget | None = None
+        self._qr_row.addStretch(1)
+        self._qr_row.addWidget(self.qr_box, 0, Qt.AlignmentFlag.AlignTop)
+        self._qr_row.addWidget(self.review_box, 0, Qt.AlignmentFlag.AlignTop)
+        self._qr_row.addStretch(1)
+        self._outer.addLayout(self._qr_row)
         self._outer.addStretch(4)
         self._outer.addWidget(self.hint)
         self.apply_metrics(1.0)
+
+    def _qr_column(self, name: str) -> tuple[QWidget, QVBoxLayout, QLabel]:
+        box = QWidget(self)
+        box.setObjectName(f"{name}_box")
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        caption = QLabel(box)
+        caption.setObjectName(f"{name}_caption")
+        caption.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        caption.setWordWrap(True)
+        caption.setMinimumWidth(240)
+        caption.setMaximumWidth(320)
+        layout.addWidget(caption)
+        box.hide()
+        return box, layout, caption
+
+    def _qr_widget(self, box: QWidget, layout: QVBoxLayout, name: str) -> QrCodeWidget:
+        from ui.poster import QrCodeWidget
+
+        qr = QrCodeWidget(box, minimum=150)
+        qr.setFixedSize(150, 150)  # the caption right below it, whatever the column width
+        qr.setObjectName(name)
+        layout.insertWidget(0, qr, 0, Qt.AlignmentFlag.AlignHCenter)  # above its caption
+        return qr
 
     def show_view(self, view: ThankYouView) -> None:
         self.header.show_store(store_name=view.store_name, languages=(), language="")
@@ -111,20 +142,27 @@ class ThankYouScreen(QWidget):
         self.hint.setText(view.hint)
         if view.qr_url:
             if self.qr is None:
-                from ui.poster import QrCodeWidget
-
-                self.qr = QrCodeWidget(self.qr_box, minimum=150)
-                self.qr.setObjectName("thank_you_qr")
-                self._qr_layout.addWidget(self.qr)
+                self.qr = self._qr_widget(self.qr_box, self._qr_layout, "thank_you_qr")
             self.qr.set_text(view.qr_url)
             self.qr_caption.setText(view.qr_caption)
         self.qr_box.setVisible(bool(view.qr_url))
+        if view.review_url:
+            if self.review_qr is None:
+                self.review_qr = self._qr_widget(
+                    self.review_box, self._review_layout, "thank_you_review_qr"
+                )
+            self.review_qr.set_text(view.review_url)
+            self.review_caption.setText(view.review_caption)
+        elif self.review_qr is not None:
+            self.review_qr.set_text(None)  # the last promoter's link is not kept on screen
+        self.review_box.setVisible(bool(view.review_url))
 
     def apply_metrics(self, unit: float) -> None:
         margin = metric(40, unit)
         self._outer.setContentsMargins(margin, metric(24, unit), margin, metric(24, unit))
         self._outer.setSpacing(metric(18, unit))
         self.mark.set_side(metric(136, unit))
+        self._qr_row.setSpacing(metric(48, unit))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.dismissed.emit()
