@@ -49,6 +49,12 @@ class HashGate:
         self._waiting = 0
         self._limit = slots + queue
 
+    @property
+    def waiting(self) -> int:
+        """Sign-ins hashing or queued for a hash right now."""
+        with self._lock:
+            return self._waiting
+
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on a hash thread, or TooManyAttempts at once if too many wait."""
         with self._lock:

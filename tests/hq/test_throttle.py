@@ -62,7 +62,10 @@ def test_hash_gate_refuses_beyond_its_queue() -> None:
     for t in holders:
         t.start()
     assert inside.wait(10)
-    time.sleep(0.2)  # the second caller is now queued
+    deadline = time.monotonic() + 10
+    while gate.waiting < 2 and time.monotonic() < deadline:  # the second caller queues
+        threading.Event().wait(0.01)
+    assert gate.waiting == 2
     with pytest.raises(TooManyAttempts) as busy:
         gate.run(hold)
     assert busy.value.retry_after > 0
