@@ -21,6 +21,14 @@ Erasure (protocol v2, optional both ways): a batch may carry ``erasures`` (respo
 kiosk's manager erased with "Forget this customer"; HQ scrubs them and answers their ids in the
 reply's ``erased``), and ``GET /api/v1/erasures?after=CURSOR`` (:class:`ErasuresV1`) gives the
 device's store the responses erased at HQ, for the kiosk to scrub in its own file.
+
+Follow-up cases (protocol v2, optional both ways): a batch may carry ``cases``
+(:class:`CaseUpdateV1`: the state and note of a detractor's follow-up case as the kiosk's
+manager last set them, who and when); HQ keeps the newer of its copy and the update (last
+writer wins by ``changed_at``, both changes audited) and lists the ids it has taken in the
+reply's ``cases_taken``. ``GET /api/v1/cases?after=CURSOR`` (:class:`CasesV1`) gives the
+device's store the case changes made at HQ (or by another kiosk of the store) after the cursor;
+the kiosk applies each one that is newer than its own copy.
 """
 
 from __future__ import annotations
@@ -90,6 +98,9 @@ Channel = Literal["kiosk", "qr"]
 Language = Literal["en", "hi", "ta", "bn", "mr", "te"]  # core.survey_texts.LANGUAGES
 CategoryName = Literal["detractor", "passive", "promoter"]
 CompletionName = Literal["done", "skip", "timeout", "recovered"]
+CaseStateName = Literal["open", "contacted", "resolved"]
+CASE_NOTE_LIMIT = 1000  # kiosk.followups.NOTE_LIMIT
+CASE_BY_LIMIT = 120
 ResultStatus = Literal["accepted", "duplicate", "rejected"]
 
 
@@ -199,11 +210,37 @@ class DeviceHealthV1(_Message):
 ProtocolName = Literal["v1", "v2"]
 
 
-def _health_only_in_v2(protocol: str, health: object, erasures: object = None) -> None:
+class CaseUpdateV1(_Message):
+    """A follow-up case as one side last set it (protocol v2). A case belongs to one response:
+    a complete detractor answer whose customer agreed to be contacted. The side that receives
+    it keeps whichever of its copy and this update has the later ``changed_at`` (equal times:
+    the received one is ignored), and audits both."""
+
+    response_id: ResponseId
+    state: CaseStateName
+    note: Text | None = Field(default=None, max_length=CASE_NOTE_LIMIT)
+    changed_by: Text = Field(
+        min_length=1,
+        max_length=CASE_BY_LIMIT,
+        description="who set it: an HQ user's name or e-mail, or 'store manager (<device>)'",
+    )
+    changed_at: AwareDatetime
+
+    @field_validator("changed_at")
+    @classmethod
+    def _changed_in_utc(cls, value: datetime) -> datetime:
+        return _utc(value, what="changed_at")
+
+
+def _health_only_in_v2(
+    protocol: str, health: object, erasures: object = None, cases: object = None
+) -> None:
     if health is not None and protocol != "v2":
         raise ValueError("health is sent only with protocol v2")
     if erasures is not None and protocol != "v2":
         raise ValueError("erasures are sent only with protocol v2")
+    if cases is not None and protocol != "v2":
+        raise ValueError("cases are sent only with protocol v2")
 
 
 class BatchV1(_Message):
@@ -229,6 +266,12 @@ class BatchV1(_Message):
         description="protocol v2 only: ids of responses erased on the kiosk (Forget this "
         "customer); HQ scrubs their contact details and comment",
     )
+    cases: list[CaseUpdateV1] | None = Field(
+        default=None,
+        max_length=MAX_BATCH,
+        description="protocol v2 only: follow-up cases changed on the kiosk since HQ last "
+        "took them (state, note, who, when); HQ keeps the later change",
+    )
 
     @field_validator("sent_at")
     @classmethod
@@ -237,7 +280,7 @@ class BatchV1(_Message):
 
     @model_validator(mode="after")
     def _v2_fields(self) -> BatchV1:
-        _health_only_in_v2(self.protocol, self.health, self.erasures)
+        _health_only_in_v2(self.protocol, self.health, self.erasures, self.cases)
         return self
 
     def _v1_exclude(self) -> dict[str, Any]:
@@ -248,6 +291,8 @@ class BatchV1(_Message):
             exclude["health"] = True
         if self.erasures is None:
             exclude["erasures"] = True
+        if self.cases is None:
+            exclude["cases"] = True
         if all(r.survey_version is None for r in self.responses):
             exclude["responses"] = {"__all__": {"survey_version"}}
         return exclude
@@ -272,6 +317,7 @@ class BatchEnvelope(_Message):
     pending: StrictInt | None = Field(default=None, ge=0, le=MAX_INT32)
     health: DeviceHealthV1 | None = None
     erasures: list[ResponseId] | None = Field(default=None, max_length=MAX_BATCH)
+    cases: list[CaseUpdateV1] | None = Field(default=None, max_length=MAX_BATCH)
 
     @field_validator("sent_at")
     @classmethod
@@ -280,7 +326,7 @@ class BatchEnvelope(_Message):
 
     @model_validator(mode="after")
     def _v2_fields(self) -> BatchEnvelope:
-        _health_only_in_v2(self.protocol, self.health, self.erasures)
+        _health_only_in_v2(self.protocol, self.health, self.erasures, self.cases)
         return self
 
 
@@ -309,6 +355,13 @@ class BatchReplyV1(_Reply):
         description="protocol v2 uploads: the device's clock offset as HQ measured it (HQ's "
         "receive time minus the batch's sent_at, seconds; positive: the device is behind). "
         "HQ corrects the device's answer times by it (hq.device_clock); v1 kiosks ignore it",
+    )
+    cases_taken: list[str] | None = Field(
+        default=None,
+        description="protocol v2: the response ids of the batch's ``cases`` HQ has taken "
+        "(stored, or older than HQ's copy and so settled); absent when the batch sent none. "
+        "A case the batch sent but not listed here (its response is not at HQ yet) is sent "
+        "again with a later batch",
     )
 
 
@@ -346,6 +399,17 @@ class ErasuresV1(_Reply):
     nothing new)."""
 
     erasures: list[ErasureV1]
+    cursor: str
+    has_more: bool
+
+
+class CasesV1(_Reply):
+    """``GET /api/v1/cases?after=CURSOR`` (protocol v2): the follow-up case changes of the
+    device's store made at HQ or by another of its kiosks after the cursor, oldest first; pass
+    ``cursor`` as ``after`` next time (it stays the same when there is nothing new). A change
+    the device itself sent is not listed back to it."""
+
+    cases: list[CaseUpdateV1]
     cursor: str
     has_more: bool
 
