@@ -174,12 +174,13 @@ class DeliveryWorker:
     def daily_purge(self, now: datetime) -> bool:
         """Run the retention purge (hq.privacy) when a day has passed since the last one (in
         any HQ process: the audit log says when); checked hourly. Returns whether it ran."""
-        if not self.config.purge:
-            return False
         mono = time.monotonic()
         if mono - self._last_purge_check < self.config.purge_check_every_s:
             return False
         self._last_purge_check = mono
+        self.housekeeping()
+        if not self.config.purge:
+            return False
         from hq.privacy import daily
 
         result = daily(self.hq, now)
@@ -191,6 +192,17 @@ class DeliveryWorker:
                 result.wiped,
             )
         return result is not None
+
+    def housekeeping(self) -> tuple[int, int]:
+        """Delete expired sign-in sessions and forgotten sign-in failure counters (hourly, with
+        the purge check; also when the retention purge is off). Returns both counts."""
+        from hq.sessions import prune_sessions
+        from hq.throttle import prune_failures
+
+        ended, forgotten = prune_sessions(self.hq), prune_failures(self.hq)
+        if ended or forgotten:
+            log.info("Housekeeping: %d expired sessions, %d sign-in counters", ended, forgotten)
+        return ended, forgotten
 
     def make_digests(self, now: datetime) -> int:
         # Each store's items wait for its own local digest hour (alerts of no store: UTC).

@@ -141,7 +141,7 @@ def prune_sessions(hq: Hq) -> int:
                 )
             )
         )
-        return int(done.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        return int(done.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
 
 
 def cookie_options(hq: Hq) -> dict[str, Any]:

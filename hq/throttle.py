@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hq import i18n
@@ -133,6 +133,21 @@ def record_failure(hq: Hq, *, username: str, client: str | None) -> None:
                 extra = min(row.failures - threshold, 20)
                 lock = min(cfg.login_lock_s * 2**extra, cfg.login_lock_max_s)
                 row.locked_until = now + timedelta(seconds=lock)
+
+
+def prune_failures(hq: Hq) -> int:
+    """Delete failure counters that are forgotten anyway (no failure for FORGET_AFTER) and no
+    longer lock anything, so a flood of sign-ins from many addresses does not leave a row per
+    address for ever. Run hourly by the delivery worker; returns how many went."""
+    now = utcnow()
+    with hq.db.writing() as s:
+        done = s.execute(
+            delete(LoginFailureRow).where(
+                LoginFailureRow.last_failure_at < now - FORGET_AFTER,
+                or_(LoginFailureRow.locked_until.is_(None), LoginFailureRow.locked_until < now),
+            )
+        )
+        return int(done.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
 
 
 def clear_account(hq: Hq, username: str) -> None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import requests
 from hqkit import Server, csrf_token, free_port, sign_in, start_server
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from hq import sessions, users
 from hq.db import utcnow
@@ -215,3 +215,39 @@ def test_security_headers_on_every_answer(hq_server: Server) -> None:
         assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
         assert h["X-Content-Type-Options"] == "nosniff"
         assert h["Referrer-Policy"] == "same-origin" and h["X-Frame-Options"] == "DENY"
+
+
+def test_expired_sessions_and_old_sign_in_failures_are_pruned_hourly(hq_server: Server) -> None:
+    """The sessions and login_failures tables do not grow for ever: the delivery worker's hourly
+    housekeeping deletes sessions past their timeouts and failure counters that are forgotten
+    and lock nothing, and keeps live ones (also with the retention purge switched off)."""
+    from hq.delivery import DeliveryConfig, DeliveryWorker
+    from hq.models import LoginFailureRow
+
+    hq = hq_server.hq
+    live = sign_in(hq_server.base, _new_user(hq_server), PASSWORD).cookies[sessions.COOKIE]
+    stale = sign_in(hq_server.base, _new_user(hq_server), PASSWORD).cookies[sessions.COOKIE]
+    now = utcnow()
+    tag = uuid.uuid4().hex[:8]
+    with hq.db.writing() as s:
+        s.execute(
+            update(LoginSessionRow)
+            .where(LoginSessionRow.id == sessions.token_hash(stale))
+            .values(last_seen_at=now - timedelta(hours=2))
+        )
+        for key, last, locked in (
+            (f"ip:old-{tag}", now - timedelta(days=2), None),
+            (f"ip:locked-{tag}", now - timedelta(days=2), now + timedelta(hours=1)),
+            (f"ip:fresh-{tag}", now - timedelta(minutes=5), None),
+        ):
+            s.add(LoginFailureRow(key=key, failures=3, last_failure_at=last, locked_until=locked))
+    worker = DeliveryWorker(
+        hq, DeliveryConfig(enabled=False, purge=False, purge_check_every_s=0, purge_first_after_s=0)
+    )
+    worker.daily_purge(now)
+    with hq.db.reading() as s:
+        assert s.get(LoginSessionRow, sessions.token_hash(stale)) is None
+        assert s.get(LoginSessionRow, sessions.token_hash(live)) is not None
+        left = {k for k in s.scalars(select(LoginFailureRow.key)) if k.endswith(tag)}
+    assert left == {f"ip:locked-{tag}", f"ip:fresh-{tag}"}
+    assert _opens_alerts(hq_server, live) and not _opens_alerts(hq_server, stale)
