@@ -450,12 +450,16 @@ def profile_page(
             i18n.texts().gettext("Store {name}", name=scope_id)
             if scope == "store"
             else i18n.texts().gettext("Group {name}", name=scope_id)
+            if scope == "group"
+            else i18n.texts().gettext("Chain defaults")
         )
         + " · NPS HQ",
         **chrome(user, "/stores"),
         # The language links come back to this page, not to Stores.
         languages=language_links(
-            f"/{'stores' if scope == 'store' else 'groups'}/{quote(scope_id)}"
+            "/chain"
+            if scope == "chain"
+            else f"/{'stores' if scope == 'store' else 'groups'}/{quote(scope_id)}"
         ),
         scope=scope,
         scope_id=scope_id,

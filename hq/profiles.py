@@ -57,6 +57,7 @@ from hq.models import (
     SurveyRow,
 )
 from hq.rollups import refresh_time_zones
+from hq.i18n import N_
 from hq.service import Hq
 from hq.service import _check_id as check_id
 
@@ -65,20 +66,22 @@ DEFAULT_FORM = "default"
 GROUP_PRECEDENCE: tuple[str, ...] = ("franchisee", "format", "region", "other")
 assert set(GROUP_PRECEDENCE) == set(GROUP_KINDS)
 
+# Each key with its help (translated where shown: N_ marks it for the hq catalog).
 SETTING_KEYS: dict[str, str] = {
-    "display_name": "the name customers see",
-    "time_zone": "IANA time zone, e.g. Asia/Kolkata",
-    "opening_hours": "mon=09:00-21:00;sat,sun=10:00-18:00 (a day not listed: open all day; "
-    "'closed' for none)",
-    "languages": "languages offered, in order, e.g. hi,en (only those the survey has)",
-    "survey": "a survey form (asks its newest version) or a version id (pinned)",
-    "thank_you.seconds": "seconds the thank-you shows (2-60)",
-    "thank_you.phone_qr": "true/false: show the phone-survey QR on the thank-you",
-    "thank_you.review_url": "https link shown to promoters as a QR code",
-    "follow_up_timeout_s": "seconds before an unanswered follow-up completes (5-600)",
-    "anti_stuffing.min_tap_interval_s": "seconds between two answers (0-600)",
-    "anti_stuffing.burst_taps": "answers in a burst window that mark the burst suspect",
-    "anti_stuffing.burst_window_s": "the burst window, seconds",
+    "display_name": N_("the name customers see"),
+    "time_zone": N_("IANA time zone, e.g. Asia/Kolkata"),
+    "opening_hours": N_(
+        "mon=09:00-21:00;sat,sun=10:00-18:00 (a day not listed: open all day; 'closed' for none)"
+    ),
+    "languages": N_("languages offered, in order, e.g. hi,en (only those the survey has)"),
+    "survey": N_("a survey form (asks its newest version) or a version id (pinned)"),
+    "thank_you.seconds": N_("seconds the thank-you shows (2-60)"),
+    "thank_you.phone_qr": N_("true/false: show the phone-survey QR on the thank-you"),
+    "thank_you.review_url": N_("https link shown to promoters as a QR code"),
+    "follow_up_timeout_s": N_("seconds before an unanswered follow-up completes (5-600)"),
+    "anti_stuffing.min_tap_interval_s": N_("seconds between two answers (0-600)"),
+    "anti_stuffing.burst_taps": N_("answers in a burst window that mark the burst suspect"),
+    "anti_stuffing.burst_window_s": N_("the burst window, seconds"),
 }
 SCOPES = ("chain", "group", "store")
 _CHECK = "settings-check"  # the store a level's settings are tried on
@@ -308,6 +311,22 @@ def current_profile(hq: Hq, store_id: str) -> StoreProfileV1:
             raise NotFound(f"There is no store {store_id!r}; see nps-hq add-store.")
         world = _World.load(s)
         return _resolve(world, store_id, stored_profile_version(s, store_id))
+
+
+def built_in_profile(hq: Hq) -> StoreProfileV1:
+    """What a store with nothing set at any level would get (the chain page's placeholders)."""
+    with hq.db.reading() as s:
+        world = _World.load(s)
+    bare = _World(
+        stores={},
+        chain={},
+        groups={},
+        store_settings={},
+        members={},
+        surveys=world.surveys,
+        newest=world.newest,
+    )
+    return _resolve(bare, "chain", 1)
 
 
 def profile_sources(hq: Hq, store_id: str) -> dict[str, tuple[Any, str]]:

@@ -32,6 +32,7 @@ FLEET_PAGES = (
     ("/surveys", "hq-surveys"),
     ("/surveys/monsoon/preview", "hq-survey-preview"),
     ("/devices", "hq-devices"),
+    ("/chain", "hq-chain"),
 )
 WIDE_ONLY = (("/surveys/monsoon/kiosk", "hq-survey-kiosk-preview"),)
 STORES = [
@@ -289,7 +290,11 @@ def main(out: Path = DOCS, *, only_fleet: bool = False) -> None:
                 page.wait_for_selector("#stores")
                 page.evaluate("document.fonts.ready")
                 wide: tuple[tuple[str, str], ...] = (
-                    FLEET_PAGES + WIDE_ONLY + (("/users", "hq-users"), ("/audit", "hq-audit"))
+                    FLEET_PAGES
+                    + WIDE_ONLY
+                    + (("/users", "hq-users"), ("/audit", "hq-audit"))
+                    # Last: the switch keeps Hindi for this browser page from here on.
+                    + (("/lang?to=hi&next=/chain", "hq-chain-hi"),)
                 )
                 narrow_pages: tuple[tuple[str, str], ...] = tuple(
                     (p, f"{n}-phone") for p, n in FLEET_PAGES

@@ -19,7 +19,7 @@ from core.profile import StoreProfileV1, SurveyVersionV1
 from hq import auth, fleet, groups, i18n, profiles
 from hq.auth import HqDep, Principal
 from hq.errors import ConfigError, Forbidden, HqError, NotFound
-from hq.models import DeviceRow, StoreProfileVersionRow
+from hq.models import DeviceRow, StoreProfileVersionRow, StoreRow
 from hq.pages import (
     LANGUAGE_NAMES,
     devices_page,
@@ -95,21 +95,34 @@ def devices(hq: HqDep, user: ScopedDep) -> HTMLResponse:
     )
 
 
-def _built_in(profile: StoreProfileV1) -> dict[str, str]:
-    """What a store gets for each setting nobody sets (the placeholders of its editor)."""
+def _built_in(profile: StoreProfileV1, *, chain: bool = False) -> dict[str, str]:
+    """What a store gets for each setting nobody sets (the placeholders of its editor), in
+    the page's language."""
+    t = i18n.texts()
     data = profile.model_dump(mode="json")
     out = {
-        "display_name": profile.display_name,
+        "display_name": t.gettext("the store's name") if chain else profile.display_name,
         "time_zone": profile.time_zone,
-        "opening_hours": "open all day",
+        "opening_hours": t.gettext("open all day"),
         "languages": ",".join(profile.survey.languages),
-        "survey": f"default (version {profile.survey.id})",
+        "survey": t.gettext("default (version {version})", version=profile.survey.id),
         "follow_up_timeout_s": str(profile.follow_up_timeout_s),
     }
     for group in ("thank_you", "anti_stuffing"):
         for key, value in data[group].items():
-            out[f"{group}.{key}"] = profiles.format_setting(key, value) or "none"
+            out[f"{group}.{key}"] = profiles.format_setting(key, value) or t.gettext("none")
     return out
+
+
+def _source(label: str) -> str:
+    """'chain', 'group G' or 'store S' (hq.profiles) in the page's language."""
+    t = i18n.texts()
+    kind, _, name = label.partition(" ")
+    if kind == "group":
+        return t.gettext("group {name}", name=name)
+    if kind == "store":
+        return t.gettext("store {name}", name=name)
+    return t.gettext("chain")
 
 
 def _fields(
@@ -119,6 +132,7 @@ def _fields(
     effective: dict[str, Any],
     built_in: dict[str, str] | None = None,
 ) -> list[dict[str, str]]:
+    t = i18n.texts()
     own = profiles.settings_of(hq, scope, scope_id)
     out = []
     for key, what in profiles.SETTING_KEYS.items():
@@ -126,12 +140,16 @@ def _fields(
         out.append(
             {
                 "key": key,
-                "help": what,
+                "help": t.gettext(what),
                 "value": profiles.format_setting(key, own.get(key)),
                 "inherited": (
-                    f"{profiles.format_setting(key, inherited[0])} (from {inherited[1]})"
+                    t.gettext(
+                        "{value} (from {source})",
+                        value=profiles.format_setting(key, inherited[0]),
+                        source=_source(inherited[1]),
+                    )
                     if inherited and key not in own
-                    else f"{(built_in or {}).get(key, '')} (built-in)"
+                    else t.gettext("{value} (built-in)", value=(built_in or {}).get(key, ""))
                     if built_in
                     else ""
                 ),
@@ -204,6 +222,32 @@ def _group_page(
     )
 
 
+def _chain_page(
+    hq: Hq, user: Principal, *, error: str | None = None, notice: str | None = None
+) -> str:
+    with hq.db.reading() as s:
+        members = sorted(s.scalars(select(StoreRow.store_id)))
+    return profile_page(
+        scope="chain",
+        scope_id="",
+        profile=None,
+        fields=_fields(hq, "chain", "", {}, _built_in(profiles.built_in_profile(hq), chain=True)),
+        devices=[],
+        members=members,
+        changed_at="",
+        user=user,
+        error=error,
+        notice=notice,
+    )
+
+
+@fleet_read.get("/chain", response_class=HTMLResponse)
+def chain_profile(hq: HqDep, user: ReaderDep) -> HTMLResponse:
+    """The chain's defaults: every store takes a setting from here unless a group it is in or
+    the store itself sets it (until now only `nps-hq settings set --chain`)."""
+    return HTMLResponse(_chain_page(hq, user))
+
+
 @fleet_read.get("/groups/{group}", response_class=HTMLResponse)
 def group_profile(hq: HqDep, user: ReaderDep, group: Name) -> HTMLResponse:
     return HTMLResponse(_group_page(hq, user, group))
@@ -242,6 +286,13 @@ async def save_store_profile(
         raise NotFound(f"There is no store {store!r}.")
     error, notice = await _save_settings(request, hq, user, "store", store)
     page = await run_in_threadpool(lambda: _store_page(hq, user, store, error=error, notice=notice))
+    return HTMLResponse(page, status_code=422 if error else 200)
+
+
+@fleet_write.post("/chain", response_class=HTMLResponse)
+async def save_chain_profile(request: Request, hq: HqDep, user: ManagerDep) -> HTMLResponse:
+    error, notice = await _save_settings(request, hq, user, "chain", "")
+    page = await run_in_threadpool(lambda: _chain_page(hq, user, error=error, notice=notice))
     return HTMLResponse(page, status_code=422 if error else 200)
 
 

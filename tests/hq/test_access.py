@@ -76,6 +76,8 @@ WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/stores/{store}"): ("form: MANAGE_FLEET", MANAGERS),
     ("GET", "/groups/{group}"): ("page: READ_ALL", READ_ALL),
     ("POST", "/groups/{group}"): ("form: MANAGE_FLEET", MANAGERS),
+    ("GET", "/chain"): ("page: READ_ALL", READ_ALL),
+    ("POST", "/chain"): ("form: MANAGE_FLEET", MANAGERS),
     ("GET", "/surveys"): ("page: READ_ALL", READ_ALL),
     ("GET", "/surveys/{form}/preview"): ("page: READ_ALL", READ_ALL),
     ("GET", "/surveys/{form}/kiosk"): ("page: READ_ALL", READ_ALL),

@@ -370,3 +370,64 @@ def test_the_profile_editor_and_survey_pages(hq_server: Server) -> None:
     assert analyst.get(hq_server.url("/surveys"), timeout=10).status_code == 200
     gone = admin.get(hq_server.url(f"/surveys/{form}/preview"), timeout=10)
     assert gone.status_code == 404
+
+
+def test_the_chain_defaults_page(tmp_path: Path) -> None:
+    """A chain's IT sets a default for every store on /chain (before, only the CLI could):
+    a store without its own setting takes it, a store's own setting still wins, the form
+    shows the built-in value as the placeholder, and an analyst reads it without a form."""
+    from hq.profiles import current_profile, settings_of
+    from hq.service import Hq, HqConfig
+    from hqkit import start_server
+
+    hq = Hq.open(HqConfig(data_dir=tmp_path))
+    uvicorn_server, thread, base = start_server(hq)
+    try:
+        server = Server(base=base, hq=hq, backend="sqlite")
+        plain, own = new_store(server), new_store(server)
+        admin = _user(server, "admin")
+        assert (
+            admin.post(
+                server.url(f"/stores/{own}"),
+                data={
+                    "csrf_token": csrf_token(admin.get(server.url(f"/stores/{own}")).text),
+                    "thank_you.seconds": "9",
+                },
+                timeout=10,
+            ).status_code
+            == 200
+        )
+        listing = admin.get(server.url("/stores"), timeout=10)
+        assert 'href="/chain"' in listing.text
+        page = admin.get(server.url("/chain"), timeout=10)
+        assert page.status_code == 200 and "Chain defaults" in page.text
+        assert 'action="/chain"' in page.text and "(built-in)" in page.text
+        saved = admin.post(
+            server.url("/chain"),
+            data={
+                "csrf_token": csrf_token(page.text),
+                "thank_you.seconds": "6",
+                "time_zone": "Asia/Kolkata",
+            },
+            timeout=10,
+        )
+        assert saved.status_code == 200 and plain in saved.text and own in saved.text
+        assert settings_of(hq, "chain") == {"thank_you.seconds": 6, "time_zone": "Asia/Kolkata"}
+        p, o = current_profile(hq, plain), current_profile(hq, own)
+        assert (p.thank_you.seconds, p.time_zone) == (6, "Asia/Kolkata")
+        assert (o.thank_you.seconds, o.time_zone) == (9, "Asia/Kolkata")
+        bad = admin.post(
+            server.url("/chain"),
+            data={"csrf_token": csrf_token(page.text), "time_zone": "Mars/Olympus"},
+            timeout=10,
+        )
+        assert bad.status_code == 422 and "not an IANA time zone" in bad.text
+        assert current_profile(hq, plain).time_zone == "Asia/Kolkata"
+        analyst = _user(server, "analyst")
+        seen = analyst.get(server.url("/chain"), timeout=10)
+        assert seen.status_code == 200 and 'action="/chain"' not in seen.text
+        assert "thank_you.seconds" in seen.text
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=30)
+        hq.close()
