@@ -47,6 +47,7 @@ from hq.audit import record_in
 from hq.db import utcnow
 from hq.errors import ConfigError, NotFound
 from hq.groups import GROUP_KINDS
+from hq.i18n import N_
 from hq.models import (
     ProfileSettingsRow,
     StoreGroupMemberRow,
@@ -57,7 +58,6 @@ from hq.models import (
     SurveyRow,
 )
 from hq.rollups import refresh_time_zones
-from hq.i18n import N_
 from hq.service import Hq
 from hq.service import _check_id as check_id
 

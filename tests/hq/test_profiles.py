@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 import requests
-from hqkit import Device, Server, csrf_token, enroll, new_store, post_batch, response, sign_in
+from hqkit import (
+    Device,
+    Server,
+    csrf_token,
+    enroll,
+    new_store,
+    post_batch,
+    response,
+    sign_in,
+    start_server,
+)
 from hqkit import batch as make_batch
 
 from core.mobile_token import make_token
@@ -378,7 +388,6 @@ def test_the_chain_defaults_page(tmp_path: Path) -> None:
     shows the built-in value as the placeholder, and an analyst reads it without a form."""
     from hq.profiles import current_profile, settings_of
     from hq.service import Hq, HqConfig
-    from hqkit import start_server
 
     hq = Hq.open(HqConfig(data_dir=tmp_path))
     uvicorn_server, thread, base = start_server(hq)
