@@ -68,7 +68,20 @@ class Principal:
         return self.store_ids is None or store_id in self.store_ids
 
 
-API_TOKEN = Principal(kind="api_token", name="api-token", role=Role.ANALYST, contact=False)
+def api_token_principal(hq: Hq, token: str | None) -> Principal | None:
+    """The caller an API token is, or None when it is unknown or revoked: an analyst reading
+    every store, or, for a token made for groups, a viewer of their stores; contact details
+    only when the owner granted them to the token."""
+    scope = hq.api_token_scope(token)
+    if scope is None:
+        return None
+    return Principal(
+        kind="api_token",
+        name=f"api-token:{scope.name}",
+        role=Role.VIEWER if scope.groups else Role.ANALYST,
+        contact=scope.contact,
+        store_ids=scope.store_ids,
+    )
 
 
 def get_hq(request: Request) -> Hq:
@@ -165,8 +178,9 @@ def device(hq: HqDep, credentials: BearerDep) -> Principal:
 def device_or_api_token(hq: HqDep, credentials: BearerDep) -> Principal:
     """A device token (its own store only, checked by the route) or an API token."""
     token = _token(credentials)
-    if token and hq.api_token_ok(token):
-        return API_TOKEN
+    caller = api_token_principal(hq, token) if token else None
+    if caller is not None:
+        return caller
     return device(hq, credentials)
 
 
@@ -182,8 +196,9 @@ def api(action: Action) -> Callable[..., Principal]:
     def dependency(hq: HqDep, credentials: BearerDep, user: SessionUserDep) -> Principal:
         token = _token(credentials)
         if token:
-            if hq.api_token_ok(token):
-                caller = API_TOKEN
+            by_token = api_token_principal(hq, token)
+            if by_token is not None:
+                caller = by_token
             elif _is_device(hq, token):
                 raise Forbidden(
                     "A device token cannot read the analyst API; use a token from "

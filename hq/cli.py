@@ -149,7 +149,9 @@ def cmd_list_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_create_api_token(args: argparse.Namespace) -> int:
-    token = _open(args).create_api_token(args.name, actor=ACTOR)
+    token = _open(args).create_api_token(
+        args.name, actor=ACTOR, contact=args.contact, groups=args.group or ()
+    )
     print(f"API token for {args.name} (shown once; HQ keeps only its hash):\n{token}")
     return 0
 
@@ -253,7 +255,8 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_tokens_list(args: argparse.Namespace) -> int:
     for t in _open(args).api_tokens():
         state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
-        print(f"{t.id}\t{t.name}\t{t.created_at:%Y-%m-%d %H:%M}\t{state}")
+        scope = f"{'contact' if t.contact else '-'}\t{','.join(t.groups) or 'all stores'}"
+        print(f"{t.id}\t{t.name}\t{t.created_at:%Y-%m-%d %H:%M}\t{state}\t{scope}")
     return 0
 
 
@@ -843,6 +846,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("create-api-token", parents=[common], help="a token for analysts")
     s.add_argument("--name", default="analyst")
+    s.add_argument(
+        "--group",
+        action="append",
+        metavar="GROUP",
+        help="read only this group's stores (repeat for more); default: every store",
+    )
+    s.add_argument("--contact", action="store_true", help="may read customers' contact details too")
     s.set_defaults(func=cmd_create_api_token)
 
     s = sub.add_parser("add-analyst", parents=[common], help="a dashboard login")
@@ -882,7 +892,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tokens = sub.add_parser("tokens", help="API tokens")
     tsub = tokens.add_subparsers(dest="tokens_command", required=True)
-    s = tsub.add_parser("list", parents=[common], help="id, name, created, state")
+    s = tsub.add_parser("list", parents=[common], help="id, name, created, state, contact, groups")
     s.set_defaults(func=cmd_tokens_list)
     s = tsub.add_parser("revoke", parents=[common], help="revoke a token by its id")
     s.add_argument("id", type=int)

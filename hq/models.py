@@ -89,7 +89,9 @@ class EnrollmentCodeRow(Base):
 
 
 class ApiTokenRow(Base):
-    """An analyst's API token (read access to every store's data; never ingest)."""
+    """An API token: reads the analyst API, never ingests. Every store's data as an analyst
+    does, or (``groups``, a JSON list; revision 0011) only the stores of those groups as a
+    viewer does; contact details only with ``contact``."""
 
     __tablename__ = "api_tokens"
 
@@ -98,6 +100,8 @@ class ApiTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    contact: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    groups: Mapped[str | None] = mapped_column(Text)
 
 
 class AnalystRow(Base):

@@ -381,15 +381,18 @@ def tokens_page(
     *,
     tokens: list[ApiToken],
     user: Principal,
+    groups: list[Any] | None = None,
     error: str | None = None,
     new_token: tuple[str, str] | None = None,
 ) -> str:
-    """The API tokens (newest first), a form to make one (shown once), revoke buttons."""
+    """The API tokens (newest first), a form to make one (shown once; every store or some
+    groups' stores, contact details or not), revoke buttons."""
     return render(
         "pages/tokens.html",
         title=_title(N_("API tokens")),
         **chrome(user, "/tokens"),
         tokens=sorted(tokens, key=lambda t: t.id, reverse=True),
+        groups=groups or [],
         error=error,
         new_token=new_token,
     )

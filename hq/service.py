@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -161,6 +162,19 @@ class ApiToken:
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    contact: bool = False
+    groups: tuple[str, ...] = ()  # empty: every store
+
+
+@dataclass(frozen=True)
+class ApiTokenScope:
+    """What a valid API token may read: every store (``store_ids`` None) or the stores of its
+    groups now (as a viewer), and contact details or not."""
+
+    name: str
+    contact: bool
+    groups: tuple[str, ...]
+    store_ids: frozenset[str] | None
 
 
 class Hq:
@@ -373,13 +387,40 @@ class Hq:
 
     # Analysts -----------------------------------------------------------------------------
 
-    def create_api_token(self, name: str, *, actor: str = SYSTEM) -> str:
+    def create_api_token(
+        self,
+        name: str,
+        *,
+        actor: str = SYSTEM,
+        contact: bool = False,
+        groups: Iterable[str] = (),
+    ) -> str:
+        """A new API token (its value, shown once). ``groups``: it reads only their stores (as
+        a viewer); none: every store. ``contact``: it also reads contact details."""
+        from hq.models import StoreGroupRow
+
+        wanted = sorted({g.strip() for g in groups if g.strip()})
         token = new_token("na")
         with self.db.writing() as s:
-            row = ApiTokenRow(name=name[:120], token_hash=token_hash(token), created_at=utcnow())
+            known = set(s.scalars(select(StoreGroupRow.group_id)))
+            missing = [g for g in wanted if g not in known]
+            if missing:
+                raise NotFound(
+                    f"There is no group {', '.join(map(repr, missing))}; see nps-hq groups list."
+                )
+            row = ApiTokenRow(
+                name=name[:120],
+                token_hash=token_hash(token),
+                created_at=utcnow(),
+                contact=contact,
+                groups=json.dumps(wanted) if wanted else None,
+            )
             s.add(row)
             s.flush()
-            record_in(s, actor=actor, action="token.create", target=str(row.id), detail=row.name)
+            scope = f" contact={contact} groups={','.join(wanted) or 'all'}"
+            record_in(
+                s, actor=actor, action="token.create", target=str(row.id), detail=row.name + scope
+            )
         return token
 
     def revoke_api_token(self, token: str, *, actor: str = SYSTEM) -> None:
@@ -406,21 +447,51 @@ class Hq:
     def api_tokens(self) -> list[ApiToken]:
         """Every API token, oldest first, revoked ones too."""
         with self.db.reading() as s:
-            rows = s.execute(
-                select(
-                    ApiTokenRow.id, ApiTokenRow.name, ApiTokenRow.created_at, ApiTokenRow.revoked_at
-                ).order_by(ApiTokenRow.id)
-            ).all()
-        return [ApiToken(id=r[0], name=r[1], created_at=r[2], revoked_at=r[3]) for r in rows]
+            rows = s.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id)).all()
+            return [
+                ApiToken(
+                    id=r.id,
+                    name=r.name,
+                    created_at=r.created_at,
+                    revoked_at=r.revoked_at,
+                    contact=bool(r.contact),
+                    groups=tuple(json.loads(r.groups)) if r.groups else (),
+                )
+                for r in rows
+            ]
 
-    def api_token_ok(self, token: str | None) -> bool:
+    def api_token_scope(self, token: str | None) -> ApiTokenScope | None:
+        """What the token may read, or None when it is unknown or revoked."""
+        from hq.models import StoreGroupMemberRow
+
         if not token:
-            return False
+            return None
         with self.db.reading() as s:
             row = s.execute(
-                select(ApiTokenRow.revoked_at).where(ApiTokenRow.token_hash == token_hash(token))
+                select(ApiTokenRow.name, ApiTokenRow.contact, ApiTokenRow.groups).where(
+                    ApiTokenRow.token_hash == token_hash(token), ApiTokenRow.revoked_at.is_(None)
+                )
             ).first()
-        return row is not None and row.revoked_at is None
+            if row is None:
+                return None
+            groups: tuple[str, ...] = tuple(json.loads(row.groups)) if row.groups else ()
+            stores = (
+                frozenset(
+                    s.scalars(
+                        select(StoreGroupMemberRow.store_id).where(
+                            StoreGroupMemberRow.group_id.in_(groups)
+                        )
+                    )
+                )
+                if groups
+                else None
+            )
+        return ApiTokenScope(
+            name=row.name, contact=bool(row.contact), groups=groups, store_ids=stores
+        )
+
+    def api_token_ok(self, token: str | None) -> bool:
+        return self.api_token_scope(token) is not None
 
     def add_analyst(self, username: str, *, password: str, actor: str = SYSTEM) -> None:
         """The first release's command: an ``owner`` (as every analyst of that release

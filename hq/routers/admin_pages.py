@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from hq import audit, auth, groups, users
+from hq import audit, auth, groups, i18n, users
 from hq.auth import HqDep, Principal
 from hq.errors import Forbidden, HqError
 from hq.pages import audit_page, tokens_page, users_page
@@ -131,24 +131,42 @@ def remove_user(hq: HqDep, user: OwnerFormDep, name: UserName) -> HTMLResponse:
     return HTMLResponse(_users_page(hq, user, notice=f"{name} removed and signed out."))
 
 
+def _tokens_page(
+    hq: Hq,
+    user: Principal,
+    *,
+    error: str | None = None,
+    new_token: tuple[str, str] | None = None,
+) -> str:
+    return tokens_page(
+        tokens=hq.api_tokens(),
+        groups=groups.groups(hq),
+        user=user,
+        error=error,
+        new_token=new_token,
+    )
+
+
 @users_read.get("/tokens", response_class=HTMLResponse)
 def tokens_list(hq: HqDep, user: OwnerPageDep) -> HTMLResponse:
-    return HTMLResponse(tokens_page(tokens=hq.api_tokens(), user=user))
+    return HTMLResponse(_tokens_page(hq, user))
 
 
 @users_write.post("/tokens", response_class=HTMLResponse)
 async def make_token(request: Request, hq: HqDep, user: OwnerFormDep) -> HTMLResponse:
     form = await request.form()
     name = str(form.get("name") or "").strip()
+    chosen = [str(g) for g in form.getlist("groups") if str(g).strip()]
+    contact = form.get("contact") in ("1", "on")
     if not name:
-        return HTMLResponse(
-            tokens_page(
-                tokens=hq.api_tokens(), user=user, error="Name the token: say what it is for."
-            ),
-            status_code=422,
-        )
-    token = await run_in_threadpool(lambda: hq.create_api_token(name, actor=user.name))
-    return HTMLResponse(tokens_page(tokens=hq.api_tokens(), user=user, new_token=(name, token)))
+        error = i18n.texts().gettext("Name the token: say what it is for.")
+        page = await run_in_threadpool(lambda: _tokens_page(hq, user, error=error))
+        return HTMLResponse(page, status_code=422)
+    token = await run_in_threadpool(
+        lambda: hq.create_api_token(name, actor=user.name, contact=contact, groups=chosen)
+    )
+    page = await run_in_threadpool(lambda: _tokens_page(hq, user, new_token=(name, token)))
+    return HTMLResponse(page)
 
 
 @users_write.post("/tokens/{token_id}/revoke")

@@ -33,6 +33,7 @@ from hq.auth import DeviceDep, HqDep, StoreReaderDep
 from hq.delivery import DeliveryWorker
 from hq.errors import Forbidden
 from hq.ingest import ingest_json, read_batch
+from hq.roles import Action
 from hq.routers.common import ERRORS
 from hq.service import DeviceAuth, Hq
 
@@ -131,6 +132,11 @@ def store_phone_responses(
         raise Forbidden(
             f"Device {caller.name!r} belongs to store {caller.store_id!r}, not {store!r}."
         )
+    if not caller.sees_store(store):
+        raise Forbidden(f"Store {store!r} is not in this API token's groups; ask an owner.")
+    # The store's own kiosks follow up on their phone answers; an API token sees contact
+    # details only with the owner's grant (as on /api/v1/responses).
+    hide_contact = caller.kind != "device" and not caller.may(Action.READ_CONTACT)
     try:
         rows, cursor, more = analytics.page_responses(
             hq, ResponseFilter(store_id=store, channel="qr"), after=after, limit=limit
@@ -139,7 +145,10 @@ def store_phone_responses(
         raise RequestValidationError(
             [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
         ) from exc
-    wire = [ResponseV1.model_validate({k: r[k] for k in RESPONSE_FIELDS}) for r in rows]
+    hidden = {"contact_name": None, "contact_detail": None} if hide_contact else {}
+    wire = [
+        ResponseV1.model_validate({**{k: r[k] for k in RESPONSE_FIELDS}, **hidden}) for r in rows
+    ]
     if protocol == "v2":
         body = PhoneResponsesV1(responses=wire, cursor=cursor, has_more=more).model_dump_json()
     else:
