@@ -141,6 +141,8 @@ def seed_people(hq: Hq) -> None:
     users.set_role(hq, "meera", Role.ANALYST, contact=False, actor="demo")
     users.reset_password(hq, "west-manager", actor="demo")
     hq.create_api_token("weekly BI export", actor="demo")
+    hq.create_api_token("West franchise BI", actor="demo", groups=["west"])
+    hq.create_api_token("call centre", actor="demo", contact=True)
     hq.revoke_posters("blr-01", actor="anita")
 
 
@@ -292,7 +294,7 @@ def main(out: Path = DOCS, *, only_fleet: bool = False) -> None:
                 wide: tuple[tuple[str, str], ...] = (
                     FLEET_PAGES
                     + WIDE_ONLY
-                    + (("/users", "hq-users"), ("/audit", "hq-audit"))
+                    + (("/users", "hq-users"), ("/tokens", "hq-tokens"), ("/audit", "hq-audit"))
                     # Last: the switch keeps Hindi for this browser page from here on.
                     + (("/lang?to=hi&next=/chain", "hq-chain-hi"),)
                 )
