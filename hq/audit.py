@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.text import spreadsheet_safe
@@ -62,17 +62,49 @@ def record(hq: Any, *, actor: str, action: str, target: str, detail: str = "") -
         record_in(s, actor=actor, action=action, target=target, detail=detail)
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit page and its CSV narrow to: an exact actor, an action or its prefix
+    (``user.`` or ``user``: every user change), a target containing the text."""
+
+    actor: str | None = None
+    action: str | None = None
+    target: str | None = None
+
+    def where(self, stmt: Any) -> Any:
+        if self.actor:
+            stmt = stmt.where(AuditRow.actor == self.actor)
+        if self.action:
+            prefix = self.action.rstrip(".")
+            stmt = stmt.where(
+                or_(
+                    AuditRow.action == prefix,
+                    AuditRow.action.startswith(prefix + ".", autoescape=True),
+                )
+            )
+        if self.target:
+            stmt = stmt.where(AuditRow.target.contains(self.target, autoescape=True))
+        return stmt
+
+
 def entries(
     hq: Any,
     *,
     since: datetime | None = None,
     limit: int | None = None,
     newest_first: bool = False,
+    before_id: int | None = None,
+    where: AuditFilter | None = None,
 ) -> list[AuditEntry]:
-    """Entries oldest first (or newest first), from ``since`` (naive UTC) on."""
+    """Entries oldest first (or newest first), from ``since`` (naive UTC) on; ``before_id``
+    pages back (newest first: the entries older than that one)."""
     stmt = select(AuditRow).order_by(AuditRow.id.desc() if newest_first else AuditRow.id)
     if since is not None:
         stmt = stmt.where(AuditRow.at >= since)
+    if before_id is not None:
+        stmt = stmt.where(AuditRow.id < before_id)
+    if where is not None:
+        stmt = where.where(stmt)
     if limit is not None:
         stmt = stmt.limit(limit)
     with hq.db.reading() as s:

@@ -398,14 +398,28 @@ def tokens_page(
     )
 
 
-def audit_page(*, entries: list[AuditEntry], user: Principal, limit: int) -> str:
-    """The latest audit entries, newest first, and the link to all of them as CSV."""
+def audit_page(
+    *,
+    entries: list[AuditEntry],
+    user: Principal,
+    limit: int,
+    where: dict[str, str] | None = None,
+    older: str | None = None,
+    newest: str | None = None,
+    csv_href: str = "/audit.csv",
+) -> str:
+    """A page of audit entries, newest first, its filters, links to older entries and to all
+    of the filtered ones as CSV."""
     return render(
         "pages/audit.html",
         title=_title(N_("Audit log")),
         **chrome(user, "/audit"),
         entries=entries,
         limit=limit,
+        where=where or {},
+        older=older,
+        newest=newest,
+        csv_href=csv_href,
     )
 
 

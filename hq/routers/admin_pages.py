@@ -5,9 +5,11 @@ revoke); and the audit log, which owners and admins read. Every change is CSRF-c
 from __future__ import annotations
 
 import secrets
+from dataclasses import asdict
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -175,16 +177,54 @@ def revoke_token(hq: HqDep, user: OwnerFormDep, token_id: RowIdPath) -> Response
     return RedirectResponse("/tokens", status_code=303)
 
 
+AuditText = Annotated[str | None, Query(max_length=200)]
+
+
+def _audit_filter(actor: str | None, action: str | None, target: str | None) -> audit.AuditFilter:
+    return audit.AuditFilter(
+        actor=(actor or "").strip() or None,
+        action=(action or "").strip() or None,
+        target=(target or "").strip() or None,
+    )
+
+
 @audit_read.get("/audit", response_class=HTMLResponse)
-def audit_log(hq: HqDep, user: AuditReaderDep) -> HTMLResponse:
-    latest = audit.entries(hq, limit=AUDIT_PAGE_ROWS, newest_first=True)
-    return HTMLResponse(audit_page(entries=latest, user=user, limit=AUDIT_PAGE_ROWS))
+def audit_log(
+    hq: HqDep,
+    user: AuditReaderDep,
+    actor: AuditText = None,
+    action: AuditText = None,
+    target: AuditText = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> HTMLResponse:
+    """The newest entries (AUDIT_PAGE_ROWS a page, "Older" pages back by id), narrowed by
+    actor, action (or its prefix) and target."""
+    where = _audit_filter(actor, action, target)
+    rows = audit.entries(
+        hq, limit=AUDIT_PAGE_ROWS + 1, newest_first=True, before_id=before, where=where
+    )
+    older = rows[AUDIT_PAGE_ROWS - 1].id if len(rows) > AUDIT_PAGE_ROWS else None
+    query = {k: v for k, v in asdict(where).items() if v}
+    return HTMLResponse(
+        audit_page(
+            entries=rows[:AUDIT_PAGE_ROWS],
+            user=user,
+            limit=AUDIT_PAGE_ROWS,
+            where=query,
+            older=f"/audit?{urlencode({**query, 'before': older})}" if older else None,
+            newest="/audit?" + urlencode(query) if before else None,
+            csv_href="/audit.csv" + (f"?{urlencode(query)}" if query else ""),
+        )
+    )
 
 
 @audit_read.get("/audit.csv")
-def audit_csv(hq: HqDep) -> StreamingResponse:
+def audit_csv(
+    hq: HqDep, actor: AuditText = None, action: AuditText = None, target: AuditText = None
+) -> StreamingResponse:
+    where = _audit_filter(actor, action, target)
     return StreamingResponse(
-        audit.export_lines(audit.entries(hq), fmt="csv"),
+        audit.export_lines(audit.entries(hq, where=where), fmt="csv"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="hq-audit.csv"'},
     )
