@@ -125,11 +125,13 @@ class AlertRule:
 
     @property
     def scope(self) -> str:
+        """What the rule watches, in the request's language (hq.i18n; English for the CLI)."""
+        t = i18n.texts()
         if self.store_id:
-            return f"store {self.store_id}"
+            return t.gettext("store {name}", name=self.store_id)
         if self.group_id:
-            return f"group {self.group_id}"
-        return "every store"
+            return t.gettext("group {name}", name=self.group_id)
+        return t.gettext("every store")
 
     def describe(self) -> str:
         """What the rule watches for, in the request's language (hq.i18n)."""
