@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -752,52 +752,107 @@ def purge(
     *,
     now: datetime | None = None,
     policy: RetentionPolicy | None = None,
+    policies: Mapping[str, RetentionPolicy] | None = None,
     actor: str = "system",
     compact: bool = False,
 ) -> PurgeResult:
-    """Apply the retention policy once: contact details of answers older than
-    ``contact_days``, comments older than ``comment_days`` (if set). Audited as
-    ``privacy.purge`` (also when nothing was due: that entry is when the last purge ran)."""
+    """Apply the retention policy once, each store's own: contact details of answers older
+    than its ``contact_days``, comments older than its ``comment_days`` (if set). ``policy``
+    applies one policy to every store; otherwise ``policies`` (store id -> policy; by default
+    :func:`hq.profiles.retention_policies`: the store profile's retention, else HQ's configured
+    one), and answers of a store it does not name get ``hq.config.retention``. Audited as one
+    ``privacy.purge`` per run, naming each policy applied and its stores (also when nothing
+    was due: that entry is when the last purge ran)."""
     now = now or utcnow()
-    policy = policy or hq.config.retention
+    runs: list[tuple[RetentionPolicy, list[str] | None]]  # None: every store not named
+    if policy is not None:
+        runs = [(policy, None)]
+    else:
+        if policies is None:
+            from hq.profiles import retention_policies
+
+            policies = retention_policies(hq)
+        by_policy: dict[RetentionPolicy, list[str]] = {}
+        for store_id, store_policy in sorted(policies.items()):
+            by_policy.setdefault(store_policy, []).append(store_id)
+        runs = [(p, ids) for p, ids in by_policy.items()]
+        runs.append((hq.config.retention, None))
+    named = sorted(policies) if policy is None and policies else []
     total = ScrubCount()
     contacts = comments = 0
+    lines: list[str] = []
     with hq.db.writing() as s:
-        if policy.contact_days is not None:
-            cutoff = now - timedelta(days=policy.contact_days)
-            ids = list(
-                s.scalars(
-                    select(ResponseRow.id).where(
-                        or_(
-                            ResponseRow.contact_name.is_not(None),
-                            ResponseRow.contact_detail.is_not(None),
-                        ),
-                        _older(cutoff),
-                    )
-                )
+        for run_policy, stores in runs:
+            c_ids, k_ids, count = _purge_stores(s, run_policy, stores, named, now)
+            total.add(count)
+            contacts += len(c_ids)
+            comments += len(k_ids)
+            if stores is None and policy is None and not c_ids and not k_ids:
+                continue  # no answer of an unnamed store was due: nothing to say
+            which = (
+                "every store"
+                if stores is None and policy is not None
+                else "other stores"
+                if stores is None
+                else "stores " + ", ".join(stores)
             )
-            total.add(scrub(s, ids, contact=True, comment=False, now=now))
-            contacts = len(ids)
-        if policy.comment_days is not None:
-            cutoff = now - timedelta(days=policy.comment_days)
-            ids = list(
-                s.scalars(
-                    select(ResponseRow.id).where(ResponseRow.comment.is_not(None), _older(cutoff))
-                )
+            lines.append(
+                f"{which}: contact details after {run_policy.contact_days or 'never'} days: "
+                f"{len(c_ids)}; comments after {run_policy.comment_days or 'never'} days: "
+                f"{len(k_ids)}"
             )
-            total.add(scrub(s, ids, contact=False, comment=True, now=now))
-            comments = len(ids)
         record_in(
             s,
             actor=actor,
             action="privacy.purge",
             target="retention",
-            detail=f"contact details after {policy.contact_days or 'never'} days: {contacts}; "
-            f"comments after {policy.comment_days or 'never'} days: {comments}; {total}",
+            detail=("; ".join(lines) + f"; {total}")[:4000],
             at=now,
         )
     wiped = wipe(hq, compact=compact or _compaction_due(hq))
     return PurgeResult(contacts=contacts, comments=comments, scrubbed=total, wiped=wiped)
+
+
+def _purge_stores(
+    s: Session,
+    policy: RetentionPolicy,
+    stores: list[str] | None,
+    named: list[str],
+    now: datetime,
+) -> tuple[list[str], list[str], ScrubCount]:
+    """One policy on the answers of ``stores`` (None: of every store not in ``named``), in the
+    caller's transaction: the ids whose contact details and whose comments it scrubbed."""
+
+    def due(*conditions: Any) -> list[str]:
+        found: list[str] = []
+        if stores is None:
+            stmt = select(ResponseRow.id).where(*conditions)
+            if named:
+                stmt = stmt.where(ResponseRow.store_id.not_in(named))
+            return list(s.scalars(stmt))
+        for chunk in _chunks(stores):
+            found.extend(
+                s.scalars(
+                    select(ResponseRow.id).where(*conditions, ResponseRow.store_id.in_(chunk))
+                )
+            )
+        return found
+
+    count = ScrubCount()
+    contact_ids: list[str] = []
+    comment_ids: list[str] = []
+    if policy.contact_days is not None:
+        cutoff = now - timedelta(days=policy.contact_days)
+        contact_ids = due(
+            or_(ResponseRow.contact_name.is_not(None), ResponseRow.contact_detail.is_not(None)),
+            _older(cutoff),
+        )
+        count.add(scrub(s, contact_ids, contact=True, comment=False, now=now))
+    if policy.comment_days is not None:
+        cutoff = now - timedelta(days=policy.comment_days)
+        comment_ids = due(ResponseRow.comment.is_not(None), _older(cutoff))
+        count.add(scrub(s, comment_ids, contact=False, comment=True, now=now))
+    return contact_ids, comment_ids, count
 
 
 def purge_due(hq: Hq, now: datetime) -> bool:
