@@ -51,6 +51,7 @@ from hq.models import (
     ErasureRow,
     ResponseRow,
     StoreRow,
+    SurveyRow,
 )
 from hq.service import Hq, RetentionPolicy
 
@@ -146,6 +147,14 @@ class HeldResponse:
     contact_detail: str | None
     scrubbed_at: datetime | None
     erased: bool  # a tombstone exists
+    language: str = "en"
+    survey_version: int | None = None
+    # The wording the customer agreed to (with contact_consent; :func:`agreed_to`), and where
+    # it comes from: "kiosk" (the text the kiosk showed, sent with the answer), "survey" (the
+    # published survey version's consent in the answer's language), "" (not recorded: an
+    # answer from a kiosk before protocol v2 sent it).
+    agreed_to: str | None = None
+    agreed_to_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,7 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
     alerts: list[HeldAlert] = []
     deliveries: list[HeldDelivery] = []
     details = set()
+    surveys: dict[int, dict[str, Any]] = {}  # survey version -> language -> consent
     for chunk in _chunks(ids):
         erased = set(
             s.scalars(select(ErasureRow.response_id).where(ErasureRow.response_id.in_(chunk)))
@@ -250,6 +260,7 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
         ):
             if r.contact_detail:
                 details.add(r.contact_detail)
+            wording, source = agreed_to(s, r, surveys)
             responses.append(
                 HeldResponse(
                     id=r.id,
@@ -268,6 +279,10 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
                     contact_detail=r.contact_detail,
                     scrubbed_at=r.scrubbed_at,
                     erased=r.id in erased,
+                    language=r.language,
+                    survey_version=r.survey_version,
+                    agreed_to=wording,
+                    agreed_to_source=source,
                 )
             )
     alert_ids, delivery_ids = _linked(s, ids, details)
@@ -313,6 +328,38 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
     alerts.sort(key=lambda a: (a.created_at, a.id))
     deliveries.sort(key=lambda d: (d.created_at, d.id))
     return Held(query=query, responses=responses, alerts=alerts, deliveries=deliveries)
+
+
+def agreed_to(
+    s: Session, row: ResponseRow, surveys: dict[int, dict[str, Any]]
+) -> tuple[str | None, str]:
+    """The consent wording the customer of ``row`` agreed to, and where it comes from (see
+    :class:`HeldResponse`): the text the kiosk showed when it sent one (protocol v2; also
+    right for a kiosk not managed by HQ or a locally edited text), else the published survey
+    version's consent in the answer's language (its first language if it lacks that one),
+    else (None, "") — a v1 answer whose wording was not recorded. ``surveys`` caches the
+    survey versions' texts by id. (None, "") without consent."""
+    if not row.contact_consent:
+        return None, ""
+    if row.consent_text:
+        return row.consent_text, "kiosk"
+    if row.survey_version is None:
+        return None, ""
+    texts = surveys.get(row.survey_version)
+    if texts is None:
+        survey = s.get(SurveyRow, row.survey_version)
+        texts = {}
+        if survey is not None:
+            by_language = _loads(survey.texts)
+            languages = json.loads(survey.languages or "[]")
+            texts = {
+                lang: t.get("consent") for lang, t in by_language.items() if isinstance(t, dict)
+            }
+            if languages:
+                texts["_first"] = texts.get(languages[0])
+        surveys[row.survey_version] = texts
+    consent = texts.get(row.language) or texts.get("_first")
+    return (str(consent), "survey") if consent else (None, "")
 
 
 def _linked(s: Session, ids: list[str], details: Iterable[str]) -> tuple[set[str], set[str]]:
