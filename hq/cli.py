@@ -307,7 +307,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             print(
                 f"{f.path.name}: {f.accepted} accepted, {f.duplicates} duplicate, "
-                f"{f.rejected} rejected"
+                f"{f.rejected} rejected" + (f", {f.erased} erasures applied" if f.erased else "")
             )
             for reason in f.reasons[:10]:
                 print(f"    rejected {reason}")

@@ -654,6 +654,7 @@ class FileOutcome:
     rejected: int = 0
     error: str | None = None
     reasons: tuple[str, ...] = ()
+    erased: int = 0  # the file's erasures HQ applied (protocol v2 files)
 
 
 @dataclass(frozen=True)
@@ -692,7 +693,7 @@ def import_file(hq: Hq, path: Path) -> FileOutcome:
         return FileOutcome(
             path=path,
             batch_id=None,
-            error=f"The batch inside is not protocol v1 ({describe(exc)}).",
+            error=f"The batch inside is not protocol v1 or v2 ({describe(exc)}).",
         )
     except (ValueError, OSError) as exc:
         return FileOutcome(
@@ -718,6 +719,7 @@ def import_file(hq: Hq, path: Path) -> FileOutcome:
         duplicates=by["duplicate"],
         rejected=by["rejected"],
         reasons=tuple(f"{r.id}: {r.reason}" for r in reply.results if r.status == "rejected"),
+        erased=len(reply.erased or ()),
     )
 
 
