@@ -5,13 +5,16 @@ its bytes and version)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hqkit import Server, csrf_token, new_store, sign_in
 
-from hq import groups, profiles
+from hq import groups, profiles, users
 from hq.errors import ConfigError
+from hq.roles import Role
 from hq.service import Hq, HqConfig, RetentionPolicy
 
 
@@ -63,3 +66,33 @@ def test_retention_is_set_per_level_and_checked(hq: Hq) -> None:
     assert all(p.retention is None for p in profiles.all_profiles(hq))
     assert "retention" not in profiles.current_profile(hq, "blr-01").model_dump(mode="json")
     assert profiles.retention_policies(hq)["del-01"] == hq.config.retention
+
+
+def test_the_store_editor_sets_and_refuses_retention(hq_server: Server) -> None:
+    store = new_store(hq_server, name="Retention Editor")
+    name = f"admin-{uuid.uuid4().hex[:6]}"
+    users.add_user(hq_server.hq, name, password="retention pass 1", role=Role.ADMIN)
+    admin = sign_in(hq_server.base, name, "retention pass 1")
+    page = admin.get(hq_server.url(f"/stores/{store}"), timeout=10)
+    assert page.status_code == 200 and 'name="retention.contact_days"' in page.text
+    token = csrf_token(page.text)
+    bad = admin.post(
+        hq_server.url(f"/stores/{store}"),
+        data={"csrf_token": token, "retention.contact_days": "0"},
+        timeout=10,
+    )
+    assert bad.status_code == 422 and "retention.contact_days" in bad.text
+    saved = admin.post(
+        hq_server.url(f"/stores/{store}"),
+        data={
+            "csrf_token": token,
+            "retention.contact_days": "45",
+            "retention.comment_days": "never",
+        },
+        timeout=10,
+    )
+    assert saved.status_code == 200 and "new profile version" in saved.text
+    policy = profiles.retention_policies(hq_server.hq)[store]
+    assert policy == RetentionPolicy(contact_resolved_days=90, contact_days=45, comment_days=None)
+    shown = admin.get(hq_server.url(f"/stores/{store}"), timeout=10).text
+    assert 'value="45"' in shown and 'value="never"' in shown
