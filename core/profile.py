@@ -147,8 +147,28 @@ class AntiStuffing(_Doc):
     burst_window_s: StrictInt = Field(default=30, ge=1, le=3600)
 
 
+RETENTION_MAX_DAYS = 3650
+RetentionDays = Annotated[StrictInt, Field(ge=1, le=RETENTION_MAX_DAYS)]
+
+
+class RetentionV1(_Doc):
+    """How long the store's kiosks and HQ keep a customer's personal data: contact details
+    ``contact_resolved_days`` after the follow-up case is resolved, or ``contact_days`` after
+    the answer if it never is; comments ``comment_days`` after the answer (None: kept)."""
+
+    contact_resolved_days: RetentionDays = 90
+    contact_days: RetentionDays = 180
+    comment_days: RetentionDays | None = None
+
+
 class StoreProfileV1(_Doc):
-    """Everything HQ manages for one store."""
+    """Everything HQ manages for one store.
+
+    ``retention`` is there only when HQ sets a retention key for the store (chain, group or
+    store level) and the asking kiosk understands it (``GET /api/v1/profile?retention=1``);
+    when absent it is left out of the JSON, so a profile without it has exactly the bytes (and
+    signature, and HQ content hash) it had before the field existed, and a kiosk made before
+    it (which refuses unknown fields) still verifies and applies the rest."""
 
     format: Literal[1] = PROFILE_FORMAT
     store_id: Identifier
@@ -162,6 +182,7 @@ class StoreProfileV1(_Doc):
     thank_you: ThankYouOptions = Field(default_factory=ThankYouOptions)
     follow_up_timeout_s: StrictInt = Field(default=20, ge=5, le=600)
     anti_stuffing: AntiStuffing = Field(default_factory=AntiStuffing)
+    retention: RetentionV1 | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @field_validator("time_zone")
     @classmethod

@@ -9,13 +9,14 @@
   secret, canonical batch bytes)); :func:`write_batch_file` and :func:`read_batch_file`.
 
 "Same content" means the same :func:`content_hash`: SHA-256 over the JSON of every response
-field in the model's order, with the device time in UTC (``survey_version`` left out when it is
-None, so a v1 response keeps the hash it had).
+field in the model's order, with the device time in UTC (the v2 fields ``survey_version`` and
+``consent_text`` left out when None, so a v1 response keeps the hash it had).
 
-Protocol v2 (same endpoints, ``"protocol": "v2"`` in the batch) adds ``survey_version`` to a
-response, ``health`` (core.profile.DeviceHealthV1) to a batch, ``profile_version`` to the
-batch reply and ``GET /api/v1/profile`` (core.profile.SignedProfileV1, 204 when ``?have=`` is
-current). A v1 kiosk's batches and replies are unchanged.
+Protocol v2 (same endpoints, ``"protocol": "v2"`` in the batch) adds ``survey_version`` and
+``consent_text`` (the opt-in wording as the customer saw it) to a response, ``health``
+(core.profile.DeviceHealthV1) to a batch, ``profile_version`` to the batch reply and
+``GET /api/v1/profile`` (core.profile.SignedProfileV1, 204 when ``?have=`` is current).
+A v1 kiosk's batches and replies are unchanged.
 
 Erasure (protocol v2, optional both ways): a batch may carry ``erasures`` (response ids the
 kiosk's manager erased with "Forget this customer"; HQ scrubs them and answers their ids in the
@@ -101,6 +102,7 @@ CompletionName = Literal["done", "skip", "timeout", "recovered"]
 CaseStateName = Literal["open", "contacted", "resolved"]
 CASE_NOTE_LIMIT = 1000  # kiosk.followups.NOTE_LIMIT
 CASE_BY_LIMIT = 120
+CONSENT_TEXT_LIMIT = 1000  # kiosk.recording.CONSENT_TEXT_LIMIT: the opt-in wording as shown
 ResultStatus = Literal["accepted", "duplicate", "rejected"]
 
 
@@ -158,6 +160,12 @@ class ResponseV1(_Message):
         description="protocol v2: the chain-wide id of the published survey version the "
         "answer was asked with (core.profile.SurveyVersionV1.id); absent from v1 responses",
     )
+    consent_text: Text | None = Field(
+        default=None,
+        max_length=CONSENT_TEXT_LIMIT,
+        description="protocol v2: the contact opt-in's wording exactly as the customer saw it "
+        "(only with contact_consent); absent from v1 responses",
+    )
 
     @field_validator("device_time")
     @classmethod
@@ -178,6 +186,8 @@ class ResponseV1(_Message):
             )
         if not self.contact_consent and (self.contact_name or self.contact_detail):
             raise ValueError("contact_name and contact_detail are sent only with contact_consent")
+        if not self.contact_consent and self.consent_text is not None:
+            raise ValueError("consent_text is sent only with contact_consent")
         if len(set(self.reasons)) != len(self.reasons):
             raise ValueError("reasons lists a reason key twice")
         return self
@@ -293,8 +303,13 @@ class BatchV1(_Message):
             exclude["erasures"] = True
         if self.cases is None:
             exclude["cases"] = True
-        if all(r.survey_version is None for r in self.responses):
-            exclude["responses"] = {"__all__": {"survey_version"}}
+        unused = {
+            name
+            for name in V2_RESPONSE_FIELDS
+            if all(getattr(r, name) is None for r in self.responses)
+        }
+        if unused:
+            exclude["responses"] = {"__all__": unused}
         return exclude
 
     def wire_json(self) -> bytes:
@@ -435,18 +450,23 @@ def content_hash(response: ResponseV1) -> str:
     bytes for the same content on every machine, and computed in pydantic's Rust core, which
     matters at 500 responses a batch.
     """
-    exclude = set(_V1_HASH_EXCLUDE) if response.survey_version is None else None
-    return hashlib.sha256(response.model_dump_json(exclude=exclude).encode("utf-8")).hexdigest()
+    exclude = {name for name in V2_RESPONSE_FIELDS if getattr(response, name) is None}
+    return hashlib.sha256(
+        response.model_dump_json(exclude=exclude or None).encode("utf-8")
+    ).hexdigest()
 
 
-# A response without survey_version hashes exactly as protocol v1 did (the field is left out),
-# so a v1 kiosk resending an answer HQ stored before v2 gets "duplicate", not a conflict.
-_V1_HASH_EXCLUDE = frozenset({"survey_version"})
+# The v2 fields of a response. One left unset is left out of the hash (and of a batch's JSON
+# when no response of the batch uses it), so a response without them hashes exactly as
+# protocol v1 did: a v1 kiosk resending an answer HQ stored before v2 gets "duplicate", not a
+# conflict, and a v2 answer without consent_text keeps the hash it had before that field.
+V2_RESPONSE_FIELDS: tuple[str, ...] = ("survey_version", "consent_text")
+_V1_HASH_EXCLUDE = frozenset(V2_RESPONSE_FIELDS)
 
 
 def wire_json(response: ResponseV1) -> dict[str, Any]:
-    """A response as JSON for a v1 reader: without ``survey_version`` (a v1 kiosk's ResponseV1
-    refuses unknown fields)."""
+    """A response as JSON for a v1 reader: without the v2 fields (``survey_version``,
+    ``consent_text``: a v1 kiosk's ResponseV1 refuses unknown fields)."""
     return response.model_dump(mode="json", exclude=set(_V1_HASH_EXCLUDE))
 
 

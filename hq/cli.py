@@ -310,7 +310,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             print(
                 f"{f.path.name}: {f.accepted} accepted, {f.duplicates} duplicate, "
-                f"{f.rejected} rejected"
+                f"{f.rejected} rejected" + (f", {f.erased} erasures applied" if f.erased else "")
             )
             for reason in f.reasons[:10]:
                 print(f"    rejected {reason}")
@@ -670,11 +670,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     hq = _open(args)
     result = purge(hq, actor=ACTOR, compact=args.compact)
-    policy = hq.config.retention
     print(
-        f"Purged contact details of {result.contacts} responses (older than "
-        f"{policy.contact_days or 'never'} days) and {result.comments} comments (older than "
-        f"{policy.comment_days or 'never'} days): {result.scrubbed}. {result.wiped}."
+        f"Purged contact details of {result.contacts} responses and {result.comments} "
+        f"comments, each store by its own retention policy (its profile's retention.* "
+        f"settings, else HQ's NPS_HQ_CONTACT_DAYS / NPS_HQ_COMMENT_DAYS): {result.scrubbed}. "
+        f"{result.wiped}."
     )
     return 0
 

@@ -85,6 +85,7 @@ def response_values(
         "suspect": response.suspect,
         "suspect_reason": response.suspect_reason,
         "survey_version": response.survey_version,
+        "consent_text": response.consent_text,
         "content_hash": digest,
         "received_at": received_at,
         "batch_id": batch_id,
@@ -107,14 +108,20 @@ _to_json = ResponseV1.__pydantic_serializer__.to_json
 _sha256 = hashlib.sha256
 
 
-_V1_FIELDS = {"survey_version"}  # left out of a v1 response's hash (core.protocol)
+_V1_FIELDS = {"survey_version", "consent_text"}  # core.protocol.V2_RESPONSE_FIELDS
+_NO_VERSION = {"survey_version"}
+_NO_CONSENT_TEXT = {"consent_text"}
 
 
 def _serialized_digest(response: ResponseV1) -> str:
     """:func:`core.protocol.content_hash` without model_dump_json's Python wrapper: the same
     serializer, so the same bytes (checked below), in 40% less time per response."""
+    if response.consent_text is None:
+        if response.survey_version is None:
+            return _sha256(_to_json(response, exclude=_V1_FIELDS)).hexdigest()
+        return _sha256(_to_json(response, exclude=_NO_CONSENT_TEXT)).hexdigest()
     if response.survey_version is None:
-        return _sha256(_to_json(response, exclude=_V1_FIELDS)).hexdigest()
+        return _sha256(_to_json(response, exclude=_NO_VERSION)).hexdigest()
     return _sha256(_to_json(response)).hexdigest()
 
 
@@ -134,11 +141,17 @@ _SAMPLE = ResponseV1(
     completion="done",
 )
 _SAMPLE_V2 = _SAMPLE.model_copy(update={"survey_version": 7})
+_SAMPLE_CONSENT = _SAMPLE.model_copy(
+    update={"contact_consent": True, "consent_text": "May we call you?"}
+)
+_SAMPLE_BOTH = _SAMPLE_CONSENT.model_copy(update={"survey_version": 7})
 # Should content_hash ever hash other bytes, use it as it is.
 _digest = (
     _serialized_digest
-    if _serialized_digest(_SAMPLE) == content_hash(_SAMPLE)
-    and _serialized_digest(_SAMPLE_V2) == content_hash(_SAMPLE_V2)
+    if all(
+        _serialized_digest(sample) == content_hash(sample)
+        for sample in (_SAMPLE, _SAMPLE_V2, _SAMPLE_CONSENT, _SAMPLE_BOTH)
+    )
     else content_hash
 )
 
@@ -189,6 +202,7 @@ def _row(
         r.suspect,
         r.suspect_reason,
         r.survey_version,
+        r.consent_text,
         digest,
         received_at,
         batch_id,
@@ -640,6 +654,7 @@ class FileOutcome:
     rejected: int = 0
     error: str | None = None
     reasons: tuple[str, ...] = ()
+    erased: int = 0  # the file's erasures HQ applied (protocol v2 files)
 
 
 @dataclass(frozen=True)
@@ -678,7 +693,7 @@ def import_file(hq: Hq, path: Path) -> FileOutcome:
         return FileOutcome(
             path=path,
             batch_id=None,
-            error=f"The batch inside is not protocol v1 ({describe(exc)}).",
+            error=f"The batch inside is not protocol v1 or v2 ({describe(exc)}).",
         )
     except (ValueError, OSError) as exc:
         return FileOutcome(
@@ -704,6 +719,7 @@ def import_file(hq: Hq, path: Path) -> FileOutcome:
         duplicates=by["duplicate"],
         rejected=by["rejected"],
         reasons=tuple(f"{r.id}: {r.reason}" for r in reply.results if r.status == "rejected"),
+        erased=len(reply.erased or ()),
     )
 
 

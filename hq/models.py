@@ -217,6 +217,9 @@ class ResponseRow(Base):
     suspect: Mapped[bool] = mapped_column(Boolean)
     suspect_reason: Mapped[str | None] = mapped_column(String(120))
     survey_version: Mapped[int | None] = mapped_column(Integer)  # None: a v1 answer
+    # The contact opt-in's wording as the customer saw it (a v2 kiosk sends it with a consent;
+    # migration 0009_consent). None: see the survey version's consent (hq.privacy.agreed_to).
+    consent_text: Mapped[str | None] = mapped_column(Text)
     # SHA-256 of the wire content, or hq.privacy.SCRUBBED_HASH once erased or purged (any
     # resend of the id is then a duplicate: the scrub stays, and no hash of the erased values
     # is kept that a guess could be checked against).

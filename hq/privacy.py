@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -51,6 +51,7 @@ from hq.models import (
     ErasureRow,
     ResponseRow,
     StoreRow,
+    SurveyRow,
 )
 from hq.service import Hq, RetentionPolicy
 
@@ -146,6 +147,14 @@ class HeldResponse:
     contact_detail: str | None
     scrubbed_at: datetime | None
     erased: bool  # a tombstone exists
+    language: str = "en"
+    survey_version: int | None = None
+    # The wording the customer agreed to (with contact_consent; :func:`agreed_to`), and where
+    # it comes from: "kiosk" (the text the kiosk showed, sent with the answer), "survey" (the
+    # published survey version's consent in the answer's language), "" (not recorded: an
+    # answer from a kiosk before protocol v2 sent it).
+    agreed_to: str | None = None
+    agreed_to_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,7 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
     alerts: list[HeldAlert] = []
     deliveries: list[HeldDelivery] = []
     details = set()
+    surveys: dict[int, dict[str, Any]] = {}  # survey version -> language -> consent
     for chunk in _chunks(ids):
         erased = set(
             s.scalars(select(ErasureRow.response_id).where(ErasureRow.response_id.in_(chunk)))
@@ -250,6 +260,7 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
         ):
             if r.contact_detail:
                 details.add(r.contact_detail)
+            wording, source = agreed_to(s, r, surveys)
             responses.append(
                 HeldResponse(
                     id=r.id,
@@ -268,6 +279,10 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
                     contact_detail=r.contact_detail,
                     scrubbed_at=r.scrubbed_at,
                     erased=r.id in erased,
+                    language=r.language,
+                    survey_version=r.survey_version,
+                    agreed_to=wording,
+                    agreed_to_source=source,
                 )
             )
     alert_ids, delivery_ids = _linked(s, ids, details)
@@ -313,6 +328,38 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
     alerts.sort(key=lambda a: (a.created_at, a.id))
     deliveries.sort(key=lambda d: (d.created_at, d.id))
     return Held(query=query, responses=responses, alerts=alerts, deliveries=deliveries)
+
+
+def agreed_to(
+    s: Session, row: ResponseRow, surveys: dict[int, dict[str, Any]]
+) -> tuple[str | None, str]:
+    """The consent wording the customer of ``row`` agreed to, and where it comes from (see
+    :class:`HeldResponse`): the text the kiosk showed when it sent one (protocol v2; also
+    right for a kiosk not managed by HQ or a locally edited text), else the published survey
+    version's consent in the answer's language (its first language if it lacks that one),
+    else (None, "") — a v1 answer whose wording was not recorded. ``surveys`` caches the
+    survey versions' texts by id. (None, "") without consent."""
+    if not row.contact_consent:
+        return None, ""
+    if row.consent_text:
+        return row.consent_text, "kiosk"
+    if row.survey_version is None:
+        return None, ""
+    texts = surveys.get(row.survey_version)
+    if texts is None:
+        survey = s.get(SurveyRow, row.survey_version)
+        texts = {}
+        if survey is not None:
+            by_language = _loads(survey.texts)
+            languages = json.loads(survey.languages or "[]")
+            texts = {
+                lang: t.get("consent") for lang, t in by_language.items() if isinstance(t, dict)
+            }
+            if languages:
+                texts["_first"] = texts.get(languages[0])
+        surveys[row.survey_version] = texts
+    consent = texts.get(row.language) or texts.get("_first")
+    return (str(consent), "survey") if consent else (None, "")
 
 
 def _linked(s: Session, ids: list[str], details: Iterable[str]) -> tuple[set[str], set[str]]:
@@ -752,52 +799,107 @@ def purge(
     *,
     now: datetime | None = None,
     policy: RetentionPolicy | None = None,
+    policies: Mapping[str, RetentionPolicy] | None = None,
     actor: str = "system",
     compact: bool = False,
 ) -> PurgeResult:
-    """Apply the retention policy once: contact details of answers older than
-    ``contact_days``, comments older than ``comment_days`` (if set). Audited as
-    ``privacy.purge`` (also when nothing was due: that entry is when the last purge ran)."""
+    """Apply the retention policy once, each store's own: contact details of answers older
+    than its ``contact_days``, comments older than its ``comment_days`` (if set). ``policy``
+    applies one policy to every store; otherwise ``policies`` (store id -> policy; by default
+    :func:`hq.profiles.retention_policies`: the store profile's retention, else HQ's configured
+    one), and answers of a store it does not name get ``hq.config.retention``. Audited as one
+    ``privacy.purge`` per run, naming each policy applied and its stores (also when nothing
+    was due: that entry is when the last purge ran)."""
     now = now or utcnow()
-    policy = policy or hq.config.retention
+    runs: list[tuple[RetentionPolicy, list[str] | None]]  # None: every store not named
+    if policy is not None:
+        runs = [(policy, None)]
+    else:
+        if policies is None:
+            from hq.profiles import retention_policies
+
+            policies = retention_policies(hq)
+        by_policy: dict[RetentionPolicy, list[str]] = {}
+        for store_id, store_policy in sorted(policies.items()):
+            by_policy.setdefault(store_policy, []).append(store_id)
+        runs = [(p, ids) for p, ids in by_policy.items()]
+        runs.append((hq.config.retention, None))
+    named = sorted(policies) if policy is None and policies else []
     total = ScrubCount()
     contacts = comments = 0
+    lines: list[str] = []
     with hq.db.writing() as s:
-        if policy.contact_days is not None:
-            cutoff = now - timedelta(days=policy.contact_days)
-            ids = list(
-                s.scalars(
-                    select(ResponseRow.id).where(
-                        or_(
-                            ResponseRow.contact_name.is_not(None),
-                            ResponseRow.contact_detail.is_not(None),
-                        ),
-                        _older(cutoff),
-                    )
-                )
+        for run_policy, stores in runs:
+            c_ids, k_ids, count = _purge_stores(s, run_policy, stores, named, now)
+            total.add(count)
+            contacts += len(c_ids)
+            comments += len(k_ids)
+            if stores is None and policy is None and not c_ids and not k_ids:
+                continue  # no answer of an unnamed store was due: nothing to say
+            which = (
+                "every store"
+                if stores is None and policy is not None
+                else "other stores"
+                if stores is None
+                else "stores " + ", ".join(stores)
             )
-            total.add(scrub(s, ids, contact=True, comment=False, now=now))
-            contacts = len(ids)
-        if policy.comment_days is not None:
-            cutoff = now - timedelta(days=policy.comment_days)
-            ids = list(
-                s.scalars(
-                    select(ResponseRow.id).where(ResponseRow.comment.is_not(None), _older(cutoff))
-                )
+            lines.append(
+                f"{which}: contact details after {run_policy.contact_days or 'never'} days: "
+                f"{len(c_ids)}; comments after {run_policy.comment_days or 'never'} days: "
+                f"{len(k_ids)}"
             )
-            total.add(scrub(s, ids, contact=False, comment=True, now=now))
-            comments = len(ids)
         record_in(
             s,
             actor=actor,
             action="privacy.purge",
             target="retention",
-            detail=f"contact details after {policy.contact_days or 'never'} days: {contacts}; "
-            f"comments after {policy.comment_days or 'never'} days: {comments}; {total}",
+            detail=("; ".join(lines) + f"; {total}")[:4000],
             at=now,
         )
     wiped = wipe(hq, compact=compact or _compaction_due(hq))
     return PurgeResult(contacts=contacts, comments=comments, scrubbed=total, wiped=wiped)
+
+
+def _purge_stores(
+    s: Session,
+    policy: RetentionPolicy,
+    stores: list[str] | None,
+    named: list[str],
+    now: datetime,
+) -> tuple[list[str], list[str], ScrubCount]:
+    """One policy on the answers of ``stores`` (None: of every store not in ``named``), in the
+    caller's transaction: the ids whose contact details and whose comments it scrubbed."""
+
+    def due(*conditions: Any) -> list[str]:
+        found: list[str] = []
+        if stores is None:
+            stmt = select(ResponseRow.id).where(*conditions)
+            if named:
+                stmt = stmt.where(ResponseRow.store_id.not_in(named))
+            return list(s.scalars(stmt))
+        for chunk in _chunks(stores):
+            found.extend(
+                s.scalars(
+                    select(ResponseRow.id).where(*conditions, ResponseRow.store_id.in_(chunk))
+                )
+            )
+        return found
+
+    count = ScrubCount()
+    contact_ids: list[str] = []
+    comment_ids: list[str] = []
+    if policy.contact_days is not None:
+        cutoff = now - timedelta(days=policy.contact_days)
+        contact_ids = due(
+            or_(ResponseRow.contact_name.is_not(None), ResponseRow.contact_detail.is_not(None)),
+            _older(cutoff),
+        )
+        count.add(scrub(s, contact_ids, contact=True, comment=False, now=now))
+    if policy.comment_days is not None:
+        cutoff = now - timedelta(days=policy.comment_days)
+        comment_ids = due(ResponseRow.comment.is_not(None), _older(cutoff))
+        count.add(scrub(s, comment_ids, contact=False, comment=True, now=now))
+    return contact_ids, comment_ids, count
 
 
 def purge_due(hq: Hq, now: datetime) -> bool:

@@ -58,7 +58,7 @@ from hq.models import (
     SurveyRow,
 )
 from hq.rollups import refresh_time_zones
-from hq.service import Hq
+from hq.service import Hq, RetentionPolicy
 from hq.service import _check_id as check_id
 
 DEFAULT_FORM = "default"
@@ -82,7 +82,19 @@ SETTING_KEYS: dict[str, str] = {
     "anti_stuffing.min_tap_interval_s": N_("seconds between two answers (0-600)"),
     "anti_stuffing.burst_taps": N_("answers in a burst window that mark the burst suspect"),
     "anti_stuffing.burst_window_s": N_("the burst window, seconds"),
+    "retention.contact_resolved_days": N_(
+        "days contact details are kept after the case is resolved (1-3650; default 90)"
+    ),
+    "retention.contact_days": N_(
+        "days contact details are kept after the answer when the case is never resolved "
+        "(1-3650; default 180)"
+    ),
+    "retention.comment_days": N_(
+        "days comments are kept after the answer (1-3650), or 'never' to keep them (the default)"
+    ),
 }
+RETENTION_KEYS = ("contact_resolved_days", "contact_days", "comment_days")
+KEEP = "never"  # retention.comment_days: comments are kept (overrides a wider level's days)
 SCOPES = ("chain", "group", "store")
 _CHECK = "settings-check"  # the store a level's settings are tried on
 
@@ -133,7 +145,13 @@ def parse_setting(key: str, value: str) -> Any:
         if value.lower() not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
             raise ConfigError(f"thank_you.phone_qr is true or false, not {value!r}")
         return value.lower() in ("true", "yes", "1", "on")
-    if key in ("thank_you.seconds", "follow_up_timeout_s") or key.startswith("anti_stuffing.b"):
+    if key == "retention.comment_days" and value.lower() in (KEEP, "off", "none", "keep"):
+        return KEEP
+    if (
+        key in ("thank_you.seconds", "follow_up_timeout_s")
+        or key.startswith("anti_stuffing.b")
+        or key.startswith("retention.")
+    ):
         try:
             return int(value)
         except ValueError:
@@ -279,6 +297,8 @@ def _resolve(
             data.setdefault(group, {})[sub] = value
         elif key == "follow_up_timeout_s":
             data[key] = value
+    if data.get("retention", {}).get("comment_days") == KEEP:
+        data["retention"]["comment_days"] = None
     try:
         return StoreProfileV1.model_validate(data)
     except ValidationError as exc:
@@ -658,3 +678,28 @@ def all_profiles(hq: Hq) -> list[StoreProfileV1]:
             )
         }
     return [_resolve(world, sid, versions.get(sid, 1)) for sid in sorted(world.stores)]
+
+
+def retention_policies(hq: Hq) -> dict[str, RetentionPolicy]:
+    """store id -> the retention policy HQ's purge applies to its answers: the store profile's
+    ``retention`` when a chain, group or store setting sets a retention key (unset keys take
+    the built-in 90 / 180 / kept), else HQ's configured policy (``hq.config.retention``,
+    NPS_HQ_CONTACT_DAYS...). A few queries for the whole chain."""
+    with hq.db.reading() as s:
+        world = _World.load(s)
+    out: dict[str, RetentionPolicy] = {}
+    for store_id in world.stores:
+        try:
+            retention = _resolve(world, store_id, 1).retention
+        except ConfigError:  # a profile made invalid by a since-deleted survey: HQ's policy
+            retention = None
+        out[store_id] = (
+            hq.config.retention
+            if retention is None
+            else RetentionPolicy(
+                contact_resolved_days=retention.contact_resolved_days,
+                contact_days=retention.contact_days,
+                comment_days=retention.comment_days,
+            )
+        )
+    return out

@@ -97,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_arg(p)
     p.add_argument("--out", type=Path, required=True, help="the folder to write to (USB stick)")
+    p.add_argument(
+        "--protocol",
+        choices=("auto", "v1", "v2"),
+        default="auto",
+        help="batch protocol: v2 carries erasures and the consent wording (auto: v2 once HQ "
+        "has sent this kiosk a store profile or erasures, else v1)",
+    )
 
     p = sub.add_parser(
         "enroll", help="enroll this kiosk at HQ with a code from 'nps-hq enroll-device'"

@@ -5,7 +5,8 @@ settings.
 secret (core.profile.verify_profile), checks that the profile is for this store and newer than
 the one kept, and in one transaction keeps it (``store_profile``, signed as received) and
 writes the settings it manages (:func:`managed_settings`: store name, zone, hours, languages,
-survey texts, thank-you (with the promoters' review link), follow-up timeout, anti-stuffing).
+survey texts, thank-you (with the promoters' review link), follow-up timeout, anti-stuffing,
+and the retention policy when HQ sets one for the store).
 A profile that fails any of that is refused: nothing changes, the reason goes to the sync
 status and the log.
 
@@ -63,6 +64,11 @@ MANAGED_KEYS: tuple[str, ...] = (
     "burst_window_s",
     "survey_version",
     "profile_version",
+    # Only when the profile carries ``retention`` (HQ sets a retention key for the store);
+    # otherwise the kiosk's own retention settings stay.
+    "retention_contact_resolved_days",
+    "retention_contact_days",
+    "retention_comment_days",
 )
 
 
@@ -135,6 +141,13 @@ def managed_settings(profile: StoreProfileV1) -> dict[str, Any]:
             chip_texts.setdefault("en", next(v for k, v in chip_texts.items() if k != "key"))
         reasons[cat] = list(chips.values())
     anti = profile.anti_stuffing
+    retention: dict[str, Any] = {}
+    if profile.retention is not None:
+        retention = {
+            "retention_contact_resolved_days": profile.retention.contact_resolved_days,
+            "retention_contact_days": profile.retention.contact_days,
+            "retention_comment_days": profile.retention.comment_days,
+        }
     return {
         "store_name": profile.display_name.strip()[:80],
         "time_zone": profile.time_zone,
@@ -156,6 +169,7 @@ def managed_settings(profile: StoreProfileV1) -> dict[str, Any]:
         "burst_window_s": int(_clamp(anti.burst_window_s, 5, 600)),
         "survey_version": survey.id,
         "profile_version": profile.version,
+        **retention,
     }
 
 

@@ -90,11 +90,19 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
 
 
 def _export(args: argparse.Namespace, db: Database) -> int:
+    from core.protocol import ProtocolName
     from sync.batchfiles import export_batches
 
-    out = export_batches(db, out=args.out)
+    chosen = getattr(args, "protocol", "auto")
+    protocol: ProtocolName | None = "v1" if chosen == "v1" else "v2" if chosen == "v2" else None
+    out = export_batches(db, out=args.out, protocol=protocol)
+    erasures = (
+        f" and {out.erasures} erasures (they stay queued until HQ confirms one over the network)"
+        if out.erasures
+        else ""
+    )
     print(
-        f"Wrote {out.responses} responses in {len(out.files)} batch files to {out.folder}. "
-        "Import them at HQ with: nps-hq import FOLDER"
+        f"Wrote {out.responses} responses{erasures} in {len(out.files)} batch files "
+        f"(protocol {out.protocol}) to {out.folder}. Import them at HQ with: nps-hq import FOLDER"
     )
     return 0

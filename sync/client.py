@@ -218,8 +218,11 @@ class HqClient:
 
     def get_profile(self, *, have: int | None = None) -> SignedProfileV1 | None:
         """Protocol v2: the store's signed profile, or None when ``have`` is its current
-        version (HQ answers 204, the light check). Not verified here (kiosk.profile.receive)."""
-        params = {"have": have} if have else None
+        version (HQ answers 204, the light check). Not verified here (kiosk.profile.receive).
+        ``retention=true`` says this kiosk applies the profile's retention (an older HQ
+        ignores it)."""
+        params: dict[str, Any] = {"have": have} if have else {}
+        params["retention"] = "true"
         resp = self._call("GET", "/api/v1/profile", params=params)
         if resp.status_code == 204:
             return None

@@ -28,8 +28,8 @@ from kiosk.models import UNSENT_WHERE
 # The partial index's own condition, so that SQLite can use ix_responses_unsent.
 UNSENT = f"responses INDEXED BY ix_responses_unsent WHERE {UNSENT_WHERE}"
 PHONE_DEVICE = "hq-phone"  # device id of phone answers pulled back from HQ (their own seq)
-# Every wire field is a column of the kiosk's responses table (survey_version since 0006), so
-# the outbox selects exactly the protocol's fields, in its order.
+# Every wire field is a column of the kiosk's responses table (survey_version since 0006,
+# consent_text since 0007), so the outbox selects exactly the protocol's fields, in its order.
 WIRE_COLUMNS = RESPONSE_FIELDS
 WIRE_SELECT = ", ".join(WIRE_COLUMNS)
 _SELECT_WIRE = WIRE_SELECT

@@ -193,7 +193,10 @@ class Outbox:
             except Exception:  # health is a courtesy: never let it stop an upload
                 log.warning("Device health could not be read", exc_info=True)
         else:
-            responses = [r.model_copy(update={"survey_version": None}) for r in responses]
+            responses = [
+                r.model_copy(update={"survey_version": None, "consent_text": None})
+                for r in responses
+            ]
         pending = self._pending_after(len(responses))
         if health is not None:  # the backlog once this batch is in, as ``pending`` says
             health = health.model_copy(update={"backlog": pending})

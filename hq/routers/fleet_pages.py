@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core.profile import StoreProfileV1, SurveyVersionV1
+from core.profile import RetentionV1, StoreProfileV1, SurveyVersionV1
 from hq import auth, fleet, groups, i18n, profiles
 from hq.auth import HqDep, Principal
 from hq.errors import ConfigError, Forbidden, HqError, NotFound
@@ -111,6 +111,9 @@ def _built_in(profile: StoreProfileV1, *, chain: bool = False) -> dict[str, str]
     for group in ("thank_you", "anti_stuffing"):
         for key, value in data[group].items():
             out[f"{group}.{key}"] = profiles.format_setting(key, value) or t.gettext("none")
+    retention = (profile.retention or RetentionV1()).model_dump(mode="json")
+    for key, value in retention.items():
+        out[f"retention.{key}"] = profiles.format_setting(key, value) or profiles.KEEP
     return out
 
 

@@ -95,9 +95,12 @@ def device_profile(
     hq: HqDep,
     caller: DeviceDep,
     have: Annotated[int | None, Query(ge=1, le=MAX_INT32)] = None,
+    retention: Annotated[bool, Query()] = False,
 ) -> Response:
     """The asking device's store profile (core.profile.SignedProfileV1), or 204 when ``have``
-    is its current version: an idle kiosk's one light check."""
+    is its current version: an idle kiosk's one light check. The profile's ``retention`` is
+    sent only to a kiosk that asks for it (``retention=true``): a kiosk made before the field
+    refuses unknown fields, and gets the rest of its profile without it."""
     device = caller.device
     if have is not None:
         with hq.db.reading() as s:
@@ -109,6 +112,8 @@ def device_profile(
     secret = hq.secret_for_device(device.device_id)
     if secret is None:  # revoked between the token check and here
         raise Forbidden("This device was revoked; enroll it again.")
+    if not retention:
+        profile = profile.model_copy(update={"retention": None})
     signed = sign_profile(secret, profile)
     return Response(signed.model_dump_json(), media_type="application/json")
 

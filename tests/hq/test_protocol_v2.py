@@ -36,6 +36,8 @@ V1_RESPONSE = {
     "suspect_reason": None,
 }
 V1_HASH = "30ba496a8f595663c2e7d9bbf4ca59114b06a3aec71b69922f960cfbea16c960"
+# The same answer with survey_version 3, hashed by the code before consent_text.
+V2_HASH = "5b6a1ff30fc337dfce23878a08b4b2dd879b044f079ec4ad5471b19954f40b1c"
 
 
 def test_a_v1_response_keeps_its_v1_hash() -> None:
@@ -47,7 +49,13 @@ def test_a_v1_response_keeps_its_v1_hash() -> None:
     assert _digest(v1) == V1_HASH  # ingest's fast path too
     v2 = ResponseV1.model_validate({**V1_RESPONSE, "survey_version": 3})
     assert content_hash(v2) != V1_HASH and _digest(v2) == content_hash(v2)
-    assert RESPONSE_FIELDS[-1] == "survey_version"
+    # A v2 answer without consent_text keeps the hash it had before that field existed.
+    assert content_hash(v2) == V2_HASH
+    assert RESPONSE_FIELDS[-2:] == ("survey_version", "consent_text")
+    worded = ResponseV1.model_validate({**V1_RESPONSE, "consent_text": "May we call you?"})
+    assert content_hash(worded) not in (V1_HASH, V2_HASH) and _digest(worded) == content_hash(
+        worded
+    )
 
 
 def test_batch_json_without_v2_fields_is_v1s() -> None:

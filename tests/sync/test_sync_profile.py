@@ -158,7 +158,7 @@ def test_the_idle_light_check_is_one_request_a_cycle(hq: Hq, kiosk: Database) ->
         assert outbox.step().kind is StepKind.IDLE
         assert outbox.sync_profile() is None
         assert recording.count(PROFILE) == 1 + cycle
-    assert recording.calls[-1] == ("GET", PROFILE, "have=1")
+    assert recording.calls[-1] == ("GET", PROFILE, "have=1&retention=true")
     # A cycle that sent a batch learns the version from the reply: no extra request.
     add_responses(kiosk, 2)
     assert outbox.step().kind is StepKind.SENT
