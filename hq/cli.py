@@ -670,7 +670,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
     policy = hq.config.retention
     print(
         f"Purged contact details of {result.contacts} responses (older than "
-        f"{policy.contact_days or 'never'} days) and {result.comments} comments (older than "
+        f"{policy.contact_days or 'never'} days, or resolved "
+        f"{policy.contact_resolved_days or 'never'} days ago) and {result.comments} comments "
+        "(older than "
         f"{policy.comment_days or 'never'} days): {result.scrubbed}. {result.wiped}."
     )
     return 0

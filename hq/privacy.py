@@ -41,6 +41,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hq.audit import record_in
+from hq.cases import held_cases, resolved_before, scrub_notes
 from hq.db import utcnow
 from hq.errors import HqError, NotFound
 from hq.models import (
@@ -181,6 +182,7 @@ class Held:
     responses: list[HeldResponse]
     alerts: list[HeldAlert]
     deliveries: list[HeldDelivery]
+    cases: list[dict[str, Any]] = field(default_factory=list)  # hq.cases.held_cases
 
     @property
     def response_ids(self) -> list[str]:
@@ -312,7 +314,13 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
     responses.sort(key=lambda r: (r.device_time, r.id))
     alerts.sort(key=lambda a: (a.created_at, a.id))
     deliveries.sort(key=lambda d: (d.created_at, d.id))
-    return Held(query=query, responses=responses, alerts=alerts, deliveries=deliveries)
+    return Held(
+        query=query,
+        responses=responses,
+        alerts=alerts,
+        deliveries=deliveries,
+        cases=held_cases(s, ids),
+    )
 
 
 def _linked(s: Session, ids: list[str], details: Iterable[str]) -> tuple[set[str], set[str]]:
@@ -408,6 +416,7 @@ def export_document(held: Held) -> dict[str, Any]:
             }
             for r in held.responses
         ],
+        "cases": held.cases,
         "alerts": [{**asdict(a), "created_at": _iso(a.created_at)} for a in held.alerts],
         "deliveries": [
             {**asdict(d), "created_at": _iso(d.created_at), "sent_at": _iso(d.sent_at)}
@@ -429,8 +438,10 @@ class ScrubCount:
     alerts: int = 0
     deliveries: int = 0
     attempts: int = 0
+    notes: int = 0  # follow-up case notes (hq.cases)
 
     def add(self, other: ScrubCount) -> None:
+        self.notes += other.notes
         self.responses += other.responses
         self.alerts += other.alerts
         self.deliveries += other.deliveries
@@ -439,7 +450,8 @@ class ScrubCount:
     def __str__(self) -> str:
         return (
             f"{self.responses} responses, {self.alerts} alert payloads, "
-            f"{self.deliveries} outbox messages, {self.attempts} delivery-log lines"
+            f"{self.deliveries} outbox messages, {self.attempts} delivery-log lines, "
+            f"{self.notes} case notes"
         )
 
 
@@ -515,6 +527,8 @@ def scrub(
             values["comment"] = None
         done = s.execute(update(ResponseRow).where(ResponseRow.id.in_(chunk)).values(**values))
         count.responses += int(done.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        if contact:  # a follow-up case's note is about contacting the person
+            count.notes += scrub_notes(s, chunk)
     # Distinctive strings (phone numbers, addresses) are replaced wherever they appear in the
     # rows found; names and comments only where the structure says they are the response's.
     strings = {d for d in details if len(d.strip()) >= 5}
@@ -756,7 +770,8 @@ def purge(
     compact: bool = False,
 ) -> PurgeResult:
     """Apply the retention policy once: contact details of answers older than
-    ``contact_days``, comments older than ``comment_days`` (if set). Audited as
+    ``contact_days`` or whose follow-up case was resolved more than ``contact_resolved_days``
+    ago, comments older than ``comment_days`` (if set). Audited as
     ``privacy.purge`` (also when nothing was due: that entry is when the last purge ran)."""
     now = now or utcnow()
     policy = policy or hq.config.retention
@@ -778,6 +793,23 @@ def purge(
             )
             total.add(scrub(s, ids, contact=True, comment=False, now=now))
             contacts = len(ids)
+        if policy.contact_resolved_days is not None:
+            # N days after the follow-up case was resolved (hq.cases: HQ's copy, as the kiosk
+            # or HQ last set it); a reopened case is not resolved, so it waits again.
+            cutoff = now - timedelta(days=policy.contact_resolved_days)
+            ids = list(
+                s.scalars(
+                    select(ResponseRow.id).where(
+                        or_(
+                            ResponseRow.contact_name.is_not(None),
+                            ResponseRow.contact_detail.is_not(None),
+                        ),
+                        resolved_before(cutoff),
+                    )
+                )
+            )
+            total.add(scrub(s, ids, contact=True, comment=False, now=now))
+            contacts += len(ids)
         if policy.comment_days is not None:
             cutoff = now - timedelta(days=policy.comment_days)
             ids = list(
@@ -792,7 +824,9 @@ def purge(
             actor=actor,
             action="privacy.purge",
             target="retention",
-            detail=f"contact details after {policy.contact_days or 'never'} days: {contacts}; "
+            detail=f"contact details after {policy.contact_days or 'never'} days, or "
+            f"{policy.contact_resolved_days or 'never'} days after the case was resolved: "
+            f"{contacts}; "
             f"comments after {policy.comment_days or 'never'} days: {comments}; {total}",
             at=now,
         )
