@@ -184,7 +184,8 @@ def _upsert(
             f"resolved_at = {_RESOLVED_AT}, "
             "state = excluded.state, note = excluded.note, updated_at = excluded.updated_at, "
             "changed_by = excluded.changed_by, changed_at = excluded.changed_at, "
-            "changed_from = 'kiosk', hq_pending = followup_cases.hq_pending + 1",
+            "changed_from = 'kiosk', hq_pending = followup_cases.hq_pending + 1, "
+            "hq_superseded = NULL",
             (response_id, state.value, note, now, resolved, by, now),
         )
         audit.add(s, action, response_id=response_id, by=by, **detail)
@@ -274,8 +275,8 @@ class PullResult:
 
 _PENDING = (
     "SELECT c.response_id, c.state, c.note, coalesce(c.changed_by, ?), "
-    "coalesce(c.changed_at, c.updated_at), c.hq_pending FROM followup_cases c "
-    "JOIN responses r ON r.id = c.response_id WHERE c.hq_pending > 0"
+    "coalesce(c.changed_at, c.updated_at), c.hq_pending, c.changed_from, c.hq_superseded "
+    "FROM followup_cases c JOIN responses r ON r.id = c.response_id WHERE c.hq_pending > 0"
 )
 
 
@@ -296,21 +297,36 @@ def pending(
         rows = s.connection().exec_driver_sql(sql, tuple(params)).all()
     out = []
     for r in rows:
-        at = _dt(str(r[4]))
-        assert at is not None
-        out.append(
-            PendingCase(
-                change=CaseChange(
-                    response_id=str(r[0]),
-                    state=CaseState(str(r[1])),
-                    note=_opt(r[2]),
-                    changed_by=str(r[3])[:BY_LIMIT],
-                    changed_at=at.replace(tzinfo=UTC),
-                ),
-                mark=int(r[5]),
+        if r[6] == "hq":  # HQ's later change replaced this kiosk's: send the kiosk's for its audit
+            change = _superseded(str(r[0]), _opt(r[7]))
+            if change is None:
+                continue
+        else:
+            at = _dt(str(r[4]))
+            assert at is not None
+            change = CaseChange(
+                response_id=str(r[0]),
+                state=CaseState(str(r[1])),
+                note=_opt(r[2]),
+                changed_by=str(r[3])[:BY_LIMIT],
+                changed_at=at.replace(tzinfo=UTC),
             )
-        )
+        out.append(PendingCase(change=change, mark=int(r[5])))
     return out
+
+
+def _superseded(response_id: str, text: str | None) -> CaseChange | None:
+    try:
+        data = json.loads(text or "null")
+        return CaseChange(
+            response_id=response_id,
+            state=CaseState(data["state"]),
+            note=None,
+            changed_by=str(data["by"])[:BY_LIMIT],
+            changed_at=datetime.fromisoformat(data["at"]),
+        )
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def pending_count(db: Database) -> int:
@@ -344,7 +360,8 @@ def taken(db: Database, sent: Iterable[tuple[str, int]]) -> int:
     with db.write_connection() as conn:
         for rid, mark in rows:
             result = conn.exec_driver_sql(
-                "UPDATE followup_cases SET hq_pending = 0 WHERE response_id = ? AND hq_pending = ?",
+                "UPDATE followup_cases SET hq_pending = 0, hq_superseded = NULL "
+                "WHERE response_id = ? AND hq_pending = ?",
                 (rid, mark),
             )
             gone += int(result.rowcount or 0)
@@ -378,7 +395,8 @@ def apply_from_hq(
         for change in changes:
             row = conn.exec_driver_sql(
                 "SELECT coalesce(c.state, 'open'), c.changed_by, c.changed_at, c.erased_at, "
-                "c.response_id IS NOT NULL, c.note FROM responses r "
+                "c.response_id IS NOT NULL, c.note, coalesce(c.hq_pending, 0), c.changed_from, "
+                "c.hq_superseded FROM responses r "
                 "LEFT JOIN followup_cases c ON c.response_id = r.id "
                 "WHERE r.id = ? AND r.contact_consent = 1 AND r.category = 'detractor' "
                 "AND r.status = 'complete'",
@@ -387,7 +405,7 @@ def apply_from_hq(
             if row is None:
                 unknown += 1
                 continue
-            state, by, when, erased_at, has_row, note = row
+            state, by, when, erased_at, has_row, note, marks, source, superseded = row
             incoming = _sql_time(change.changed_at)
             mine = _dt(_opt(when))
             theirs = _dt(incoming)
@@ -409,6 +427,13 @@ def apply_from_hq(
                 continue
             new_note = None if erased_at is not None else change.note
             resolved = incoming if change.state is CaseState.RESOLVED else None
+            # A change made here that HQ has not taken yet still goes to HQ (without its note),
+            # so that HQ's audit has it next to the change that replaced it.
+            keep: str | None = None
+            if marks and source == "kiosk" and local is not None:
+                keep = json.dumps(local)
+            elif marks and source == "hq":
+                keep = _opt(superseded)
             conn.exec_driver_sql(
                 "INSERT INTO followup_cases (response_id, state, note, updated_at, resolved_at, "
                 "changed_by, changed_at, changed_from, hq_pending) "
@@ -416,7 +441,8 @@ def apply_from_hq(
                 f"resolved_at = {_RESOLVED_AT}, "
                 "state = excluded.state, note = excluded.note, updated_at = excluded.updated_at, "
                 "changed_by = excluded.changed_by, changed_at = excluded.changed_at, "
-                "changed_from = 'hq', hq_pending = 0",
+                "changed_from = 'hq', hq_superseded = ?, "
+                "hq_pending = CASE WHEN ? IS NULL THEN 0 ELSE followup_cases.hq_pending END",
                 (
                     change.response_id,
                     change.state.value,
@@ -425,6 +451,8 @@ def apply_from_hq(
                     resolved,
                     change.changed_by[:BY_LIMIT],
                     incoming,
+                    keep,
+                    keep,
                 ),
             )
             applied.append(change.response_id)

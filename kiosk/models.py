@@ -191,6 +191,9 @@ class FollowUpCaseRow(Base):
     changed_from: Mapped[str | None] = mapped_column(String(8))
     hq_pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     hq_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # This kiosk's change that a later one from HQ replaced before HQ took it (JSON state, by,
+    # at; no note): still sent, so that HQ audits it too.
+    hq_superseded: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("state IN ('open', 'contacted', 'resolved')", name="state_known"),

@@ -522,6 +522,17 @@ class Outbox:
             at=self.clock(),
         )
 
+    def sync_cases_first(self) -> followups.PullResult | None:
+        """Before a cycle sends case changes: pull HQ's first (one request, only when a change
+        made here is pending), so that an HQ change that the kiosk's later one replaces at HQ
+        is still seen and audited here (HQ lists a case's latest change only, and not back to
+        the device that made it). None when nothing was asked."""
+        if self.cases_unsupported or self.protocol != "v2":
+            return None
+        if not followups.pending_count(self.db):
+            return None
+        return self.sync_cases()
+
 
 def _case_update(change: followups.CaseChange) -> CaseUpdateV1:
     return CaseUpdateV1(

@@ -252,6 +252,8 @@ class SyncWorker(QObject):
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(switch_interval, DRAIN_SWITCH_INTERVAL_S))
         try:
+            # Case changes made here go out after HQ's are pulled (one pull a cycle either way).
+            cases_pulled = self._sync_cases(outbox, first=True)
             while not self.stopping.is_set():
                 result = outbox.step()
                 if result.kind is StepKind.SENT:
@@ -266,7 +268,8 @@ class SyncWorker(QObject):
                 elif result.kind is StepKind.IDLE:
                     self._pull_phone(outbox)
                     self._sync_erasures(outbox)
-                    self._sync_cases(outbox)
+                    if not cases_pulled:
+                        self._sync_cases(outbox)
                     self._sync_profile(outbox, reported)
                 break
         except Exception as exc:  # never let an unexpected error end the thread's event loop
@@ -324,15 +327,18 @@ class SyncWorker(QObject):
         if done is not None and done.response_ids:
             self.erased.emit(len(done.response_ids))
 
-    def _sync_cases(self, outbox: Outbox) -> None:
-        """Follow-up case changes made at HQ, applied here (at most one request a cycle)."""
+    def _sync_cases(self, outbox: Outbox, *, first: bool = False) -> bool:
+        """Follow-up case changes made at HQ, applied here (at most one request a cycle:
+        ``first``, before sending, only when a change made here is pending). Returns whether
+        HQ was asked."""
         try:
-            done = outbox.sync_cases()
+            done = outbox.sync_cases_first() if first else outbox.sync_cases()
         except HqRequestError as exc:
             log.info("Follow-up cases not pulled: %s", exc)
-            return
+            return True  # asked (and failed): not again this cycle
         if done is not None and done.applied:
             self.cases_changed.emit(len(done.applied))
+        return done is not None
 
     def _pull_phone(self, outbox: Outbox) -> None:
         try:

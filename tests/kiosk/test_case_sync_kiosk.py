@@ -91,7 +91,18 @@ def test_a_later_change_from_hq_wins_and_both_are_audited(db: Database) -> None:
         "ana@chain.example",
     )
     assert case.changed_at == later.replace(tzinfo=None) and case.from_hq
-    assert not case.hq_pending  # the kiosk's older change is superseded: not sent any more
+    # The kiosk's older change, which HQ had not taken, still goes to HQ (without its note) so
+    # that HQ's audit has it too; the case itself shows HQ's.
+    (superseded,) = followups.pending(db, limit=5)
+    assert superseded.change == followups.CaseChange(
+        response_id=rid,
+        state=CaseState.OPEN,
+        note=None,
+        changed_by=followups.manager_name(db),
+        changed_at=mine.changed_at.replace(tzinfo=UTC),
+    )
+    assert followups.taken(db, [(rid, superseded.mark)]) == 1
+    assert followups.pending(db, limit=5) == [] and followups.get(db, rid).state.value == "resolved"
     (entry,) = audit.entries(db, actions=["case_from_hq"])
     assert entry.detail["to"] == "resolved" and entry.detail["by"] == "ana@chain.example"
     assert entry.detail["superseded"] == {

@@ -100,8 +100,6 @@ def test_a_change_rides_alone_and_leaves_pending_only_when_taken_unchanged(
     assert outbox.step().kind is StepKind.SENT
     last = sent_cases(session)[-1]
     assert [(c["state"], c["note"]) for c in last] == [("contacted", "Called back, voucher")]
-    if not outbox.cases_unsupported and followups.get(kiosk, rid).hq_pending:
-        pytest.skip("this HQ does not take follow-up cases yet (branch cases-hq)")
     assert not followups.get(kiosk, rid).hq_pending
     assert outbox.step().kind is StepKind.IDLE
 

@@ -13,6 +13,9 @@ Create Date: 2026-11-29
   send); otherwise a count bumped by every change here, so that a batch reply clears it only if
   the case was not changed again while the batch was in flight. ``hq_sent_at``: when it last
   went out (a cases-only batch resends at most every 10 minutes).
+- ``followup_cases.hq_superseded``: this kiosk's change (JSON state, by, at; never the note)
+  that HQ had not taken when a later change from HQ replaced it; still sent, so that HQ's audit
+  has both changes too.
 - ``sync_status.case_cursor`` / ``cases_pulled_at``: where the pull of HQ's case changes
   (``GET /api/v1/cases``) stopped; NULL: from the start.
 
@@ -52,6 +55,8 @@ def upgrade() -> None:
         )
     if "hq_sent_at" not in cases:
         op.add_column("followup_cases", sa.Column("hq_sent_at", sa.DateTime(), nullable=True))
+    if "hq_superseded" not in cases:
+        op.add_column("followup_cases", sa.Column("hq_superseded", sa.Text(), nullable=True))
     status = _columns("sync_status")
     if "case_cursor" not in status:
         op.add_column("sync_status", sa.Column("case_cursor", sa.String(64), nullable=True))
@@ -71,6 +76,7 @@ def downgrade() -> None:
         batch.drop_column("cases_pulled_at")
         batch.drop_column("case_cursor")
     with op.batch_alter_table("followup_cases") as batch:
+        batch.drop_column("hq_superseded")
         batch.drop_column("hq_sent_at")
         batch.drop_column("hq_pending")
         batch.drop_column("changed_from")
