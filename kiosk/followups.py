@@ -276,7 +276,9 @@ class PullResult:
 _PENDING = (
     "SELECT c.response_id, c.state, c.note, coalesce(c.changed_by, ?), "
     "coalesce(c.changed_at, c.updated_at), c.hq_pending, c.changed_from, c.hq_superseded "
-    "FROM followup_cases c JOIN responses r ON r.id = c.response_id WHERE c.hq_pending > 0"
+    "FROM followup_cases c JOIN responses r ON r.id = c.response_id WHERE c.hq_pending > 0 "
+    # Demo answers and answers HQ refused never reach HQ: their cases would wait forever.
+    "AND r.seeded = 0 AND r.sync_state NOT IN ('seeded', 'quarantined')"
 )
 
 
@@ -333,7 +335,7 @@ def pending_count(db: Database) -> int:
     with db.reading() as s:
         return int(
             s.connection()
-            .exec_driver_sql("SELECT count(*) FROM followup_cases WHERE hq_pending > 0")
+            .exec_driver_sql(f"SELECT count(*) FROM ({_PENDING})", (MANAGER,))
             .scalar()
             or 0
         )

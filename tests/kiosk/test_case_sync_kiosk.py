@@ -177,3 +177,13 @@ def test_erasure_drops_the_note_of_a_change_not_yet_sent_and_hq_notes_stay_out(
     if wal.exists():
         raw += wal.read_bytes()
     assert b"asked to be called" not in raw
+
+
+def test_a_demo_answers_case_is_never_pending_for_hq(db: Database) -> None:
+    from kiosk.seed import seed
+
+    seed(db, n=300)
+    demo = followups.cases(db, limit=1)[0]
+    case = followups.set_note(db, demo.response_id, "demo")
+    assert case.changed_by == followups.manager_name(db)  # stamped all the same
+    assert followups.pending(db, limit=10) == [] and followups.pending_count(db) == 0
