@@ -276,7 +276,9 @@ class PullResult:
 _PENDING = (
     "SELECT c.response_id, c.state, c.note, coalesce(c.changed_by, ?), "
     "coalesce(c.changed_at, c.updated_at), c.hq_pending, c.changed_from, c.hq_superseded "
-    "FROM followup_cases c JOIN responses r ON r.id = c.response_id WHERE c.hq_pending > 0 "
+    # CROSS JOIN: the cases drive the loop (a plain JOIN let SQLite scan every answer).
+    "FROM followup_cases c CROSS JOIN responses r ON r.id = c.response_id "
+    "WHERE c.hq_pending > 0 "
     # Demo answers and answers HQ refused never reach HQ: their cases would wait forever.
     "AND r.seeded = 0 AND r.sync_state NOT IN ('seeded', 'quarantined')"
 )

@@ -213,18 +213,25 @@ class FollowUpsTab(QWidget):
                 else ""
             )
         )
+        # Columns sized to their contents re-measure every row on each setItem (500 cases took
+        # seconds on the GUI thread): fixed while filling, measured once when put back.
+        header = self.table.horizontalHeader()
+        modes = [header.sectionResizeMode(i) for i in range(self.table.columnCount())]
+        for i in range(len(modes)):
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.Fixed)
+        time_zone = self.db.settings().time_zone
         self.table.setRowCount(len(cases))
         late = QBrush(style.qcolor(style.OVERDUE_BG))
         for row, c in enumerate(cases):
             cells = [
-                local_time(c.opened_at, "%d %b, %H:%M", time_zone=self.db.settings().time_zone),
+                local_time(c.opened_at, "%d %b, %H:%M", time_zone=time_zone),
                 str(c.score),
                 c.contact_name or (_("erased") if c.erased else "—"),
                 c.contact_detail or (_("erased") if c.erased else "—"),
                 _(STATE_TEXT[c.state]) + (" · 48 h+" if c.overdue(now) else ""),
                 (c.comment or "").replace("\n", " "),
             ]
-            changed = changed_text(c, time_zone=self.db.settings().time_zone)
+            changed = changed_text(c, time_zone=time_zone)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 4 and changed:
@@ -236,6 +243,8 @@ class FollowUpsTab(QWidget):
                 if col in (2, 3) and c.erased:
                     item.setForeground(QBrush(style.qcolor(style.MUTED)))
                 self.table.setItem(row, col, item)
+        for i, mode in enumerate(modes):
+            header.setSectionResizeMode(i, mode)
         self.table.clearSelection()
         picked = next((i for i, c in enumerate(cases) if c.response_id == keep), None)
         if picked is None and cases:
