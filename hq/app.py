@@ -154,6 +154,7 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.include_router(sync.store_pull)
     app.include_router(sync.profile_pull)
     app.include_router(sync.erasure_pull)
+    app.include_router(sync.case_pull)
     app.include_router(analyst_api.router)
     app.include_router(ops.router)
     app.include_router(phone_pages.router)

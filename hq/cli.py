@@ -673,8 +673,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     print(
         f"Purged contact details of {result.contacts} responses and {result.comments} "
         f"comments, each store by its own retention policy (its profile's retention.* "
-        f"settings, else HQ's NPS_HQ_CONTACT_DAYS / NPS_HQ_COMMENT_DAYS): {result.scrubbed}. "
-        f"{result.wiped}."
+        f"settings, else HQ's NPS_HQ_CONTACT_DAYS / NPS_HQ_CONTACT_RESOLVED_DAYS / "
+        f"NPS_HQ_COMMENT_DAYS): {result.scrubbed}. {result.wiped}."
     )
     return 0
 

@@ -35,6 +35,7 @@ from core.protocol import (
     verify_batch_file,
 )
 from hq.alerts import HEALTH_KINDS, RESPONSE_KINDS, alerts_for_health, alerts_for_responses
+from hq.cases import take_from_device
 from hq.db import naive_utc, utcnow
 from hq.device_clock import SKEW, DeviceClock, corrected, measured_offset
 from hq.errors import Forbidden, ImportFailed
@@ -371,6 +372,7 @@ class _Reply(TypedDict):
     profile_version: int | None
     erased: NotRequired[list[str]]  # only when the batch sent erasures (protocol v2)
     clock_offset_s: NotRequired[float]  # protocol v2 uploads: the device's clock offset
+    cases_taken: NotRequired[list[str]]  # only when the batch sent cases (protocol v2)
 
 
 _REPLY = TypeAdapter(_Reply)
@@ -396,6 +398,7 @@ def _ingest(
 ) -> tuple[_Reply, int]:
     checked = check_batch(envelope, device=device)
     erased: list[str] | None = None
+    taken: list[str] | None = None
     for attempt in range(_RETRIES):
         try:
             with hq.db.writing() as s:
@@ -408,6 +411,16 @@ def _ingest(
                     erased = erase_from_device(
                         s,
                         list(envelope.erasures),
+                        device_id=device.device_id,
+                        store_id=device.store_id,
+                        now=utcnow(),
+                    )
+                if envelope.cases is not None:
+                    # After the responses and erasures: a case whose answer is in this batch
+                    # is taken, and an erased one keeps no note.
+                    taken = take_from_device(
+                        s,
+                        envelope.cases,
                         device_id=device.device_id,
                         store_id=device.store_id,
                         now=utcnow(),
@@ -431,6 +444,8 @@ def _ingest(
     }
     if offset_s is not None and envelope.protocol == "v2":
         reply["clock_offset_s"] = offset_s
+    if taken is not None:
+        reply["cases_taken"] = taken
     if erased is not None:
         reply["erased"] = erased
         wipe(hq)  # the scrubbed values leave the files (hq.privacy)

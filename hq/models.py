@@ -495,3 +495,35 @@ class DayRollupRow(Base):
     suspect_detractors: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_nps_day_rollups_day", "day", "store_id"),)
+
+
+# Follow-up cases (issue 15; hq/cases.py) ------------------------------------------------------
+
+
+class CaseRow(Base):
+    """The current state of a follow-up case, once someone changed it (a complete detractor
+    answer with contact consent is an ``open`` case until then). ``change_id`` is the cursor
+    kiosks of ``store_id`` pull changes by (GET /api/v1/cases): every change takes the next
+    value (unique, so two writers on PostgreSQL cannot take the same one and commit out of
+    order). ``device_id``: the kiosk whose change this is (None: made at HQ), which is not sent
+    its own change back. ``resolved_at``: when it was resolved (None unless resolved), for the
+    retention purge. ``note`` may hold personal data: erasure and the purge scrub it."""
+
+    __tablename__ = "cases"
+
+    response_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    change_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'contacted', 'resolved')", name="state_known"),
+        Index("ix_cases_store_change", "store_id", "change_id"),
+        Index("ix_cases_resolved_at", "resolved_at"),
+    )

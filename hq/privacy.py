@@ -41,6 +41,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hq.audit import record_in
+from hq.cases import held_cases, resolved_before, scrub_notes
 from hq.db import utcnow
 from hq.errors import HqError, NotFound
 from hq.models import (
@@ -190,6 +191,7 @@ class Held:
     responses: list[HeldResponse]
     alerts: list[HeldAlert]
     deliveries: list[HeldDelivery]
+    cases: list[dict[str, Any]] = field(default_factory=list)  # hq.cases.held_cases
 
     @property
     def response_ids(self) -> list[str]:
@@ -327,7 +329,13 @@ def _held(s: Session, query: PersonQuery, ids: list[str]) -> Held:
     responses.sort(key=lambda r: (r.device_time, r.id))
     alerts.sort(key=lambda a: (a.created_at, a.id))
     deliveries.sort(key=lambda d: (d.created_at, d.id))
-    return Held(query=query, responses=responses, alerts=alerts, deliveries=deliveries)
+    return Held(
+        query=query,
+        responses=responses,
+        alerts=alerts,
+        deliveries=deliveries,
+        cases=held_cases(s, ids),
+    )
 
 
 def agreed_to(
@@ -455,6 +463,7 @@ def export_document(held: Held) -> dict[str, Any]:
             }
             for r in held.responses
         ],
+        "cases": held.cases,
         "alerts": [{**asdict(a), "created_at": _iso(a.created_at)} for a in held.alerts],
         "deliveries": [
             {**asdict(d), "created_at": _iso(d.created_at), "sent_at": _iso(d.sent_at)}
@@ -476,8 +485,10 @@ class ScrubCount:
     alerts: int = 0
     deliveries: int = 0
     attempts: int = 0
+    notes: int = 0  # follow-up case notes (hq.cases)
 
     def add(self, other: ScrubCount) -> None:
+        self.notes += other.notes
         self.responses += other.responses
         self.alerts += other.alerts
         self.deliveries += other.deliveries
@@ -486,7 +497,8 @@ class ScrubCount:
     def __str__(self) -> str:
         return (
             f"{self.responses} responses, {self.alerts} alert payloads, "
-            f"{self.deliveries} outbox messages, {self.attempts} delivery-log lines"
+            f"{self.deliveries} outbox messages, {self.attempts} delivery-log lines, "
+            f"{self.notes} case notes"
         )
 
 
@@ -562,6 +574,8 @@ def scrub(
             values["comment"] = None
         done = s.execute(update(ResponseRow).where(ResponseRow.id.in_(chunk)).values(**values))
         count.responses += int(done.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        if contact:  # a follow-up case's note is about contacting the person
+            count.notes += scrub_notes(s, chunk)
     # Distinctive strings (phone numbers, addresses) are replaced wherever they appear in the
     # rows found; names and comments only where the structure says they are the response's.
     strings = {d for d in details if len(d.strip()) >= 5}
@@ -804,12 +818,13 @@ def purge(
     compact: bool = False,
 ) -> PurgeResult:
     """Apply the retention policy once, each store's own: contact details of answers older
-    than its ``contact_days``, comments older than its ``comment_days`` (if set). ``policy``
-    applies one policy to every store; otherwise ``policies`` (store id -> policy; by default
-    :func:`hq.profiles.retention_policies`: the store profile's retention, else HQ's configured
-    one), and answers of a store it does not name get ``hq.config.retention``. Audited as one
-    ``privacy.purge`` per run, naming each policy applied and its stores (also when nothing
-    was due: that entry is when the last purge ran)."""
+    than its ``contact_days`` or whose follow-up case was resolved more than its
+    ``contact_resolved_days`` ago, comments older than its ``comment_days`` (if set).
+    ``policy`` applies one policy to every store; otherwise ``policies`` (store id -> policy;
+    by default :func:`hq.profiles.retention_policies`: the store profile's retention, else
+    HQ's configured one), and answers of a store it does not name get ``hq.config.retention``.
+    Audited as one ``privacy.purge`` per run, naming each policy applied and its stores (also
+    when nothing was due: that entry is when the last purge ran)."""
     now = now or utcnow()
     runs: list[tuple[RetentionPolicy, list[str] | None]]  # None: every store not named
     if policy is not None:
@@ -844,9 +859,10 @@ def purge(
                 else "stores " + ", ".join(stores)
             )
             lines.append(
-                f"{which}: contact details after {run_policy.contact_days or 'never'} days: "
-                f"{len(c_ids)}; comments after {run_policy.comment_days or 'never'} days: "
-                f"{len(k_ids)}"
+                f"{which}: contact details after {run_policy.contact_days or 'never'} days, or "
+                f"{run_policy.contact_resolved_days or 'never'} days after the case was "
+                f"resolved: {len(c_ids)}; comments after {run_policy.comment_days or 'never'} "
+                f"days: {len(k_ids)}"
             )
         record_in(
             s,
@@ -895,6 +911,16 @@ def _purge_stores(
             _older(cutoff),
         )
         count.add(scrub(s, contact_ids, contact=True, comment=False, now=now))
+    if policy.contact_resolved_days is not None:
+        # N days after the follow-up case was resolved (hq.cases: HQ's copy, as the kiosk or
+        # HQ last set it); a reopened case is not resolved, so it waits again.
+        cutoff = now - timedelta(days=policy.contact_resolved_days)
+        resolved = due(
+            or_(ResponseRow.contact_name.is_not(None), ResponseRow.contact_detail.is_not(None)),
+            resolved_before(cutoff),
+        )
+        count.add(scrub(s, resolved, contact=True, comment=False, now=now))
+        contact_ids += resolved
     if policy.comment_days is not None:
         cutoff = now - timedelta(days=policy.comment_days)
         comment_ids = due(ResponseRow.comment.is_not(None), _older(cutoff))

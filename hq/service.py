@@ -115,9 +115,10 @@ class RetentionPolicy:
     at HQ for now (NPS_HQ_CONTACT_RESOLVED_DAYS, NPS_HQ_CONTACT_DAYS, NPS_HQ_COMMENT_DAYS);
     it moves into the store profile later.
 
-    ``contact_resolved_days``: contact details N days after the case is resolved. HQ does not
-    know case states yet (the cases stay on the kiosk), so HQ applies ``contact_days`` (M days
-    after the answer) to every response; the N setting is kept for when cases sync.
+    ``contact_resolved_days``: contact details N days after the follow-up case was resolved
+    (hq.cases: as the kiosk or HQ last set it); ``contact_days``: M days after the answer,
+    whatever the case's state (a case never resolved, or resolved at a kiosk that never
+    synced it).
     ``comment_days``: comments K days after the answer; None (the default) keeps them."""
 
     contact_resolved_days: int | None = 90

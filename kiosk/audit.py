@@ -33,6 +33,8 @@ DESCRIPTIONS = {
     "admin_idle_lock": "Admin view locked after 2 minutes idle",
     "profile_applied": "Store profile from HQ applied",
     "profile_refused": "Store profile from HQ refused",
+    "case_from_hq": "Follow-up case updated at HQ",
+    "case_from_hq_superseded": "Older follow-up change from HQ not applied",
 }
 
 

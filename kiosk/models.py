@@ -183,6 +183,17 @@ class FollowUpCaseRow(Base):
     # When the case was last resolved; NULL while it is not (revision 0007): the retention
     # clock of its contact details.
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Revision 0008: who last set the state or note and when (UTC; last writer wins by it),
+    # where ('kiosk' or 'hq'), and whether HQ still has to take this kiosk's change (0: taken
+    # or nothing to send; else bumped by every change here) and when it last went out.
+    changed_by: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    changed_from: Mapped[str | None] = mapped_column(String(8))
+    hq_pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hq_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # This kiosk's change that a later one from HQ replaced before HQ took it (JSON state, by,
+    # at; no note): still sent, so that HQ audits it too.
+    hq_superseded: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("state IN ('open', 'contacted', 'resolved')", name="state_known"),
@@ -246,6 +257,9 @@ class SyncStatusRow(Base):
     # Revision 0007: where the pull of HQ's erasures (GET /api/v1/erasures) stopped.
     erasure_cursor: Mapped[str | None] = mapped_column(String(64))
     erasures_pulled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Revision 0008: where the pull of HQ's case changes (GET /api/v1/cases) stopped.
+    case_cursor: Mapped[str | None] = mapped_column(String(64))
+    cases_pulled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class StoreProfileRow(Base):

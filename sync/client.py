@@ -16,7 +16,14 @@ from pydantic import ValidationError
 
 import kiosk
 from core.profile import SignedProfileV1
-from core.protocol import BatchReplyV1, EnrollReplyV1, ErasuresV1, PhoneResponsesV1, describe
+from core.protocol import (
+    BatchReplyV1,
+    CasesV1,
+    EnrollReplyV1,
+    ErasuresV1,
+    PhoneResponsesV1,
+    describe,
+)
 from sync.errors import (
     BadReply,
     DeviceRefused,
@@ -286,6 +293,19 @@ class HqClient:
             return ErasuresV1.model_validate_json(resp.content)
         except ValidationError as exc:
             raise BadReply(f"HQ's erasures are not protocol v2 ({describe(exc)}).") from exc
+
+    def cases(self, *, after: str | None, limit: int = 500) -> CasesV1:
+        """Protocol v2: a page of the store's follow-up case changes made at HQ (or by another
+        kiosk) after ``after``. An HQ before cases answers 404 (HqRejected)."""
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        resp = self._call("GET", "/api/v1/cases", params=params)
+        self._check(resp, what="giving the store's follow-up cases")
+        try:
+            return CasesV1.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise BadReply(f"HQ's follow-up cases are not protocol v2 ({describe(exc)}).") from exc
 
 
 def new_session() -> requests.Session:

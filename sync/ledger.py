@@ -69,6 +69,8 @@ class SyncStatus:
     # Revision 0007: where the pull of HQ's erasures stopped, and when it last scrubbed.
     erasure_cursor: str | None = None
     erasures_pulled_at: datetime | None = None
+    case_cursor: str | None = None
+    cases_pulled_at: datetime | None = None
 
     @property
     def link_url(self) -> str | None:
@@ -205,8 +207,8 @@ class SyncStore:
             "SELECT hq_url, public_url, ca_bundle, enrolled_at, last_attempt_at, "
             "last_success_at, last_error, last_error_at, failures, next_attempt_at, refused, "
             "clock_offset_s, phone_cursor, phone_pulled_at, profile_error, profile_error_at, "
-            "recoveries_since_sync, erasure_cursor, erasures_pulled_at "
-            "FROM sync_status WHERE id = 1"
+            "recoveries_since_sync, erasure_cursor, erasures_pulled_at, case_cursor, "
+            "cases_pulled_at FROM sync_status WHERE id = 1"
         ).first()
         if row is None:
             return SyncStatus(
@@ -232,6 +234,8 @@ class SyncStore:
             recoveries_since_sync=int(row[16] or 0),
             erasure_cursor=row[17],
             erasures_pulled_at=_dt(row[18]),
+            case_cursor=row[19],
+            cases_pulled_at=_dt(row[20]),
         )
 
     def overview(

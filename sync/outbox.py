@@ -28,13 +28,14 @@ from core.protocol import (
     MAX_BATCH,
     BatchReplyV1,
     BatchV1,
+    CaseUpdateV1,
     ProtocolName,
     ResponseV1,
     decode_secret,
     describe,
 )
 from kiosk import credentials as creds_file
-from kiosk import privacy
+from kiosk import followups, privacy
 from kiosk.credentials import Credentials, NotEnrolled
 from kiosk.db import Database, utcnow
 from kiosk.profile import receive as receive_profile
@@ -170,6 +171,9 @@ class Outbox:
         # HQ has no erasures (no GET /api/v1/erasures, or it refused a batch's ``erasures``):
         # the kiosk's erasures stay queued and nothing is pulled from this HQ.
         self.erasures_unsupported = False
+        # HQ has no follow-up cases (no GET /api/v1/cases, or it refused a batch's ``cases``):
+        # the kiosk's case changes stay pending and nothing is pulled from this HQ.
+        self.cases_unsupported = False
 
     def _erasures_to_send(self, *, alone: bool) -> list[str] | None:
         """Queued erasures for the next batch (protocol v2 only); ``alone``: the batch has no
@@ -179,12 +183,28 @@ class Outbox:
         ids = privacy.queued(self.db, limit=MAX_BATCH, alone=alone, now=self.clock())
         return ids or None
 
+    def _cases_to_send(self, *, alone: bool) -> list[followups.PendingCase] | None:
+        """Case changes HQ has not taken, for the next batch (protocol v2 only); ``alone``: the
+        batch carries nothing else, so only those not sent in the last minutes ride."""
+        if self.protocol != "v2" or self.cases_unsupported:
+            return None
+        cases = []
+        for case in followups.pending(self.db, limit=MAX_BATCH, alone=alone, now=self.clock()):
+            try:
+                _case_update(case.change)
+            except ValidationError as exc:  # cannot be sent (e.g. a NUL in the note): skip it
+                log.warning("Case %s cannot be sent: %s", case.change.response_id, describe(exc))
+                continue
+            cases.append(case)
+        return cases or None
+
     def _batch(
         self,
         responses: list[ResponseV1],
         *,
         started: datetime,
         erasures: list[str] | None = None,
+        cases: list[followups.PendingCase] | None = None,
     ) -> BatchV1:
         health = None
         if self.protocol == "v2":
@@ -209,6 +229,9 @@ class Outbox:
             pending=pending,
             health=health,
             erasures=erasures if self.protocol == "v2" else None,
+            cases=[_case_update(c.change) for c in cases]
+            if cases and self.protocol == "v2"
+            else None,
         )
 
     def _pending_after(self, sent: int) -> int:
@@ -279,11 +302,12 @@ class Outbox:
         batch, the next one is read ahead for the step right after."""
         responses = self._take_prefetched() or self._next_checked()
         erasures = self._erasures_to_send(alone=not responses)
-        if not responses and not erasures:
+        cases = self._cases_to_send(alone=not responses and not erasures)
+        if not responses and not erasures and not cases:
             self._pending_hint = 0
             return StepResult(StepKind.IDLE)
         started = self.clock()
-        batch = self._batch(responses, started=started, erasures=erasures)
+        batch = self._batch(responses, started=started, erasures=erasures, cases=cases)
         try:
             while True:
                 try:
@@ -293,18 +317,26 @@ class Outbox:
                     if exc.status != 422 or self.protocol != "v2":
                         raise
                     self.discard_prefetched()
-                    if batch.erasures:
+                    if batch.cases:
+                        # A v2 HQ from before follow-up cases refuses the field: keep them
+                        # pending, send the rest (never v1, never without the answers).
+                        log.info("HQ refused a batch with cases (%s); sending none", exc)
+                        self.cases_unsupported = True
+                        cases = None
+                        if not responses and not erasures:
+                            return StepResult(StepKind.IDLE)
+                    elif batch.erasures:
                         # A v2 HQ from before erasures refuses the field: keep them queued.
                         log.info("HQ refused a batch with erasures (%s); sending none", exc)
                         self.erasures_unsupported = True
                         erasures = None
-                        if not responses:
+                        if not responses and not cases:
                             return StepResult(StepKind.IDLE)
                     else:
                         # An HQ before protocol v2 refuses the whole v2 batch: speak v1 to it.
                         log.info("HQ refused a protocol v2 batch (%s); sending protocol v1", exc)
                         self.protocol = "v1"
-                    batch = self._batch(responses, started=started, erasures=erasures)
+                    batch = self._batch(responses, started=started, erasures=erasures, cases=cases)
         except DeviceRefused as exc:
             log.warning("%s", exc)
             self.store.record_failure(
@@ -345,6 +377,13 @@ class Outbox:
         if batch.erasures and reply.erased:
             sent = set(batch.erasures)  # HQ confirmed these: they leave the queue
             privacy.confirmed(self.db, [rid for rid in reply.erased if rid in sent])
+        if batch.cases and cases and reply.cases_taken:
+            # Taken by HQ: each leaves the pending set unless changed again since it was read.
+            took = set(reply.cases_taken)
+            followups.taken(
+                self.db,
+                [(c.change.response_id, c.mark) for c in cases if c.change.response_id in took],
+            )
         if reply.profile_version is not None:
             self.reported_profile_version = reply.profile_version
         self.backoff.reset()
@@ -357,6 +396,8 @@ class Outbox:
         erasures are marked sent first, so that a lost reply still counts as a try."""
         if batch.erasures:
             privacy.mark_sent(self.db, batch.erasures, at=self.clock())
+        if batch.cases:
+            followups.mark_sent(self.db, [c.response_id for c in batch.cases], at=self.clock())
         if not responses:
             return self.client.post_batch(batch.wire_json())
         return self._post_reading_ahead(batch.wire_json(), last_seq=responses[-1].seq)
@@ -447,6 +488,63 @@ class Outbox:
             at=self.clock(),
             cursor=page.cursor,
         )
+
+    # -- follow-up cases changed at HQ (protocol v2) -----------------------------------------------
+    def sync_cases(self) -> followups.PullResult | None:
+        """Pull one page of the store's case changes at HQ after the stored cursor and apply
+        each one later than the kiosk's copy, storing the new cursor in the same transaction.
+        One request a cycle (a longer backlog continues next cycle); nothing is asked of an HQ
+        without cases (404: not asked again) or of a v1 HQ. Returns what was applied, None if
+        nothing was asked. Network errors raise sync.errors.HqRequestError."""
+        if self.cases_unsupported or self.protocol != "v2":
+            return None
+        cursor = self.store.status().case_cursor
+        try:
+            page = self.client.cases(after=cursor)
+        except HqRejected as exc:
+            if exc.status in (404, 405):
+                log.info("HQ keeps no follow-up cases (%s): not asking again", exc)
+                self.cases_unsupported = True
+                return None
+            raise
+        if not page.cases and page.cursor == cursor:
+            return followups.PullResult(applied=(), kept=(), unknown=0)
+        return followups.apply_from_hq(
+            self.db,
+            [
+                followups.CaseChange(
+                    response_id=c.response_id,
+                    state=followups.CaseState(c.state),
+                    note=c.note,
+                    changed_by=c.changed_by,
+                    changed_at=c.changed_at,
+                )
+                for c in page.cases
+            ],
+            cursor=page.cursor,
+            at=self.clock(),
+        )
+
+    def sync_cases_first(self) -> followups.PullResult | None:
+        """Before a cycle sends case changes: pull HQ's first (one request, only when a change
+        made here is pending), so that an HQ change that the kiosk's later one replaces at HQ
+        is still seen and audited here (HQ lists a case's latest change only, and not back to
+        the device that made it). None when nothing was asked."""
+        if self.cases_unsupported or self.protocol != "v2":
+            return None
+        if not followups.pending_count(self.db):
+            return None
+        return self.sync_cases()
+
+
+def _case_update(change: followups.CaseChange) -> CaseUpdateV1:
+    return CaseUpdateV1(
+        response_id=change.response_id,
+        state=change.state.value,
+        note=change.note,
+        changed_by=change.changed_by,
+        changed_at=_aware(change.changed_at),
+    )
 
 
 # -- phone answers ------------------------------------------------------------------------------

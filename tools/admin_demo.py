@@ -71,7 +71,7 @@ def _manager_activity(db: object) -> None:
     from datetime import timedelta
 
     from kiosk import followups
-    from kiosk.db import Database
+    from kiosk.db import Database, utcnow
     from kiosk.export import export_cases, export_responses
     from kiosk.followups import CaseState
     from kiosk.localtime import local_today, zone
@@ -101,6 +101,19 @@ def _manager_activity(db: object) -> None:
         followups.set_note(db, case.response_id, "Called back; store manager apologised.")
     if len(cases) > 3:
         followups.erase(db, cases[3].response_id)
+    if cases:  # a regional manager called the newest one from HQ (pulled at the last sync)
+        followups.apply_from_hq(
+            db,
+            [
+                followups.CaseChange(
+                    response_id=cases[0].response_id,
+                    state=CaseState.CONTACTED,
+                    note="Called from HQ: she will come back on Saturday.",
+                    changed_by="ana@chain.example",
+                    changed_at=utcnow() - timedelta(minutes=25),
+                )
+            ],
+        )
     export_cases(db, folder=out)
     guard.attempt("2468")
 

@@ -93,6 +93,7 @@ def add_sync_tabs(view: AdminView, *, db: Database, sync: SyncController) -> Non
     sync_tab.bind(sync)
     qr_tab = QrTab(db)
     sync.phone_answers.connect(qr_tab.phone_answer_seen)
+    sync.cases_changed.connect(view.followups.hq_changed)  # HQ's case changes: re-read the list
     view.add_tab(sync_tab, "Sync")
     view.add_tab(qr_tab, "QR code")
 

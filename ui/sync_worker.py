@@ -14,6 +14,8 @@ signals, which arrive on the GUI thread:
   settings (protocol v2); the survey shows it from the next question screen on
 - ``erased(int)``             responses erased at HQ were scrubbed here, or the daily retention
   purge removed contact details or comments (how many responses): lists showing them are stale
+- ``cases_changed(int)``      follow-up case changes pulled from HQ were applied here (how many
+  cases now show HQ's state or note): the Follow-ups tab re-reads its list
 
 The worker also runs the daily retention purge (kiosk.privacy.purge_if_due: checked hourly on its
 timer, enrolled or not), so the scrub and its WAL truncate never run on the GUI thread.
@@ -84,6 +86,7 @@ class SyncWorker(QObject):
     phone_answers = Signal(int)
     profile_applied = Signal(int)
     erased = Signal(int)
+    cases_changed = Signal(int)
 
     def __init__(
         self,
@@ -249,6 +252,8 @@ class SyncWorker(QObject):
         switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(switch_interval, DRAIN_SWITCH_INTERVAL_S))
         try:
+            # Case changes made here go out after HQ's are pulled (one pull a cycle either way).
+            cases_pulled = self._sync_cases(outbox, first=True)
             while not self.stopping.is_set():
                 result = outbox.step()
                 if result.kind is StepKind.SENT:
@@ -263,6 +268,8 @@ class SyncWorker(QObject):
                 elif result.kind is StepKind.IDLE:
                     self._pull_phone(outbox)
                     self._sync_erasures(outbox)
+                    if not cases_pulled:
+                        self._sync_cases(outbox)
                     self._sync_profile(outbox, reported)
                 break
         except Exception as exc:  # never let an unexpected error end the thread's event loop
@@ -320,6 +327,19 @@ class SyncWorker(QObject):
         if done is not None and done.response_ids:
             self.erased.emit(len(done.response_ids))
 
+    def _sync_cases(self, outbox: Outbox, *, first: bool = False) -> bool:
+        """Follow-up case changes made at HQ, applied here (at most one request a cycle:
+        ``first``, before sending, only when a change made here is pending). Returns whether
+        HQ was asked."""
+        try:
+            done = outbox.sync_cases_first() if first else outbox.sync_cases()
+        except HqRequestError as exc:
+            log.info("Follow-up cases not pulled: %s", exc)
+            return True  # asked (and failed): not again this cycle
+        if done is not None and done.applied:
+            self.cases_changed.emit(len(done.applied))
+        return done is not None
+
     def _pull_phone(self, outbox: Outbox) -> None:
         try:
             new = pull_phone_answers(self.db, outbox.client, store_id=self.db.settings().store_id)
@@ -341,6 +361,7 @@ class SyncController(QObject):
     phone_answers = Signal(int)
     profile_applied = Signal(int)
     erased = Signal(int)
+    cases_changed = Signal(int)
 
     _begin = Signal()
     _wake = Signal()
@@ -365,6 +386,7 @@ class SyncController(QObject):
             "phone_answers",
             "profile_applied",
             "erased",
+            "cases_changed",
         ):
             getattr(self.worker, name).connect(getattr(self, name))
         self.overview.connect(self._keep)

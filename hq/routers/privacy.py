@@ -34,7 +34,9 @@ ResponseId = Annotated[str, Query(max_length=36)]
 
 def _held_json(held: Held) -> dict[str, Any]:
     doc = privacy.export_document(held)
-    return {k: v for k, v in doc.items() if k in ("query", "responses", "alerts", "deliveries")}
+    return {
+        k: v for k, v in doc.items() if k in ("query", "responses", "cases", "alerts", "deliveries")
+    }
 
 
 @pages.get("/privacy", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from core.protocol import (
     MAX_INT32,
     RESPONSE_FIELDS,
     BatchReplyV1,
+    CasesV1,
     EnrollReplyV1,
     EnrollRequestV1,
     ErasuresV1,
@@ -27,7 +28,7 @@ from core.protocol import (
     describe,
     wire_json,
 )
-from hq import analytics, auth, privacy, profiles
+from hq import analytics, auth, cases, privacy, profiles
 from hq.analytics import ResponseFilter
 from hq.auth import DeviceDep, HqDep, StoreReaderDep
 from hq.delivery import DeliveryWorker
@@ -40,6 +41,7 @@ from hq.service import DeviceAuth, Hq
 batches = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
 profile_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
 erasure_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
+case_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device)])
 store_pull = APIRouter(tags=["sync"], dependencies=[Depends(auth.device_or_api_token)])
 enrollment = APIRouter(tags=["sync"], dependencies=[Depends(auth.public)])
 
@@ -193,6 +195,39 @@ def device_erasures(
             ErasureV1(response_id=e.response_id, erased_at=e.erased_at.replace(tzinfo=UTC))
             for e in items
         ],
+        cursor=analytics.encode_cursor(cursor),
+        has_more=more,
+    )
+
+
+@case_pull.get(
+    "/api/v1/cases",
+    response_model=CasesV1,
+    responses=ERRORS,
+    summary="Follow-up case changes of the device's store made at HQ or by another kiosk "
+    "(protocol v2)",
+)
+def device_cases(
+    hq: HqDep,
+    caller: DeviceDep,
+    after: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> CasesV1:
+    """The asking device's store's case changes after ``after`` (a cursor from the last
+    answer), oldest first, without the device's own: the kiosk applies each one later than
+    its own copy, then keeps ``cursor`` for next time."""
+    device = caller.device
+    try:
+        start = analytics.decode_cursor(after)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    items, cursor, more = cases.changes_since(
+        hq, device.store_id, after=start, limit=limit, device_id=device.device_id
+    )
+    return CasesV1(
+        cases=[c.wire() for c in items],
         cursor=analytics.encode_cursor(cursor),
         has_more=more,
     )

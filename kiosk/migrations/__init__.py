@@ -3,4 +3,4 @@
 # The newest revision. Start-up compares the file's revision with this and imports Alembic
 # (11 MB, 100 ms) only when they differ; tests/kiosk/test_db.py fails if a new migration is
 # added without moving this.
-HEAD = "0007"
+HEAD = "0008_case_sync"

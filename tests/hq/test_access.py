@@ -85,6 +85,7 @@ WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/surveys/draft"): ("form: MANAGE_FLEET", MANAGERS),
     ("POST", "/surveys/{form}/publish"): ("form: MANAGE_FLEET", MANAGERS),
     ("GET", "/api/v1/erasures"): ("device", frozenset({DEVICE})),
+    ("GET", "/api/v1/cases"): ("device", frozenset({DEVICE})),
     ("GET", "/privacy"): ("page: MANAGE_PRIVACY", MANAGERS),
     ("GET", "/privacy/export"): ("page: MANAGE_PRIVACY", MANAGERS),
     ("POST", "/privacy/erase"): ("form: MANAGE_PRIVACY", MANAGERS),

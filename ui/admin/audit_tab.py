@@ -30,7 +30,16 @@ KINDS = (
     (N_("PIN"), ["pin_ok", "pin_failed", "pin_locked", "pin_changed"]),
     (N_("Settings"), ["settings_changed", "question_changed"]),
     (N_("Exports"), ["export", "export_cases"]),
-    (N_("Follow-ups and erasures"), ["case_state", "case_note", "erasure"]),
+    (
+        N_("Follow-ups and erasures"),
+        [
+            "case_state",
+            "case_note",
+            "case_from_hq",
+            "case_from_hq_superseded",
+            "erasure",
+        ],
+    ),
 )
 WARN = {"pin_failed", "pin_locked", "erasure"}
 # The kiosk's audit titles (kiosk/audit.py), marked here for the admin catalog.
@@ -50,6 +59,8 @@ ACTION_TITLES = {
     "admin_idle_lock": N_("Admin view locked after 2 minutes idle"),
     "profile_applied": N_("Store profile from HQ applied"),
     "profile_refused": N_("Store profile from HQ refused"),
+    "case_from_hq": N_("Follow-up case updated at HQ"),
+    "case_from_hq_superseded": N_("Older follow-up change from HQ not applied"),
 }
 
 

@@ -1,7 +1,9 @@
 """Follow-ups: detractors who asked to be contacted, as cases open -> contacted -> resolved.
 
 Contact details appear only on this tab. "Forget this customer" erases them (and the comment)
-from the file, and from HQ at the next sync.
+from the file, and from HQ at the next sync. Each case says who last changed it and when (in the
+store's time): the store manager here, or a regional manager at HQ; the list is read again when a
+sync brought changes from HQ (``hq_changed``), keeping a note being typed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,6 +49,21 @@ STATE_TEXT = {
     CaseState.CONTACTED: N_("Contacted"),
     CaseState.RESOLVED: N_("Resolved"),
 }
+
+
+def changed_text(c: FollowUpCase, *, time_zone: str) -> str:
+    """Who last set the case and when, in the store's time: "Resolved by ana@chain.example
+    (HQ), 29 Nov 14:05"; empty while nobody has changed it."""
+    if c.changed_at is None:
+        return ""
+    when = local_time(c.changed_at, "%d %b %H:%M", time_zone=time_zone)
+    state = _(STATE_TEXT[c.state])
+    who = c.changed_by or followups.MANAGER
+    if who.startswith(followups.MANAGER):  # "store manager (<device>)", as stored: translated
+        who = _("store manager") + who[len(followups.MANAGER) :]
+    if c.from_hq:
+        return _("{state} by {who} (HQ), {time}", state=state, who=who, time=when)
+    return _("{state} by {who}, {time}", state=state, who=who, time=when)
 
 
 class FollowUpsTab(QWidget):
@@ -111,6 +128,8 @@ class FollowUpsTab(QWidget):
         lay.addWidget(self.case_contact)
         self.case_meta = label("", "small", wrap=True)
         lay.addWidget(self.case_meta)
+        self.case_changed = label("", "small", wrap=True)
+        lay.addWidget(self.case_changed)
         self.case_comment = label("", wrap=True)
         lay.addWidget(self.case_comment)
         lay.addWidget(label(_("Note"), "muted"))
@@ -159,6 +178,12 @@ class FollowUpsTab(QWidget):
         self._show_case(None)
 
     # -- list --------------------------------------------------------------------------------
+    @Slot(int)
+    def hq_changed(self, _count: int) -> None:
+        """A sync applied case changes from HQ: read the list again (the selection and a note
+        being typed stay)."""
+        self.refresh()
+
     def refresh(self) -> None:
         states = self.filter.currentData()
         self._ticket += 1
@@ -171,6 +196,9 @@ class FollowUpsTab(QWidget):
 
     def show_cases(self, cases: list[FollowUpCase]) -> None:
         keep = self.current.response_id if self.current else None
+        # A refresh (after a sync from HQ, say) keeps a note the manager is typing, unless it
+        # is what was saved.
+        draft = self.note.toPlainText() if self.note.document().isModified() else None
         self.cases = cases
         now = utcnow()
         overdue = sum(1 for c in cases if c.overdue(now))
@@ -185,19 +213,29 @@ class FollowUpsTab(QWidget):
                 else ""
             )
         )
+        # Columns sized to their contents re-measure every row on each setItem (500 cases took
+        # seconds on the GUI thread): fixed while filling, measured once when put back.
+        header = self.table.horizontalHeader()
+        modes = [header.sectionResizeMode(i) for i in range(self.table.columnCount())]
+        for i in range(len(modes)):
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.Fixed)
+        time_zone = self.db.settings().time_zone
         self.table.setRowCount(len(cases))
         late = QBrush(style.qcolor(style.OVERDUE_BG))
         for row, c in enumerate(cases):
             cells = [
-                local_time(c.opened_at, "%d %b, %H:%M", time_zone=self.db.settings().time_zone),
+                local_time(c.opened_at, "%d %b, %H:%M", time_zone=time_zone),
                 str(c.score),
                 c.contact_name or (_("erased") if c.erased else "—"),
                 c.contact_detail or (_("erased") if c.erased else "—"),
                 _(STATE_TEXT[c.state]) + (" · 48 h+" if c.overdue(now) else ""),
                 (c.comment or "").replace("\n", " "),
             ]
+            changed = changed_text(c, time_zone=time_zone)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if col == 4 and changed:
+                    item.setToolTip(changed)
                 if c.overdue(now):
                     item.setBackground(late)
                 if col == 4 and c.overdue(now):
@@ -205,6 +243,8 @@ class FollowUpsTab(QWidget):
                 if col in (2, 3) and c.erased:
                     item.setForeground(QBrush(style.qcolor(style.MUTED)))
                 self.table.setItem(row, col, item)
+        for i, mode in enumerate(modes):
+            header.setSectionResizeMode(i, mode)
         self.table.clearSelection()
         picked = next((i for i, c in enumerate(cases) if c.response_id == keep), None)
         if picked is None and cases:
@@ -213,6 +253,11 @@ class FollowUpsTab(QWidget):
             self.table.selectRow(picked)
         else:
             self._show_case(None)
+        shown = self.current
+        if draft is not None and shown is not None and shown.response_id == keep:
+            if draft.strip()[: followups.NOTE_LIMIT] != (shown.note or ""):
+                self.note.setPlainText(draft)
+                self.note.document().setModified(True)
         self.loaded.emit(cases)
 
     def _selected(self) -> None:
@@ -233,7 +278,7 @@ class FollowUpsTab(QWidget):
             w.setEnabled(c is not None)
         if c is None:
             self.case_title.setText(_("Pick a case"))
-            for lab in (self.case_contact, self.case_meta, self.case_comment):
+            for lab in (self.case_contact, self.case_meta, self.case_changed, self.case_comment):
                 lab.setText("")
             self.note.setPlainText("")
             return
@@ -252,8 +297,10 @@ class FollowUpsTab(QWidget):
             )
             + overdue
         )
+        self.case_changed.setText(changed_text(c, time_zone=self.db.settings().time_zone))
         self.case_comment.setText(c.comment or _("(no comment)"))
         self.note.setPlainText(c.note or "")
+        self.note.document().setModified(False)
         self.contacted.setEnabled(CaseState.CONTACTED in followups.ALLOWED[c.state])
         self.resolved.setEnabled(CaseState.RESOLVED in followups.ALLOWED[c.state])
         self.reopen.setEnabled(CaseState.OPEN in followups.ALLOWED[c.state])

@@ -4,7 +4,7 @@ Existing rows keep NULL: HQ shows their survey version's consent wording in the 
 language when they have one (hq.privacy.agreed_to), else says the wording was not recorded.
 
 Revision ID: 0009_consent
-Revises: 0007_corrected_time
+Revises: 0008_cases
 Create Date: 2027-03-20
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_consent"
-down_revision = "0007_corrected_time"
+down_revision = "0008_cases"
 branch_labels = None
 depends_on = None
 
