@@ -35,6 +35,9 @@ DESCRIPTIONS = {
     "profile_refused": "Store profile from HQ refused",
     "case_from_hq": "Follow-up case updated at HQ",
     "case_from_hq_superseded": "Older follow-up change from HQ not applied",
+    "retention_purge": "Old contact details and comments purged (retention)",
+    "erasures_exported": "Erasures written to a USB batch file",
+    "erasure_from_hq": "Customer contact details erased (asked at HQ)",
 }
 
 

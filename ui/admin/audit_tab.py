@@ -38,10 +38,13 @@ KINDS = (
             "case_from_hq",
             "case_from_hq_superseded",
             "erasure",
+            "erasure_from_hq",
+            "erasures_exported",
+            "retention_purge",
         ],
     ),
 )
-WARN = {"pin_failed", "pin_locked", "erasure"}
+WARN = {"pin_failed", "pin_locked", "erasure", "erasure_from_hq"}
 # The kiosk's audit titles (kiosk/audit.py), marked here for the admin catalog.
 ACTION_TITLES = {
     "pin_ok": N_("PIN accepted"),
@@ -61,6 +64,9 @@ ACTION_TITLES = {
     "profile_refused": N_("Store profile from HQ refused"),
     "case_from_hq": N_("Follow-up case updated at HQ"),
     "case_from_hq_superseded": N_("Older follow-up change from HQ not applied"),
+    "retention_purge": N_("Old contact details and comments purged (retention)"),
+    "erasures_exported": N_("Erasures written to a USB batch file"),
+    "erasure_from_hq": N_("Customer contact details erased (asked at HQ)"),
 }
 
 

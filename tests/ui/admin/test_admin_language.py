@@ -83,3 +83,23 @@ def test_every_audit_title_is_marked_for_the_admin_catalog() -> None:
     assert ACTION_TITLES == DESCRIPTIONS  # a new audit action needs its title marked too
     texts.use("hi")
     assert texts._(ACTION_TITLES["pin_failed"]) == "गलत PIN"
+
+
+def test_every_audit_action_the_kiosk_writes_has_a_title() -> None:
+    """An action written without a title shows its raw name in English on a Hindi audit tab."""
+    import re
+    from pathlib import Path
+
+    from kiosk.audit import DESCRIPTIONS
+
+    root = Path(__file__).resolve().parents[3]
+    written: set[str] = set()
+    call = re.compile(r"""(?:audit\.(?:add|record)|_audit|_record)\(\s*\w+,\s*"([a-z_]+)\"""")
+    keyword = re.compile(r"""\baction="([a-z_]+)\"""")
+    for package in ("kiosk", "sync"):
+        for source in (root / package).rglob("*.py"):
+            text = source.read_text("utf-8")
+            written |= set(call.findall(text))
+            written |= {a for a in keyword.findall(text) if a not in ("store_true", "append")}
+    assert {"pin_ok", "retention_purge", "erasures_exported", "case_from_hq"} <= written
+    assert sorted(written - set(DESCRIPTIONS)) == []
