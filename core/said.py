@@ -6,8 +6,9 @@ a :class:`Said` — a ``str`` that is the English text (what ``str(exc)``, the l
 person reads the error — the admin view, a CLI, an HQ page — :func:`explain_in` looks the id up
 in the gettext domain ``errors`` (English and Hindi; core/locale/<lang>/LC_MESSAGES/errors.po,
 extracted with babel-errors.cfg, keyword ``Said``) and fills the parameters in; a parameter
-that is itself a :class:`Said` is translated too. An error raised with a plain string shows as
-it is (English): that is a text nobody has marked yet, not a failure."""
+that is itself a :class:`Said` is translated too. A message id is always a format string (a
+literal brace is written ``{{}}``), with or without parameters. An error raised with a plain
+string shows as it is (English): that is a text nobody has marked yet, not a failure."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class Said(str):
     params: dict[str, object]
 
     def __new__(cls, msgid: str, /, **params: object) -> Said:
-        self = super().__new__(cls, msgid.format(**params) if params else msgid)
+        self = super().__new__(cls, msgid.format(**params))
         self.msgid = msgid
         self.params = params
         return self
@@ -51,7 +52,7 @@ def translate(text: str, texts: Texts) -> str:
     if not isinstance(text, Said):
         return str(text)
     params = {k: translate(v, texts) if isinstance(v, Said) else v for k, v in text.params.items()}
-    return texts.gettext(text.msgid, **params) if params else texts.gettext(text.msgid)
+    return texts.gettext(text.msgid).format(**params)
 
 
 def explain_in(error: BaseException | str, language: str) -> str:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from core.errors import BatchFileError
 from core.ids import uuid7
 from core.protocol import MAX_BATCH, BatchV1, ResponseV1, describe, write_batch_file
+from core.said import Said
 from kiosk import credentials as creds_file
 from kiosk.db import Database, utcnow
 from sync.ledger import SyncStore
@@ -39,8 +40,12 @@ def export_batches(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BatchFileError(
-            f"Cannot create the folder {out} ({exc.strerror}); is the USB "
-            "stick mounted and writable?"
+            Said(
+                "Cannot create the folder {folder} ({reason}); is the USB stick mounted and "
+                "writable?",
+                folder=str(out),
+                reason=exc.strerror,
+            )
         ) from exc
     store = SyncStore(db)
     files: list[Path] = []

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from hq import audit, auth, groups, users
+from hq import audit, auth, groups, i18n, users
 from hq.auth import HqDep, Principal
 from hq.errors import Forbidden, HqError
 from hq.pages import audit_page, tokens_page, users_page
@@ -81,7 +81,7 @@ async def add_user(request: Request, hq: HqDep, user: OwnerFormDep) -> HTMLRespo
             )
         )
     except HqError as exc:
-        return HTMLResponse(_users_page(hq, user, error=str(exc)), status_code=422)
+        return HTMLResponse(_users_page(hq, user, error=i18n.explain(exc)), status_code=422)
     return HTMLResponse(
         _users_page(
             hq,
@@ -111,7 +111,7 @@ async def change_role(request: Request, hq: HqDep, user: OwnerFormDep, name: Use
     except HqError as exc:
         if isinstance(exc, LookupError):
             raise
-        return HTMLResponse(_users_page(hq, user, error=str(exc)), status_code=422)
+        return HTMLResponse(_users_page(hq, user, error=i18n.explain(exc)), status_code=422)
     return HTMLResponse(
         _users_page(hq, user, notice=f"{name} is now {role.value}; they were signed out.")
     )

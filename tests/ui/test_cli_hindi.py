@@ -109,3 +109,22 @@ def test_the_language_comes_from_the_environment_as_gettext_reads_it(
     environ: dict[str, str], language: str
 ) -> None:
     assert environment_language(environ) == language
+
+
+def test_service_errors_reach_the_terminal_in_hindi(tmp_path: Path) -> None:
+    db = str(tmp_path / "kiosk.db")
+    refused = run("ui.cli", "settings", "--db", db, "--set", "thank_you_s", "999", LANGUAGE="hi")
+    assert refused.returncode == 2
+    assert (
+        "nps-kiosk: सेटिंग 'thank_you_s': 1 से 60 सेकंड तक की पूरी संख्या होनी चाहिए, 999 नहीं"
+        in refused.stderr
+    )
+    (tmp_path / "old.db").write_bytes(b"")
+    backup = run("ui.cli", "backup", "--db", db, "--out", str(tmp_path / "old.db"), LANGUAGE="hi")
+    assert backup.returncode == 2
+    assert "पहले से मौजूद है; कुछ नहीं लिखा गया" in backup.stderr and "--force" in backup.stderr
+    enroll = run(
+        "ui.cli", "enroll", "--db", db, "--hq", "ftp://hq", "--code", "abcd", LANGUAGE="hi"
+    )
+    assert enroll.returncode == 2
+    assert "'ftp://hq' HQ का पता नहीं है" in enroll.stderr
