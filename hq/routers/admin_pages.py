@@ -86,7 +86,7 @@ async def add_user(request: Request, hq: HqDep, user: OwnerFormDep) -> HTMLRespo
         _users_page(
             hq,
             user,
-            notice=f"User {name} added as {role.value}.",
+            notice=i18n.texts().gettext("User {user} added as {role}.", user=name, role=role.value),
             new_password=None if typed else (name, password),
         )
     )
@@ -113,7 +113,13 @@ async def change_role(request: Request, hq: HqDep, user: OwnerFormDep, name: Use
             raise
         return HTMLResponse(_users_page(hq, user, error=i18n.explain(exc)), status_code=422)
     return HTMLResponse(
-        _users_page(hq, user, notice=f"{name} is now {role.value}; they were signed out.")
+        _users_page(
+            hq,
+            user,
+            notice=i18n.texts().gettext(
+                "{user} is now {role}; they were signed out.", user=name, role=role.value
+            ),
+        )
     )
 
 
@@ -128,7 +134,8 @@ def reset_password(hq: HqDep, user: OwnerFormDep, name: UserName) -> HTMLRespons
 def remove_user(hq: HqDep, user: OwnerFormDep, name: UserName) -> HTMLResponse:
     _not_yourself(user, name)
     users.remove_user(hq, name, actor=user.name)
-    return HTMLResponse(_users_page(hq, user, notice=f"{name} removed and signed out."))
+    notice = i18n.texts().gettext("{user} removed and signed out.", user=name)
+    return HTMLResponse(_users_page(hq, user, notice=notice))
 
 
 @users_read.get("/tokens", response_class=HTMLResponse)
@@ -143,7 +150,9 @@ async def make_token(request: Request, hq: HqDep, user: OwnerFormDep) -> HTMLRes
     if not name:
         return HTMLResponse(
             tokens_page(
-                tokens=hq.api_tokens(), user=user, error="Name the token: say what it is for."
+                tokens=hq.api_tokens(),
+                user=user,
+                error=i18n.texts().gettext("Name the token: say what it is for."),
             ),
             status_code=422,
         )

@@ -65,7 +65,13 @@ async def add_alert_rule(request: Request, hq: HqDep, user: ManagerDep) -> Respo
                 params[key] = float(raw)
             except ValueError:
                 return HTMLResponse(
-                    _alerts_page(hq, user, error=f"{key} is a number, not {raw!r}."),
+                    _alerts_page(
+                        hq,
+                        user,
+                        error=i18n.texts().gettext(
+                            "{key} is a number, not {value}.", key=key, value=repr(raw)
+                        ),
+                    ),
                     status_code=422,
                 )
     try:

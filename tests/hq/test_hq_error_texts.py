@@ -46,3 +46,22 @@ def test_a_refusal_on_a_page_is_in_the_pages_language(hq_server: Server) -> None
     assert hindi.status_code == 422
     assert "viewer सिर्फ़ अपने समूहों के स्टोर देखते हैं; --group GROUP से कोई समूह बताएँ।" in (hindi.text)
     assert "A viewer reads only" not in hindi.text
+
+
+def test_the_users_pages_notice_is_in_the_pages_language_too(hq_server: Server) -> None:
+    s = _owner(hq_server)
+    s.cookies.set("lang", "hi")
+    page = s.get(hq_server.url("/users"), timeout=10)
+    name = f"a-{uuid.uuid4().hex[:8]}"
+    added = s.post(
+        hq_server.url("/users"),
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": name,
+            "password": PASSWORD,
+            "role": "analyst",
+        },
+        timeout=10,
+    )
+    assert added.status_code == 200, added.text
+    assert f"यूज़र {name} को analyst के रूप में जोड़ा गया।" in added.text
