@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None, *, sync_runner: SyncRunner | None = 
 
 
 def _run(args: argparse.Namespace, db: object) -> int:
-    from core.nps import format_nps
+    from core.nps import format_nps, signed
     from kiosk.db import Database, dump_settings
     from kiosk.pin import PinGuard
     from kiosk.stats import store_nps
@@ -234,11 +234,22 @@ def _run(args: argparse.Namespace, db: object) -> int:
         if args.json:
             print(json.dumps(result.as_dict()))
         else:
+            if result.nps is None:
+                nps = format_nps(result)  # "—"
+            else:
+                nps = _(
+                    "{nps} ({low} to {high})",
+                    nps=signed(result.nps),
+                    low=signed(result.ci_low),
+                    high=signed(result.ci_high),
+                )
+                if result.low_sample:
+                    nps += " · " + _("low sample")
             print(
                 _(
                     "NPS {nps}  n={n}  promoters={promoters} passives={passives} "
                     "detractors={detractors}",
-                    nps=format_nps(result),
+                    nps=nps,
                     n=result.n,
                     promoters=result.promoters,
                     passives=result.passives,

@@ -43,9 +43,15 @@ def test_the_kiosk_tools_speak_hindi_with_hindi_plurals(tmp_path: Path) -> None:
     stats = run("ui.cli", "stats", "--db", db, LANG="hi_IN.UTF-8")
     assert stats.returncode == 0, stats.stderr
     assert "n=6" in stats.stdout and "प्रशंसक=" in stats.stdout and "आलोचक=" in stats.stdout
+    assert " से " in stats.stdout and "· नमूना छोटा" in stats.stdout  # the interval, 6 answers
 
     english = run("ui.cli", "stats", "--db", db)
     assert "promoters=" in english.stdout and "प्रशंसक" not in english.stdout
+    assert " to " in english.stdout and "· low sample" in english.stdout
+
+    doctor = run("ui.cli", "doctor", LANGUAGE="hi", QT_QPA_PLATFORM="offscreen")
+    assert doctor.returncode == 0, doctor.stderr
+    assert doctor.stdout.startswith("सब तैयार है: Qt यहाँ चल सकता है (प्लैटफ़ॉर्म offscreen)")
 
 
 def test_argparse_and_service_errors_are_in_hindi_too(tmp_path: Path) -> None:
