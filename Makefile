@@ -53,7 +53,8 @@ soak: $(VENV)/.dev-installed
 screenshots: $(VENV)/.dev-installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tools.screenshots --out docs
 
-## make messages: extract the customer's texts into core/locale/kiosk.pot (and HQ's into hq.pot),
+## make messages: extract the customer's texts into core/locale/kiosk.pot (HQ's into hq.pot, the admin
+## view's into admin.pot, the command lines' into cli.pot, the service code's errors into errors.pot),
 ## merge them into every language's .po (new texts come in empty or fuzzy: translate them),
 ## compile the .mo files.
 messages: $(VENV)/.dev-installed
@@ -69,6 +70,15 @@ messages: $(VENV)/.dev-installed
 	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/admin.pot .
 	$(BIN)/pybabel update -i core/locale/admin.pot -d core/locale -D admin -w 100
 	$(BIN)/pybabel compile -d core/locale -D admin --statistics
+	$(BIN)/pybabel extract -F babel-cli.cfg -k N_ --add-comments=TRANSLATORS: --sort-by-file \
+	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/cli.pot .
+	$(BIN)/pybabel update -i core/locale/cli.pot -d core/locale -D cli -w 100
+	$(BIN)/pybabel compile -d core/locale -D cli --statistics
+	$(BIN)/pybabel extract -F babel-errors.cfg --no-default-keywords -k Said \
+	  --add-comments=TRANSLATORS: --sort-by-file \
+	  --project="NPS Kiosk" --copyright-holder="NPS Kiosk" -w 100 -o core/locale/errors.pot .
+	$(BIN)/pybabel update -i core/locale/errors.pot -d core/locale -D errors -w 100
+	$(BIN)/pybabel compile -d core/locale -D errors --statistics
 
 ## make bundle: the one-folder kiosk bundle in dist/nps-kiosk/ (copy the folder to a till).
 bundle: $(VENV)/.dev-installed

@@ -7,7 +7,9 @@
 - :mod:`core.protocol` the wire schemas of the sync protocol and batch files
 - :mod:`core.sqlite` the SQLite tuning both databases use
 - :mod:`core.survey_texts` the default survey texts, the languages and their scripts
-- :mod:`core.i18n` the gettext catalogs of the customer's texts (core/locale)
+- :mod:`core.i18n` the gettext catalogs of every domain (core/locale)
+- :mod:`core.cli_i18n` the command lines' texts (domain cli) in the terminal's language
+- :mod:`core.said` error texts raised in English with a message id, translated where shown
 - :mod:`core.assets` where the shipped assets (fonts, style sheets, catalogs) are
 
 The exception tree (each message says what to do next)::

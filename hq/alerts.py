@@ -31,6 +31,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.nps import Z_95, NpsResult, nps_from_counts
+from core.said import Said
 from hq import i18n
 from hq.audit import record_in
 from hq.db import utcnow
@@ -102,8 +103,11 @@ class Recipient:
         )
         if not ok or flag.strip() not in ("", "contact"):
             raise AlertRuleError(
-                f"A recipient is email:ADDRESS or webhook:NAME, optionally followed by "
-                f"';contact' to show contact details; {text!r} is not."
+                Said(
+                    "A recipient is email:ADDRESS or webhook:NAME, optionally followed by "
+                    "';contact' to show contact details; {text} is not.",
+                    text=repr(text),
+                )
             )
         return cls(channel=channel, target=target[:320], contact=flag.strip() == "contact")
 
@@ -193,14 +197,22 @@ def add_rule(
     """Keep a new rule; AlertRuleError says what is wrong with it. ``actor`` is who, for the
     audit log."""
     if kind not in RULE_KINDS:
-        raise AlertRuleError(f"A rule kind is one of {', '.join(RULE_KINDS)}, not {kind!r}.")
+        raise AlertRuleError(
+            Said(
+                "A rule kind is one of {kinds}, not {kind}.",
+                kinds=", ".join(RULE_KINDS),
+                kind=repr(kind),
+            )
+        )
     if mode not in MODES:
-        raise AlertRuleError(f"A rule's mode is 'now' or 'digest', not {mode!r}.")
+        raise AlertRuleError(
+            Said("A rule's mode is 'now' or 'digest', not {mode}.", mode=repr(mode))
+        )
     if store_id and group_id:
-        raise AlertRuleError("A rule watches one store, one group or every store, not both.")
+        raise AlertRuleError(Said("A rule watches one store, one group or every store, not both."))
     parsed = [Recipient.parse(r) for r in recipients if r.strip()]
     if not parsed:
-        raise AlertRuleError("Name at least one recipient: email:ADDRESS or webhook:NAME.")
+        raise AlertRuleError(Said("Name at least one recipient: email:ADDRESS or webhook:NAME."))
     extra = dict(params or {})
     unknown = set(extra) - set(DEFAULT_PARAMS[kind])
     if unknown:
@@ -209,17 +221,25 @@ def add_rule(
             f"not {', '.join(sorted(unknown))}."
         )
     if any(not isinstance(v, int | float) or v <= 0 for v in extra.values()):
-        raise AlertRuleError("Rule settings are positive numbers.")
+        raise AlertRuleError(Said("Rule settings are positive numbers."))
     with hq.db.writing() as s:
         if store_id and s.get(StoreRow, store_id) is None:
-            raise NotFound(f"There is no store {store_id!r}; see nps-hq add-store.")
+            raise NotFound(
+                Said("There is no store {store}; see nps-hq add-store.", store=repr(store_id))
+            )
         if group_id and s.get(StoreGroupRow, group_id) is None:
-            raise NotFound(f"There is no group {group_id!r}; see nps-hq add-group.")
+            raise NotFound(
+                Said("There is no group {group}; see nps-hq add-group.", group=repr(group_id))
+            )
         for r in parsed:
             if r.channel == "webhook" and s.get(WebhookRow, r.target) is None:
                 raise NotFound(
-                    f"There is no webhook {r.target!r}; add it with: "
-                    f"nps-hq alerts add-webhook {r.target} --url URL"
+                    Said(
+                        "There is no webhook {webhook}; add it with: nps-hq alerts add-webhook "
+                        "{name} --url URL",
+                        webhook=repr(r.target),
+                        name=r.target,
+                    )
                 )
         row = AlertRuleRow(
             # Stored: an unnamed rule is named in the chain's language, like alert summaries.

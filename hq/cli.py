@@ -1,4 +1,8 @@
-"""``nps-hq``: serve HQ, manage stores, devices and tokens, import USB batch files, export."""
+"""``nps-hq``: serve HQ, manage stores, devices and tokens, import USB batch files, export.
+
+Every text printed for a person comes from the ``cli`` catalog in the terminal's language
+(core/cli_i18n.py); tab-separated listings (list-devices, users list, ...) keep their English
+words, as scripts read them."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.cli_i18n import N_, _, explain, install_for_argparse, ngettext
+from core.said import Said
 from hq.errors import ConfigError, HqError
 from hq.service import (
     Hq,
@@ -24,6 +30,9 @@ if TYPE_CHECKING:
     from hq.privacy import PersonQuery
 
 ACTOR = "cli"  # the audit log's actor for commands run at HQ's console
+DESCRIPTION = N_(
+    "NPS HQ: serve HQ, manage stores, devices and tokens, import USB batch files, export."
+)
 
 
 def _config(args: argparse.Namespace) -> HqConfig:
@@ -46,11 +55,13 @@ def _poster_limit(args: argparse.Namespace) -> int:
         try:
             value = int(os.environ["NPS_HQ_POSTER_LIMIT_PER_HOUR"])
         except ValueError as exc:
-            raise ConfigError("NPS_HQ_POSTER_LIMIT_PER_HOUR is a whole number, e.g. 3.") from exc
+            raise ConfigError(
+                Said("NPS_HQ_POSTER_LIMIT_PER_HOUR is a whole number, e.g. 3.")
+            ) from exc
     if value is None:
         return HqConfig.poster_limit_per_hour
     if value < 1:
-        raise ConfigError("The poster limit is at least 1 answer per client per hour.")
+        raise ConfigError(Said("The poster limit is at least 1 answer per client per hour."))
     return int(value)
 
 
@@ -67,18 +78,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     hq = _open(args)
     where = hq.db.engine.url.render_as_string(hide_password=True)
     print(
-        f"NPS HQ on http://{args.host}:{args.port}/  (database: {where}; "
-        f"data folder: {hq.config.data_dir}; API docs at /docs)",
+        _(
+            "NPS HQ on {url}  (database: {database}; data folder: {folder}; API docs at /docs)",
+            url=f"http://{args.host}:{args.port}/",
+            database=where,
+            folder=str(hq.config.data_dir),
+        ),
         flush=True,
     )
     if not hq.has_analysts():
         print(
-            "No analyst login yet: add one with  nps-hq add-analyst NAME  (then sign in at /).",
+            _("No analyst login yet: add one with  nps-hq add-analyst NAME  (then sign in at /)."),
             flush=True,
         )
     if hq.config.allow_private_webhooks:
         print(
-            "Webhooks may post to private and loopback addresses (--allow-private-webhooks).",
+            _("Webhooks may post to private and loopback addresses (--allow-private-webhooks)."),
             flush=True,
         )
     from dataclasses import replace
@@ -102,8 +117,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_add_store(args: argparse.Namespace) -> int:
     store = _open(args).add_store(args.store, name=args.name)
     print(
-        f"Store {store.store_id} ({store.name}) added. Next: "
-        f"nps-hq enroll-device --store {store.store_id}"
+        _(
+            "Store {store} ({name}) added. Next: nps-hq enroll-device --store {store}",
+            store=store.store_id,
+            name=store.name,
+        )
     )
     return 0
 
@@ -121,18 +139,23 @@ def qr_text(data: str) -> str:
 def cmd_enroll_device(args: argparse.Namespace) -> int:
     code = _open(args).enroll_device(store_id=args.store, device_id=args.device, actor=ACTOR)
     print(
-        f"Enrollment code for device {code.device_id} of store {code.store_id} "
-        f"(one use, until {code.expires_at:%Y-%m-%d %H:%M} UTC):\n\n    {code.code}\n"
+        _(
+            "Enrollment code for device {device} of store {store} (one use, until {until} UTC):",
+            device=code.device_id,
+            store=code.store_id,
+            until=f"{code.expires_at:%Y-%m-%d %H:%M}",
+        )
+        + f"\n\n    {code.code}\n"
     )
     if not args.no_qr:
         print(qr_text(code.code))
-    print("On the kiosk: Admin → Sync → Enroll, then type or scan the code.")
+    print(_("On the kiosk: Admin → Sync → Enroll, then type or scan the code."))
     return 0
 
 
 def cmd_revoke_device(args: argparse.Namespace) -> int:
     _open(args).revoke_device(args.device, actor=ACTOR)
-    print(f"Device {args.device} revoked: its token and QR links no longer work.")
+    print(_("Device {device} revoked: its token and QR links no longer work.", device=args.device))
     return 0
 
 
@@ -152,7 +175,8 @@ def cmd_create_api_token(args: argparse.Namespace) -> int:
     token = _open(args).create_api_token(
         args.name, actor=ACTOR, contact=args.contact, groups=args.group or ()
     )
-    print(f"API token for {args.name} (shown once; HQ keeps only its hash):\n{token}")
+    print(_("API token for {name} (shown once; HQ keeps only its hash):", name=args.name))
+    print(token)
     return 0
 
 
@@ -160,21 +184,21 @@ def cmd_add_analyst(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = getpass.getpass(f"Password for {args.username}: ")
-        if getpass.getpass("Again: ") != password:
-            print("The passwords differ; nothing changed.", file=sys.stderr)
+        password = getpass.getpass(_("Password for {user}: ", user=args.username))
+        if getpass.getpass(_("Again: ")) != password:
+            print(_("The passwords differ; nothing changed."), file=sys.stderr)
             return 2
     _open(args).add_analyst(args.username, password=password, actor=ACTOR)
-    print(f"Analyst {args.username} can sign in at the dashboard.")
+    print(_("Analyst {user} can sign in at the dashboard.", user=args.username))
     return 0
 
 
 def _read_password(args: argparse.Namespace, username: str) -> str | None:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    password = getpass.getpass(f"Password for {username}: ")
-    if getpass.getpass("Again: ") != password:
-        print("The passwords differ; nothing changed.", file=sys.stderr)
+    password = getpass.getpass(_("Password for {user}: ", user=username))
+    if getpass.getpass(_("Again: ")) != password:
+        print(_("The passwords differ; nothing changed."), file=sys.stderr)
         return None
     return password
 
@@ -196,8 +220,23 @@ def cmd_users_add(args: argparse.Namespace) -> int:
         groups=args.group or (),
         actor=ACTOR,
     )
-    scope = f" of groups {', '.join(user.groups)}" if user.groups else ""
-    print(f"User {user.username} ({user.role.value}{scope}) can sign in at the dashboard.")
+    if user.groups:
+        print(
+            _(
+                "User {user} ({role} of groups {groups}) can sign in at the dashboard.",
+                user=user.username,
+                role=user.role.value,
+                groups=", ".join(user.groups),
+            )
+        )
+    else:
+        print(
+            _(
+                "User {user} ({role}) can sign in at the dashboard.",
+                user=user.username,
+                role=user.role.value,
+            )
+        )
     return 0
 
 
@@ -213,11 +252,14 @@ def cmd_users_role(args: argparse.Namespace) -> int:
         groups=args.group,
         actor=ACTOR,
     )
-    print(
-        f"User {user.username} is now {user.role.value}"
-        f"{' with contact details' if user.contact else ''}; their sessions ended, so they "
-        "sign in again."
-    )
+    if user.contact:
+        text = N_(
+            "User {user} is now {role} with contact details; their sessions ended, so they sign "
+            "in again."
+        )
+    else:
+        text = N_("User {user} is now {role}; their sessions ended, so they sign in again.")
+    print(_(text, user=user.username, role=user.role.value))
     return 0
 
 
@@ -226,9 +268,12 @@ def cmd_users_reset_password(args: argparse.Namespace) -> int:
 
     password = reset_password(_open(args), args.username, actor=ACTOR)
     print(
-        f"New password for {args.username} (shown once; hand it over privately). Their "
-        f"sessions ended.\n{password}"
+        _(
+            "New password for {user} (shown once; hand it over privately). Their sessions ended.",
+            user=args.username,
+        )
     )
+    print(password)
     return 0
 
 
@@ -236,7 +281,7 @@ def cmd_users_remove(args: argparse.Namespace) -> int:
     from hq.users import remove_user
 
     remove_user(_open(args), args.username, actor=ACTOR)
-    print(f"User {args.username} removed and signed out everywhere.")
+    print(_("User {user} removed and signed out everywhere.", user=args.username))
     return 0
 
 
@@ -262,15 +307,19 @@ def cmd_tokens_list(args: argparse.Namespace) -> int:
 
 def cmd_tokens_revoke(args: argparse.Namespace) -> int:
     _open(args).revoke_api_token_id(args.id, actor=ACTOR)
-    print(f"API token {args.id} revoked: requests with it now get 401.")
+    print(_("API token {id} revoked: requests with it now get 401.", id=args.id))
     return 0
 
 
 def cmd_revoke_posters(args: argparse.Namespace) -> int:
     cutoff = _open(args).revoke_posters(args.store, actor=ACTOR)
     print(
-        f"Poster codes of store {args.store} printed before {cutoff:%Y-%m-%d %H:%M:%S} UTC "
-        "now say they were replaced. Print new posters from the store's kiosk."
+        _(
+            "Poster codes of store {store} printed before {cutoff} UTC now say they were "
+            "replaced. Print new posters from the store's kiosk.",
+            store=args.store,
+            cutoff=f"{cutoff:%Y-%m-%d %H:%M:%S}",
+        )
     )
     return 0
 
@@ -286,7 +335,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         try:
             since = naive_utc(datetime.fromisoformat(args.since))
         except ValueError:
-            print(f"--since takes a date like 2027-01-31, not {args.since!r}.", file=sys.stderr)
+            print(
+                _("--since takes a date like 2027-01-31, not {value}.", value=repr(args.since)),
+                file=sys.stderr,
+            )
             return 2
     for line in export_lines(entries(_open(args), since=since), fmt=args.format):
         sys.stdout.write(line)
@@ -299,31 +351,59 @@ def cmd_import(args: argparse.Namespace) -> int:
     report = import_dir(_open(args), Path(args.folder))
     if not report.files:
         print(
-            f"No batch files (*.json) in {args.folder}: nothing imported. Pass the folder the "
-            "kiosk exported to (nps-kiosk export-batches).",
+            _(
+                "No batch files (*.json) in {folder}: nothing imported. Pass the folder the kiosk "
+                "exported to (nps-kiosk export-batches).",
+                folder=args.folder,
+            ),
             file=sys.stderr,
         )
         return 1
     for f in report.files:
         if f.error:
-            print(f"REJECTED {f.path.name}: {f.error}")
+            print(_("REJECTED {file}: {error}", file=f.path.name, error=explain(f.error)))
         else:
             print(
-                f"{f.path.name}: {f.accepted} accepted, {f.duplicates} duplicate, "
-                f"{f.rejected} rejected" + (f", {f.erased} erasures applied" if f.erased else "")
+                _(
+                    "{file}: {accepted} accepted, {duplicate} duplicate, {rejected} rejected",
+                    file=f.path.name,
+                    accepted=f.accepted,
+                    duplicate=f.duplicates,
+                    rejected=f.rejected,
+                )
+                + (
+                    ngettext(", {n} erasure applied", ", {n} erasures applied", f.erased)
+                    if f.erased
+                    else ""
+                )
             )
             for reason in f.reasons[:10]:
-                print(f"    rejected {reason}")
+                print("    " + _("rejected {reason}", reason=explain(reason)))
     print(
-        f"{len(report.files)} files: {report.total('accepted')} accepted, "
-        f"{report.total('duplicates')} duplicate, {report.total('rejected')} rejected, "
-        f"{len(report.failed)} files refused."
+        ngettext(
+            "{n} file: {accepted} accepted, {duplicate} duplicate, {rejected} rejected, "
+            "{refused} files refused.",
+            "{n} files: {accepted} accepted, {duplicate} duplicate, {rejected} rejected, "
+            "{refused} files refused.",
+            len(report.files),
+            accepted=report.total("accepted"),
+            duplicate=report.total("duplicates"),
+            rejected=report.total("rejected"),
+            refused=len(report.failed),
+        )
     )
     if report.failed:
         print(
-            f"{len(report.failed)} of {len(report.files)} files were refused (REJECTED above); "
-            "the others were imported. Export the refused ones again on the kiosk and import "
-            "the folder again (files already imported are skipped as duplicates).",
+            ngettext(
+                "{refused} of {n} file was refused (REJECTED above); the others were imported. "
+                "Export the refused ones again on the kiosk and import the folder again (files "
+                "already imported are skipped as duplicates).",
+                "{refused} of {n} files were refused (REJECTED above); the others were imported. "
+                "Export the refused ones again on the kiosk and import the folder again (files "
+                "already imported are skipped as duplicates).",
+                len(report.files),
+                refused=len(report.failed),
+            ),
             file=sys.stderr,
         )
     return 1 if report.failed else 0
@@ -342,7 +422,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             fh.write(line)
             count += 1
     tmp.replace(out)
-    print(f"Wrote {count} responses to {out}.")
+    print(
+        ngettext(
+            "Wrote {n} response to {file}.", "Wrote {n} responses to {file}.", count, file=str(out)
+        )
+    )
     return 0
 
 
@@ -351,8 +435,11 @@ def cmd_add_group(args: argparse.Namespace) -> int:
 
     add_group(_open(args), args.group, name=args.name, kind=args.kind)
     print(
-        f"Group {args.group} ({args.kind}) added. Next: nps-hq set-group --store STORE "
-        f"--group {args.group}"
+        _(
+            "Group {group} ({kind}) added. Next: nps-hq set-group --store STORE --group {group}",
+            group=args.group,
+            kind=args.kind,
+        )
     )
     return 0
 
@@ -361,8 +448,17 @@ def cmd_set_group(args: argparse.Namespace) -> int:
     from hq.groups import set_group
 
     left = set_group(_open(args), store_id=args.store, group_id=args.group)
-    moved = f" (moved out of {left})" if left else ""
-    print(f"Store {args.store} is in group {args.group}{moved}.")
+    if left:
+        print(
+            _(
+                "Store {store} is in group {group} (moved out of {old}).",
+                store=args.store,
+                group=args.group,
+                old=left,
+            )
+        )
+    else:
+        print(_("Store {store} is in group {group}.", store=args.store, group=args.group))
     return 0
 
 
@@ -371,11 +467,29 @@ def cmd_rebuild_rollups(args: argparse.Namespace) -> int:
 
     hq = _open(args)
     if args.store and not hq.store_exists(args.store):
-        print(f"There is no store {args.store!r}; see nps-hq list-devices.", file=sys.stderr)
+        print(
+            _("There is no store {store}; see nps-hq list-devices.", store=repr(args.store)),
+            file=sys.stderr,
+        )
         return 2
     n = rebuild_rollups(hq, store_id=args.store)
-    which = f"store {args.store}" if args.store else "every store"
-    print(f"Rollups of {which} recomputed from {n} responses.")
+    if args.store:
+        print(
+            ngettext(
+                "Rollups of store {store} recomputed from {n} response.",
+                "Rollups of store {store} recomputed from {n} responses.",
+                n,
+                store=args.store,
+            )
+        )
+    else:
+        print(
+            ngettext(
+                "Rollups of every store recomputed from {n} response.",
+                "Rollups of every store recomputed from {n} responses.",
+                n,
+            )
+        )
     return 0
 
 
@@ -395,7 +509,13 @@ def cmd_profile_show(args: argparse.Namespace) -> int:
     if args.json:
         print(profile.model_dump_json(indent=2))
         return 0
-    print(f"Store {profile.store_id}: profile version {profile.version}")
+    print(
+        _(
+            "Store {store}: profile version {version}",
+            store=profile.store_id,
+            version=profile.version,
+        )
+    )
     print(f"  display_name   {profile.display_name}")
     print(f"  time_zone      {profile.time_zone}")
     print(f'  survey         {profile.survey.id} "{profile.survey.name}"')
@@ -404,10 +524,10 @@ def cmd_profile_show(args: argparse.Namespace) -> int:
     print(f"  follow_up      {profile.follow_up_timeout_s} s")
     print(f"  anti_stuffing  {profile.anti_stuffing.model_dump_json()}")
     hours = format_setting("opening_hours", profile.model_dump(mode="json")["opening_hours"])
-    print(f"  opening_hours  {hours or 'open all day'}")
+    print(f"  opening_hours  {hours or _('open all day')}")
     sources = profile_sources(hq, args.store)
     if sources:
-        print("Set at:")
+        print(_("Set at:"))
         for key, (value, where) in sorted(sources.items()):
             print(f"  {key} = {format_setting(key, value)}  ({where})")
     return 0
@@ -422,7 +542,10 @@ def _key_values(pairs: Sequence[str]) -> dict[str, object]:
         key, sep, value = pair.partition("=")
         if not sep:
             raise ConfigError(
-                f"{pair!r}: write KEY=VALUE (KEY= unsets it); see nps-hq profile keys"
+                Said(
+                    "{pair}: write KEY=VALUE (KEY= unsets it); see nps-hq profile keys",
+                    pair=repr(pair),
+                )
             )
         out[key.strip()] = parse_setting(key.strip(), value)
     return out
@@ -439,7 +562,13 @@ def cmd_profile_set(args: argparse.Namespace) -> int:
         scope, scope_id = "chain", ""
     changed = set_settings(_open(args), scope, scope_id, _key_values(args.pairs), actor=ACTOR)
     where = f"{scope} {scope_id}".strip()
-    print(f"Set at {where}. Stores with a new profile version: {', '.join(changed) or 'none'}.")
+    print(
+        _(
+            "Set at {where}. Stores with a new profile version: {stores}.",
+            where=where,
+            stores=", ".join(changed) or _("none"),
+        )
+    )
     return 0
 
 
@@ -490,8 +619,13 @@ def cmd_survey_draft(args: argparse.Namespace) -> int:
 
     draft = save_draft(_open(args), args.form, actor=ACTOR, create=True, **_draft_changes(args))  # type: ignore[arg-type]  # keys checked by _draft_changes
     print(
-        f"Draft of survey {draft.form} ({draft.name}; {', '.join(draft.languages)}). Next: "
-        f"nps-hq survey preview {draft.form}, then nps-hq survey publish {draft.form}"
+        _(
+            "Draft of survey {form} ({name}; {languages}). Next: nps-hq survey preview {form}, "
+            "then nps-hq survey publish {form}",
+            form=draft.form,
+            name=draft.name,
+            languages=", ".join(draft.languages),
+        )
     )
     return 0
 
@@ -500,7 +634,13 @@ def cmd_survey_edit(args: argparse.Namespace) -> int:
     from hq.profiles import save_draft
 
     draft = save_draft(_open(args), args.form, actor=ACTOR, **_draft_changes(args))  # type: ignore[arg-type]  # keys checked by _draft_changes
-    print(f"Draft of survey {draft.form} saved ({', '.join(draft.languages)}).")
+    print(
+        _(
+            "Draft of survey {form} saved ({languages}).",
+            form=draft.form,
+            languages=", ".join(draft.languages),
+        )
+    )
     return 0
 
 
@@ -510,8 +650,11 @@ def cmd_survey_preview(args: argparse.Namespace) -> int:
     version = preview(_open(args), args.form)
     print(version.model_dump_json(indent=2, exclude={"published_at"}))
     print(
-        f"See it as customers will: /surveys/{args.form}/preview on HQ (signed in as an "
-        "owner or admin); the id is the one it gets if published next.",
+        _(
+            "See it as customers will: /surveys/{form}/preview on HQ (signed in as an owner or "
+            "admin); the id is the one it gets if published next.",
+            form=args.form,
+        ),
         file=sys.stderr,
     )
     return 0
@@ -521,7 +664,14 @@ def cmd_survey_publish(args: argparse.Namespace) -> int:
     from hq.profiles import publish
 
     version = publish(_open(args), args.form, actor=ACTOR)
-    print(f"Published survey {args.form} as version {version.id} ({version.name}).")
+    print(
+        _(
+            "Published survey {form} as version {version} ({name}).",
+            form=args.form,
+            version=version.id,
+            name=version.name,
+        )
+    )
     return 0
 
 
@@ -530,11 +680,11 @@ def cmd_alerts_add(args: argparse.Namespace) -> int:
 
     params = {}
     for item in args.set or []:
-        key, _, value = item.partition("=")
+        key, _sep, value = item.partition("=")
         try:
             params[key.strip()] = float(value)
         except ValueError:
-            print(f"--set takes NAME=NUMBER, not {item!r}.", file=sys.stderr)
+            print(_("--set takes NAME=NUMBER, not {value}.", value=repr(item)), file=sys.stderr)
             return 2
     rule = add_rule(
         _open(args),
@@ -547,7 +697,15 @@ def cmd_alerts_add(args: argparse.Namespace) -> int:
         params=params,
         actor=ACTOR,
     )
-    print(f"Rule {rule.id} ({rule.name}) watches {rule.scope}: {rule.describe()}.")
+    print(
+        _(
+            "Rule {rule} ({name}) watches {scope}: {what}.",
+            rule=rule.id,
+            name=rule.name,
+            scope=rule.scope,
+            what=rule.describe(),
+        )
+    )
     return 0
 
 
@@ -565,7 +723,7 @@ def cmd_alerts_disable(args: argparse.Namespace) -> int:
     from hq.alerts import disable_rule
 
     disable_rule(_open(args), args.rule, actor=ACTOR)
-    print(f"Rule {args.rule} is off; its alerts already made are still delivered.")
+    print(_("Rule {rule} is off; its alerts already made are still delivered.", rule=args.rule))
     return 0
 
 
@@ -574,9 +732,14 @@ def cmd_alerts_add_webhook(args: argparse.Namespace) -> int:
 
     secret = add_webhook(_open(args), args.name, url=args.url, actor=ACTOR)
     print(
-        f"Webhook {args.name} -> {args.url}. Its signing secret (give it to the receiver; "
-        f"nps-hq alerts webhook-secret {args.name} shows it again):\n{secret}"
+        _(
+            "Webhook {name} -> {url}. Its signing secret (give it to the receiver; nps-hq alerts "
+            "webhook-secret {name} shows it again):",
+            name=args.name,
+            url=args.url,
+        )
     )
+    print(secret)
     return 0
 
 
@@ -604,7 +767,13 @@ def cmd_alerts_deliver(args: argparse.Namespace) -> int:
 
     worker = DeliveryWorker(_open(args), DeliveryConfig.from_env())
     sent = worker.run_once()
-    print(f"Sent {sent} alert messages; the rest wait for their next try (nps-hq alerts log).")
+    print(
+        ngettext(
+            "Sent {n} alert message; the rest wait for their next try (nps-hq alerts log).",
+            "Sent {n} alert messages; the rest wait for their next try (nps-hq alerts log).",
+            sent,
+        )
+    )
     return 0
 
 
@@ -622,7 +791,7 @@ def cmd_find_person(args: argparse.Namespace) -> int:
     query = _person(args)
     held = find(_open(args), query, actor=ACTOR)
     if not held.responses:
-        print(f"HQ holds nothing for this {query.label}.")
+        print(_("HQ holds nothing for this {what}.", what=query.label))
         return 1
     for r in held.responses:
         state = "erased" if r.erased else "purged" if r.scrubbed_at else "held"
@@ -632,8 +801,15 @@ def cmd_find_person(args: argparse.Namespace) -> int:
             f"contact {contact}  comment {'yes' if r.comment else 'no'}  {state}"
         )
     print(
-        f"{len(held.responses)} responses; {len(held.alerts)} alert payloads and "
-        f"{len(held.deliveries)} outbox messages mention them. Erase with nps-hq erase."
+        ngettext(
+            "{n} response; {alerts} alert payloads and {messages} outbox messages mention it. "
+            "Erase with nps-hq erase.",
+            "{n} responses; {alerts} alert payloads and {messages} outbox messages mention them. "
+            "Erase with nps-hq erase.",
+            len(held.responses),
+            alerts=len(held.alerts),
+            messages=len(held.deliveries),
+        )
     )
     return 0
 
@@ -644,9 +820,17 @@ def cmd_erase(args: argparse.Namespace) -> int:
     query = _person(args)
     result = erase(_open(args), query, actor=ACTOR, compact=args.compact)
     print(
-        f"Erased {len(result.response_ids)} responses at {', '.join(result.stores)}: "
-        f"{result.scrubbed}. Tombstone {result.request_id}; kiosks pick it up at their next "
-        f"sync. {result.wiped}."
+        ngettext(
+            "Erased {n} response at {stores}: {scrubbed}. Tombstone {tombstone}; kiosks pick it "
+            "up at their next sync. {wiped}.",
+            "Erased {n} responses at {stores}: {scrubbed}. Tombstone {tombstone}; kiosks pick it "
+            "up at their next sync. {wiped}.",
+            len(result.response_ids),
+            stores=", ".join(result.stores),
+            scrubbed=result.scrubbed,
+            tombstone=result.request_id,
+            wiped=result.wiped,
+        )
     )
     return 0
 
@@ -661,7 +845,14 @@ def cmd_export_person(args: argparse.Namespace) -> int:
     tmp.write_text(export_json(document), encoding="utf-8")
     tmp.chmod(0o600)
     tmp.replace(out)
-    print(f"Wrote {len(document['responses'])} responses and what mentions them to {out}.")
+    print(
+        ngettext(
+            "Wrote {n} response and what mentions it to {file}.",
+            "Wrote {n} responses and what mentions them to {file}.",
+            len(document["responses"]),
+            file=str(out),
+        )
+    )
     return 0
 
 
@@ -671,10 +862,16 @@ def cmd_purge(args: argparse.Namespace) -> int:
     hq = _open(args)
     result = purge(hq, actor=ACTOR, compact=args.compact)
     print(
-        f"Purged contact details of {result.contacts} responses and {result.comments} "
-        f"comments, each store by its own retention policy (its profile's retention.* "
-        f"settings, else HQ's NPS_HQ_CONTACT_DAYS / NPS_HQ_CONTACT_RESOLVED_DAYS / "
-        f"NPS_HQ_COMMENT_DAYS): {result.scrubbed}. {result.wiped}."
+        _(
+            "Purged contact details of {contacts} responses and {comments} comments, each "
+            "store by its own retention policy (its profile's retention.* settings, else HQ's "
+            "NPS_HQ_CONTACT_DAYS / NPS_HQ_CONTACT_RESOLVED_DAYS / NPS_HQ_COMMENT_DAYS): "
+            "{scrubbed}. {wiped}.",
+            contacts=result.contacts,
+            comments=result.comments,
+            scrubbed=result.scrubbed,
+            wiped=result.wiped,
+        )
     )
     return 0
 
@@ -683,179 +880,191 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
-        help="database URL (default: SQLite in the data folder; "
-        "postgresql+psycopg://USER:PASSWORD@HOST/DB for a chain)",
+        help=_(
+            "database URL (default: SQLite in the data folder; "
+            "postgresql+psycopg://USER:PASSWORD@HOST/DB for a chain)"
+        ),
     )
-    common.add_argument("--data-dir", help=f"data folder (default {default_data_dir()})")
+    common.add_argument(
+        "--data-dir", help=_("data folder (default {path})", path=str(default_data_dir()))
+    )
     common.add_argument(
         "--allow-private-webhooks",
         action="store_true",
-        help="let webhooks post to loopback, private and link-local addresses (a receiver "
-        "inside your network); off by default. NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1 does the same",
+        help=_(
+            "let webhooks post to loopback, private and link-local addresses (a receiver "
+            "inside your network); off by default. NPS_HQ_ALLOW_PRIVATE_WEBHOOKS=1 does the same"
+        ),
     )
-    p = argparse.ArgumentParser(prog="nps-hq", description=__doc__)
+    p = argparse.ArgumentParser(prog="nps-hq", description=_(DESCRIPTION))
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", parents=[common], help="run the HQ server")
+    s = sub.add_parser("serve", parents=[common], help=_("run the HQ server"))
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--log-level", default="info")
     s.add_argument(
         "--proxy-headers",
         action="store_true",
-        help="trust X-Forwarded-For from the reverse proxy (for poster rate limits)",
+        help=_("trust X-Forwarded-For from the reverse proxy (for poster rate limits)"),
     )
     s.add_argument(
         "--no-delivery",
         action="store_true",
-        help="do not send alerts from this process (NPS_HQ_DELIVERY=off does the same)",
+        help=_("do not send alerts from this process (NPS_HQ_DELIVERY=off does the same)"),
     )
     s.add_argument(
         "--poster-limit-per-hour",
         type=int,
         metavar="N",
-        help="answers a client may send from poster links per hour, shared by every HQ "
-        "process on the database (default 3; NPS_HQ_POSTER_LIMIT_PER_HOUR does the same)",
+        help=_(
+            "answers a client may send from poster links per hour, shared by every HQ "
+            "process on the database (default 3; NPS_HQ_POSTER_LIMIT_PER_HOUR does the same)"
+        ),
     )
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("add-store", parents=[common], help="add a store")
+    s = sub.add_parser("add-store", parents=[common], help=_("add a store"))
     s.add_argument("store")
     s.add_argument("--name")
     s.set_defaults(func=cmd_add_store)
 
     from hq.groups import GROUP_KINDS
 
-    s = sub.add_parser("add-group", parents=[common], help="add a store group")
+    s = sub.add_parser("add-group", parents=[common], help=_("add a store group"))
     s.add_argument("group")
     s.add_argument("--name")
     s.add_argument("--kind", choices=GROUP_KINDS, default="region")
     s.set_defaults(func=cmd_add_group)
 
-    s = sub.add_parser("set-group", parents=[common], help="put a store in a group")
+    s = sub.add_parser("set-group", parents=[common], help=_("put a store in a group"))
     s.add_argument("--store", required=True)
     s.add_argument("--group", required=True)
     s.set_defaults(func=cmd_set_group)
 
     s = sub.add_parser(
-        "rebuild-rollups", parents=[common], help="recompute the NPS rollups from raw responses"
+        "rebuild-rollups", parents=[common], help=_("recompute the NPS rollups from raw responses")
     )
-    s.add_argument("--store", help="only this store (default: every store)")
+    s.add_argument("--store", help=_("only this store (default: every store)"))
     s.set_defaults(func=cmd_rebuild_rollups)
 
-    s = sub.add_parser("list-groups", parents=[common], help="groups and their stores")
+    s = sub.add_parser("list-groups", parents=[common], help=_("groups and their stores"))
     s.set_defaults(func=cmd_list_groups)
 
     from hq.alerts import RULE_KINDS
 
     profile = sub.add_parser(
-        "profile", help="store profiles: what each store's kiosks ask and show"
+        "profile", help=_("store profiles: what each store's kiosks ask and show")
     )
     psub = profile.add_subparsers(dest="profile_command", required=True)
-    s = psub.add_parser("show", parents=[common], help="a store's current profile")
+    s = psub.add_parser("show", parents=[common], help=_("a store's current profile"))
     s.add_argument("--store", required=True)
-    s.add_argument("--json", action="store_true", help="the profile as kiosks get it")
+    s.add_argument("--json", action="store_true", help=_("the profile as kiosks get it"))
     s.set_defaults(func=cmd_profile_show)
     s = psub.add_parser(
         "set",
         parents=[common],
-        help="set KEY=VALUE at a store, a group or (neither) the chain; KEY= unsets",
+        help=_("set KEY=VALUE at a store, a group or (neither) the chain; KEY= unsets"),
     )
     where = s.add_mutually_exclusive_group()
     where.add_argument("--store")
     where.add_argument("--group")
     s.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
     s.set_defaults(func=cmd_profile_set)
-    s = psub.add_parser("keys", parents=[common], help="the settings a profile has")
+    s = psub.add_parser("keys", parents=[common], help=_("the settings a profile has"))
     s.set_defaults(func=cmd_profile_keys)
 
-    survey = sub.add_parser("survey", help="survey drafts and published versions")
+    survey = sub.add_parser("survey", help=_("survey drafts and published versions"))
     ssub = survey.add_subparsers(dest="survey_command", required=True)
-    s = ssub.add_parser("list", parents=[common], help="published versions and drafts")
+    s = ssub.add_parser("list", parents=[common], help=_("published versions and drafts"))
     s.set_defaults(func=cmd_survey_list)
     for name, func, what in (
         ("draft", cmd_survey_draft, "start a draft (from the newest version) and edit it"),
         ("edit", cmd_survey_edit, "edit a draft"),
     ):
         s = ssub.add_parser(name, parents=[common], help=what)
-        s.add_argument("form", help="the survey's name, e.g. default or festive")
+        s.add_argument("form", help=_("the survey's name, e.g. default or festive"))
         s.add_argument("--file", help='JSON: {"name", "languages", "texts": {lang: {...}}}')
         s.add_argument("--name")
-        s.add_argument("--languages", help="e.g. hi,en")
+        s.add_argument("--languages", help=_("e.g. hi,en"))
         s.set_defaults(func=func)
-    s = ssub.add_parser("preview", parents=[common], help="the draft as it would publish")
+    s = ssub.add_parser("preview", parents=[common], help=_("the draft as it would publish"))
     s.add_argument("form")
     s.set_defaults(func=cmd_survey_preview)
-    s = ssub.add_parser("publish", parents=[common], help="publish the draft as a new version")
+    s = ssub.add_parser("publish", parents=[common], help=_("publish the draft as a new version"))
     s.add_argument("form")
     s.set_defaults(func=cmd_survey_publish)
 
-    alerts = sub.add_parser("alerts", help="alert rules, webhooks and the delivery log")
+    alerts = sub.add_parser("alerts", help=_("alert rules, webhooks and the delivery log"))
     asub = alerts.add_subparsers(dest="alerts_command", required=True)
-    s = asub.add_parser("add", parents=[common], help="add an alert rule")
+    s = asub.add_parser("add", parents=[common], help=_("add an alert rule"))
     s.add_argument("kind", choices=tuple(RULE_KINDS))
     s.add_argument(
         "--to",
         action="append",
         required=True,
-        help="email:ADDRESS or webhook:NAME, ';contact' to show contact details (repeat)",
+        help=_("email:ADDRESS or webhook:NAME, ';contact' to show contact details (repeat)"),
     )
     s.add_argument("--name")
     where = s.add_mutually_exclusive_group()
     where.add_argument("--store")
     where.add_argument("--group")
-    s.add_argument("--digest", action="store_true", help="send in the daily digest")
+    s.add_argument("--digest", action="store_true", help=_("send in the daily digest"))
     s.add_argument(
         "--set",
         action="append",
         metavar="NAME=NUMBER",
-        help="a rule setting: days, min_n, z (nps_dip); hours (stale_device); count, "
-        "minutes (suspect_spike)",
+        help=_(
+            "a rule setting: days, min_n, z (nps_dip); hours (stale_device); count, "
+            "minutes (suspect_spike)"
+        ),
     )
     s.set_defaults(func=cmd_alerts_add)
-    s = asub.add_parser("list", parents=[common], help="the rules")
+    s = asub.add_parser("list", parents=[common], help=_("the rules"))
     s.set_defaults(func=cmd_alerts_list)
-    s = asub.add_parser("disable", parents=[common], help="turn a rule off")
+    s = asub.add_parser("disable", parents=[common], help=_("turn a rule off"))
     s.add_argument("rule", type=int)
     s.set_defaults(func=cmd_alerts_disable)
-    s = asub.add_parser("add-webhook", parents=[common], help="a webhook receiver")
+    s = asub.add_parser("add-webhook", parents=[common], help=_("a webhook receiver"))
     s.add_argument("name")
     s.add_argument("--url", required=True)
     s.set_defaults(func=cmd_alerts_add_webhook)
-    s = asub.add_parser("webhook-secret", parents=[common], help="a webhook's signing secret")
+    s = asub.add_parser("webhook-secret", parents=[common], help=_("a webhook's signing secret"))
     s.add_argument("name")
     s.set_defaults(func=cmd_alerts_webhook_secret)
-    s = asub.add_parser("log", parents=[common], help="the delivery log")
+    s = asub.add_parser("log", parents=[common], help=_("the delivery log"))
     s.add_argument("--limit", type=int, default=50)
     s.set_defaults(func=cmd_alerts_log)
-    s = asub.add_parser("deliver", parents=[common], help="send what is due now, once")
+    s = asub.add_parser("deliver", parents=[common], help=_("send what is due now, once"))
     s.set_defaults(func=cmd_alerts_deliver)
 
-    s = sub.add_parser("enroll-device", parents=[common], help="one-time enrollment code")
+    s = sub.add_parser("enroll-device", parents=[common], help=_("one-time enrollment code"))
     s.add_argument("--store", required=True)
-    s.add_argument("--device", help="device id (default: made from the store id)")
-    s.add_argument("--no-qr", action="store_true", help="print the code without its QR")
+    s.add_argument("--device", help=_("device id (default: made from the store id)"))
+    s.add_argument("--no-qr", action="store_true", help=_("print the code without its QR"))
     s.set_defaults(func=cmd_enroll_device)
 
-    s = sub.add_parser("revoke-device", parents=[common], help="revoke a device's token")
+    s = sub.add_parser("revoke-device", parents=[common], help=_("revoke a device's token"))
     s.add_argument("device")
     s.set_defaults(func=cmd_revoke_device)
 
-    s = sub.add_parser("list-devices", parents=[common], help="devices and their last sync")
+    s = sub.add_parser("list-devices", parents=[common], help=_("devices and their last sync"))
     s.set_defaults(func=cmd_list_devices)
 
-    s = sub.add_parser("create-api-token", parents=[common], help="a token for analysts")
+    s = sub.add_parser("create-api-token", parents=[common], help=_("a token for analysts"))
     s.add_argument("--name", default="analyst")
     s.add_argument(
         "--group",
         action="append",
         metavar="GROUP",
-        help="read only this group's stores (repeat for more); default: every store",
+        help=_("read only this group's stores (repeat for more); default: every store"),
     )
-    s.add_argument("--contact", action="store_true", help="may read customers' contact details too")
+    s.add_argument(
+        "--contact", action="store_true", help=_("may read customers' contact details too")
+    )
     s.set_defaults(func=cmd_create_api_token)
 
-    s = sub.add_parser("add-analyst", parents=[common], help="a dashboard login")
+    s = sub.add_parser("add-analyst", parents=[common], help=_("a dashboard login"))
     s.add_argument("username")
     s.add_argument("--password-stdin", action="store_true")
     s.set_defaults(func=cmd_add_analyst)
@@ -863,109 +1072,112 @@ def build_parser() -> argparse.ArgumentParser:
     from hq.roles import Role
 
     roles = [r.value for r in Role]
-    users = sub.add_parser("users", help="dashboard users, their roles and passwords")
+    users = sub.add_parser("users", help=_("dashboard users, their roles and passwords"))
     usub = users.add_subparsers(dest="users_command", required=True)
-    s = usub.add_parser("add", parents=[common], help="a user with a role")
+    s = usub.add_parser("add", parents=[common], help=_("a user with a role"))
     s.add_argument("username")
     s.add_argument("--role", required=True, choices=roles)
-    s.add_argument("--contact", action="store_true", help="may see customers' contact details")
-    s.add_argument("--group", action="append", help="a viewer's store group (repeat)")
+    s.add_argument("--contact", action="store_true", help=_("may see customers' contact details"))
+    s.add_argument("--group", action="append", help=_("a viewer's store group (repeat)"))
     s.add_argument("--password-stdin", action="store_true")
     s.set_defaults(func=cmd_users_add)
-    s = usub.add_parser("role", parents=[common], help="change a user's role (signs them out)")
+    s = usub.add_parser("role", parents=[common], help=_("change a user's role (signs them out)"))
     s.add_argument("username")
     s.add_argument("role", choices=roles)
     grant = s.add_mutually_exclusive_group()
     grant.add_argument("--contact", action="store_true", default=None)
     grant.add_argument("--no-contact", dest="contact", action="store_false")
-    s.add_argument("--group", action="append", help="a viewer's store group (repeat)")
+    s.add_argument("--group", action="append", help=_("a viewer's store group (repeat)"))
     s.set_defaults(func=cmd_users_role)
-    s = usub.add_parser("reset-password", parents=[common], help="a new random password")
+    s = usub.add_parser("reset-password", parents=[common], help=_("a new random password"))
     s.add_argument("username")
     s.set_defaults(func=cmd_users_reset_password)
-    s = usub.add_parser("remove", parents=[common], help="remove a user (signs them out)")
+    s = usub.add_parser("remove", parents=[common], help=_("remove a user (signs them out)"))
     s.add_argument("username")
     s.set_defaults(func=cmd_users_remove)
-    s = usub.add_parser("list", parents=[common], help="the users")
-    s.add_argument("--all", action="store_true", help="removed users too")
+    s = usub.add_parser("list", parents=[common], help=_("the users"))
+    s.add_argument("--all", action="store_true", help=_("removed users too"))
     s.set_defaults(func=cmd_users_list)
 
-    tokens = sub.add_parser("tokens", help="API tokens")
+    tokens = sub.add_parser("tokens", help=_("API tokens"))
     tsub = tokens.add_subparsers(dest="tokens_command", required=True)
-    s = tsub.add_parser("list", parents=[common], help="id, name, created, state, contact, groups")
+    s = tsub.add_parser(
+        "list", parents=[common], help=_("id, name, created, state, contact, groups")
+    )
     s.set_defaults(func=cmd_tokens_list)
-    s = tsub.add_parser("revoke", parents=[common], help="revoke a token by its id")
+    s = tsub.add_parser("revoke", parents=[common], help=_("revoke a token by its id"))
     s.add_argument("id", type=int)
     s.set_defaults(func=cmd_tokens_revoke)
 
     s = sub.add_parser(
-        "revoke-posters", parents=[common], help="refuse a store's poster codes printed so far"
+        "revoke-posters", parents=[common], help=_("refuse a store's poster codes printed so far")
     )
     s.add_argument("--store", required=True)
     s.set_defaults(func=cmd_revoke_posters)
 
-    s = sub.add_parser("audit", parents=[common], help="the audit log")
-    s.add_argument("--since", help="from this date or time (UTC), e.g. 2027-01-31")
+    s = sub.add_parser("audit", parents=[common], help=_("the audit log"))
+    s.add_argument("--since", help=_("from this date or time (UTC), e.g. 2027-01-31"))
     s.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     s.set_defaults(func=cmd_audit)
 
     s = sub.add_parser(
         "import",
         parents=[common],
-        help="load batch files from a folder (exit 1 if a file was refused or none was found)",
+        help=_("load batch files from a folder (exit 1 if a file was refused or none was found)"),
     )
     s.add_argument("folder")
     s.set_defaults(func=cmd_import)
 
-    s = sub.add_parser("export", parents=[common], help="every response to a file")
+    s = sub.add_parser("export", parents=[common], help=_("every response to a file"))
     s.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     s.add_argument("--out", required=True)
     s.add_argument("--store")
-    s.add_argument("--group", help="only the stores of this group")
+    s.add_argument("--group", help=_("only the stores of this group"))
     s.set_defaults(func=cmd_export)
 
     def person(s: argparse.ArgumentParser, *, by_response: bool) -> None:
         who = s.add_mutually_exclusive_group(required=True)
-        who.add_argument("--phone", help="the phone number they gave (spaces, - ( ) ignored)")
-        who.add_argument("--email", help="the e-mail address they gave (case ignored)")
+        who.add_argument("--phone", help=_("the phone number they gave (spaces, - ( ) ignored)"))
+        who.add_argument("--email", help=_("the e-mail address they gave (case ignored)"))
         if by_response:
-            who.add_argument("--response", help="one response id")
+            who.add_argument("--response", help=_("one response id"))
 
     s = sub.add_parser(
-        "find-person", parents=[common], help="what HQ holds about a person (exit 1: nothing)"
+        "find-person", parents=[common], help=_("what HQ holds about a person (exit 1: nothing)")
     )
     person(s, by_response=True)
     s.set_defaults(func=cmd_find_person)
     s = sub.add_parser(
-        "erase", parents=[common], help="erase a person's contact details and comments"
+        "erase", parents=[common], help=_("erase a person's contact details and comments")
     )
     person(s, by_response=True)
     s.add_argument(
         "--compact",
         action="store_true",
-        help="PostgreSQL: rewrite the tables now (VACUUM FULL) rather than at the daily purge",
+        help=_("PostgreSQL: rewrite the tables now (VACUUM FULL) rather than at the daily purge"),
     )
     s.set_defaults(func=cmd_erase)
     s = sub.add_parser(
-        "export-person", parents=[common], help="everything held about a person, as JSON"
+        "export-person", parents=[common], help=_("everything held about a person, as JSON")
     )
     person(s, by_response=False)
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_export_person)
     s = sub.add_parser(
-        "purge", parents=[common], help="apply the retention policy now (the server does daily)"
+        "purge", parents=[common], help=_("apply the retention policy now (the server does daily)")
     )
-    s.add_argument("--compact", action="store_true", help="PostgreSQL: VACUUM FULL the tables")
+    s.add_argument("--compact", action="store_true", help=_("PostgreSQL: VACUUM FULL the tables"))
     s.set_defaults(func=cmd_purge)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_for_argparse()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except HqError as exc:
-        print(f"nps-hq: {exc}", file=sys.stderr)
+        print(f"nps-hq: {explain(exc)}", file=sys.stderr)
         return 2
 
 

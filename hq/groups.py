@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
+from core.said import Said
 from hq.db import utcnow
 from hq.errors import AlreadyExists, ConfigError, NotFound
 from hq.models import StoreGroupMemberRow, StoreGroupRow, StoreRow
@@ -32,7 +33,13 @@ class StoreGroup:
 def add_group(hq: Hq, group_id: str, *, name: str | None = None, kind: str = "region") -> None:
     check_id(group_id, "group id")
     if kind not in GROUP_KINDS:
-        raise ConfigError(f"A group kind is one of {', '.join(GROUP_KINDS)}, not {kind!r}.")
+        raise ConfigError(
+            Said(
+                "A group kind is one of {kinds}, not {kind}.",
+                kinds=", ".join(GROUP_KINDS),
+                kind=repr(kind),
+            )
+        )
     with hq.db.writing() as s:
         if s.get(StoreGroupRow, group_id) is not None:
             raise AlreadyExists(
@@ -58,7 +65,9 @@ def set_group(hq: Hq, *, store_id: str, group_id: str) -> str | None:
                 f"There is no group {group_id!r}; add it first with: nps-hq add-group {group_id}"
             )
         if s.get(StoreRow, store_id) is None:
-            raise NotFound(f"There is no store {store_id!r}; see nps-hq add-store.")
+            raise NotFound(
+                Said("There is no store {store}; see nps-hq add-store.", store=repr(store_id))
+            )
         same_kind = select(StoreGroupRow.group_id).where(StoreGroupRow.kind == group.kind)
         left = s.scalar(
             select(StoreGroupMemberRow.group_id).where(

@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from core.i18n import Texts, translations
+from core.said import explain_in
 
 DOMAIN = "hq"
 LANGUAGES: dict[str, str] = {"en": "English", "hi": "हिन्दी"}
@@ -67,6 +68,13 @@ def chain_language() -> str:
 
 def texts(language: str | None = None) -> Texts:
     return Texts(language or current(), DOMAIN)
+
+
+def explain(error: BaseException | str, language: str | None = None) -> str:
+    """An error's text for a page, in the page's language: the ``errors`` domain for the texts
+    the service code marked (core/said.py). HQ's JSON API keeps ``str(exc)``, English, as
+    machines read its ``detail``."""
+    return explain_in(error, language or current())
 
 
 def catalog(language: str | None = None) -> gettext.NullTranslations:

@@ -42,6 +42,7 @@ from core.profile import (
     SurveyVersionV1,
 )
 from core.protocol import describe
+from core.said import Said
 from core.survey_texts import DEFAULT_SURVEY_ID
 from hq.audit import record_in
 from hq.db import utcnow
@@ -111,19 +112,30 @@ def _parse_hours(text: str) -> dict[str, list[dict[str, str]]]:
         days, sep, spans = part.partition("=")
         if not sep:
             raise ConfigError(
-                f"Opening hours {part!r}: write DAY=HH:MM-HH:MM, e.g. mon=09:00-21:00"
+                Said(
+                    "Opening hours {part}: write DAY=HH:MM-HH:MM, e.g. mon=09:00-21:00",
+                    part=repr(part),
+                )
             )
         periods: list[dict[str, str]] = []
         if spans.strip().lower() != "closed":
             for span in spans.split(","):
                 opens, dash, closes = span.strip().partition("-")
                 if not dash:
-                    raise ConfigError(f"Opening hours {span!r}: write HH:MM-HH:MM")
+                    raise ConfigError(
+                        Said("Opening hours {span}: write HH:MM-HH:MM", span=repr(span))
+                    )
                 periods.append({"opens": opens.strip(), "closes": closes.strip()})
         for day in days.split(","):
             day = day.strip().lower()[:3]
             if day not in WEEKDAYS:
-                raise ConfigError(f"{day!r} is not a weekday; use {', '.join(WEEKDAYS)}")
+                raise ConfigError(
+                    Said(
+                        "{day} is not a weekday; use {weekdays}",
+                        day=repr(day),
+                        weekdays=", ".join(WEEKDAYS),
+                    )
+                )
             hours[day] = periods
     return hours
 
@@ -131,7 +143,13 @@ def _parse_hours(text: str) -> dict[str, list[dict[str, str]]]:
 def parse_setting(key: str, value: str) -> Any:
     """A setting's value from its text form (the CLI's and the editor's); '' unsets it (None)."""
     if key not in SETTING_KEYS:
-        raise ConfigError(f"{key!r} is not a profile setting; use one of {', '.join(SETTING_KEYS)}")
+        raise ConfigError(
+            Said(
+                "{key} is not a profile setting; use one of {keys}",
+                key=repr(key),
+                keys=", ".join(SETTING_KEYS),
+            )
+        )
     value = value.strip()
     if value == "":
         return None
@@ -143,7 +161,9 @@ def parse_setting(key: str, value: str) -> Any:
         return int(value) if value.isdigit() else value
     if key == "thank_you.phone_qr":
         if value.lower() not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
-            raise ConfigError(f"thank_you.phone_qr is true or false, not {value!r}")
+            raise ConfigError(
+                Said("thank_you.phone_qr is true or false, not {value}", value=repr(value))
+            )
         return value.lower() in ("true", "yes", "1", "on")
     if key == "retention.comment_days" and value.lower() in (KEEP, "off", "none", "keep"):
         return KEEP
@@ -155,12 +175,16 @@ def parse_setting(key: str, value: str) -> Any:
         try:
             return int(value)
         except ValueError:
-            raise ConfigError(f"{key} is a whole number, not {value!r}") from None
+            raise ConfigError(
+                Said("{key} is a whole number, not {value}", key=key, value=repr(value))
+            ) from None
     if key == "anti_stuffing.min_tap_interval_s":
         try:
             return float(value)
         except ValueError:
-            raise ConfigError(f"{key} is a number of seconds, not {value!r}") from None
+            raise ConfigError(
+                Said("{key} is a number of seconds, not {value}", key=key, value=repr(value))
+            ) from None
     return value
 
 
@@ -248,14 +272,21 @@ class _World:
             row = self.surveys.get(ref)
             if row is None:
                 raise ConfigError(
-                    f"There is no published survey version {ref}; see nps-hq survey list."
+                    Said(
+                        "There is no published survey version {version}; see nps-hq survey list.",
+                        version=ref,
+                    )
                 )
         else:
             sid = self.newest.get(str(ref))
             if sid is None:
                 raise ConfigError(
-                    f"Survey {ref!r} has no published version; publish it with "
-                    f"nps-hq survey publish {ref}"
+                    Said(
+                        "Survey {survey} has no published version; publish it with nps-hq "
+                        "survey publish {form}",
+                        survey=repr(ref),
+                        form=ref,
+                    )
                 )
             row = self.surveys[sid]
         return survey_from_row(row)
@@ -303,7 +334,11 @@ def _resolve(
         return StoreProfileV1.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
-            f"The profile of store {store_id!r} would be invalid: {describe(exc)}"
+            Said(
+                "The profile of store {store} would be invalid: {reason}",
+                store=repr(store_id),
+                reason=describe(exc),
+            )
         ) from exc
 
 
@@ -328,7 +363,9 @@ def current_profile(hq: Hq, store_id: str) -> StoreProfileV1:
     """The store's profile as its kiosks get it; NotFound for an unknown store."""
     with hq.db.reading() as s:
         if s.get(StoreRow, store_id) is None:
-            raise NotFound(f"There is no store {store_id!r}; see nps-hq add-store.")
+            raise NotFound(
+                Said("There is no store {store}; see nps-hq add-store.", store=repr(store_id))
+            )
         world = _World.load(s)
         return _resolve(world, store_id, stored_profile_version(s, store_id))
 
@@ -353,7 +390,9 @@ def profile_sources(hq: Hq, store_id: str) -> dict[str, tuple[Any, str]]:
     """For each setting some level sets: (value, 'store S' | 'group G' | 'chain')."""
     with hq.db.reading() as s:
         if s.get(StoreRow, store_id) is None:
-            raise NotFound(f"There is no store {store_id!r}; see nps-hq add-store.")
+            raise NotFound(
+                Said("There is no store {store}; see nps-hq add-store.", store=repr(store_id))
+            )
         return _World.load(s).effective(store_id)
 
 
@@ -405,19 +444,27 @@ def set_settings(
     """Set (or, with None, unset) settings at one level; checks that every store's profile
     stays valid, bumps the versions of the stores it changes (returned), audits it."""
     if scope not in SCOPES:
-        raise ConfigError(f"A scope is one of {', '.join(SCOPES)}")
+        raise ConfigError(Said("A scope is one of {scopes}", scopes=", ".join(SCOPES)))
     for key in changes:
         if key not in SETTING_KEYS:
             raise ConfigError(
-                f"{key!r} is not a profile setting; use one of {', '.join(SETTING_KEYS)}"
+                Said(
+                    "{key} is not a profile setting; use one of {keys}",
+                    key=repr(key),
+                    keys=", ".join(SETTING_KEYS),
+                )
             )
     scope_id = "" if scope == "chain" else scope_id
     now = utcnow()
     with hq.db.writing() as s:
         if scope == "store" and s.get(StoreRow, scope_id) is None:
-            raise NotFound(f"There is no store {scope_id!r}; see nps-hq add-store.")
+            raise NotFound(
+                Said("There is no store {store}; see nps-hq add-store.", store=repr(scope_id))
+            )
         if scope == "group" and s.get(StoreGroupRow, scope_id) is None:
-            raise NotFound(f"There is no group {scope_id!r}; see nps-hq list-groups.")
+            raise NotFound(
+                Said("There is no group {group}; see nps-hq list-groups.", group=repr(scope_id))
+            )
         before = _hashes(s)
         row = s.get(ProfileSettingsRow, (scope, scope_id))
         current = json.loads(row.settings) if row else {}
@@ -463,8 +510,12 @@ def _check_values(s: Session, settings: dict[str, Any]) -> None:
             and lang not in world.survey(settings.get("survey", DEFAULT_FORM)).texts
         ):
             raise ConfigError(
-                f"The survey has no texts in {lang!r}; add them to the survey, or offer one "
-                f"of {', '.join(profile.survey.texts)}"
+                Said(
+                    "The survey has no texts in {language}; add them to the survey, or offer "
+                    "one of {languages}",
+                    language=repr(lang),
+                    languages=", ".join(profile.survey.texts),
+                )
             )
 
 
@@ -492,7 +543,9 @@ def survey_version(hq: Hq, survey_id: int) -> tuple[str, SurveyVersionV1]:
     with hq.db.reading() as s:
         row = s.get(SurveyRow, survey_id)
         if row is None:
-            raise NotFound(f"There is no published survey version {survey_id}.")
+            raise NotFound(
+                Said("There is no published survey version {version}.", version=survey_id)
+            )
         return row.form, survey_from_row(row)
 
 
@@ -519,7 +572,11 @@ def get_draft(hq: Hq, form: str) -> SurveyDraft:
         row = s.get(SurveyDraftRow, form)
         if row is None:
             raise NotFound(
-                f"Survey {form!r} has no draft; start one with nps-hq survey draft {form}"
+                Said(
+                    "Survey {survey} has no draft; start one with nps-hq survey draft {form}",
+                    survey=repr(form),
+                    form=form,
+                )
             )
         return _draft_of(row)
 
@@ -532,7 +589,7 @@ def check_survey(
     try:
         return SurveyVersionV1.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"The survey is not valid: {describe(exc)}") from exc
+        raise ConfigError(Said("The survey is not valid: {reason}", reason=describe(exc))) from exc
 
 
 def save_draft(
@@ -554,7 +611,11 @@ def save_draft(
         if row is None:
             if not create:
                 raise NotFound(
-                    f"Survey {form!r} has no draft; start one with nps-hq survey draft {form}"
+                    Said(
+                        "Survey {survey} has no draft; start one with nps-hq survey draft {form}",
+                        survey=repr(form),
+                        form=form,
+                    )
                 )
             newest = s.scalar(select(func.max(SurveyRow.id)).where(SurveyRow.form == form))
             base = s.get(SurveyRow, newest or DEFAULT_SURVEY_ID)
@@ -591,18 +652,33 @@ def draft_from_file(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
+        raise ConfigError(
+            Said(
+                "{file} cannot be read ({reason})", file=path.name, reason=exc.strerror or str(exc)
+            )
+        ) from exc
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise ConfigError(f"{path.name} is not valid JSON ({exc})") from exc
+        raise ConfigError(
+            Said("{file} is not valid JSON ({reason})", file=path.name, reason=str(exc))
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("texts"), dict):
-        raise ConfigError(f"{path.name} needs a 'texts' object: {{language: {{question, ...}}}}")
+        raise ConfigError(
+            Said("{file} needs a 'texts' object: {{language: {{question, ...}}}}", file=path.name)
+        )
     for lang, texts in data["texts"].items():
         try:
             SurveyTexts.model_validate(texts)
         except ValidationError as exc:
-            raise ConfigError(f"{path.name}, texts in {lang}: {describe(exc)}") from exc
+            raise ConfigError(
+                Said(
+                    "{file}, texts in {language}: {reason}",
+                    file=path.name,
+                    language=lang,
+                    reason=describe(exc),
+                )
+            ) from exc
     return data
 
 
@@ -621,7 +697,12 @@ def publish(hq: Hq, form: str, *, actor: str) -> SurveyVersionV1:
     with hq.db.writing() as s:
         draft = s.get(SurveyDraftRow, form)
         if draft is None:
-            raise NotFound(f"Survey {form!r} has no draft to publish; see nps-hq survey draft.")
+            raise NotFound(
+                Said(
+                    "Survey {survey} has no draft to publish; see nps-hq survey draft.",
+                    survey=repr(form),
+                )
+            )
         before = _hashes(s)
         new_id = int(s.scalar(select(func.max(SurveyRow.id))) or 0) + 1
         version = check_survey(

@@ -17,6 +17,7 @@ import os
 import secrets
 from pathlib import Path
 
+from core.said import Said
 from hq.errors import ConfigError
 
 KEY_BYTES = 32
@@ -34,7 +35,7 @@ def token_hash(token: str) -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < 8:
-        raise ConfigError("A password needs at least 8 characters.")
+        raise ConfigError(Said("A password needs at least 8 characters."))
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(
         password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.said import Said
 from hq.audit import SYSTEM, record_in
 from hq.db import utcnow
 from hq.errors import AlreadyExists, ConfigError, NotFound
@@ -83,7 +84,7 @@ def end_sessions_in(s: Session, username: str) -> int:
 def _active(s: Session, username: str) -> AnalystRow:
     row = s.get(AnalystRow, username)
     if row is None or row.disabled_at is not None:
-        raise NotFound(f"There is no user {username!r}; see nps-hq users list.")
+        raise NotFound(Said("There is no user {user}; see nps-hq users list.", user=repr(username)))
     return row
 
 
@@ -91,7 +92,13 @@ def _set_groups(s: Session, username: str, groups: Iterable[str]) -> None:
     wanted = list(dict.fromkeys(g for g in groups if g))
     for g in wanted:
         if s.get(StoreGroupRow, g) is None:
-            raise NotFound(f"There is no group {g!r}; add it with: nps-hq add-group {g}")
+            raise NotFound(
+                Said(
+                    "There is no group {group}; add it with: nps-hq add-group {name}",
+                    group=repr(g),
+                    name=g,
+                )
+            )
     s.execute(delete(UserGroupRow).where(UserGroupRow.username == username))
     s.flush()
     for g in wanted:
@@ -113,7 +120,7 @@ def add_user(
     groups = list(groups)
     if role is Role.VIEWER and not groups:
         raise ConfigError(
-            "A viewer reads only the stores of their groups; name one with --group GROUP."
+            Said("A viewer reads only the stores of their groups; name one with --group GROUP.")
         )
     hashed = hash_password(password)
     now = utcnow()
@@ -121,8 +128,11 @@ def add_user(
         row = s.get(AnalystRow, username)
         if row is not None and row.disabled_at is None:
             raise AlreadyExists(
-                f"User {username!r} exists already; change it with nps-hq users role or "
-                "users reset-password."
+                Said(
+                    "User {user} exists already; change it with nps-hq users role or users "
+                    "reset-password.",
+                    user=repr(username),
+                )
             )
         if row is None:
             row = AnalystRow(username=username, password_hash=hashed, created_at=now)
@@ -162,7 +172,7 @@ def set_role(
         user = _user(s, row)
         if user.role is Role.VIEWER and not user.groups:
             raise ConfigError(
-                "A viewer reads only the stores of their groups; name one with --group GROUP."
+                Said("A viewer reads only the stores of their groups; name one with --group GROUP.")
             )
         end_sessions_in(s, username)
         record_in(

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from core.said import Said
 from hq.audit import record_in
 from hq.db import utcnow
 from hq.egress import check_url
@@ -91,7 +92,11 @@ def add_webhook(hq: Hq, name: str, *, url: str, actor: str = "system") -> str:
     check_id(name, "webhook name")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"A webhook URL starts with https:// (or http:// inside), not {url!r}.")
+        raise ConfigError(
+            Said(
+                "A webhook URL starts with https:// (or http:// inside), not {url}.", url=repr(url)
+            )
+        )
     if not hq.config.allow_private_webhooks:
         try:
             check_url(url)
@@ -100,7 +105,9 @@ def add_webhook(hq: Hq, name: str, *, url: str, actor: str = "system") -> str:
     salt = secrets.token_hex(16)
     with hq.db.writing() as s:
         if s.get(WebhookRow, name) is not None:
-            raise AlreadyExists(f"Webhook {name!r} exists already; pick another name.")
+            raise AlreadyExists(
+                Said("Webhook {name} exists already; pick another name.", name=repr(name))
+            )
         s.add(WebhookRow(name=name, url=url, secret_salt=salt, created_at=utcnow()))
         record_in(s, actor=actor, action="webhook.add", target=name, detail=url)
     return encode_webhook_secret(webhook_secret(hq.server_key, name=name, salt=salt))

@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.said import Said
 from core.sqlite import create_private
 from kiosk.errors import DatabaseError
 
@@ -32,35 +33,54 @@ def backup_database(*, source: Path, out: Path, overwrite: bool = False) -> Back
     source, out = Path(source).expanduser(), Path(out).expanduser()
     if not source.is_file():
         raise DatabaseError(
-            f"There is no database at {source}. Pass the kiosk's file with "
-            "--db PATH (see `nps-kiosk --help` for the default)."
+            Said(
+                "There is no database at {source}. Pass the kiosk's file with --db PATH (see "
+                "`nps-kiosk --help` for the default).",
+                source=str(source),
+            )
         )
     if out.exists() and not overwrite:
         raise DatabaseError(
-            f"{out} already exists; nothing was written. Pick another name or "
-            "add --force to replace it."
+            Said(
+                "{out} already exists; nothing was written. Pick another name or add --force to "
+                "replace it.",
+                out=str(out),
+            )
         )
     if out.resolve() == source.resolve():
-        raise DatabaseError("The backup cannot be the database itself; pick another --out.")
+        raise DatabaseError(Said("The backup cannot be the database itself; pick another --out."))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseError(f"Cannot create the folder {out.parent} ({exc.strerror}).") from exc
+        raise DatabaseError(
+            Said(
+                "Cannot create the folder {folder} ({reason}).",
+                folder=str(out.parent),
+                reason=exc.strerror,
+            )
+        ) from exc
     partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
     try:
         _copy(source, partial)
         os.replace(partial, out)
     except sqlite3.Error as exc:
         raise DatabaseError(
-            f"The backup of {source} failed ({exc}); nothing was written to "
-            f"{out}. Run it again; if it fails again, copy the file with "
-            "the kiosk stopped."
+            Said(
+                "The backup of {source} failed ({reason}); nothing was written to {out}. Run it "
+                "again; if it fails again, copy the file with the kiosk stopped.",
+                source=str(source),
+                reason=str(exc),
+                out=str(out),
+            )
         ) from exc
     except OSError as exc:
         raise DatabaseError(
-            f"Cannot write the backup to {out} ({exc.strerror}); nothing was "
-            "written there. Check the free space and that the stick is "
-            "writable."
+            Said(
+                "Cannot write the backup to {out} ({reason}); nothing was written there. Check "
+                "the free space and that the stick is writable.",
+                out=str(out),
+                reason=exc.strerror,
+            )
         ) from exc
     finally:
         for leftover in (partial, partial.with_name(partial.name + "-journal")):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from core.said import Said
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,12 @@ def save(db_path: Path | str, creds: Credentials) -> Path:
         tmp.replace(path)
     except OSError as exc:
         raise CredentialsError(
-            f"Cannot write the device credentials to {path} ({exc.strerror}). The folder of "
-            "the database must be writable by the kiosk's user."
+            Said(
+                "Cannot write the device credentials to {path} ({reason}). The folder of the "
+                "database must be writable by the kiosk's user.",
+                path=str(path),
+                reason=exc.strerror,
+            )
         ) from exc
     return path
 
@@ -110,11 +115,19 @@ def load(db_path: Path | str) -> Credentials:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise NotEnrolled(
-            "This kiosk is not enrolled at HQ yet. Get a code with 'nps-hq enroll-device' "
-            "and enter it in Admin → Sync (or run nps-kiosk enroll)."
+            Said(
+                "This kiosk is not enrolled at HQ yet. Get a code with 'nps-hq enroll-device' "
+                "and enter it in Admin → Sync (or run nps-kiosk enroll)."
+            )
         ) from None
     except OSError as exc:
-        raise CredentialsError(f"Cannot read {path} ({exc.strerror}); check its owner.") from exc
+        raise CredentialsError(
+            Said(
+                "Cannot read {path} ({reason}); check its owner.",
+                path=str(path),
+                reason=exc.strerror,
+            )
+        ) from exc
     if mode & 0o077:
         log.warning("%s was readable by other users (mode %o); set it to 0600", path, mode)
         try:
@@ -141,8 +154,12 @@ def load(db_path: Path | str) -> Credentials:
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise CredentialsError(
-            f"{path} is damaged ({exc}). Enroll the kiosk again with a new code from "
-            "'nps-hq enroll-device'."
+            Said(
+                "{path} is damaged ({reason}). Enroll the kiosk again with a new code from "
+                "'nps-hq enroll-device'.",
+                path=str(path),
+                reason=str(exc),
+            )
         ) from exc
 
 

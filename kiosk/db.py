@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.said import Said
 from core.sqlite import create_private, keep_private, tighten_database_files, tune_sqlite
 from kiosk.errors import DatabaseError, DatabaseLocationError
 from kiosk.integrity import DAMAGED, LAST_CHECK, damage_found, quick_problem
@@ -232,8 +233,12 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseLocationError(
-            f"Cannot create the folder {path.parent} for the database ({exc.strerror}). "
-            "Pick a writable place with --db PATH."
+            Said(
+                "Cannot create the folder {folder} for the database ({reason}). Pick a writable "
+                "place with --db PATH.",
+                folder=str(path.parent),
+                reason=exc.strerror,
+            )
         ) from exc
 
     notices: list[str] = []
@@ -242,8 +247,12 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
     if problem:
         moved = move_aside(path, problem)
         notices.append(
-            f"The database could not be used ({problem}). It was moved aside to {moved.name}, "
-            "untouched, and the kiosk started on a fresh one. Keep that file for support."
+            Said(
+                "The database could not be used ({problem}). It was moved aside to {file}, "
+                "untouched, and the kiosk started on a fresh one. Keep that file for support.",
+                problem=problem,
+                file=moved.name,
+            )
         )
 
     # Customers' contact details and the PIN hash: readable by the kiosk's user only, whatever
@@ -252,8 +261,12 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
         create_private(path)
     except OSError as exc:
         raise DatabaseLocationError(
-            f"Cannot create the database {path} ({exc.strerror}). "
-            "Pick a writable place with --db PATH."
+            Said(
+                "Cannot create the database {path} ({reason}). Pick a writable place with --db "
+                "PATH.",
+                path=str(path),
+                reason=exc.strerror,
+            )
         ) from exc
 
     backup: Path | None = None
@@ -262,7 +275,11 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
     if migrate and current is not None and current != head:
         backup = backup_copy(path, path.with_name(f"{path.name}.pre-{head}-{_timestamp()}.bak"))
         notices.append(
-            f"Database upgraded to schema {head}; a copy of the old one is at {backup.name}."
+            Said(
+                "Database upgraded to schema {schema}; a copy of the old one is at {file}.",
+                schema=head,
+                file=backup.name,
+            )
         )
 
     engine = make_engine(path)
@@ -275,11 +292,22 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
                 conn.commit()
     except Exception as exc:
         engine.dispose()
-        raise DatabaseError(
-            f"Upgrading the database {path} failed ({exc}). Nothing was lost: "
-            + (f"the copy taken before is {backup}. " if backup else "")
-            + "Report this with the file attached."
-        ) from exc
+        if backup:
+            failed = Said(
+                "Upgrading the database {path} failed ({reason}). Nothing was lost: the copy "
+                "taken before is {backup}. Report this with the file attached.",
+                path=str(path),
+                reason=str(exc),
+                backup=str(backup),
+            )
+        else:
+            failed = Said(
+                "Upgrading the database {path} failed ({reason}). Nothing was lost: Report this "
+                "with the file attached.",
+                path=str(path),
+                reason=str(exc),
+            )
+        raise DatabaseError(failed) from exc
 
     db = Database(path=path, engine=engine, notices=notices, moved_aside=moved, backup=backup)
     if migrate:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from core.said import Said
+
 
 class KioskError(Exception):
     """Root of every error the kiosk domain raises on purpose."""
 
 
 class SettingError(KioskError, ValueError):
-    """A setting value is not allowed; the message names the setting and what is allowed."""
+    """A setting value is not allowed; the message names the setting and what is allowed.
+
+    ``problem`` is a :class:`core.said.Said` where it has been marked for translation: the admin
+    view and the CLI show the whole message in the manager's language."""
 
     def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"Setting '{key}': {problem}")
+        super().__init__(Said("Setting '{key}': {problem}", key=key, problem=problem))
         self.key = key
         self.problem = problem
 

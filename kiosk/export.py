@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from core.said import Said
 from core.text import spreadsheet_safe
 from kiosk import audit, followups
 from kiosk.db import Database
@@ -79,11 +80,17 @@ def _check_folder(folder: Path) -> Path:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ExportError(
-            f"The folder {folder} does not exist; plug in the USB stick and pick it again."
+            Said(
+                "The folder {folder} does not exist; plug in the USB stick and pick it again.",
+                folder=str(folder),
+            )
         )
     if not os.access(folder, os.W_OK):
         raise ExportError(
-            f"The folder {folder} cannot be written (read-only stick?); pick another one."
+            Said(
+                "The folder {folder} cannot be written (read-only stick?); pick another one.",
+                folder=str(folder),
+            )
         )
     return folder
 
@@ -126,7 +133,7 @@ def export_responses(db: Database, *, folder: Path, since: date, until: date) ->
     contact details; each with its UTC time and the store's local time (with its offset)."""
     folder = _check_folder(folder)
     if until < since:
-        raise ExportError("The end date is before the start date; swap them.")
+        raise ExportError(Said("The end date is before the start date; swap them."))
     store = db.settings().store_id
     stem = f"nps-{store}-{since.isoformat()}-to-{until.isoformat()}"
     csv_path = _unused(folder / f"{stem}.csv")
@@ -166,7 +173,11 @@ def export_responses(db: Database, *, folder: Path, since: date, until: date) ->
         for part in (tmp_csv, tmp_json):
             part.unlink(missing_ok=True)
         raise ExportError(
-            f"Writing to {folder} failed ({exc.strerror}); check the stick has space and try again."
+            Said(
+                "Writing to {folder} failed ({reason}); check the stick has space and try again.",
+                folder=str(folder),
+                reason=exc.strerror,
+            )
         ) from exc
     audit.record(
         db,
@@ -210,7 +221,11 @@ def export_cases(db: Database, *, folder: Path) -> ExportResult:
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise ExportError(
-            f"Writing to {folder} failed ({exc.strerror}); check the stick has space and try again."
+            Said(
+                "Writing to {folder} failed ({reason}); check the stick has space and try again.",
+                folder=str(folder),
+                reason=exc.strerror,
+            )
         ) from exc
     audit.record(db, "export_cases", rows=len(all_cases), folder=str(folder))
     return ExportResult(files=(path,), rows=len(all_cases))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from core.said import Said
 from kiosk import audit
 from kiosk.db import Database, utcnow
 from kiosk.errors import KioskError
@@ -155,8 +156,11 @@ def get(db: Database, response_id: str) -> FollowUpCase:
         row = s.connection().exec_driver_sql(_CASES + " AND r.id = ?", (response_id,)).first()
     if row is None:
         raise CaseError(
-            f"There is no follow-up case for response {response_id}: only "
-            "detractors who agreed to be contacted have one."
+            Said(
+                "There is no follow-up case for response {response}: only detractors who agreed "
+                "to be contacted have one.",
+                response=response_id,
+            )
         )
     return _case(tuple(row))
 
@@ -218,7 +222,14 @@ def move(db: Database, response_id: str, to: CaseState) -> FollowUpCase:
     case = get(db, response_id)
     if to not in ALLOWED[case.state]:
         allowed = ", ".join(sorted(ALLOWED[case.state]))
-        raise CaseError(f"A case that is {case.state} can move to {allowed}, not to {to}.")
+        raise CaseError(
+            Said(
+                "A case that is {state} can move to {allowed}, not to {to}.",
+                state=str(case.state),
+                allowed=allowed,
+                to=str(to),
+            )
+        )
     return _upsert(
         db,
         response_id,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.said import Said
 from kiosk.db import Database, utcnow
 from kiosk.errors import PinError
 from kiosk.models import AuditRow, PinStateRow
@@ -25,7 +26,7 @@ FIRST_LOCK = timedelta(minutes=5)
 
 def check_format(pin: str) -> str:
     if not (isinstance(pin, str) and pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
-        raise PinError("A PIN is 4 to 8 digits (0-9).")
+        raise PinError(Said("A PIN is 4 to 8 digits (0-9)."))
     return pin
 
 

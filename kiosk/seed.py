@@ -19,6 +19,7 @@ from datetime import time as clock_time
 from sqlalchemy import func, select
 
 from core.ids import uuid7
+from core.said import Said
 from kiosk import rollups
 from kiosk.db import Database, utcnow
 from kiosk.errors import KioskError
@@ -338,9 +339,9 @@ def seed(
     """Add ``n`` seeded responses spread over the store's last ``days`` local days, in one
     transaction."""
     if not 1 <= n <= 20_000_000:
-        raise SeedError(f"--n must be from 1 to 20000000, not {n}.")
+        raise SeedError(Said("--n must be from 1 to 20000000, not {n}.", n=n))
     if not 1 <= days <= 3650:
-        raise SeedError(f"--days must be from 1 to 3650, not {days}.")
+        raise SeedError(Said("--days must be from 1 to 3650, not {days}.", days=days))
     started = time.perf_counter()
     now = now or utcnow()
     settings = db.settings()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from core.nps import Category
+from core.said import Said
 from core.survey_texts import (
     DEFAULT_FOLLOW_UP,
     DEFAULT_LABEL_HIGH,
@@ -108,26 +109,60 @@ class Settings:
         return [(r["key"], r.get(language) or r["en"]) for r in self.reasons[str(cat)]]
 
 
+SECONDS = Said("seconds")
+DAYS = Said("days")
+
+
+def _unknown_language(code: object) -> Said:
+    return Said(
+        "unknown language {code}; allowed: {allowed}", code=repr(code), allowed=", ".join(LANGUAGES)
+    )
+
+
+def _one_of(allowed: Iterable[str], value: object) -> Said:
+    return Said(
+        "must be one of {allowed}, not {value}", allowed=", ".join(allowed), value=repr(value)
+    )
+
+
 def _text(key: str, value: Any, *, limit: int = 120) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise SettingError(key, "must be a non-empty text")
+        raise SettingError(key, Said("must be a non-empty text"))
     if len(value) > limit:
-        raise SettingError(key, f"must be at most {limit} characters, not {len(value)}")
+        raise SettingError(
+            key,
+            Said(
+                "must be at most {limit} characters, not {length}", limit=limit, length=len(value)
+            ),
+        )
     return value.strip()
 
 
-def _int_range(low: int, high: int, unit: str = "") -> Callable[[str, Any], int]:
+def _int_range(low: int, high: int, unit: Said | None = None) -> Callable[[str, Any], int]:
     def check(key: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise SettingError(
-                key, f"must be a whole number from {low} to {high}{unit}, not {value!r}"
-            )
+            if unit is None:
+                problem = Said(
+                    "must be a whole number from {low} to {high}, not {value}",
+                    low=low,
+                    high=high,
+                    value=repr(value),
+                )
+            else:
+                problem = Said(
+                    "must be a whole number from {low} to {high} {unit}, not {value}",
+                    low=low,
+                    high=high,
+                    unit=unit,
+                    value=repr(value),
+                )
+            raise SettingError(key, problem)
         return value
 
     return check
 
 
-def _float_range(low: float, high: float, unit: str) -> Callable[[str, Any], float]:
+def _float_range(low: float, high: float, unit: Said) -> Callable[[str, Any], float]:
     def check(key: str, value: Any) -> float:
         if (
             isinstance(value, bool)
@@ -135,7 +170,14 @@ def _float_range(low: float, high: float, unit: str) -> Callable[[str, Any], flo
             or not (low <= value <= high)
         ):
             raise SettingError(
-                key, f"must be a number from {low:g} to {high:g}{unit}, not {value!r}"
+                key,
+                Said(
+                    "must be a number from {low} to {high} {unit}, not {value}",
+                    low=format(low, "g"),
+                    high=format(high, "g"),
+                    unit=unit,
+                    value=repr(value),
+                ),
             )
         return float(value)
 
@@ -146,37 +188,43 @@ def _identifier(key: str, value: Any) -> str:
     if not isinstance(value, str) or not _ID_RE.match(value):
         raise SettingError(
             key,
-            "must be 1-64 letters, digits, '.', '_' or '-', "
-            f"starting with a letter or digit, not {value!r}",
+            Said(
+                "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, "
+                "not {value}",
+                value=repr(value),
+            ),
         )
     return value
 
 
 def _languages(key: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
-        raise SettingError(key, f"must be a list of language codes from {', '.join(LANGUAGES)}")
+        raise SettingError(
+            key,
+            Said("must be a list of language codes from {allowed}", allowed=", ".join(LANGUAGES)),
+        )
     unknown = [v for v in value if v not in LANGUAGES]
     if unknown:
-        raise SettingError(key, f"unknown language {unknown[0]!r}; allowed: {', '.join(LANGUAGES)}")
+        raise SettingError(key, _unknown_language(unknown[0]))
     return tuple(dict.fromkeys(value))
 
 
 def _language(key: str, value: Any) -> str:
     if value not in LANGUAGES:
-        raise SettingError(key, f"must be one of {', '.join(LANGUAGES)}, not {value!r}")
+        raise SettingError(key, _one_of(LANGUAGES, value))
     return str(value)
 
 
 def _per_language(limit: int) -> Callable[[str, Any], dict[str, str]]:
     def check(key: str, value: Any) -> dict[str, str]:
         if not isinstance(value, Mapping) or "en" not in value:
-            raise SettingError(key, "must give a text per language, with English ('en') at least")
+            raise SettingError(
+                key, Said("must give a text per language, with English ('en') at least")
+            )
         out = {}
         for lang, text in value.items():
             if lang not in LANGUAGES:
-                raise SettingError(
-                    key, f"unknown language {lang!r}; allowed: {', '.join(LANGUAGES)}"
-                )
+                raise SettingError(key, _unknown_language(lang))
             out[lang] = _text(f"{key}.{lang}", text, limit=limit)
         return out
 
@@ -185,32 +233,43 @@ def _per_language(limit: int) -> Callable[[str, Any], dict[str, str]]:
 
 def _follow_up(key: str, value: Any) -> dict[str, dict[str, str]]:
     if not isinstance(value, Mapping) or set(value) != set(CATEGORIES):
-        raise SettingError(key, f"must give a question for each of {', '.join(CATEGORIES)}")
+        raise SettingError(
+            key,
+            Said("must give a question for each of {categories}", categories=", ".join(CATEGORIES)),
+        )
     return {cat: _per_language(160)(f"{key}.{cat}", value[cat]) for cat in CATEGORIES}
 
 
 def _reasons(key: str, value: Any) -> dict[str, list[dict[str, str]]]:
     if not isinstance(value, Mapping) or set(value) != set(CATEGORIES):
         raise SettingError(
-            key, f"must give a list of reason chips for each of {', '.join(CATEGORIES)}"
+            key,
+            Said(
+                "must give a list of reason chips for each of {categories}",
+                categories=", ".join(CATEGORIES),
+            ),
         )
     out: dict[str, list[dict[str, str]]] = {}
     for cat in CATEGORIES:
         chips = value[cat]
         where = f"{key}.{cat}"
         if not isinstance(chips, list) or len(chips) > 12:
-            raise SettingError(where, "must be a list of at most 12 reason chips")
+            raise SettingError(where, Said("must be a list of at most 12 reason chips"))
         seen: set[str] = set()
         out[cat] = []
         for chip in chips:
             if not isinstance(chip, Mapping) or not _KEY_RE.match(str(chip.get("key", ""))):
                 raise SettingError(
                     where,
-                    "each chip needs a 'key' of lower-case letters, digits "
-                    "and '_' (e.g. wait_time) and a text per language",
+                    Said(
+                        "each chip needs a 'key' of lower-case letters, digits and '_' (e.g. "
+                        "wait_time) and a text per language"
+                    ),
                 )
             if chip["key"] in seen:
-                raise SettingError(where, f"the key {chip['key']!r} is used twice")
+                raise SettingError(
+                    where, Said("the key {key} is used twice", key=repr(chip["key"]))
+                )
             seen.add(chip["key"])
             texts = _per_language(40)(
                 f"{where}.{chip['key']}", {k: v for k, v in chip.items() if k != "key"}
@@ -232,57 +291,72 @@ def _review_url(key: str, value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise SettingError(key, "must be a web address starting with https://, or empty for none")
+        raise SettingError(
+            key, Said("must be a web address starting with https://, or empty for none")
+        )
     url = value.strip()
     if not url:
         return ""
     if len(url) > REVIEW_URL_LIMIT:
-        raise SettingError(key, f"must be at most {REVIEW_URL_LIMIT} characters, not {len(url)}")
+        raise SettingError(
+            key,
+            Said(
+                "must be at most {limit} characters, not {length}",
+                limit=REVIEW_URL_LIMIT,
+                length=len(url),
+            ),
+        )
     if not url.lower().startswith("https://") or len(url) == len("https://"):
         raise SettingError(
             key,
-            f"must be a secure web address starting with https:// (customers' phones open it), "
-            f"not {url[:60]!r}; leave it empty for none",
+            Said(
+                "must be a secure web address starting with https:// (customers' phones open "
+                "it), not {value}; leave it empty for none",
+                value=repr(url[:60]),
+            ),
         )
     if any(c.isspace() or ord(c) < 32 for c in url):
-        raise SettingError(key, "must be one web address without spaces")
+        raise SettingError(key, Said("must be one web address without spaces"))
     return url
 
 
 def _optional_days(key: str, value: Any) -> int | None:
     if value is None:
         return None
-    return _int_range(1, 3650, " days")(key, value)
+    return _int_range(1, 3650, DAYS)(key, value)
 
 
 def _consent(key: str, value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
-        raise SettingError(key, "must give a text per language (or {} for the built-in one)")
+        raise SettingError(
+            key, Said("must give a text per language (or {{}} for the built-in one)")
+        )
     out = {}
     for lang, text in value.items():
         if lang not in LANGUAGES:
-            raise SettingError(key, f"unknown language {lang!r}; allowed: {', '.join(LANGUAGES)}")
+            raise SettingError(key, _unknown_language(lang))
         out[lang] = _text(f"{key}.{lang}", text, limit=300)
     return out
 
 
 def _bool(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise SettingError(key, f"must be true or false, not {value!r}")
+        raise SettingError(key, Said("must be true or false, not {value}", value=repr(value)))
     return value
 
 
 def _pin_hash(key: str, value: Any) -> str:
     if not isinstance(value, str) or (value and not value.startswith("scrypt$")):
         raise SettingError(
-            key, "must be a hash made by kiosk.pin.hash_pin; set the PIN with 'nps-kiosk set-pin'"
+            key,
+            Said("must be a hash made by kiosk.pin.hash_pin; set the PIN with 'nps-kiosk set-pin'"),
         )
     return value
 
 
 def _admin_language(key: str, value: Any) -> str:
     if value not in ADMIN_LANGUAGES:
-        raise SettingError(key, f"must be one of {', '.join(ADMIN_LANGUAGES)}, not {value!r}")
+        raise SettingError(key, _one_of(ADMIN_LANGUAGES, value))
     return str(value)
 
 
@@ -290,8 +364,11 @@ def _screen(key: str, value: Any) -> str:
     if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
         raise SettingError(
             key,
-            "must be a screen's name (e.g. HDMI-1) or its number (0, 1, ...), at most 64 "
-            f"characters, or empty for the primary screen, not {value!r}",
+            Said(
+                "must be a screen's name (e.g. HDMI-1) or its number (0, 1, ...), at most 64 "
+                "characters, or empty for the primary screen, not {value}",
+                value=repr(value),
+            ),
         )
     return value.strip()
 
@@ -300,8 +377,11 @@ def _time_zone(key: str, value: Any) -> str:
     if not isinstance(value, str) or not is_zone_name(value.strip()):
         raise SettingError(
             key,
-            "must be a time zone name from the IANA database, such as Asia/Kolkata, "
-            f"America/New_York or UTC, not {value!r}",
+            Said(
+                "must be a time zone name from the IANA database, such as Asia/Kolkata, "
+                "America/New_York or UTC, not {value}",
+                value=repr(value),
+            ),
         )
     return value.strip()
 
@@ -310,16 +390,30 @@ _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
 def _opening_hours(key: str, value: Any) -> dict[str, list[list[str]]]:
-    example = 'e.g. {"mon": [["09:00", "21:00"]], "sun": []}'
+    example = '{"mon": [["09:00", "21:00"]], "sun": []}'
     if not isinstance(value, Mapping):
-        raise SettingError(key, f"must map weekdays to lists of [open, close] times, {example}")
+        raise SettingError(
+            key,
+            Said(
+                "must map weekdays to lists of [open, close] times, e.g. {example}",
+                example=example,
+            ),
+        )
     out: dict[str, list[list[str]]] = {}
     for day, spans in value.items():
         if day not in WEEKDAYS:
-            raise SettingError(key, f"unknown weekday {day!r}; use {', '.join(WEEKDAYS)}")
+            raise SettingError(
+                key,
+                Said(
+                    "unknown weekday {day}; use {weekdays}",
+                    day=repr(day),
+                    weekdays=", ".join(WEEKDAYS),
+                ),
+            )
         if not isinstance(spans, list | tuple) or len(spans) > 6:
             raise SettingError(
-                f"{key}.{day}", f"must be a list of at most 6 [open, close], {example}"
+                f"{key}.{day}",
+                Said("must be a list of at most 6 [open, close], e.g. {example}", example=example),
             )
         out[day] = []
         for span in spans:
@@ -332,13 +426,16 @@ def _opening_hours(key: str, value: Any) -> dict[str, list[list[str]]]:
             ):
                 raise SettingError(
                     f"{key}.{day}",
-                    f"each span is [open, close] as HH:MM local times that differ (close may be "
-                    f"24:00, or before open to run past midnight), not {span!r}",
+                    Said(
+                        "each span is [open, close] as HH:MM local times that differ (close may "
+                        "be 24:00, or before open to run past midnight), not {value}",
+                        value=repr(span),
+                    ),
                 )
             out[day].append([span[0], span[1]])
     if out and not any(out.values()):
         raise SettingError(
-            key, "closes the store every day; give some hours, or {} for always open"
+            key, Said("closes the store every day; give some hours, or {{}} for always open")
         )
     return {day: out[day] for day in WEEKDAYS if day in out}
 
@@ -355,12 +452,12 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "label_high": _per_language(40),
     "follow_up_question": _follow_up,
     "reasons": _reasons,
-    "follow_up_timeout_s": _int_range(5, 300, " seconds"),
-    "thank_you_s": _int_range(1, 60, " seconds"),
-    "min_tap_interval_s": _float_range(0, 60, " seconds"),
-    "burst_taps": _int_range(2, 100, " taps"),
-    "burst_window_s": _int_range(5, 600, " seconds"),
-    "min_answer_ms": _int_range(0, 5000, " ms"),
+    "follow_up_timeout_s": _int_range(5, 300, SECONDS),
+    "thank_you_s": _int_range(1, 60, SECONDS),
+    "min_tap_interval_s": _float_range(0, 60, SECONDS),
+    "burst_taps": _int_range(2, 100, Said("taps")),
+    "burst_window_s": _int_range(5, 600, SECONDS),
+    "min_answer_ms": _int_range(0, 5000, Said("ms")),
     "hide_pointer": _bool,
     "admin_pin_hash": _pin_hash,
     "thank_you_qr": _bool,
@@ -368,12 +465,12 @@ VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "screen": _screen,
     "time_zone": _time_zone,
     "opening_hours": _opening_hours,
-    "low_space_mb": _int_range(1, 100_000, " MB"),
+    "low_space_mb": _int_range(1, 100_000, Said("MB")),
     "consent": _consent,
     "survey_version": _optional_version,
     "profile_version": _optional_version,
-    "retention_contact_resolved_days": _int_range(1, 3650, " days"),
-    "retention_contact_days": _int_range(1, 3650, " days"),
+    "retention_contact_resolved_days": _int_range(1, 3650, DAYS),
+    "retention_contact_days": _int_range(1, 3650, DAYS),
     "retention_comment_days": _optional_days,
     "admin_language": _admin_language,
 }
@@ -383,7 +480,10 @@ assert set(VALIDATORS) == {f.name for f in fields(Settings)}
 def validate(key: str, value: Any) -> Any:
     """The cleaned value of one setting, or SettingError naming it and what is allowed."""
     if key not in VALIDATORS:
-        raise SettingError(key, f"there is no such setting; known: {', '.join(sorted(VALIDATORS))}")
+        raise SettingError(
+            key,
+            Said("there is no such setting; known: {known}", known=", ".join(sorted(VALIDATORS))),
+        )
     return VALIDATORS[key](key, value)
 
 

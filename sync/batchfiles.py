@@ -39,6 +39,7 @@ from core.protocol import (
     describe,
     write_batch_file,
 )
+from core.said import Said
 from kiosk import audit, privacy
 from kiosk import credentials as creds_file
 from kiosk.db import Database, utcnow
@@ -89,8 +90,12 @@ def export_batches(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BatchFileError(
-            f"Cannot create the folder {out} ({exc.strerror}); is the USB "
-            "stick mounted and writable?"
+            Said(
+                "Cannot create the folder {folder} ({reason}); is the USB stick mounted and "
+                "writable?",
+                folder=str(out),
+                reason=exc.strerror,
+            )
         ) from exc
     store = SyncStore(db)
     files: list[Path] = []

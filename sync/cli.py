@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core.cli_i18n import _, explain, ngettext
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database
 from sync.client import new_session, sends_in_clear
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace, db: Database) -> int:
         if args.command == "export-batches":
             return _export(args, db)
     except (SyncError, CredentialsError) as exc:
-        print(f"nps-kiosk: {exc}", file=sys.stderr)
+        print(f"nps-kiosk: {explain(exc)}", file=sys.stderr)
         return 2
     raise AssertionError(args.command)
 
@@ -41,19 +42,37 @@ def _enroll(args: argparse.Namespace, db: Database) -> int:
         )
     if sends_in_clear(done.hq_url):
         print(
-            f"Warning: {done.hq_url} is plain http://; the device token crosses the network "
-            "unencrypted. Enroll again with HQ's https:// address before going live."
+            _(
+                "Warning: {url} is plain http://; the device token crosses the network "
+                "unencrypted. Enroll again with HQ's https:// address before going live.",
+                url=done.hq_url,
+            )
         )
     print(
-        f"Enrolled at {done.hq_url} as device {done.device_id} of store {done.store_id}. "
-        f"Credentials in {done.credentials_file} (readable by this user only)."
+        _(
+            "Enrolled at {url} as device {device} of store {store}. Credentials in {file} "
+            "(readable by this user only).",
+            url=done.hq_url,
+            device=done.device_id,
+            store=done.store_id,
+            file=str(done.credentials_file),
+        )
     )
     if done.adopted:
-        print(f"{done.adopted} responses recorded before enrollment will be sent as this device.")
+        print(
+            ngettext(
+                "{n} response recorded before enrollment will be sent as this device.",
+                "{n} responses recorded before enrollment will be sent as this device.",
+                done.adopted,
+            )
+        )
     if abs(done.clock_offset_s) > 120:
         print(
-            f"Note: this kiosk's clock is {done.clock_offset_s:+.0f} s off HQ's; both times "
-            "are kept, but set the clock."
+            _(
+                "Note: this kiosk's clock is {seconds} s off HQ's; both times are kept, but set "
+                "the clock.",
+                seconds=f"{done.clock_offset_s:+.0f}",
+            )
         )
     return 0
 
@@ -62,30 +81,56 @@ def _sync(args: argparse.Namespace, db: Database) -> int:
     with new_session() as session:
         outbox = outbox_for(db, session=session)
         before = outbox.store.pending_count()
-        print(f"{before} responses to send.", flush=True)
+        print(ngettext("{n} response to send.", "{n} responses to send.", before), flush=True)
         report = outbox.drain(max_failures=1 if args.once else None)
         for b in report.batches:
             print(
-                f"batch {b.batch_id}: {b.size} sent, {b.accepted} accepted, "
-                f"{b.duplicate} duplicate, {b.rejected} rejected",
+                _(
+                    "batch {batch}: {size} sent, {accepted} accepted, {duplicate} duplicate, "
+                    "{rejected} rejected",
+                    batch=b.batch_id,
+                    size=b.size,
+                    accepted=b.accepted,
+                    duplicate=b.duplicate,
+                    rejected=b.rejected,
+                ),
                 flush=True,
             )
         if report.last.kind is StepKind.REFUSED:
-            print(f"nps-kiosk: {report.last.error}", file=sys.stderr)
+            print(f"nps-kiosk: {explain(report.last.error or '')}", file=sys.stderr)
             return 3
         left = outbox.store.pending_count()
         if report.last.kind is StepKind.IDLE:
             try:
                 pulled = pull_phone_answers(db, outbox.client, store_id=db.settings().store_id)
-                print(f"{pulled} new phone answers from HQ.")
+                print(
+                    ngettext(
+                        "{n} new phone answer from HQ.", "{n} new phone answers from HQ.", pulled
+                    )
+                )
             except HqRequestError as exc:
-                print(f"Phone answers not pulled: {exc}", file=sys.stderr)
+                print(_("Phone answers not pulled: {error}", error=explain(exc)), file=sys.stderr)
     quarantined = SyncStore(db).overview(quarantine_limit=0, batch_limit=0).quarantined_count
-    print(
-        f"Synced {report.synced}; {left} still waiting; {quarantined} quarantined"
-        + (f"; last error: {report.last.error}" if report.last.error else "")
-        + "."
-    )
+    if report.last.error:
+        print(
+            _(
+                "Synced {synced}; {left} still waiting; {quarantined} quarantined; last error: "
+                "{error}.",
+                synced=report.synced,
+                left=left,
+                quarantined=quarantined,
+                error=explain(report.last.error),
+            )
+        )
+    else:
+        print(
+            _(
+                "Synced {synced}; {left} still waiting; {quarantined} quarantined.",
+                synced=report.synced,
+                left=left,
+                quarantined=quarantined,
+            )
+        )
     return 0 if left == 0 else 1
 
 
@@ -97,12 +142,27 @@ def _export(args: argparse.Namespace, db: Database) -> int:
     protocol: ProtocolName | None = "v1" if chosen == "v1" else "v2" if chosen == "v2" else None
     out = export_batches(db, out=args.out, protocol=protocol)
     erasures = (
-        f" and {out.erasures} erasures (they stay queued until HQ confirms one over the network)"
+        " "
+        + ngettext(
+            "It carries {n} erasure too (it stays queued until HQ confirms it over the network).",
+            "It carries {n} erasures too (they stay queued until HQ confirms one over the "
+            "network).",
+            out.erasures,
+        )
         if out.erasures
         else ""
     )
     print(
-        f"Wrote {out.responses} responses{erasures} in {len(out.files)} batch files "
-        f"(protocol {out.protocol}) to {out.folder}. Import them at HQ with: nps-hq import FOLDER"
+        ngettext(
+            "Wrote {n} response in {files} batch files (protocol {protocol}) to {folder}. "
+            "Import them at HQ with: nps-hq import FOLDER",
+            "Wrote {n} responses in {files} batch files (protocol {protocol}) to {folder}. "
+            "Import them at HQ with: nps-hq import FOLDER",
+            out.responses,
+            files=len(out.files),
+            protocol=out.protocol,
+            folder=str(out.folder),
+        )
+        + erasures
     )
     return 0

@@ -24,6 +24,7 @@ from core.protocol import (
     PhoneResponsesV1,
     describe,
 )
+from core.said import Said
 from sync.errors import (
     BadReply,
     DeviceRefused,
@@ -58,8 +59,11 @@ def normal_url(url: str) -> str:
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise HqRejected(
-            f"{url!r} is not an HQ address; it starts with https:// (or http:// on "
-            "a test network), e.g. https://hq.example.com",
+            Said(
+                "{url} is not an HQ address; it starts with https:// (or http:// on a test "
+                "network), e.g. https://hq.example.com",
+                url=repr(url),
+            ),
             status=0,
         )
     return url
@@ -87,10 +91,13 @@ def check_transport(url: str, *, insecure_http: bool) -> str:
     url = normal_url(url)
     if sends_in_clear(url) and not insecure_http:
         raise InsecureHqAddress(
-            f"{url} is plain http:// to another machine: the device token and secret would "
-            "cross the network unencrypted. Use HQ's https:// address (with --ca-bundle for a "
-            "self-hosted certificate); only on a closed test network, enroll with "
-            "nps-kiosk enroll --insecure-http.",
+            Said(
+                "{url} is plain http:// to another machine: the device token and secret would "
+                "cross the network unencrypted. Use HQ's https:// address (with --ca-bundle for "
+                "a self-hosted certificate); only on a closed test network, enroll with "
+                "nps-kiosk enroll --insecure-http.",
+                url=url,
+            ),
             status=0,
         )
     return url
@@ -177,47 +184,81 @@ class HqClient:
             _ = resp.content
         except requests.exceptions.SSLError as exc:
             raise HqUnreachable(
-                f"The secure connection to {self.base_url} failed: its certificate is not "
-                "trusted. For a self-hosted HQ set its CA bundle in Admin → Sync."
+                Said(
+                    "The secure connection to {url} failed: its certificate is not trusted. For "
+                    "a self-hosted HQ set its CA bundle in Admin → Sync.",
+                    url=self.base_url,
+                )
             ) from exc
         except requests.exceptions.Timeout as exc:
-            raise HqUnreachable(f"HQ at {self.base_url} did not answer in time.") from exc
+            raise HqUnreachable(
+                Said("HQ at {url} did not answer in time.", url=self.base_url)
+            ) from exc
         except requests.exceptions.ConnectionError as exc:
             raise HqUnreachable(
-                f"Cannot reach HQ at {self.base_url}: no network, or HQ is down."
+                Said("Cannot reach HQ at {url}: no network, or HQ is down.", url=self.base_url)
             ) from exc
         except requests.exceptions.RequestException as exc:
-            raise HqUnreachable(f"Talking to HQ at {self.base_url} failed ({exc}).") from exc
+            raise HqUnreachable(
+                Said(
+                    "Talking to HQ at {url} failed ({reason}).", url=self.base_url, reason=str(exc)
+                )
+            ) from exc
         return resp
 
     def _check(self, resp: requests.Response, *, what: str) -> None:
+        """``what``: a :class:`Said` such as "taking a batch" (what HQ was doing)."""
         status = resp.status_code
         if status < 300:
             return
         if status == 429 or status >= 500:
             after = retry_after_seconds(resp.headers.get("Retry-After"))
-            word = "is busy" if status in (429, 503) else "had an error"
-            raise HqBusy(
-                f"HQ {word} ({status}) while {what}; the kiosk will try again.",
-                status=status,
-                retry_after=after,
-            )
+            if status in (429, 503):
+                busy = Said(
+                    "HQ is busy ({status}) while {what}; the kiosk will try again.",
+                    status=status,
+                    what=what,
+                )
+            else:
+                busy = Said(
+                    "HQ had an error ({status}) while {what}; the kiosk will try again.",
+                    status=status,
+                    what=what,
+                )
+            raise HqBusy(busy, status=status, retry_after=after)
         if status in (401, 403):
             raise DeviceRefused(
-                f"HQ refused this device: enroll it again. ({status}: {_detail(resp)})"
+                Said(
+                    "HQ refused this device: enroll it again. ({status}: {detail})",
+                    status=status,
+                    detail=_detail(resp),
+                )
             )
         if 300 <= status < 400:
             raise BadReply(
-                f"HQ at {self.base_url} answered with a redirect ({status}) while {what}; "
-                "use the address it redirects to (https?)."
+                Said(
+                    "HQ at {url} answered with a redirect ({status}) while {what}; use the "
+                    "address it redirects to (https?).",
+                    url=self.base_url,
+                    status=status,
+                    what=what,
+                )
             )
-        raise HqRejected(f"HQ refused {what} ({status}: {_detail(resp)}).", status=status)
+        raise HqRejected(
+            Said(
+                "HQ refused {what} ({status}: {detail}).",
+                what=what,
+                status=status,
+                detail=_detail(resp),
+            ),
+            status=status,
+        )
 
     # -- calls -----------------------------------------------------------------------------
     def post_batch(self, body: bytes) -> BatchReplyV1:
         """POST a batch (protocol v1 or v2 JSON bytes); HQ's per-response results."""
         resp = self._call("POST", "/api/v1/batches", data=body)
-        self._check(resp, what="taking a batch")
+        self._check(resp, what=Said("taking a batch"))
         try:
             return BatchReplyV1.model_validate_json(resp.content)
         except ValidationError as exc:
@@ -233,7 +274,7 @@ class HqClient:
         resp = self._call("GET", "/api/v1/profile", params=params)
         if resp.status_code == 204:
             return None
-        self._check(resp, what="giving the store profile")
+        self._check(resp, what=Said("giving the store profile"))
         try:
             return SignedProfileV1.model_validate_json(resp.content)
         except ValidationError as exc:
@@ -247,24 +288,31 @@ class HqClient:
             body = EnrollRequestV1(code=code.strip()).model_dump_json().encode("utf-8")
         except ValidationError as exc:
             raise EnrollmentFailed(
-                "An enrollment code is 4-64 characters, as printed by nps-hq enroll-device."
+                Said("An enrollment code is 4-64 characters, as printed by nps-hq enroll-device.")
             ) from exc
         resp = self._call("POST", "/api/v1/enroll", data=body)
         if resp.status_code in (401, 403, 404, 422):
             detail = _detail(resp) or str(resp.status_code)
             # HQ's own message already says how to get a new code: say it once.
-            advice = (
-                ""
-                if "nps-hq enroll-device" in detail
-                else " Ask HQ for a new one: nps-hq enroll-device --store STORE."
-            )
-            raise EnrollmentFailed(f"HQ did not accept this enrollment code ({detail}).{advice}")
-        self._check(resp, what="enrolling")
+            if "nps-hq enroll-device" in detail:
+                refused = Said("HQ did not accept this enrollment code ({detail}).", detail=detail)
+            else:
+                refused = Said(
+                    "HQ did not accept this enrollment code ({detail}). Ask HQ for a new one: "
+                    "nps-hq enroll-device --store STORE.",
+                    detail=detail,
+                )
+            raise EnrollmentFailed(refused)
+        self._check(resp, what=Said("enrolling"))
         try:
             return EnrollReplyV1.model_validate_json(resp.content)
         except ValidationError as exc:
             raise BadReply(
-                f"{self.base_url} does not look like an NPS HQ ({describe(exc)})."
+                Said(
+                    "{url} does not look like an NPS HQ ({reason}).",
+                    url=self.base_url,
+                    reason=describe(exc),
+                )
             ) from exc
 
     def phone_responses(
@@ -275,7 +323,7 @@ class HqClient:
         if after:
             params["after"] = after
         resp = self._call("GET", f"/api/v1/stores/{store_id}/responses", params=params)
-        self._check(resp, what="giving back phone answers")
+        self._check(resp, what=Said("giving back phone answers"))
         try:
             return PhoneResponsesV1.model_validate_json(resp.content)
         except ValidationError as exc:
@@ -288,7 +336,7 @@ class HqClient:
         if after:
             params["after"] = after
         resp = self._call("GET", "/api/v1/erasures", params=params)
-        self._check(resp, what="giving the store's erasures")
+        self._check(resp, what=Said("giving the store's erasures"))
         try:
             return ErasuresV1.model_validate_json(resp.content)
         except ValidationError as exc:

@@ -32,6 +32,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--shot", type=Path, default=None, help="render every tab into this folder as PNGs and exit"
     )
     parser.add_argument(
+        "--admin-language",
+        choices=("en", "hi"),
+        default=None,
+        help="set the manager's language (the setting admin_language) first",
+    )
+    parser.add_argument(
+        "--calendar-shot",
+        type=Path,
+        default=None,
+        help="render the Records tab with its day picker's calendar open to this PNG and exit",
+    )
+    parser.add_argument(
         "--activity",
         action="store_true",
         help="first do what a manager does (PIN, settings, an export, follow-ups)"
@@ -50,13 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = open_database(args.db or default_db_path())
     if args.activity:
         _manager_activity(db)
+    if args.admin_language:
+        from kiosk.questions import save_settings
+
+        save_settings(db, admin_language=args.admin_language)
     width, height = (int(v) for v in args.size.lower().split("x"))
     view = AdminView(db)
     view.resize(width, height)
     view.closed.connect(app.quit)
     view.exit_requested.connect(app.quit)
     view.show()
-    if args.shot is not None:
+    if args.calendar_shot is not None:
+        code = _shoot_calendar(view, args.calendar_shot)
+    elif args.shot is not None:
         code = _shoot(app, view, args.shot)
     else:
         code = app.exec()
@@ -142,6 +160,38 @@ def _shoot(app: object, view: object, folder: Path) -> int:
         settle()
         view.grab().save(str(folder / name))
         print(folder / name)
+    return 0
+
+
+def _shoot_calendar(view: object, path: Path) -> int:
+    """The Records tab with the "From" day picker's calendar popup open, composed into one
+    picture (the popup is a window of its own, which a grab of the view leaves out)."""
+    from PySide6.QtCore import QCoreApplication, QPoint, Qt
+    from PySide6.QtGui import QPainter
+    from PySide6.QtTest import QTest
+
+    from ui.admin.view import AdminView
+
+    assert isinstance(view, AdminView)
+    view.tabs.setCurrentWidget(view.records)
+    edit = view.records.since
+    for _ in range(5):
+        QCoreApplication.processEvents()
+    QTest.keyClick(edit, Qt.Key.Key_F4)  # what the drop-down arrow does: opens the calendar
+    for _ in range(10):
+        QCoreApplication.processEvents()
+    calendar = edit.calendarWidget()
+    popup = calendar.window()
+    shot = view.grab()
+    painter = QPainter(shot)
+    at = view.mapFromGlobal(popup.mapToGlobal(QPoint(0, 0)))
+    if not popup.isVisible() or at.x() < 0 or at.y() < 0:  # no window manager: under the field
+        at = edit.mapTo(view, QPoint(0, edit.height()))
+    painter.drawPixmap(at, popup.grab())
+    painter.end()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shot.save(str(path))
+    print(path)
     return 0
 
 

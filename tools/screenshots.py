@@ -1,7 +1,8 @@
 """Every docs/*.png from one command: ``python -m tools.screenshots [--out docs] [--only ...]``.
 
 survey   the survey screens and the PIN gate (tools.survey_screenshots)
-admin    the admin tabs on a seeded copy of 1M responses (tools.admin_demo)
+admin    the admin tabs on a seeded copy of 1M responses, and the Records tab's calendar in
+         Hindi (tools.admin_demo)
 sync     the sync and QR tabs and the poster, against a real HQ (tools.sync_screenshots)
 hq       the HQ dashboard and the phone page in Chromium (tools.hq_screenshots)
 alerts   HQ's alert rules, an alert e-mail and the delivery log (tools.hq_alert_screenshots)
@@ -44,6 +45,10 @@ def admin(out: Path, args: argparse.Namespace) -> None:
         print(f"seeded {result.n} responses for the admin tabs in {result.seconds:.1f} s")
         if admin_demo.main(["--db", str(path), "--activity", "--shot", str(out)]) != 0:
             raise SystemExit("the admin screenshots failed")
+        # The day picker's calendar for a manager who chose Hindi (month and day names).
+        hindi = ["--db", str(path), "--admin-language", "hi"]
+        if admin_demo.main([*hindi, "--calendar-shot", str(out / "admin-records-hi.png")]) != 0:
+            raise SystemExit("the Hindi calendar screenshot failed")
 
 
 def sync(out: Path, args: argparse.Namespace) -> None:

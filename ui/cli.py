@@ -8,13 +8,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.cli_i18n import N_, _, install_for_argparse
 from core.survey_texts import LANGUAGES
 from kiosk.paths import default_db_path
 
 STARTED = time.perf_counter()
 
 
-DOCTOR_HELP = "check that Qt can open a window here, and say what to install if not"
+DOCTOR_HELP = N_("check that Qt can open a window here, and say what to install if not")
 
 
 def commands_epilog() -> str:
@@ -22,54 +23,60 @@ def commands_epilog() -> str:
     commands' arguments), so that --help cannot fall behind when a command is added."""
     from kiosk.cli import build_parser as tools_parser
 
-    helps = {"doctor": DOCTOR_HELP}
+    helps = {"doctor": _(DOCTOR_HELP)}
     for action in tools_parser()._actions:
         if isinstance(action, argparse._SubParsersAction):
             for choice in action._choices_actions:
                 helps[choice.dest] = choice.help or ""
     width = max(len(name) for name in helps)
     lines = [f"  {name.ljust(width)}  {text}" for name, text in helps.items()]
-    return "commands:\n" + "\n".join(lines)
+    return _("commands:") + "\n" + "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nps-kiosk",
-        description="The NPS survey kiosk, or one of its commands (`nps-kiosk COMMAND --help`).",
+        description=_("The NPS survey kiosk, or one of its commands (`nps-kiosk COMMAND --help`)."),
         epilog=commands_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--db", type=Path, default=None, help=f"database file (default: {default_db_path()})"
+        "--db",
+        type=Path,
+        default=None,
+        help=_("database file (default: {path})", path=str(default_db_path())),
     )
     parser.add_argument(
         "--windowed",
         action="store_true",
-        help="a normal window instead of the locked full-screen kiosk",
+        help=_("a normal window instead of the locked full-screen kiosk"),
     )
     parser.add_argument(
         "--lang",
         choices=tuple(LANGUAGES),
         default=None,
-        help="the language the survey starts in (default: from settings)",
+        help=_("the language the survey starts in (default: from settings)"),
     )
     parser.add_argument(
         "--screen",
         metavar="NAME|INDEX",
         default=None,
-        help="the screen to fill, by name (e.g. HDMI-1) or number from 0 "
-        "(default: the 'screen' setting, else the primary screen)",
+        help=_(
+            "the screen to fill, by name (e.g. HDMI-1) or number from 0 "
+            "(default: the 'screen' setting, else the primary screen)"
+        ),
     )
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="start, render the first frame, print the time to it, and exit",
+        help=_("start, render the first frame, print the time to it, and exit"),
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    install_for_argparse()
     if argv and argv[0] == "doctor":
         from ui.preflight import main as doctor
 

@@ -2,7 +2,8 @@
 
 Qt's xcb plugin (Qt 6.5+) needs libxcb-cursor0 and friends that a fresh Linux machine lacks;
 without them Qt prints "could not load the Qt platform plugin" and aborts. We look for the
-libraries ourselves and name the Debian/Ubuntu packages to install.
+libraries ourselves and name the Debian/Ubuntu packages to install. What it prints is for the
+person at the terminal: the ``cli`` catalog, in the terminal's language (core/cli_i18n.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 
 from core.assets import assets_dir
+from core.cli_i18n import _
 
 # soname -> Debian/Ubuntu package
 CORE_LIBS = {
@@ -53,16 +55,19 @@ class Report:
         return not self.problems
 
     def message(self) -> str:
-        lines = ["NPS Kiosk cannot start a window on this machine yet:"]
+        lines = [_("NPS Kiosk cannot start a window on this machine yet:")]
         lines += [f"  - {p}" for p in self.problems]
         if self.packages:
             pkgs = " ".join(dict.fromkeys(self.packages))
             lines += [
                 "",
-                "On Debian or Ubuntu, install what is missing with:",
+                _("On Debian or Ubuntu, install what is missing with:"),
                 f"  sudo apt-get install -y {pkgs}",
             ]
-        lines += ["", "Then run the same command again. (`make run` checks this before it starts.)"]
+        lines += [
+            "",
+            _("Then run the same command again. (`make run` checks this before it starts.)"),
+        ]
         return "\n".join(lines)
 
 
@@ -96,18 +101,29 @@ def check(env: dict[str, str] | None = None) -> Report:
         needed.update(XCB_LIBS)
         if not env.get("DISPLAY"):
             report.problems.append(
-                "There is no screen (DISPLAY is not set). Run it from a desktop session, under "
-                "cage or Xvfb (`xvfb-run nps-kiosk`), or headless with QT_QPA_PLATFORM=offscreen."
+                _(
+                    "There is no screen (DISPLAY is not set). Run it from a desktop session, "
+                    "under cage or Xvfb (`xvfb-run nps-kiosk`), or headless with "
+                    "QT_QPA_PLATFORM=offscreen."
+                )
             )
     missing = [(so, pkg) for so, pkg in needed.items() if not _loadable(so)]
     for so, pkg in missing:
-        report.problems.append(f"the system library {so} is missing (package {pkg})")
+        report.problems.append(
+            _(
+                "the system library {library} is missing (package {package})",
+                library=so,
+                package=pkg,
+            )
+        )
         report.packages.append(pkg)
     fonts = assets_dir() / "fonts"
     if not all((fonts / name).exists() for name in FONT_FILES) and not _system_devanagari():
         report.problems.append(
-            "no font with Devanagari was found (the bundled assets/fonts are missing), so Hindi "
-            "would show as boxes"
+            _(
+                "no font with Devanagari was found (the bundled assets/fonts are missing), so "
+                "Hindi would show as boxes"
+            )
         )
         report.packages.append("fonts-noto-core")
     return report
@@ -129,7 +145,12 @@ def main() -> int:
     """`nps-kiosk doctor`: print what is missing, exit 0 when the kiosk can start."""
     report = check()
     if report.ok:
-        print(f"All set: Qt can start here (platform {platform_name()}), fonts found.")
+        print(
+            _(
+                "All set: Qt can start here (platform {platform}), fonts found.",
+                platform=platform_name(),
+            )
+        )
         return 0
     print(report.message(), file=sys.stderr)
     return 3

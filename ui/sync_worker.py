@@ -160,7 +160,9 @@ class SyncWorker(QObject):
             with self.session_factory() as session:
                 done = enroll_kiosk(self.db, session=session, **request)
         except (SyncError, CredentialsError) as exc:
-            self.enroll_failed.emit(str(exc))
+            from ui.admin import texts  # the admin view is open: Admin → Sync → Enroll
+
+            self.enroll_failed.emit(texts.error(exc))  # in the manager's language
         except OSError as exc:
             self.enroll_failed.emit(f"Enrollment failed: {exc}")
         else:

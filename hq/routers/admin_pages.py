@@ -83,12 +83,12 @@ async def add_user(request: Request, hq: HqDep, user: OwnerFormDep) -> HTMLRespo
             )
         )
     except HqError as exc:
-        return HTMLResponse(_users_page(hq, user, error=str(exc)), status_code=422)
+        return HTMLResponse(_users_page(hq, user, error=i18n.explain(exc)), status_code=422)
     return HTMLResponse(
         _users_page(
             hq,
             user,
-            notice=f"User {name} added as {role.value}.",
+            notice=i18n.texts().gettext("User {user} added as {role}.", user=name, role=role.value),
             new_password=None if typed else (name, password),
         )
     )
@@ -113,9 +113,15 @@ async def change_role(request: Request, hq: HqDep, user: OwnerFormDep, name: Use
     except HqError as exc:
         if isinstance(exc, LookupError):
             raise
-        return HTMLResponse(_users_page(hq, user, error=str(exc)), status_code=422)
+        return HTMLResponse(_users_page(hq, user, error=i18n.explain(exc)), status_code=422)
     return HTMLResponse(
-        _users_page(hq, user, notice=f"{name} is now {role.value}; they were signed out.")
+        _users_page(
+            hq,
+            user,
+            notice=i18n.texts().gettext(
+                "{user} is now {role}; they were signed out.", user=name, role=role.value
+            ),
+        )
     )
 
 
@@ -130,7 +136,8 @@ def reset_password(hq: HqDep, user: OwnerFormDep, name: UserName) -> HTMLRespons
 def remove_user(hq: HqDep, user: OwnerFormDep, name: UserName) -> HTMLResponse:
     _not_yourself(user, name)
     users.remove_user(hq, name, actor=user.name)
-    return HTMLResponse(_users_page(hq, user, notice=f"{name} removed and signed out."))
+    notice = i18n.texts().gettext("{user} removed and signed out.", user=name)
+    return HTMLResponse(_users_page(hq, user, notice=notice))
 
 
 def _tokens_page(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from hq import alerts, auth, groups, webhooks
+from hq import alerts, auth, groups, i18n, webhooks
 from hq.auth import HqDep, Principal
 from hq.db import utcnow
 from hq.delivery import delivery_log
@@ -65,7 +65,13 @@ async def add_alert_rule(request: Request, hq: HqDep, user: ManagerDep) -> Respo
                 params[key] = float(raw)
             except ValueError:
                 return HTMLResponse(
-                    _alerts_page(hq, user, error=f"{key} is a number, not {raw!r}."),
+                    _alerts_page(
+                        hq,
+                        user,
+                        error=i18n.texts().gettext(
+                            "{key} is a number, not {value}.", key=key, value=repr(raw)
+                        ),
+                    ),
                     status_code=422,
                 )
     try:
@@ -83,7 +89,7 @@ async def add_alert_rule(request: Request, hq: HqDep, user: ManagerDep) -> Respo
             )
         )
     except HqError as exc:
-        return HTMLResponse(_alerts_page(hq, user, error=str(exc)), status_code=422)
+        return HTMLResponse(_alerts_page(hq, user, error=i18n.explain(exc)), status_code=422)
     return RedirectResponse("/alerts", status_code=303)
 
 
@@ -103,5 +109,5 @@ async def add_alert_webhook(request: Request, hq: HqDep, user: ManagerDep) -> Re
             )
         )
     except HqError as exc:
-        return HTMLResponse(_alerts_page(hq, user, error=str(exc)), status_code=422)
+        return HTMLResponse(_alerts_page(hq, user, error=i18n.explain(exc)), status_code=422)
     return HTMLResponse(_alerts_page(hq, user, secret=secret))

@@ -79,14 +79,14 @@ async def change_password(request: Request, hq: HqDep, user: AccountFormDep) -> 
         )
     except TooManyAttempts as exc:
         return HTMLResponse(
-            password_page(user=user, error=str(exc)),
+            password_page(user=user, error=i18n.explain(exc)),
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
     try:
         await run_in_threadpool(lambda: users.set_password(hq, user.name, new, actor=user.name))
     except HqError as exc:
-        return HTMLResponse(password_page(user=user, error=str(exc)), status_code=422)
+        return HTMLResponse(password_page(user=user, error=i18n.explain(exc)), status_code=422)
     fresh = await run_in_threadpool(sessions.start_session, hq, user.name)
     resp = RedirectResponse("/account/password?changed=true", status_code=303)
     resp.set_cookie(SESSION_COOKIE, fresh.cookie, **sessions.cookie_options(hq))
@@ -117,10 +117,10 @@ async def login(request: Request, hq: HqDep) -> Response:
             throttle.attempt_login, hq, username, password, client=_client(request)
         )
     except Unauthorized as exc:
-        return HTMLResponse(login_page(error=str(exc)), status_code=401)
+        return HTMLResponse(login_page(error=i18n.explain(exc)), status_code=401)
     except TooManyAttempts as exc:
         return HTMLResponse(
-            login_page(error=str(exc)),
+            login_page(error=i18n.explain(exc)),
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )

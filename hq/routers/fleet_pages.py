@@ -275,7 +275,7 @@ async def _save_settings(
             lambda: profiles.set_settings(hq, scope, scope_id, changes, actor=user.name)
         )
     except (ConfigError, NotFound) as exc:
-        return str(exc), None
+        return i18n.explain(exc), None
     t = i18n.texts()
     stores = ", ".join(changed) or t.gettext("none")
     return None, t.gettext("Saved. Stores with a new profile version: {stores}.", stores=stores)
@@ -438,7 +438,7 @@ async def save_draft(request: Request, hq: HqDep, user: ManagerDep) -> Response:
                 )
             )
     except HqError as exc:
-        message = str(exc)
+        message = i18n.explain(exc)
         page = await run_in_threadpool(lambda: _surveys_page(hq, user, error=message))
         return HTMLResponse(page, status_code=422)
     return RedirectResponse(f"/surveys#draft-{name_of_form}", status_code=303)
@@ -449,7 +449,7 @@ async def publish(hq: HqDep, user: ManagerDep, form: Name) -> HTMLResponse:
     try:
         version = await run_in_threadpool(lambda: profiles.publish(hq, form, actor=user.name))
     except HqError as exc:
-        message, status = str(exc), 422 if isinstance(exc, ConfigError) else 404
+        message, status = i18n.explain(exc), 422 if isinstance(exc, ConfigError) else 404
         page = await run_in_threadpool(lambda: _surveys_page(hq, user, error=message))
         return HTMLResponse(page, status_code=status)
     notice = i18n.texts().gettext(

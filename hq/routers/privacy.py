@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from hq import auth, privacy
+from hq import auth, i18n, privacy
 from hq.auth import HqDep, Principal
 from hq.errors import HqError
 from hq.pages import privacy_page
@@ -49,7 +49,7 @@ def privacy_home(
         try:
             held = privacy.find(hq, PersonQuery.from_fields(**fields), actor=user.name)
         except PrivacyError as exc:
-            error = str(exc)
+            error = i18n.explain(exc)
     return HTMLResponse(
         privacy_page(
             user=user, held=held, fields=fields, error=error, retention=hq.config.retention
@@ -93,7 +93,9 @@ async def privacy_erase_form(request: Request, hq: HqDep, user: FormDep) -> HTML
         )
     except HqError as exc:
         return HTMLResponse(
-            privacy_page(user=user, fields=fields, error=str(exc), retention=hq.config.retention),
+            privacy_page(
+                user=user, fields=fields, error=i18n.explain(exc), retention=hq.config.retention
+            ),
             status_code=400,
         )
     held = await run_in_threadpool(lambda: privacy.find(hq, query, actor=user.name))

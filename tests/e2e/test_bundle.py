@@ -118,6 +118,9 @@ def test_what_is_inside(program: Path) -> None:
         "core/locale/hi/LC_MESSAGES/kiosk.mo",
         "core/locale/ta/LC_MESSAGES/kiosk.mo",
         "core/locale/te/LC_MESSAGES/kiosk.mo",
+        "core/locale/hi/LC_MESSAGES/admin.mo",  # the admin view in Hindi
+        "core/locale/hi/LC_MESSAGES/cli.mo",  # nps-kiosk's tools in a Hindi terminal
+        "core/locale/hi/LC_MESSAGES/errors.mo",
         "assets/icons/check.svg",
         "kiosk/migrations/env.py",
         "ui/admin/chevron.svg",

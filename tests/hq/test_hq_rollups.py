@@ -257,7 +257,7 @@ def test_rebuild_rollups_cli(hq_server: Server, device: Device, tmp_path: Path) 
                 device.store_id,
             ]
         )
-    assert code == 0 and "recomputed from 1 responses" in out.getvalue()
+    assert code == 0 and "recomputed from 1 response." in out.getvalue()
 
 
 # -- local days at the DST edges ------------------------------------------------------------

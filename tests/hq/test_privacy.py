@@ -530,7 +530,7 @@ def test_cli_find_erase_export_purge(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["export-person", *base, "--email", "noor@example.org", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["responses"][0]["contact_name"] == "Noor"
     assert main(["erase", *base, "--email", "noor@example.org"]) == 0
-    assert "Erased 1 responses at del-03" in capsys.readouterr().out
+    assert "Erased 1 response at del-03" in capsys.readouterr().out
     assert main(["find-person", *base, "--email", "noor@example.org"]) == 1
     assert main(["erase", *base, "--email", "noor@example.org"]) == 2  # nothing held
     assert main(["find-person", *base, "--phone", "12"]) == 2  # too short to be a number

@@ -94,7 +94,8 @@ def test_an_erasure_on_an_offline_kiosk_reaches_hq_by_usb(
     capsys.readouterr()
     assert kiosk_main(["export-batches", "--db", str(kiosk.path), "--out", str(usb)]) == 0
     said = capsys.readouterr().out
-    assert "Wrote 2 responses and 1 erasures" in said and "(protocol v2)" in said
+    assert "Wrote 2 responses in" in said and "(protocol v2)" in said
+    assert "It carries 1 erasure too" in said
     (file,) = usb.glob("*.json")
     doc = read_batch_file(file)
     assert doc.batch["protocol"] == "v2" and doc.batch["erasures"] == [rid]
@@ -112,7 +113,7 @@ def test_an_erasure_on_an_offline_kiosk_reaches_hq_by_usb(
 
     # The real file: imported, the answer and its alert payload are scrubbed at HQ.
     assert hq_main(["import", str(usb), "--data-dir", data]) == 0
-    assert "2 accepted, 0 duplicate, 0 rejected, 1 erasures applied" in capsys.readouterr().out
+    assert "2 accepted, 0 duplicate, 0 rejected, 1 erasure applied" in capsys.readouterr().out
     name, phone, comment, score, payloads = hq_state(hq, rid)
     assert (name, phone, comment, score) == (None, None, None, 1)
     assert payloads and not any(PHONE in p or NAME in p for p in payloads)
@@ -173,4 +174,4 @@ def test_a_kiosk_not_known_to_speak_v2_still_writes_v1_files(
     (file,) = forced.glob("*.json")
     assert read_batch_file(file).batch["erasures"] == [rid]
     assert hq_main(["import", str(forced), "--data-dir", data]) == 0
-    assert "1 erasures applied" in capsys.readouterr().out
+    assert "1 erasure applied" in capsys.readouterr().out

@@ -6,12 +6,11 @@ import html
 from datetime import timedelta
 from functools import partial
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFrame,
     QHBoxLayout,
     QLineEdit,
@@ -28,7 +27,16 @@ from kiosk.comments import Comment, CommentFilter, CommentPage, Themes, comments
 from kiosk.db import Database
 from kiosk.localtime import local_today, zone
 from ui.admin import style, texts
-from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
+from ui.admin.parts import (
+    card,
+    clear_layout,
+    count,
+    date_edit,
+    label,
+    local_time,
+    names_in_language,
+    picked_day,
+)
 from ui.admin.texts import N_, _, ngettext
 from ui.admin.worker import BackgroundOps
 
@@ -109,11 +117,8 @@ class CommentsTab(QWidget):
             filters.addWidget(spin)
         filters.addSpacing(8)
         today = local_today(zone(db.settings().time_zone))  # the store's date, not UTC's
-        self.since, self.until = QDateEdit(), QDateEdit()
-        for edit, day in ((self.since, today - timedelta(days=29)), (self.until, today)):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("d MMM yyyy")
-            edit.setDate(QDate(day.year, day.month, day.day))
+        # Month and day names in the manager's language (ui/admin/parts.py).
+        self.since, self.until = date_edit(today - timedelta(days=29)), date_edit(today)
         filters.addWidget(self.since)
         filters.addWidget(label(_("to"), "muted"))
         filters.addWidget(self.until)
@@ -234,7 +239,11 @@ class CommentsTab(QWidget):
     def show_themes(self, t: Themes) -> None:
         clear_layout(self.theme_body)
         self.theme_title.setText(
-            _("Themes · {since} to {until}", since=f"{t.since:%d %b}", until=f"{t.until:%d %b}")
+            _(
+                "Themes · {since} to {until}",
+                since=names_in_language(t.since, "%d %b"),
+                until=names_in_language(t.until, "%d %b"),
+            )
         )
         for cat in (Category.DETRACTOR, Category.PASSIVE, Category.PROMOTER):
             reasons = t.top_reasons[cat]

@@ -42,6 +42,7 @@ from ui.admin.parts import (
     interval_text,
     label,
     local_time,
+    names_in_language,
     nps_text,
 )
 from ui.admin.texts import N_, _, ngettext
@@ -294,7 +295,7 @@ class DashboardTab(QWidget):
             "  "
             + _(
                 "Today is {day} · store time {time} ({zone})",
-                day=f"{data.today:%a %d %b}",
+                day=names_in_language(data.today, "%a %d %b"),
                 time=local_time(utcnow(), "%H:%M", time_zone=data.time_zone),
                 zone=data.time_zone,
             )

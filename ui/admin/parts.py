@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import cast
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QDate, QLocale, QRectF, Qt
 from PySide6.QtGui import QFont, QPainter, QPainterPath
 from PySide6.QtWidgets import QDateEdit, QFrame, QLabel, QLayout, QVBoxLayout, QWidget
 
 from core.nps import NpsResult, signed
-from kiosk.localtime import format_local, zone
-from ui.admin import style
+from kiosk.localtime import to_local, zone, zone_label
+from ui.admin import style, texts
 from ui.admin.texts import _
+
+# The QLocale of each admin language: month and day names in the manager's language (Qt's
+# Hindi keeps Latin digits, as the rest of the view does).
+QT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
+DATE_EDIT_FORMAT = "d MMM yyyy"
 
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLabel:
@@ -34,6 +39,40 @@ def clear_layout(layout: QLayout) -> None:
             widget.deleteLater()
         elif inner is not None:
             clear_layout(inner)
+
+
+def admin_locale() -> QLocale:
+    """The QLocale of the manager's language (the setting admin_language)."""
+    return QLocale(QT_LOCALES.get(texts.language(), "en_IN"))
+
+
+def date_edit(day: date) -> QDateEdit:
+    """A day picker with a calendar popup whose month and day names, and the field's own month,
+    are in the manager's language."""
+    edit = QDateEdit()
+    locale = admin_locale()
+    edit.setLocale(locale)
+    edit.setCalendarPopup(True)
+    edit.calendarWidget().setLocale(locale)
+    edit.setDisplayFormat(DATE_EDIT_FORMAT)
+    edit.setDate(QDate(day.year, day.month, day.day))
+    return edit
+
+
+def names_in_language(when: date | datetime, fmt: str) -> str:
+    """``when.strftime(fmt)`` with the month and weekday names (%b %B %a %A) in the manager's
+    language rather than the C library's English."""
+    locale = admin_locale()
+    short, full = QLocale.FormatType.ShortFormat, QLocale.FormatType.LongFormat
+    names = {
+        "%b": locale.monthName(when.month, short),
+        "%B": locale.monthName(when.month, full),
+        "%a": locale.dayName(when.isoweekday(), short),
+        "%A": locale.dayName(when.isoweekday(), full),
+    }
+    for code, name in names.items():
+        fmt = fmt.replace(code, name.replace("%", "%%"))
+    return when.strftime(fmt)
 
 
 def picked_day(edit: QDateEdit) -> date:
@@ -67,7 +106,8 @@ def count(n: int) -> str:
 def local_time(at: datetime, fmt: str = "%d %b %Y, %H:%M", *, time_zone: str) -> str:
     """A stored UTC time as the store's wall-clock time with its zone ("30 Nov 2026, 14:05
     IST"): the store's zone, not the machine's."""
-    return format_local(at, zone(time_zone), fmt)
+    tz = zone(time_zone)
+    return f"{names_in_language(to_local(at, tz), fmt)} {zone_label(at, tz)}"
 
 
 def set_prop(widget: QWidget, name: str, value: object) -> None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database, utcnow
 from sync.survey_link import SurveyLink, survey_link
-from ui.admin.parts import card, label
+from ui.admin.parts import card, label, names_in_language
 from ui.admin.texts import _
 from ui.poster import PosterText, QrCodeWidget, save_poster
 
@@ -182,7 +182,7 @@ class QrTab(QWidget):
             _(
                 "Saved {file} — its code works until {date}.",
                 file=path.name,
-                date=f"{link.expires_at:%d %b %Y}",
+                date=names_in_language(link.expires_at, "%d %b %Y"),
             )
         )
         self.poster_saved.emit(str(path))

@@ -7,9 +7,8 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QDateEdit,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -26,7 +25,7 @@ from kiosk.export import ExportResult, export_responses
 from kiosk.localtime import local_today, zone
 from kiosk.questions import QuestionVersion, versions
 from ui.admin import style
-from ui.admin.parts import card, clear_layout, count, label, local_time, picked_day
+from ui.admin.parts import card, clear_layout, count, date_edit, label, local_time, picked_day
 from ui.admin.texts import _, ngettext
 from ui.admin.worker import BackgroundOps
 
@@ -57,11 +56,8 @@ class RecordsTab(QWidget):
         form = QFormLayout()
         form.setVerticalSpacing(10)
         today = local_today(zone(db.settings().time_zone))  # the store's date, not UTC's
-        self.since, self.until = QDateEdit(), QDateEdit()
-        for edit, day in ((self.since, today - timedelta(days=29)), (self.until, today)):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("d MMM yyyy")
-            edit.setDate(QDate(day.year, day.month, day.day))
+        # Month and day names in the manager's language (ui/admin/parts.py).
+        self.since, self.until = date_edit(today - timedelta(days=29)), date_edit(today)
         form.addRow(_("From"), self.since)
         form.addRow(_("To"), self.until)
         folder_row = QHBoxLayout()

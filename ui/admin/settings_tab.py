@@ -418,7 +418,7 @@ class SettingsTab(QWidget):
         try:
             settings = save_settings(self.db, **changes)
         except KioskError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(texts.error(exc))
             self.message.setStyleSheet("color: #B3261E;")
             return
         self.message.setStyleSheet("")
@@ -431,7 +431,7 @@ class SettingsTab(QWidget):
         try:
             check_format(new)
         except PinError as exc:
-            self._pin_done(str(exc))
+            self._pin_done(texts.error(exc))
             return
         if new != again:
             self._pin_done(_("The two new PINs differ."))

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from sync.client import sends_in_clear
 from sync.ledger import SyncOverview, SyncState
 from ui.admin import style
-from ui.admin.parts import card, label, set_prop
+from ui.admin.parts import card, label, names_in_language, set_prop
 from ui.admin.texts import N_, _, ngettext
 
 ROW_PX = 34
@@ -56,7 +56,7 @@ LEDGER_HEADERS = (
 
 
 def _local(at: datetime, fmt: str = "%H:%M") -> str:
-    return at.replace(tzinfo=UTC).astimezone().strftime(fmt)
+    return names_in_language(at.replace(tzinfo=UTC).astimezone(), fmt)
 
 
 def when(at: datetime | None, now: datetime) -> str:
@@ -72,7 +72,7 @@ def when(at: datetime | None, now: datetime) -> str:
         return _("today {time}", time=f"{local_at:%H:%M}")
     if (local_now.date() - local_at.date()).days == 1:
         return _("yesterday {time}", time=f"{local_at:%H:%M}")
-    return f"{local_at:%d %b %H:%M}"
+    return names_in_language(local_at, "%d %b %H:%M")
 
 
 def age(at: datetime | None, now: datetime) -> str:

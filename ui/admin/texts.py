@@ -9,6 +9,7 @@ language shows the next time the manager opens the view. ``_`` fills named place
 from __future__ import annotations
 
 from core.i18n import Texts
+from core.said import explain_in
 from kiosk.settings import ADMIN_LANGUAGES
 
 DOMAIN = "admin"
@@ -34,6 +35,12 @@ def _(message: str, /, **values: object) -> str:
 
 def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
     return _texts.ngettext(singular, plural, n, **values)
+
+
+def error(exc: BaseException | str) -> str:
+    """An error's text from the service code (kiosk.errors, sync.errors, ...) in the manager's
+    language: the ``errors`` domain (core/said.py), English for a text not marked yet."""
+    return explain_in(exc, _texts.language)
 
 
 def N_(message: str) -> str:

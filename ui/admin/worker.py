@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ui.admin import texts
+
 log = logging.getLogger(__name__)
 
 
@@ -35,7 +37,8 @@ class _Job(QRunnable):
             result = self.fn()
         except Exception as exc:  # reported to the screen, never lost
             log.error("Admin background job failed:\n%s", traceback.format_exc())
-            self.signals.failed.emit(self.ticket, str(exc) or type(exc).__name__)
+            # In the manager's language where the service code marked the text (core/said.py).
+            self.signals.failed.emit(self.ticket, texts.error(exc) or type(exc).__name__)
         else:
             self.signals.done.emit(self.ticket, result)
 
