@@ -114,6 +114,7 @@ class SyncOverview:
     quarantined: tuple[QuarantinedResponse, ...]
     batches: tuple[BatchRecord, ...]
     at: datetime
+    time_zone: str = "UTC"  # the store's (settings.time_zone): the tab's times are its wall clock
 
     @property
     def state(self) -> SyncState:
@@ -277,6 +278,7 @@ class SyncStore:
             quarantined=quarantined,
             batches=batches,
             at=now or utcnow(),
+            time_zone=self.db.settings().time_zone,
         )
 
     def recent_batches(self, limit: int = 20) -> list[BatchRecord]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,38 @@ def test_an_expired_code_is_replaced(qtbot, hq: Hq, kiosk: Database) -> None:  #
     old = tab.link
     assert old is not None and tab.expiry_timer.remainingTime() <= 2000
     qtbot.waitUntil(lambda: tab.link is not None and tab.link.token != old.token, timeout=5000)
+
+
+def test_times_on_the_qr_and_sync_tabs_are_the_stores_wall_clock(
+    qtbot,
+    hq: Hq,
+    kiosk: Database,  # noqa: ANN001
+) -> None:
+    """A kiosk in a Kolkata store whose machine runs on another zone (UTC here, New York in
+    CI's second pass): the code's expiry, "today"/"yesterday" and the poster's date are
+    Kolkata's, never the machine's or UTC's."""
+    from datetime import UTC, datetime
+
+    from ui.admin.sync_tab import when
+
+    kiosk.update_settings(time_zone="Asia/Kolkata")
+    evening = datetime(2026, 11, 29, 19, 0)  # UTC: 00:30 on 30 Nov in Kolkata
+    assert when(evening, evening + timedelta(minutes=30), time_zone="Asia/Kolkata") == (
+        "today 00:30"
+    )
+    assert when(evening, datetime(2026, 11, 30, 19, 0), time_zone="Asia/Kolkata") == (
+        "yesterday 00:30"
+    )
+    assert when(evening, evening + timedelta(hours=2), time_zone="America/New_York") == (
+        "today 14:00"
+    )
+
+    with session() as s:
+        enroll_kiosk(kiosk, hq_url=hq.base, code=hq.code(), session=s)
+    tab = QrTab(kiosk, clock=lambda: evening)
+    qtbot.addWidget(tab)
+    tab.refresh()
+    assert tab.link is not None
+    expires = tab.link.expires_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Kolkata"))
+    assert f"works until {expires:%H:%M}" in tab.expiry_label.text()
+    assert expires.date().isoformat() == "2026-11-30"  # the poster's date is Kolkata's too

@@ -9,7 +9,7 @@ poster link (multi-use, rate-limited at HQ).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -24,14 +24,16 @@ from PySide6.QtWidgets import (
 
 from kiosk.credentials import CredentialsError
 from kiosk.db import Database, utcnow
+from kiosk.localtime import to_local, zone
 from sync.survey_link import SurveyLink, survey_link
 from ui.admin.parts import card, label, names_in_language
 from ui.admin.texts import _
 from ui.poster import PosterText, QrCodeWidget, save_poster
 
 
-def _local(at: datetime) -> str:
-    return at.replace(tzinfo=UTC).astimezone().strftime("%H:%M")
+def _local(at: datetime, fmt: str, *, time_zone: str) -> str:
+    """A stored UTC time on the store's wall clock (settings.time_zone, not the machine's)."""
+    return names_in_language(to_local(at, zone(time_zone)), fmt)
 
 
 class QrTab(QWidget):
@@ -140,7 +142,10 @@ class QrTab(QWidget):
         self.qr.set_text(self.link.url)
         self.qr.setToolTip(self.link.url)
         self.expiry_label.setText(
-            _("This code works until {time}", time=_local(self.link.expires_at))
+            _(
+                "This code works until {time}",
+                time=_local(self.link.expires_at, "%H:%M", time_zone=self.db.settings().time_zone),
+            )
         )
         left_ms = (self.link.expires_at - self.clock()).total_seconds() * 1000
         self.expiry_timer.start(max(1000, int(left_ms)))
@@ -182,7 +187,7 @@ class QrTab(QWidget):
             _(
                 "Saved {file} — its code works until {date}.",
                 file=path.name,
-                date=names_in_language(link.expires_at, "%d %b %Y"),
+                date=_local(link.expires_at, "%d %b %Y", time_zone=self.db.settings().time_zone),
             )
         )
         self.poster_saved.emit(str(path))

@@ -7,7 +7,7 @@ wires it to a :class:`ui.sync_worker.SyncController`; nothing here touches the n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPainter
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.localtime import to_local, zone
 from sync.client import sends_in_clear
 from sync.ledger import SyncOverview, SyncState
 from ui.admin import style
@@ -55,19 +56,23 @@ LEDGER_HEADERS = (
 )
 
 
-def _local(at: datetime, fmt: str = "%H:%M") -> str:
-    return names_in_language(at.replace(tzinfo=UTC).astimezone(), fmt)
+def _local(at: datetime, fmt: str = "%H:%M", *, time_zone: str) -> str:
+    """A stored UTC time on the store's wall clock (its settings' time_zone, not the
+    machine's)."""
+    return names_in_language(to_local(at, zone(time_zone)), fmt)
 
 
-def when(at: datetime | None, now: datetime) -> str:
-    """'never', 'just now', 'today 14:02', 'yesterday 09:10', '12 Nov 14:02'."""
+def when(at: datetime | None, now: datetime, *, time_zone: str) -> str:
+    """'never', 'just now', 'today 14:02', 'yesterday 09:10', '12 Nov 14:02': today and
+    yesterday are the store's days."""
     if at is None:
         return _("never")
     seconds = (now - at).total_seconds()
     if -60 < seconds < 60:
         return _("just now")
-    local_now = now.replace(tzinfo=UTC).astimezone()
-    local_at = at.replace(tzinfo=UTC).astimezone()
+    tz = zone(time_zone)
+    local_now = to_local(now, tz)
+    local_at = to_local(at, tz)
     if local_at.date() == local_now.date():
         return _("today {time}", time=f"{local_at:%H:%M}")
     if (local_now.date() - local_at.date()).days == 1:
@@ -345,7 +350,10 @@ class SyncTab(QWidget):
         text, colour = STATE_TEXT[state]
         text = _(text)
         if state is SyncState.WAITING and o.status.next_attempt_at is not None:
-            text = _("Offline — waiting until {time}", time=_local(o.status.next_attempt_at))
+            text = _(
+                "Offline — waiting until {time}",
+                time=_local(o.status.next_attempt_at, time_zone=o.time_zone),
+            )
         self.state_label.setText(text)
         self.state_label.setStyleSheet(f"color: {colour};")
         self.dot.set_colour(colour)
@@ -380,7 +388,7 @@ class SyncTab(QWidget):
 
         self.pending_value.setText(f"{o.pending:,}")
         self.oldest_value.setText(age(o.oldest_pending_at, now))
-        self.success_value.setText(when(s.last_success_at, now))
+        self.success_value.setText(when(s.last_success_at, now, time_zone=o.time_zone))
         self.quarantine_value.setText(f"{o.quarantined_count:,}")
         set_prop(self.quarantine_value, "role", "mid")
         self.quarantine_value.setStyleSheet(
@@ -394,7 +402,7 @@ class SyncTab(QWidget):
         if show_error:
             self.error_label.setText(s.last_error or "")
             self.error_when.setText(
-                when(s.last_error_at, now)
+                when(s.last_error_at, now, time_zone=o.time_zone)
                 + " · "
                 + ngettext("{n} failed try in a row", "{n} failed tries in a row", s.failures)
                 if s.last_error_at
@@ -402,13 +410,17 @@ class SyncTab(QWidget):
             )
         elif show_profile:
             self.error_label.setText(_("Store profile refused: {error}", error=s.profile_error))
-            self.error_when.setText(when(s.profile_error_at, now) if s.profile_error_at else "")
+            self.error_when.setText(
+                when(s.profile_error_at, now, time_zone=o.time_zone) if s.profile_error_at else ""
+            )
 
         self.quarantine_card.setVisible(o.quarantined_count > 0)
         self.quarantine_table.setRowCount(len(o.quarantined))
         _fit(self.quarantine_table, len(o.quarantined), most=6)
         for r, q in enumerate(o.quarantined):
-            self.quarantine_table.setItem(r, 0, _cell(_local(q.device_time, "%d %b %H:%M")))
+            self.quarantine_table.setItem(
+                r, 0, _cell(_local(q.device_time, "%d %b %H:%M", time_zone=o.time_zone))
+            )
             self.quarantine_table.setItem(r, 1, _cell(str(q.score), right=True))
             self.quarantine_table.setItem(r, 2, _cell(q.reason))
 
@@ -418,7 +430,7 @@ class SyncTab(QWidget):
         for r, b in enumerate(o.batches):
             cells = [
                 _cell(b.batch_id[-8:]),
-                _cell(when(b.at, now)),
+                _cell(when(b.at, now, time_zone=o.time_zone)),
                 _cell(f"{b.size:,}", right=True),
                 _cell(f"{b.accepted:,}", right=True),
                 _cell(f"{b.duplicate:,}", right=True),
