@@ -59,9 +59,10 @@ RULE_KINDS: dict[str, str] = {
     "clock_skew": N_("Kiosk clock off HQ's"),
     "app_behind": N_("Kiosk app behind the newest in the chain"),
     "recoveries_spike": N_("Kiosk crash recoveries"),
+    "case_overdue": N_("Follow-up case not resolved in time"),
 }
 RESPONSE_KINDS = ("detractor_comment", "contact_request", "suspect_spike")
-STORE_KINDS = ("nps_dip", "stale_device")
+STORE_KINDS = ("nps_dip", "stale_device", "case_overdue")
 HEALTH_KINDS = ("low_disk", "clock_skew", "app_behind", "recoveries_spike")
 DEFAULT_PARAMS: dict[str, dict[str, float]] = {
     "detractor_comment": {},
@@ -73,6 +74,7 @@ DEFAULT_PARAMS: dict[str, dict[str, float]] = {
     "clock_skew": {"seconds": 300},
     "app_behind": {},
     "recoveries_spike": {"count": 3},
+    "case_overdue": {"hours": 48},
 }
 MODES = ("now", "digest")
 
@@ -143,6 +145,11 @@ class AlertRule:
             )
         if self.kind == "stale_device":
             return t.gettext("no sync for {hours} hours", hours=f"{p['hours']:g}")
+        if self.kind == "case_overdue":
+            return t.gettext(
+                "a follow-up case not resolved {hours} hours after the answer",
+                hours=f"{p['hours']:g}",
+            )
         if self.kind == "suspect_spike":
             return t.gettext(
                 "{count} suspect in {minutes} minutes",
@@ -700,7 +707,8 @@ def alerts_for_health(
 
 
 def evaluate(hq: Hq, *, now: datetime | None = None) -> int:
-    """Look for NPS dips and devices that stopped syncing; returns the alerts made."""
+    """Look for NPS dips, devices that stopped syncing and follow-up cases left open too long;
+    returns the alerts made."""
     from hq.analytics import ResponseFilter, _counts, _zero, local_day_spans
 
     now = now or utcnow()
@@ -732,6 +740,8 @@ def evaluate(hq: Hq, *, now: datetime | None = None) -> int:
                         current=cur.get(sid, _zero()),
                         now=now,
                     )
+            elif rule.kind == "case_overdue":
+                made += _case_alerts(s, rule, scope=scope, watched=watched, now=now)
             else:
                 made += _stale_alerts(s, rule, scope=scope, watched=watched, now=now)
     return made
@@ -838,6 +848,81 @@ def _stale_alerts(
             is not None
         )
     return made
+
+
+def _case_alerts(
+    s: Session, rule: AlertRule, *, scope: _Scope, watched: list[str], now: datetime
+) -> int:
+    """One alert per case per episode: a case (hq.cases) not resolved ``hours`` after the
+    answer, or after it was last reopened (a reopened case is a new episode). The alert
+    carries the answer like a response alert (its contact details only to ``;contact``
+    recipients), never the case's note."""
+    from hq.cases import overdue_cases
+
+    if not watched:
+        return 0
+    hours = rule.params["hours"]
+    t = i18n.texts(i18n.chain_language())  # stored: the chain's language
+    made = 0
+    for row, case in overdue_cases(s, store_ids=watched, older_than=now - timedelta(hours=hours)):
+        episode = "reopened-" + case.reopened_at.isoformat() if case and case.reopened_at else "1"
+        key = f"r{rule.id}:case:{row.id}:{episode}"
+        if s.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == key)):
+            continue
+        tz = scope.zones.get(row.store_id, "UTC")
+        name = scope.names.get(row.store_id, row.store_id)
+        state = case.state if case else "open"
+        since = case.reopened_at if case and case.reopened_at else row.corrected_time
+        age = (now - since).total_seconds() / 3600
+        details = _response_details({c: getattr(row, c) for c in _RESPONSE_COLUMNS}, tz)
+        details["case"] = {
+            "response_id": row.id,
+            "state": state,
+            "hours_open": round(age, 1),
+            "changed_by": case.changed_by if case else None,
+            "changed_at": _iso(case.changed_at) if case else None,
+        }
+        summary = f"{name} · " + t.gettext(
+            "score {score} answered {when}: follow-up case still {state} after {hours} hours",
+            score=row.score,
+            when=local_time(row.corrected_time, tz),
+            state=t.gettext(state),
+            hours=f"{age:.0f}",
+        )
+        made += (
+            _make_alert(
+                s,
+                rule,
+                scope=scope,
+                store_id=row.store_id,
+                dedupe_key=key,
+                summary=summary,
+                details=details,
+                now=now,
+                response_id=row.id,
+                check_exists=False,  # looked up above
+            )
+            is not None
+        )
+    return made
+
+
+_RESPONSE_COLUMNS = (
+    "id",
+    "store_id",
+    "score",
+    "category",
+    "channel",
+    "language",
+    "reasons",
+    "comment",
+    "contact_consent",
+    "contact_name",
+    "contact_detail",
+    "device_id",
+    "device_time",
+    "corrected_time",
+)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def _apply(
 ) -> CaseRow:
     """Write the change (the caller decided it wins) with the next change id."""
     row = current or CaseRow(response_id=response_id, store_id=store_id)
+    if current is not None and current.state == "resolved" and state != "resolved":
+        row.reopened_at = at  # a new episode (hq.alerts case_overdue)
     row.state = state
     row.note = note
     row.changed_by = by[:CASE_BY_LIMIT]
@@ -520,8 +522,9 @@ def held_cases(s: Session, ids: list[str]) -> list[dict[str, Any]]:
 def overdue_cases(
     s: Session, *, store_ids: list[str] | None, older_than: datetime, limit: int = 1000
 ) -> list[tuple[ResponseRow, CaseRow | None]]:
-    """Cases not resolved whose answer is older than ``older_than`` (for case_overdue rules),
-    with the case's row (None: never changed)."""
+    """Cases not resolved whose answer (and last reopening, if any) is older than
+    ``older_than`` (for case_overdue rules), oldest first, with the case's row (None: never
+    changed)."""
     stmt = (
         select(ResponseRow, CaseRow)
         .outerjoin(CaseRow, CaseRow.response_id == ResponseRow.id)
@@ -529,10 +532,11 @@ def overdue_cases(
             is_case(),
             or_(CaseRow.state.is_(None), CaseRow.state != "resolved"),
             ResponseRow.corrected_time < older_than,
+            or_(CaseRow.reopened_at.is_(None), CaseRow.reopened_at < older_than),
         )
         .order_by(ResponseRow.corrected_time)
         .limit(limit)
     )
     if store_ids is not None:
         stmt = stmt.where(ResponseRow.store_id.in_(store_ids))
-    return [(r, c) for r, c in s.execute(stmt).tuples()]
+    return [(row[0], row[1]) for row in s.execute(stmt)]

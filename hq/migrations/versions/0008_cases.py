@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("change_id", sa.BigInteger(), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.Column("resolved_at", sa.DateTime(), nullable=True),
+        sa.Column("reopened_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint(
             "state IN ('open', 'contacted', 'resolved')", name=op.f("ck_cases_state_known")
         ),
