@@ -375,14 +375,17 @@ class CaseLine:
 
 
 def age_text(age: timedelta) -> str:
-    """ "3 d 4 h", "5 h", "12 min"."""
+    """ "3 d 4 h", "5 h", "12 min", in the request's language (hq.i18n)."""
+    from hq.i18n import texts
+
+    t = texts()
     minutes = max(0, int(age.total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes} min"
+        return t.gettext("{n} min", n=minutes)
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} h"
-    return f"{hours // 24} d {hours % 24} h"
+        return t.gettext("{n} h", n=hours)
+    return t.gettext("{d} d {h} h", d=hours // 24, h=hours % 24)
 
 
 def list_cases(
