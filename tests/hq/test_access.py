@@ -263,6 +263,7 @@ def test_every_form_carries_the_csrf_token(hq_server: Server) -> None:
         "/tokens",
         "/audit",
         "/account/password",
+        "/cases",
         "/privacy?phone=%2B91+90000+12345",
     ):
         page = owner.get(hq_server.url(path), timeout=10)

@@ -311,3 +311,28 @@ def test_migration_0008_upgrades_a_0007_database(tmp_path: Path) -> None:
         assert [c.state for c in changes] == ["contacted"] and cursor == 1 and not more
     finally:
         hq.close()
+
+
+def test_a_batch_file_carries_cases_like_an_upload(hq_server: Server, tmp_path: Path) -> None:
+    from core.protocol import BatchV1, write_batch_file
+    from hq.ingest import import_file
+
+    dev = enroll(hq_server)
+    row = _detractor(dev, 1)
+    at = datetime.now(UTC) - timedelta(hours=1)
+    body = BatchV1.model_validate(
+        batch(
+            dev,
+            [row],
+            protocol="v2",
+            cases=[_case(row["id"], "contacted", at, note="called from the store phone")],
+        )
+    )
+    path = write_batch_file(tmp_path / "usb.json", body, secret=dev.secret)
+    outcome = import_file(hq_server.hq, path)
+    assert outcome.error is None and outcome.accepted == 1
+    stored = _stored(hq_server, row["id"])
+    assert stored is not None and stored.state == "contacted"
+    assert stored.note == "called from the store phone" and stored.device_id == dev.device_id
+    assert import_file(hq_server.hq, path).duplicates == 1  # importing twice changes nothing
+    assert [a[1] for a in _audit(hq_server, row["id"])] == ["case.change"]
