@@ -864,28 +864,32 @@ def _case_alerts(
     hours = rule.params["hours"]
     t = i18n.texts(i18n.chain_language())  # stored: the chain's language
     made = 0
-    for row, case in overdue_cases(s, store_ids=watched, older_than=now - timedelta(hours=hours)):
-        episode = "reopened-" + case.reopened_at.isoformat() if case and case.reopened_at else "1"
-        key = f"r{rule.id}:case:{row.id}:{episode}"
-        if s.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == key)):
-            continue
-        tz = scope.zones.get(row.store_id, "UTC")
-        name = scope.names.get(row.store_id, row.store_id)
-        state = case.state if case else "open"
-        since = case.reopened_at if case and case.reopened_at else row.corrected_time
-        age = (now - since).total_seconds() / 3600
-        details = _response_details({c: getattr(row, c) for c in _RESPONSE_COLUMNS}, tz)
+    found = overdue_cases(
+        s,
+        store_ids=watched,
+        older_than=now - timedelta(hours=hours),
+        rule_id=rule.id,
+        columns=_RESPONSE_COLUMNS,
+    )
+    for row in found:
+        reopened = row["reopened_at"]
+        episode = f"reopened-{reopened.isoformat()}" if reopened else "1"
+        tz = scope.zones.get(row["store_id"], "UTC")
+        name = scope.names.get(row["store_id"], row["store_id"])
+        state = row["state"] or "open"
+        age = (now - (reopened or row["corrected_time"])).total_seconds() / 3600
+        details = _response_details(row, tz)
         details["case"] = {
-            "response_id": row.id,
+            "response_id": row["id"],
             "state": state,
             "hours_open": round(age, 1),
-            "changed_by": case.changed_by if case else None,
-            "changed_at": _iso(case.changed_at) if case else None,
+            "changed_by": row["changed_by"],
+            "changed_at": _iso(row["changed_at"]) if row["changed_at"] else None,
         }
         summary = f"{name} · " + t.gettext(
             "score {score} answered {when}: follow-up case still {state} after {hours} hours",
-            score=row.score,
-            when=local_time(row.corrected_time, tz),
+            score=row["score"],
+            when=local_time(row["corrected_time"], tz),
             state=t.gettext(state),
             hours=f"{age:.0f}",
         )
@@ -894,13 +898,12 @@ def _case_alerts(
                 s,
                 rule,
                 scope=scope,
-                store_id=row.store_id,
-                dedupe_key=key,
+                store_id=row["store_id"],
+                dedupe_key=f"r{rule.id}:case:{row['id']}:{episode}",
                 summary=summary,
                 details=details,
                 now=now,
-                response_id=row.id,
-                check_exists=False,  # looked up above
+                response_id=row["id"],
             )
             is not None
         )

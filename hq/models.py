@@ -349,6 +349,9 @@ class AlertRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # JSON, with contact details if any
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
+    # case_overdue (hq.alerts) asks "has this rule alerted on this response" per overdue case.
+    __table_args__ = (Index("ix_alerts_response_rule", "response_id", "rule_id"),)
+
 
 class DeliveryRow(Base):
     """The outbox: one message to one recipient. ``body`` is fixed when the row is made, so
