@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from hqkit import Device, Server, batch, enroll, post_batch, response, statuses
+from hqkit import Device, Server, batch, enroll, post_batch, response, sign_in, statuses
 from sqlalchemy import select
 
-from hq import cases, privacy
+from hq import cases, privacy, users
 from hq.models import AuditRow, CaseRow, ResponseRow
+from hq.roles import Role
 from hq.service import Hq, HqConfig, RetentionPolicy
 
 
@@ -209,6 +210,12 @@ def test_erasure_scrubs_the_note_and_export_lists_the_case(hq_server: Server) ->
     phone = row["contact_detail"]
     at = datetime.now(UTC)
     _send(hq_server, dev, [row], [_case(row["id"], "contacted", at, note=f"rang {phone}")])
+    name = f"owner-{uuid.uuid4().hex[:6]}"
+    users.add_user(hq_server.hq, name, password="cases pass 1", role=Role.OWNER)
+    page = sign_in(hq_server.base, name, "cases pass 1").get(
+        hq_server.url("/privacy"), params={"phone": phone}, timeout=30
+    )
+    assert 'id="held-cases"' in page.text and f"rang {phone}" in page.text
     query = privacy.PersonQuery.parse("phone", phone)
     doc = privacy.export(hq_server.hq, query, actor="test")
     assert [c["note"] for c in doc["cases"]] == [f"rang {phone}"]
