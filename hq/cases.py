@@ -55,10 +55,23 @@ def is_case() -> Any:
     return and_(ResponseRow.category == "detractor", ResponseRow.contact_consent.is_(True))
 
 
+# pg_advisory_xact_lock key of case writers ("CASE" in ASCII).
+_PG_LOCK = 0x43415345
+
+
+def _lock_cases(s: Session) -> None:
+    """Serialise the writers of cases until this transaction ends, before they read what they
+    compare with: SQLite has one writer already (BEGIN IMMEDIATE); PostgreSQL takes a
+    transaction-level advisory lock. So a change is compared with the copy last committed (no
+    lost update), and change ids are taken and committed in order (a cursor never passes a
+    change committed later with a smaller id). The unique index on change_id stays as a
+    guard."""
+    if s.connection().dialect.name == "postgresql":
+        s.execute(select(func.pg_advisory_xact_lock(_PG_LOCK)))
+
+
 def _next_change_id(s: Session) -> int:
-    # MAX + 1 in the writer's transaction: SQLite has one writer; on PostgreSQL a concurrent
-    # writer taking the same value fails on the unique index once the first commits, and
-    # retries (so a cursor never passes a change committed later with a smaller id).
+    # MAX + 1 under _lock_cases.
     return int(s.scalar(select(func.coalesce(func.max(CaseRow.change_id), 0))) or 0) + 1
 
 
@@ -126,6 +139,7 @@ def take_from_device(
             wanted[u.response_id] = u
     if not wanted:
         return []
+    _lock_cases(s)
     ids = sorted(wanted)
     responses: dict[str, tuple[str, bool]] = {}
     held: dict[str, CaseRow] = {}
@@ -277,6 +291,7 @@ def set_case(
         at = now or utcnow()
         try:
             with hq.db.writing() as s:
+                _lock_cases(s)
                 found = s.execute(
                     select(ResponseRow.store_id, is_case()).where(ResponseRow.id == response_id)
                 ).first()

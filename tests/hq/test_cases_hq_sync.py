@@ -343,3 +343,67 @@ def test_a_batch_file_carries_cases_like_an_upload(hq_server: Server, tmp_path: 
     assert stored.note == "called from the store phone" and stored.device_id == dev.device_id
     assert import_file(hq_server.hq, path).duplicates == 1  # importing twice changes nothing
     assert [a[1] for a in _audit(hq_server, row["id"])] == ["case.change"]
+
+
+def test_concurrent_changes_get_distinct_cursor_positions(hq_server: Server) -> None:
+    """Writers changing cases at once (HQ users, kiosk batches) never share a change id, and
+    the pull lists every change once, in order."""
+    import threading
+
+    a = enroll(hq_server)
+    b = enroll(hq_server, a.store_id)
+    rows = [_detractor(a, i) for i in range(1, 41)]
+    statuses(post_batch(hq_server, a, batch(a, rows)))
+    start = _pull(hq_server, b)["cursor"]
+    errors: list[BaseException] = []
+
+    def hq_user(part: list[dict[str, Any]]) -> None:
+        try:
+            for r in part:
+                cases.set_case(
+                    hq_server.hq, r["id"], state="contacted", note=None, by="hq", store_ids=None
+                )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def kiosk(part: list[dict[str, Any]]) -> None:
+        try:
+            at = datetime.now(UTC) - timedelta(days=1)
+            for r in part:
+                got = _send(hq_server, a, [], [_case(r["id"], "contacted", at)])
+                assert got["cases_taken"] == [r["id"]]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=hq_user, args=(rows[0:10],)),
+        threading.Thread(target=hq_user, args=(rows[10:20],)),
+        threading.Thread(target=kiosk, args=(rows[20:30],)),
+        threading.Thread(target=kiosk, args=(rows[30:40],)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    seen: list[str] = []
+    cursor = start
+    while True:
+        page = requests.get(
+            hq_server.url("/api/v1/cases"),
+            params={"after": cursor, "limit": 7},
+            headers=b.auth,
+            timeout=10,
+        ).json()
+        seen += [c["response_id"] for c in page["cases"]]
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    assert sorted(seen) == sorted(r["id"] for r in rows)  # each once
+    with hq_server.hq.db.reading() as s:
+        ids = list(
+            s.scalars(
+                select(CaseRow.change_id).where(CaseRow.response_id.in_([r["id"] for r in rows]))
+            )
+        )
+    assert len(set(ids)) == 40
