@@ -873,7 +873,7 @@ def _case_alerts(
     )
     for row in found:
         reopened = row["reopened_at"]
-        episode = f"reopened-{reopened.isoformat()}" if reopened else "1"
+        episode = row["episode"] or 0  # hq.cases.overdue_cases looks the key up the same way
         tz = scope.zones.get(row["store_id"], "UTC")
         name = scope.names.get(row["store_id"], row["store_id"])
         state = row["state"] or "open"

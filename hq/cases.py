@@ -109,6 +109,9 @@ def _apply(
     row = current or CaseRow(response_id=response_id, store_id=store_id)
     if current is not None and current.state == "resolved" and state != "resolved":
         row.reopened_at = at  # a new episode (hq.alerts case_overdue)
+        row.episode = (current.episode or 0) + 1
+    elif current is None:
+        row.episode = 0
     row.state = state
     row.note = note
     row.changed_by = by[:CASE_BY_LIMIT]
@@ -586,20 +589,23 @@ def overdue_cases(
 ) -> list[dict[str, Any]]:
     """Cases of ``store_ids`` not resolved whose answer (and last reopening, if any) is older
     than ``older_than`` and that alert rule ``rule_id`` has not alerted on in this episode
-    (since the last reopening), oldest first: the response's ``columns`` plus ``state``,
-    ``changed_by``, ``changed_at``, ``reopened_at`` (None when never changed). At most
+    (its dedupe key ``r{rule}:case:{response}:{episode}``), oldest first: the response's
+    ``columns`` plus ``state``, ``changed_by``, ``changed_at``, ``reopened_at``, ``episode``
+    (None when never changed). At most
     ``limit``: the next evaluation takes the rest."""
+    from sqlalchemy import String, cast, literal
+
     from hq.models import AlertRow
 
-    alerted = (
-        select(AlertRow.id)
-        .where(
-            AlertRow.rule_id == rule_id,
-            AlertRow.response_id == ResponseRow.id,
-            or_(CaseRow.reopened_at.is_(None), AlertRow.created_at > CaseRow.reopened_at),
-        )
-        .exists()
+    # The alert's dedupe key (hq.alerts._case_alerts), looked up on its unique index: one
+    # probe per case whatever the planner thinks of the alerts table's size.
+    key = (
+        literal(f"r{rule_id}:case:")
+        + ResponseRow.id
+        + literal(":")
+        + cast(func.coalesce(CaseRow.episode, 0), String)
     )
+    alerted = select(AlertRow.id).where(AlertRow.dedupe_key == key).exists()
     stmt = (
         select(
             *(getattr(ResponseRow, c) for c in columns),
@@ -607,6 +613,7 @@ def overdue_cases(
             CaseRow.changed_by,
             CaseRow.changed_at,
             CaseRow.reopened_at,
+            CaseRow.episode,
         )
         .outerjoin(CaseRow, CaseRow.response_id == ResponseRow.id)
         .where(
@@ -620,5 +627,5 @@ def overdue_cases(
         .order_by(ResponseRow.corrected_time)
         .limit(limit)
     )
-    names = (*columns, "state", "changed_by", "changed_at", "reopened_at")
+    names = (*columns, "state", "changed_by", "changed_at", "reopened_at", "episode")
     return [dict(zip(names, row, strict=True)) for row in s.execute(stmt)]

@@ -349,9 +349,6 @@ class AlertRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # JSON, with contact details if any
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
-    # case_overdue (hq.alerts) asks "has this rule alerted on this response" per overdue case.
-    __table_args__ = (Index("ix_alerts_response_rule", "response_id", "rule_id"),)
-
 
 class DeliveryRow(Base):
     """The outbox: one message to one recipient. ``body`` is fixed when the row is made, so
@@ -521,6 +518,7 @@ class CaseRow(Base):
     # When it was last reopened (resolved, then open or contacted again): a new episode for
     # the case_overdue alert rule, whose hours then count from here.
     reopened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    episode: Mapped[int] = mapped_column(Integer, server_default="0")  # reopenings so far
 
     __table_args__ = (
         CheckConstraint("state IN ('open', 'contacted', 'resolved')", name="state_known"),

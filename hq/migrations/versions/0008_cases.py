@@ -1,7 +1,6 @@
 """Follow-up cases at HQ: ``cases`` (the current state, note, who and when of each case that
 was changed, at HQ or on a kiosk; ``change_id`` the cursor kiosks pull changes by). A case with
 no row is an open one (every complete detractor answer with contact consent). See hq/cases.py.
-Also an index of alerts by response and rule (the case_overdue rule's look-up).
 
 Revision ID: 0008_cases
 Revises: 0007_corrected_time
@@ -33,6 +32,7 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.Column("resolved_at", sa.DateTime(), nullable=True),
         sa.Column("reopened_at", sa.DateTime(), nullable=True),
+        sa.Column("episode", sa.Integer(), server_default="0", nullable=False),
         sa.CheckConstraint(
             "state IN ('open', 'contacted', 'resolved')", name=op.f("ck_cases_state_known")
         ),
@@ -41,12 +41,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_cases_store_change", "cases", ["store_id", "change_id"], unique=False)
     op.create_index("ix_cases_resolved_at", "cases", ["resolved_at"], unique=False)
-    # case_overdue asks whether its rule alerted on a response (hq.alerts).
-    op.create_index("ix_alerts_response_rule", "alerts", ["response_id", "rule_id"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_alerts_response_rule", table_name="alerts")
     op.drop_index("ix_cases_resolved_at", table_name="cases")
     op.drop_index("ix_cases_store_change", table_name="cases")
     op.drop_table("cases")
