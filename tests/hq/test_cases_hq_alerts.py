@@ -108,7 +108,9 @@ def test_case_overdue_alerts_once_per_episode_contact_only_to_contact_recipients
         statuses(post_batch(hq_server, dev, batch(dev, [late, fresh, done, no_consent])))
         == ["accepted"] * 4
     )
-    cases.set_case(hq, done["id"], state="resolved", note="sorted", by="owner", store_ids=None)
+    cases.set_case(
+        hq, done["id"], state="resolved", note="sorted", by="ops@chain.example", store_ids=None
+    )
     assert alerts.evaluate(hq, now=now) >= 1
     made = _case_alerts(hq, dev.store_id)
     assert [a.response_id for a in made] == [late["id"]]
@@ -136,8 +138,10 @@ def test_case_overdue_alerts_once_per_episode_contact_only_to_contact_recipients
     assert phone not in blind_text and "details at HQ" in blind_text
 
     # Reopened: a new episode, counted from the reopening; resolving the late one ends its.
-    cases.set_case(hq, done["id"], state="open", note=None, by="owner", store_ids=None)
-    cases.set_case(hq, late["id"], state="resolved", note=None, by="owner", store_ids=None)
+    cases.set_case(hq, done["id"], state="open", note=None, by="ops@chain.example", store_ids=None)
+    cases.set_case(
+        hq, late["id"], state="resolved", note=None, by="ops@chain.example", store_ids=None
+    )
     alerts.evaluate(hq, now=datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1))
     assert [a.response_id for a in _case_alerts(hq, dev.store_id)] == [late["id"]]
     alerts.evaluate(hq, now=datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=25))

@@ -311,7 +311,7 @@ def test_migration_0008_upgrades_a_0007_database(tmp_path: Path) -> None:
             "01900000-0000-7000-8000-000000000001",
             state="contacted",
             note="ok",
-            by="owner",
+            by="ops@chain.example",
             store_ids=None,
         )
         changes, cursor, more = cases.changes_since(hq, "s1", after=0, limit=10)
@@ -361,7 +361,12 @@ def test_concurrent_changes_get_distinct_cursor_positions(hq_server: Server) -> 
         try:
             for r in part:
                 cases.set_case(
-                    hq_server.hq, r["id"], state="contacted", note=None, by="hq", store_ids=None
+                    hq_server.hq,
+                    r["id"],
+                    state="contacted",
+                    note=None,
+                    by="ops@chain.example",
+                    store_ids=None,
                 )
         except BaseException as exc:  # reported below
             errors.append(exc)
