@@ -60,9 +60,10 @@ RULE_KINDS: dict[str, str] = {
     "clock_skew": N_("Kiosk clock off HQ's"),
     "app_behind": N_("Kiosk app behind the newest in the chain"),
     "recoveries_spike": N_("Kiosk crash recoveries"),
+    "case_overdue": N_("Follow-up case not resolved in time"),
 }
 RESPONSE_KINDS = ("detractor_comment", "contact_request", "suspect_spike")
-STORE_KINDS = ("nps_dip", "stale_device")
+STORE_KINDS = ("nps_dip", "stale_device", "case_overdue")
 HEALTH_KINDS = ("low_disk", "clock_skew", "app_behind", "recoveries_spike")
 DEFAULT_PARAMS: dict[str, dict[str, float]] = {
     "detractor_comment": {},
@@ -74,6 +75,7 @@ DEFAULT_PARAMS: dict[str, dict[str, float]] = {
     "clock_skew": {"seconds": 300},
     "app_behind": {},
     "recoveries_spike": {"count": 3},
+    "case_overdue": {"hours": 48},
 }
 MODES = ("now", "digest")
 
@@ -149,6 +151,11 @@ class AlertRule:
             )
         if self.kind == "stale_device":
             return t.gettext("no sync for {hours} hours", hours=f"{p['hours']:g}")
+        if self.kind == "case_overdue":
+            return t.gettext(
+                "a follow-up case not resolved {hours} hours after the answer",
+                hours=f"{p['hours']:g}",
+            )
         if self.kind == "suspect_spike":
             return t.gettext(
                 "{count} suspect in {minutes} minutes",
@@ -722,7 +729,8 @@ def alerts_for_health(
 
 
 def evaluate(hq: Hq, *, now: datetime | None = None) -> int:
-    """Look for NPS dips and devices that stopped syncing; returns the alerts made."""
+    """Look for NPS dips, devices that stopped syncing and follow-up cases left open too long;
+    returns the alerts made."""
     from hq.analytics import ResponseFilter, _counts, _zero, local_day_spans
 
     now = now or utcnow()
@@ -754,6 +762,8 @@ def evaluate(hq: Hq, *, now: datetime | None = None) -> int:
                         current=cur.get(sid, _zero()),
                         now=now,
                     )
+            elif rule.kind == "case_overdue":
+                made += _case_alerts(s, rule, scope=scope, watched=watched, now=now)
             else:
                 made += _stale_alerts(s, rule, scope=scope, watched=watched, now=now)
     return made
@@ -860,6 +870,84 @@ def _stale_alerts(
             is not None
         )
     return made
+
+
+def _case_alerts(
+    s: Session, rule: AlertRule, *, scope: _Scope, watched: list[str], now: datetime
+) -> int:
+    """One alert per case per episode: a case (hq.cases) not resolved ``hours`` after the
+    answer, or after it was last reopened (a reopened case is a new episode). The alert
+    carries the answer like a response alert (its contact details only to ``;contact``
+    recipients), never the case's note."""
+    from hq.cases import overdue_cases
+
+    if not watched:
+        return 0
+    hours = rule.params["hours"]
+    t = i18n.texts(i18n.chain_language())  # stored: the chain's language
+    made = 0
+    found = overdue_cases(
+        s,
+        store_ids=watched,
+        older_than=now - timedelta(hours=hours),
+        rule_id=rule.id,
+        columns=_RESPONSE_COLUMNS,
+    )
+    for row in found:
+        reopened = row["reopened_at"]
+        episode = row["episode"] or 0  # hq.cases.overdue_cases looks the key up the same way
+        tz = scope.zones.get(row["store_id"], "UTC")
+        name = scope.names.get(row["store_id"], row["store_id"])
+        state = row["state"] or "open"
+        age = (now - (reopened or row["corrected_time"])).total_seconds() / 3600
+        details = _response_details(row, tz)
+        details["case"] = {
+            "response_id": row["id"],
+            "state": state,
+            "hours_open": round(age, 1),
+            "changed_by": row["changed_by"],
+            "changed_at": _iso(row["changed_at"]) if row["changed_at"] else None,
+        }
+        summary = f"{name} · " + t.gettext(
+            "score {score} answered {when}: follow-up case still {state} after {hours} hours",
+            score=row["score"],
+            when=local_time(row["corrected_time"], tz),
+            state=t.gettext(state),
+            hours=f"{age:.0f}",
+        )
+        made += (
+            _make_alert(
+                s,
+                rule,
+                scope=scope,
+                store_id=row["store_id"],
+                dedupe_key=f"r{rule.id}:case:{row['id']}:{episode}",
+                summary=summary,
+                details=details,
+                now=now,
+                response_id=row["id"],
+            )
+            is not None
+        )
+    return made
+
+
+_RESPONSE_COLUMNS = (
+    "id",
+    "store_id",
+    "score",
+    "category",
+    "channel",
+    "language",
+    "reasons",
+    "comment",
+    "contact_consent",
+    "contact_name",
+    "contact_detail",
+    "device_id",
+    "device_time",
+    "corrected_time",
+)
 
 
 @dataclass(frozen=True)

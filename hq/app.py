@@ -34,6 +34,7 @@ from hq.routers import (
     admin_pages,
     alert_pages,
     analyst_api,
+    case_pages,
     dashboard,
     fleet_pages,
     ops,
@@ -169,6 +170,8 @@ def create_app(hq: Hq, *, delivery: DeliveryConfig | None = None) -> FastAPI:
     app.include_router(admin_pages.users_read)
     app.include_router(admin_pages.users_write)
     app.include_router(admin_pages.audit_read)
+    app.include_router(case_pages.cases_read)
+    app.include_router(case_pages.cases_write)
     app.include_router(privacy.pages)
     app.include_router(privacy.forms)
     app.include_router(privacy.api)

@@ -264,6 +264,7 @@ fleet_form = form(Action.MANAGE_FLEET)  # store and group profiles, survey draft
 privacy_api = api(Action.MANAGE_PRIVACY)  # API tokens act as analysts: refused
 privacy_page = page(Action.MANAGE_PRIVACY)
 privacy_form = form(Action.MANAGE_PRIVACY)  # the page's erase form and the JSON erase call
+cases_form = form(Action.MANAGE_CASES)  # mark a follow-up case (a viewer: own stores only)
 
 DeviceDep = Annotated[Principal, Depends(device)]
 StoreReaderDep = Annotated[Principal, Depends(device_or_api_token)]

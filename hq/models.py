@@ -507,7 +507,8 @@ class CaseRow(Base):
     value (unique, so two writers on PostgreSQL cannot take the same one and commit out of
     order). ``device_id``: the kiosk whose change this is (None: made at HQ), which is not sent
     its own change back. ``resolved_at``: when it was resolved (None unless resolved), for the
-    retention purge. ``note`` may hold personal data: erasure and the purge scrub it."""
+    retention purge; ``reopened_at``: when it was last reopened. ``note`` may hold personal
+    data: erasure and the purge scrub it."""
 
     __tablename__ = "cases"
 
@@ -521,6 +522,10 @@ class CaseRow(Base):
     change_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When it was last reopened (resolved, then open or contacted again): a new episode for
+    # the case_overdue alert rule, whose hours then count from here.
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    episode: Mapped[int] = mapped_column(Integer, server_default="0")  # reopenings so far
 
     __table_args__ = (
         CheckConstraint("state IN ('open', 'contacted', 'resolved')", name="state_known"),

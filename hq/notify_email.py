@@ -70,6 +70,7 @@ KIND_TITLES = {
     "nps_dip": N_("NPS dip"),
     "stale_device": N_("Device not syncing"),
     "suspect_spike": N_("Suspect responses"),
+    "case_overdue": N_("Follow-up case overdue"),
 }
 
 # A response's category as the e-mail names it (the template looks each up in the catalog).

@@ -21,6 +21,7 @@ from hq.alerts import DEFAULT_PARAMS, RULE_KINDS, AlertLine, AlertRule
 from hq.analytics import Dashboard, StoreLine, local_label
 from hq.audit import AuditEntry
 from hq.auth import Principal
+from hq.cases import CaseFilter, CaseLine, age_text
 from hq.delivery import DeliveryLine
 from hq.fleet import DeviceHealth
 from hq.groups import StoreGroup
@@ -47,6 +48,7 @@ NAV = (
     ("/", N_("Dashboard"), Action.READ_SCOPED),
     ("/stores", N_("Stores"), Action.READ_SCOPED),
     ("/devices", N_("Devices"), Action.READ_SCOPED),
+    ("/cases", N_("Cases"), Action.READ_SCOPED),
     ("/surveys", N_("Surveys"), Action.READ_ALL),
     ("/alerts", N_("Alert rules"), Action.READ_ALL),
     ("/deliveries", N_("Delivery log"), Action.READ_ALL),
@@ -657,4 +659,53 @@ def privacy_page(
         error=error,
         retention=retention,
         export_query=query,
+    )
+
+
+CASE_STATES = {
+    "open": N_("open"),
+    "contacted": N_("contacted"),
+    "resolved": N_("resolved"),
+}
+
+
+def cases_page(
+    *,
+    lines: list[CaseLine],
+    f: CaseFilter,
+    stores: list[Store],
+    groups: list[StoreGroup],
+    user: Principal,
+    contact: bool,
+    can_change: bool,
+    error: str | None = None,
+    query: str = "",
+) -> str:
+    """Follow-up cases: answered in the store's time with its zone, age, the answer, contact
+    details (only with ``contact``), state, note and who changed it when; overdue ones (not
+    resolved 48 hours after the answer) marked with a badge and a bar, not by colour alone."""
+    rows = [
+        {
+            "c": c,
+            "answered": local_label(c.answered_at, c.time_zone),
+            "age": age_text(c.age),
+            "changed": "" if c.changed_at is None else local_label(c.changed_at, c.time_zone),
+        }
+        for c in lines
+    ]
+    return render(
+        "pages/cases.html",
+        title=_title(N_("Cases")),
+        **chrome(user, "/cases"),
+        rows=rows,
+        f=f,
+        stores=stores,
+        groups=groups,
+        contact=contact,
+        can_change=can_change,
+        error=error,
+        query=query,
+        states=CASE_STATES,
+        overdue=sum(1 for c in lines if c.overdue),
+        csv_href="/cases.csv" + (f"?{query}" if query else ""),
     )

@@ -6,7 +6,8 @@ Roles, from most to least power:
 - ``admin``: stores, devices, groups, alert rules and webhooks; reads everything and the
   audit log; answers a person's privacy request (find, export, erase) like an owner.
 - ``analyst``: reads everything; contact details only with the ``contact`` grant.
-- ``viewer``: reads only the stores of their groups (a store or region manager).
+- ``viewer``: reads only the stores of their groups (a store or region manager); marks the
+  follow-up cases of those stores contacted or resolved (hq.cases).
 
 Routers ask with ``Depends(require(Action.X, principal=current_principal))``; a principal is
 any object with ``.role`` (a Role) and ``.contact`` (bool), e.g. hq.users.User or
@@ -47,6 +48,7 @@ class Action(enum.Enum):
     MANAGE_USERS = "manage users, API tokens and poster codes"
     READ_AUDIT = "read the audit log"
     MANAGE_PRIVACY = "find, export and erase a customer's personal data"
+    MANAGE_CASES = "change follow-up cases (a viewer: of their own stores)"
 
 
 _EVERYONE = frozenset(Role)
@@ -60,6 +62,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_USERS: frozenset({Role.OWNER}),
     Action.READ_AUDIT: frozenset({Role.OWNER, Role.ADMIN}),
     Action.MANAGE_PRIVACY: frozenset({Role.OWNER, Role.ADMIN}),
+    # A regional manager is a viewer scoped to their groups: they follow up their stores'
+    # detractors (hq.cases.set_case refuses another store's case). Analysts only read.
+    Action.MANAGE_CASES: frozenset({Role.OWNER, Role.ADMIN, Role.VIEWER}),
 }
 
 

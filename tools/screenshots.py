@@ -7,6 +7,7 @@ sync     the sync and QR tabs and the poster, against a real HQ (tools.sync_scre
 hq       the HQ dashboard and the phone page in Chromium (tools.hq_screenshots)
 alerts   HQ's alert rules, an alert e-mail and the delivery log (tools.hq_alert_screenshots)
 profile  a Hindi survey from HQ on the kiosk, and "Managed by HQ" (tools.profile_screenshots)
+cases    HQ's Cases page, 1280 and 390 wide, English and Hindi (tools.hq_case_screenshots)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-PARTS = ("survey", "admin", "sync", "hq", "alerts", "profile")
+PARTS = ("survey", "admin", "sync", "hq", "alerts", "profile", "cases")
 
 
 def survey(out: Path, args: argparse.Namespace) -> None:
@@ -75,6 +76,12 @@ def profile(out: Path, args: argparse.Namespace) -> None:
     profile_screenshots.main(out)
 
 
+def cases(out: Path, args: argparse.Namespace) -> None:
+    from tools import hq_case_screenshots
+
+    hq_case_screenshots.main(out)
+
+
 MAKERS: dict[str, Callable[[Path, argparse.Namespace], None]] = {
     "survey": survey,
     "admin": admin,
@@ -82,6 +89,7 @@ MAKERS: dict[str, Callable[[Path, argparse.Namespace], None]] = {
     "hq": hq,
     "alerts": alerts,
     "profile": profile,
+    "cases": cases,
 }
 
 

@@ -6,6 +6,7 @@ module              routes                                     access (hq.auth; 
 sync                POST /api/v1/batches                       device
                     GET /api/v1/stores/{store}/responses       device (own store) or API token
                     GET /api/v1/profile                        device (its store's profile)
+                    GET /api/v1/erasures, /api/v1/cases        device (its store's)
                     POST /api/v1/enroll                        public (the code is the key)
 analyst_api         /api/v1/responses, /nps, /export,          API token or session, any role
                     /api/v1/profiles/{store}, /api/v1/surveys,
@@ -24,6 +25,9 @@ fleet_pages         GET /stores, /stores/{store}, /devices     session, any role
 admin_pages         /users..., /tokens... (GET)                session: owner
                     POST /users..., /tokens...                 session + CSRF: owner
                     /audit, /audit.csv                         session: owner, admin
+case_pages          GET /cases, /cases.csv                     session, any role (viewer: own)
+                    POST /cases/{response_id}                  session + CSRF: owner, admin,
+                                                               viewer (own stores)
 ops                 /healthz                                   public
 ==================  =========================================  ================================
 

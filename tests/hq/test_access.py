@@ -86,6 +86,9 @@ WHO_MAY_CALL: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("POST", "/surveys/{form}/publish"): ("form: MANAGE_FLEET", MANAGERS),
     ("GET", "/api/v1/erasures"): ("device", frozenset({DEVICE})),
     ("GET", "/api/v1/cases"): ("device", frozenset({DEVICE})),
+    ("GET", "/cases"): ("page: READ_SCOPED", SIGNED_IN),
+    ("GET", "/cases.csv"): ("page: READ_SCOPED", SIGNED_IN),
+    ("POST", "/cases/{response_id}"): ("form: MANAGE_CASES", MANAGERS | {VIEWER}),
     ("GET", "/privacy"): ("page: MANAGE_PRIVACY", MANAGERS),
     ("GET", "/privacy/export"): ("page: MANAGE_PRIVACY", MANAGERS),
     ("POST", "/privacy/erase"): ("form: MANAGE_PRIVACY", MANAGERS),
@@ -189,6 +192,7 @@ def _call(cast: Cast, caller: str, method: str, path: str) -> requests.Response:
         "survey_id": "1",
         "group": "nobody-here",
         "form": "nobody-here",
+        "response_id": "nobody-here",
     }
     if path == "/static/fonts/{name}":
         values["name"] = "NotoSans-Regular.ttf"
@@ -261,6 +265,7 @@ def test_every_form_carries_the_csrf_token(hq_server: Server) -> None:
         "/tokens",
         "/audit",
         "/account/password",
+        "/cases",
         "/privacy?phone=%2B91+90000+12345",
     ):
         page = owner.get(hq_server.url(path), timeout=10)

@@ -23,6 +23,7 @@ PAGES = [
     "/",
     "/stores",
     "/devices",
+    "/cases",
     "/surveys",
     "/alerts",
     "/deliveries",
@@ -83,7 +84,20 @@ def test_hq_pages_pass_axe_at_1280_and_200_percent(
     post_batch(
         hq_server,
         device,
-        batch(device, [response(device, 1, score=2, comment="Long queue at the till")]),
+        batch(
+            device,
+            [
+                response(
+                    device,
+                    1,
+                    score=2,
+                    comment="Long queue at the till",
+                    contact_consent=True,  # a follow-up case on /cases, with its form
+                    contact_name="Asha",
+                    contact_detail="+91 98100 00000",
+                )
+            ],
+        ),
     )
     name = f"a11y-{uuid.uuid4().hex[:6]}"
     users.add_user(hq_server.hq, name, password=PASSWORD, role=Role.OWNER)

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from hqkit import Device, Server, batch, enroll, post_batch, response, statuses
+from hqkit import Device, Server, batch, enroll, post_batch, response, sign_in, statuses
 from sqlalchemy import select
 
-from hq import cases, privacy
+from hq import cases, privacy, users
 from hq.models import AuditRow, CaseRow, ResponseRow
+from hq.roles import Role
 from hq.service import Hq, HqConfig, RetentionPolicy
 
 
@@ -209,6 +210,12 @@ def test_erasure_scrubs_the_note_and_export_lists_the_case(hq_server: Server) ->
     phone = row["contact_detail"]
     at = datetime.now(UTC)
     _send(hq_server, dev, [row], [_case(row["id"], "contacted", at, note=f"rang {phone}")])
+    name = f"owner-{uuid.uuid4().hex[:6]}"
+    users.add_user(hq_server.hq, name, password="cases pass 1", role=Role.OWNER)
+    page = sign_in(hq_server.base, name, "cases pass 1").get(
+        hq_server.url("/privacy"), params={"phone": phone}, timeout=30
+    )
+    assert 'id="held-cases"' in page.text and f"rang {phone}" in page.text
     query = privacy.PersonQuery.parse("phone", phone)
     doc = privacy.export(hq_server.hq, query, actor="test")
     assert [c["note"] for c in doc["cases"]] == [f"rang {phone}"]
@@ -306,10 +313,104 @@ def test_migration_0008_upgrades_a_0007_database(tmp_path: Path) -> None:
             "01900000-0000-7000-8000-000000000001",
             state="contacted",
             note="ok",
-            by="owner",
+            by="ops@chain.example",
             store_ids=None,
         )
         changes, cursor, more = cases.changes_since(hq, "s1", after=0, limit=10)
         assert [c.state for c in changes] == ["contacted"] and cursor == 1 and not more
     finally:
         hq.close()
+
+
+def test_a_batch_file_carries_cases_like_an_upload(hq_server: Server, tmp_path: Path) -> None:
+    from core.protocol import BatchV1, write_batch_file
+    from hq.ingest import import_file
+
+    dev = enroll(hq_server)
+    row = _detractor(dev, 1)
+    at = datetime.now(UTC) - timedelta(hours=1)
+    body = BatchV1.model_validate(
+        batch(
+            dev,
+            [row],
+            protocol="v2",
+            cases=[_case(row["id"], "contacted", at, note="called from the store phone")],
+        )
+    )
+    path = write_batch_file(tmp_path / "usb.json", body, secret=dev.secret)
+    outcome = import_file(hq_server.hq, path)
+    assert outcome.error is None and outcome.accepted == 1
+    stored = _stored(hq_server, row["id"])
+    assert stored is not None and stored.state == "contacted"
+    assert stored.note == "called from the store phone" and stored.device_id == dev.device_id
+    assert import_file(hq_server.hq, path).duplicates == 1  # importing twice changes nothing
+    assert [a[1] for a in _audit(hq_server, row["id"])] == ["case.change"]
+
+
+def test_concurrent_changes_get_distinct_cursor_positions(hq_server: Server) -> None:
+    """Writers changing cases at once (HQ users, kiosk batches) never share a change id, and
+    the pull lists every change once, in order."""
+    import threading
+
+    a = enroll(hq_server)
+    b = enroll(hq_server, a.store_id)
+    rows = [_detractor(a, i) for i in range(1, 41)]
+    statuses(post_batch(hq_server, a, batch(a, rows)))
+    start = _pull(hq_server, b)["cursor"]
+    errors: list[BaseException] = []
+
+    def hq_user(part: list[dict[str, Any]]) -> None:
+        try:
+            for r in part:
+                cases.set_case(
+                    hq_server.hq,
+                    r["id"],
+                    state="contacted",
+                    note=None,
+                    by="ops@chain.example",
+                    store_ids=None,
+                )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def kiosk(part: list[dict[str, Any]]) -> None:
+        try:
+            at = datetime.now(UTC) - timedelta(days=1)
+            for r in part:
+                got = _send(hq_server, a, [], [_case(r["id"], "contacted", at)])
+                assert got["cases_taken"] == [r["id"]]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=hq_user, args=(rows[0:10],)),
+        threading.Thread(target=hq_user, args=(rows[10:20],)),
+        threading.Thread(target=kiosk, args=(rows[20:30],)),
+        threading.Thread(target=kiosk, args=(rows[30:40],)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    seen: list[str] = []
+    cursor = start
+    while True:
+        page = requests.get(
+            hq_server.url("/api/v1/cases"),
+            params={"after": cursor, "limit": 7},
+            headers=b.auth,
+            timeout=10,
+        ).json()
+        seen += [c["response_id"] for c in page["cases"]]
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            break
+    assert sorted(seen) == sorted(r["id"] for r in rows)  # each once
+    with hq_server.hq.db.reading() as s:
+        ids = list(
+            s.scalars(
+                select(CaseRow.change_id).where(CaseRow.response_id.in_([r["id"] for r in rows]))
+            )
+        )
+    assert len(set(ids)) == 40

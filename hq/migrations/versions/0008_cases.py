@@ -31,6 +31,8 @@ def upgrade() -> None:
         sa.Column("change_id", sa.BigInteger(), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.Column("resolved_at", sa.DateTime(), nullable=True),
+        sa.Column("reopened_at", sa.DateTime(), nullable=True),
+        sa.Column("episode", sa.Integer(), server_default="0", nullable=False),
         sa.CheckConstraint(
             "state IN ('open', 'contacted', 'resolved')", name=op.f("ck_cases_state_known")
         ),
