@@ -674,6 +674,7 @@ def cases_page(
     lines: list[CaseLine],
     f: CaseFilter,
     stores: list[Store],
+    reasons: dict[str, str] | None = None,
     groups: list[StoreGroup],
     user: Principal,
     contact: bool,
@@ -687,6 +688,7 @@ def cases_page(
     rows = [
         {
             "c": c,
+            "reasons": [(reasons or {}).get(key, key) for key in c.reasons],
             "answered": local_label(c.answered_at, c.time_zone),
             "age": age_text(c.age),
             "changed": "" if c.changed_at is None else local_label(c.changed_at, c.time_zone),

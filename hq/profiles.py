@@ -539,6 +539,22 @@ def published(hq: Hq) -> list[tuple[str, SurveyVersionV1]]:
         return [(r.form, survey_from_row(r)) for r in rows]
 
 
+def reason_labels(hq: Hq, language: str) -> dict[str, str]:
+    """Reason key -> the label a customer tapped, in ``language`` where a survey has it (else
+    the survey's first language), the newest published survey's label winning: what a page
+    shows instead of keys such as ``wait_time``."""
+    labels: dict[str, str] = {}
+    for _form, version in published(hq):
+        by_language: dict[str, SurveyTexts] = dict(version.texts.items())
+        texts = by_language.get(language) or next(iter(by_language.values()), None)
+        if texts is None:
+            continue
+        for chips in texts.reasons.values():
+            for chip in chips:
+                labels.setdefault(chip.key, chip.label)
+    return labels
+
+
 def survey_version(hq: Hq, survey_id: int) -> tuple[str, SurveyVersionV1]:
     with hq.db.reading() as s:
         row = s.get(SurveyRow, survey_id)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from hq import auth, cases, groups
+from hq import auth, cases, groups, i18n, profiles
 from hq.auth import HqDep, Principal
 from hq.cases import CaseFilter
 from hq.db import utcnow
@@ -53,6 +53,7 @@ def _page(hq: Hq, user: Principal, f: CaseFilter, *, error: str | None = None) -
     ]
     return cases_page(
         lines=lines,
+        reasons=profiles.reason_labels(hq, i18n.current()),
         f=f,
         stores=stores,
         groups=visible,
