@@ -58,3 +58,47 @@ def translate(text: str, texts: Texts) -> str:
 def explain_in(error: BaseException | str, language: str) -> str:
     """``error``'s text in ``language`` (English for a language the errors are not in)."""
     return translate(said_of(error), Texts(language if language in LANGUAGES else "en", DOMAIN))
+
+
+# Kept in a database column (the kiosk's sync_status.last_error, profile_error): a Said is
+# stored as its id and parameters, so the Sync tab can show a stored error in the manager's
+# language later; a plain text stays as it is (older rows too).
+_STORED = "said:"
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Said):
+        return {"said": value.msgid, "params": {k: _jsonable(v) for k, v in value.params.items()}}
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return str(value)
+
+
+def _unjson(value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"said", "params"}:
+        params = value["params"] if isinstance(value["params"], dict) else {}
+        return Said(str(value["said"]), **{str(k): _unjson(v) for k, v in params.items()})
+    return value
+
+
+def to_stored(text: str) -> str:
+    """What to keep in a text column for ``text`` (a :class:`Said` keeps its id and params)."""
+    if not isinstance(text, Said):
+        return str(text)
+    import json
+
+    return _STORED + json.dumps(_jsonable(text), ensure_ascii=False)
+
+
+def from_stored(text: str | None) -> str | None:
+    """The text :func:`to_stored` kept: a :class:`Said` again, or the plain text (also for a
+    value that only looks like a stored one)."""
+    if text is None or not text.startswith(_STORED):
+        return text
+    import json
+
+    try:
+        value = _unjson(json.loads(text[len(_STORED) :]))
+        return value if isinstance(value, Said) else text
+    except (ValueError, KeyError, IndexError):
+        return text

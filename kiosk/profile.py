@@ -35,6 +35,7 @@ from core.profile import (
     verify_profile,
 )
 from core.protocol import describe
+from core.said import to_stored
 from kiosk import audit
 from kiosk.db import Database, utcnow
 from kiosk.errors import KioskError
@@ -192,7 +193,7 @@ def record_refusal(db: Database, message: str, *, at: datetime | None = None) ->
     with db.writing() as s:
         row = s.get(SyncStatusRow, 1)
         if row is not None:
-            row.profile_error = message[:500]
+            row.profile_error = to_stored(message)[:2000]
             row.profile_error_at = at or utcnow()
         audit.add(s, "profile_refused", reason=message[:200])
 

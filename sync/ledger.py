@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from core.protocol import RESPONSE_FIELDS
+from core.said import from_stored, to_stored
 from kiosk.db import Database, utcnow
 from kiosk.localtime import local_day, to_utc, zone
 from kiosk.models import UNSENT_WHERE
@@ -222,7 +223,7 @@ class SyncStore:
             enrolled_at=_dt(row[3]),
             last_attempt_at=_dt(row[4]),
             last_success_at=_dt(row[5]),
-            last_error=row[6],
+            last_error=from_stored(row[6]),
             last_error_at=_dt(row[7]),
             failures=int(row[8] or 0),
             next_attempt_at=_dt(row[9]),
@@ -230,7 +231,7 @@ class SyncStore:
             clock_offset_s=row[11],
             phone_cursor=row[12],
             phone_pulled_at=_dt(row[13]),
-            profile_error=row[14],
+            profile_error=from_stored(row[14]),
             profile_error_at=_dt(row[15]),
             recoveries_since_sync=int(row[16] or 0),
             erasure_cursor=row[17],
@@ -450,7 +451,7 @@ class SyncStore:
                 "failures = failures + 1, next_attempt_at = ?, refused = ? WHERE id = 1",
                 (
                     _sql_time(at),
-                    message,
+                    to_stored(message)[:2000],
                     _sql_time(at),
                     _sql_time(next_attempt_at) if next_attempt_at else None,
                     int(refused),

@@ -34,6 +34,7 @@ from core.protocol import (
     decode_secret,
     describe,
 )
+from core.said import Said, said_of
 from kiosk import credentials as creds_file
 from kiosk import followups, privacy
 from kiosk.credentials import Credentials, NotEnrolled
@@ -49,7 +50,8 @@ log = logging.getLogger(__name__)
 BASE_DELAY_S = 1.0
 MAX_DELAY_S = 300.0  # 5 minutes
 MAX_RETRY_AFTER_S = 3600.0  # a Retry-After longer than this is taken as this
-REFUSED_MESSAGE = "HQ refused this device: enroll it again"
+REFUSED = Said("HQ refused this device: enroll it again")
+REFUSED_MESSAGE = str(REFUSED)
 RECOUNT_EVERY = 20  # batches between two counts of the backlog sent to HQ as a hint
 PREFETCH_TTL_S = 2.0  # a batch read ahead is used only by the step right after (a drain)
 
@@ -340,7 +342,7 @@ class Outbox:
         except DeviceRefused as exc:
             log.warning("%s", exc)
             self.store.record_failure(
-                message=f"{REFUSED_MESSAGE}. ({exc})",
+                message=Said("{refused}. ({error})", refused=REFUSED, error=said_of(exc)),
                 at=self.clock(),
                 next_attempt_at=None,
                 refused=True,
@@ -353,7 +355,7 @@ class Outbox:
             delay = self.backoff.next_delay(retry_after)
             now = self.clock()
             self.store.record_failure(
-                message=str(exc), at=now, next_attempt_at=now + timedelta(seconds=delay)
+                message=said_of(exc), at=now, next_attempt_at=now + timedelta(seconds=delay)
             )
             return StepResult(StepKind.BACKOFF, delay_s=delay, error=str(exc))
         finished = self.clock()

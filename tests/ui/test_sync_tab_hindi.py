@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
 
-from synckit import Hq, start_hq  # noqa: E402
+from synckit import Hq, add_responses, start_hq  # noqa: E402
 
 from kiosk.db import Database, open_database  # noqa: E402
 from ui.admin import texts  # noqa: E402
@@ -70,3 +70,39 @@ def test_enrollment_refusals_are_in_the_managers_language(
         )
     finally:
         controller.shutdown()
+
+
+def test_a_stored_sync_error_is_shown_in_the_managers_language(
+    qtbot,
+    hq: Hq,
+    kiosk: Database,
+    hindi: None,  # noqa: ANN001
+) -> None:
+    """The worker keeps the last error in the kiosk's file; a manager who reads Hindi sees it
+    in Hindi on the Sync tab later (it used to be kept, and shown, as English text)."""
+    import socket
+
+    from synckit import session
+
+    from sync.ledger import SyncStore
+    from sync.outbox import enroll_kiosk, outbox_for
+
+    with session() as s:
+        enroll_kiosk(kiosk, hq_url=hq.base, code=hq.code(), session=s)
+    with socket.socket() as probe:  # a port nothing listens on: HQ is down
+        probe.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with kiosk.write_connection() as conn:
+        conn.exec_driver_sql("UPDATE sync_status SET hq_url = ?", (down,))
+    add_responses(kiosk, 1)
+    with session() as s:
+        outbox_for(kiosk, session=s).step()
+    stored = SyncStore(kiosk).overview().status.last_error
+    assert stored is not None and stored.startswith("Cannot reach HQ")  # English at rest
+
+    tab = SyncTab()
+    qtbot.addWidget(tab)
+    tab.set_overview(SyncStore(kiosk).overview())
+    shown = tab.error_label.text()
+    assert down in shown and "Cannot reach" not in shown
+    assert any("\u0900" <= ch <= "\u097f" for ch in shown)  # Devanagari

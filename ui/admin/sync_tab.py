@@ -33,7 +33,7 @@ from sync.client import sends_in_clear
 from sync.ledger import SyncOverview, SyncState
 from ui.admin import style
 from ui.admin.parts import card, label, names_in_language, set_prop
-from ui.admin.texts import N_, _, ngettext
+from ui.admin.texts import N_, _, error, ngettext
 
 ROW_PX = 34
 STATE_TEXT = {
@@ -400,7 +400,7 @@ class SyncTab(QWidget):
         show_profile = bool(s.profile_error) and not show_error
         self.error_card.setVisible(show_error or show_profile)
         if show_error:
-            self.error_label.setText(s.last_error or "")
+            self.error_label.setText(error(s.last_error) if s.last_error else "")
             self.error_when.setText(
                 when(s.last_error_at, now, time_zone=o.time_zone)
                 + " · "
@@ -409,7 +409,8 @@ class SyncTab(QWidget):
                 else ""
             )
         elif show_profile:
-            self.error_label.setText(_("Store profile refused: {error}", error=s.profile_error))
+            refused = error(s.profile_error or "")
+            self.error_label.setText(_("Store profile refused: {error}", error=refused))
             self.error_when.setText(
                 when(s.profile_error_at, now, time_zone=o.time_zone) if s.profile_error_at else ""
             )
