@@ -381,27 +381,34 @@ def _ingest(
     hq: Hq, envelope: BatchEnvelope, *, device: DeviceAuth, source: str
 ) -> tuple[_Reply, int]:
     checked = check_batch(envelope, device=device)
-    erased: list[str] | None = None
+
+    def work(s: Session) -> tuple[list[_Result], int, float | None, list[str] | None, int | None]:
+        results, alerts, offset_s = _store(s, envelope, checked, device=device, source=source)
+        erased: list[str] | None = None
+        if envelope.erasures is not None:
+            # After the responses: a batch carrying an answer and its erasure (the kiosk
+            # forgot the customer before it synced) ends scrubbed.
+            erased = erase_from_device(
+                s,
+                list(envelope.erasures),
+                device_id=device.device_id,
+                store_id=device.store_id,
+                now=utcnow(),
+            )
+        profile_version = stored_profile_version(s, device.store_id)
+        if _EXIT_AT:
+            s.flush()
+            _exit_here("before_commit")
+        return results, alerts, offset_s, erased, profile_version
+
     for attempt in range(_RETRIES):
         try:
-            with hq.db.writing() as s:
-                results, alerts, offset_s = _store(
-                    s, envelope, checked, device=device, source=source
-                )
-                if envelope.erasures is not None:
-                    # After the responses: a batch carrying an answer and its erasure (the
-                    # kiosk forgot the customer before it synced) ends scrubbed.
-                    erased = erase_from_device(
-                        s,
-                        list(envelope.erasures),
-                        device_id=device.device_id,
-                        store_id=device.store_id,
-                        now=utcnow(),
-                    )
-                profile_version = stored_profile_version(s, device.store_id)
-                if _EXIT_AT:
-                    s.flush()
-                    _exit_here("before_commit")
+            # One transaction for the batch's results, alerts and device row: on SQLite HQ's
+            # writer thread may commit it together with other devices' batches (hq.db.GroupWriter),
+            # each in a savepoint of its own, and replies only once that commit is durable.
+            results, alerts, offset_s, erased, profile_version = hq.db.grouped(
+                work, weight=len(checked) + 1
+            )
             _exit_here("after_commit")
             break
         except IntegrityError:
