@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +42,30 @@ def utcnow() -> datetime:
 
 def naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def rows_by_ids(conn: Connection, head: str, ids: list[str]) -> Iterator[Any]:
+    """The rows of ``{head} IN (ids)`` (``head`` ends with the id column), with plain driver
+    SQL in chunks of 500: ingest looks ids up for every batch, and SQLAlchemy's expanding IN
+    cost more than the look-up."""
+    postgres = conn.dialect.name == "postgresql"
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        if postgres:
+            # Not "= ANY(%s)": around 50k rows the planner's estimate tips it to a sequential
+            # scan (7 ms instead of 1.4 ms in the bench database); IN (SELECT unnest(...)) is
+            # planned as index probes whatever the table's size. The ids (UUIDs, checked) go
+            # as one comma-separated string: dumping a 500-item array cost ~1 ms of Python.
+            joined = ",".join(chunk)
+            param: str | list[str]
+            if joined.count(",") == len(chunk) - 1:
+                ids_sql, param = "string_to_array(%s, ',')", joined
+            else:  # not UUIDs after all: an array, which any id survives
+                ids_sql, param = "%s::varchar[]", chunk
+            yield from conn.exec_driver_sql(f"{head} IN (SELECT unnest({ids_sql}))", (param,))
+        else:
+            marks = ", ".join("?" * len(chunk))
+            yield from conn.exec_driver_sql(f"{head} IN ({marks})", tuple(chunk))
 
 
 class WriterGate:
