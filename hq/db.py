@@ -155,6 +155,8 @@ class GroupWriter:
         or the exception it (or the commit) raised."""
         job = _Job(work=work, weight=max(1, weight), future=Future())
         with self._cond:
+            if self._thread is threading.current_thread():
+                raise RuntimeError("A job of HQ's writer thread cannot queue another job")
             if self._closed:
                 raise RuntimeError("HQ's database is closed")
             self._queue.append(job)

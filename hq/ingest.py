@@ -40,7 +40,6 @@ from hq.device_clock import SKEW, DeviceClock, corrected, measured_offset
 from hq.errors import Forbidden, ImportFailed
 from hq.models import DeviceRow, ResponseRow
 from hq.privacy import SCRUBBED_HASH, erase_from_device, tombstoned, wipe
-from hq.profiles import stored_profile_version
 from hq.rollups import Answer, add_responses, answer_of
 from hq.service import DeviceAuth, Hq
 
@@ -358,7 +357,9 @@ def _ingest(
     checked = check_batch(envelope, device=device)
 
     def work(s: Session) -> tuple[list[_Result], int, float | None, list[str] | None, int | None]:
-        results, alerts, offset_s = _store(s, envelope, checked, device=device, source=source)
+        results, alerts, offset_s, profile_version = _store(
+            s, envelope, checked, device=device, source=source
+        )
         erased: list[str] | None = None
         if envelope.erasures is not None:
             # After the responses: a batch carrying an answer and its erasure (the kiosk
@@ -370,7 +371,6 @@ def _ingest(
                 store_id=device.store_id,
                 now=utcnow(),
             )
-        profile_version = stored_profile_version(s, device.store_id)
         if _EXIT_AT:
             s.flush()
             _exit_here("before_commit")
@@ -409,35 +409,43 @@ _CONFLICT = "conflict: HQ has a different response with this id"
 _RULES_WATCHING = (
     "SELECT 1 FROM alert_rules WHERE disabled_at IS NULL AND kind IN ("
     + ", ".join(f"'{k}'" for k in RESPONSE_KINDS)
-    + ") LIMIT 1"
+    + ")"
 )
 _HEALTH_RULES = (
     "SELECT 1 FROM alert_rules WHERE disabled_at IS NULL AND kind IN ("
     + ", ".join(f"'{k}'" for k in HEALTH_KINDS)
-    + ") LIMIT 1"
+    + ")"
 )
 
 
-def _device_clock(conn: Connection, device_id: str, mark: str) -> DeviceClock:
+def _first_read(
+    conn: Connection, device_id: str, store_id: str, mark: str
+) -> tuple[DeviceClock, int, bool, bool]:
+    """What a batch reads before it writes, in one round trip: the device's clock as last
+    measured, the store's profile version, and whether any response rule and any health rule
+    is on (a statement each cost PostgreSQL a round trip per batch)."""
     row = conn.exec_driver_sql(
-        "SELECT last_sent_at, clock_offset_s, newest_answer_at FROM devices "
-        f"WHERE device_id = {mark}",
-        (device_id,),
-    ).first()
-    if row is None:
-        return DeviceClock()
+        "SELECT d.last_sent_at, d.clock_offset_s, d.newest_answer_at, "
+        f"(SELECT version FROM store_profile_versions WHERE store_id = {mark}), "
+        f"EXISTS ({_RULES_WATCHING}), EXISTS ({_HEALTH_RULES}) "
+        f"FROM (SELECT 1 AS one) AS one LEFT JOIN devices AS d ON d.device_id = {mark}",
+        (store_id, device_id),
+    ).one()
     sent, newest = (
         datetime.fromisoformat(v) if isinstance(v, str) else v for v in (row[0], row[2])
     )
     offset = None if row[1] is None else float(row[1])
-    return DeviceClock(last_sent_at=sent, offset_s=offset, newest_answer_at=newest)
+    clock = DeviceClock(last_sent_at=sent, offset_s=offset, newest_answer_at=newest)
+    version = int(row[3]) if row[3] is not None else 1
+    return clock, version, bool(row[4]), bool(row[5])
 
 
 def _store(
     s: Session, envelope: BatchEnvelope, checked: list[_Checked], *, device: DeviceAuth, source: str
-) -> tuple[list[_Result], int, float | None]:
-    """Store the batch; returns the results, the alerts made and the device's clock offset as
-    measured by this upload (None for a batch file: its receive time measures nothing)."""
+) -> tuple[list[_Result], int, float | None, int]:
+    """Store the batch; returns the results, the alerts made, the device's clock offset as
+    measured by this upload (None for a batch file: its receive time measures nothing) and the
+    store's profile version."""
     conn = s.connection()
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
@@ -445,7 +453,9 @@ def _store(
     at: Any = _sqlite_time(now) if sqlite else now  # times go to the driver as they are stored
     raw_sent = naive_utc(envelope.sent_at)
     offset_s = measured_offset(raw_sent, now) if source == "http" else None
-    before = _device_clock(conn, device.device_id, mark)
+    before, profile_version, watching, health_rules = _first_read(
+        conn, device.device_id, device.store_id, mark
+    )
     newest: datetime | None = None
     ids = [c.id for c in checked if c.response is not None]
     known = known_hashes(s, ids)
@@ -497,7 +507,7 @@ def _store(
         # In this transaction: the responses and their alerts are committed together. The
         # alerts helper reads the rules itself; this cheaper look first skips it (and the
         # rows as dicts) when no rule watches responses.
-        if conn.exec_driver_sql(_RULES_WATCHING).first() is not None:
+        if watching:
             alerts = alerts_for_responses(
                 s, [dict(zip(_COLUMNS, r, strict=True)) for r in rows], now=now
             )
@@ -521,7 +531,7 @@ def _store(
         sets += f", last_backlog = CASE WHEN {newer} THEN {mark} ELSE last_backlog END"
         params += (sent_at, envelope.pending)
     previous: tuple[Any, ...] | None = None
-    if envelope.health is not None and conn.exec_driver_sql(_HEALTH_RULES).first() is not None:
+    if envelope.health is not None and health_rules:
         # A health rule is on: the report this one replaces, to alert on a change (hq.alerts).
         previous = tuple(
             s.execute(
@@ -565,7 +575,7 @@ def _store(
                 reported_at=sent,
                 now=now,
             )
-    return results, alerts, offset_s
+    return results, alerts, offset_s, profile_version
 
 
 _I_ID, _I_COMMENT, _I_NAME, _I_DETAIL, _I_HASH = (
