@@ -44,11 +44,12 @@ def naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
-def rows_by_ids(conn: Connection, head: str, ids: list[str]) -> Iterator[Any]:
-    """The rows of ``{head} IN (ids)`` (``head`` ends with the id column), with plain driver
-    SQL in chunks of 500: ingest looks ids up for every batch, and SQLAlchemy's expanding IN
-    cost more than the look-up."""
+def rows_by_ids(conn: Connection, sql: str, ids: list[str]) -> Iterator[Any]:
+    """The rows of ``sql``, whose every ``{ids}`` stands for the list ``ids`` (as in
+    ``WHERE id IN {ids}``), with plain driver SQL in chunks of 500: ingest looks ids up for
+    every batch, and SQLAlchemy's expanding IN cost more than the look-up."""
     postgres = conn.dialect.name == "postgresql"
+    times = sql.count("{ids}")
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         if postgres:
@@ -62,10 +63,11 @@ def rows_by_ids(conn: Connection, head: str, ids: list[str]) -> Iterator[Any]:
                 ids_sql, param = "string_to_array(%s, ',')", joined
             else:  # not UUIDs after all: an array, which any id survives
                 ids_sql, param = "%s::varchar[]", chunk
-            yield from conn.exec_driver_sql(f"{head} IN (SELECT unnest({ids_sql}))", (param,))
+            text = sql.replace("{ids}", f"(SELECT unnest({ids_sql}))")
+            yield from conn.exec_driver_sql(text, (param,) * times)
         else:
-            marks = ", ".join("?" * len(chunk))
-            yield from conn.exec_driver_sql(f"{head} IN ({marks})", tuple(chunk))
+            text = sql.replace("{ids}", "(" + ", ".join("?" * len(chunk)) + ")")
+            yield from conn.exec_driver_sql(text, tuple(chunk) * times)
 
 
 class WriterGate:

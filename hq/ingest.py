@@ -39,7 +39,7 @@ from hq.db import naive_utc, rows_by_ids, utcnow
 from hq.device_clock import SKEW, DeviceClock, corrected, measured_offset
 from hq.errors import Forbidden, ImportFailed
 from hq.models import DeviceRow, ResponseRow
-from hq.privacy import SCRUBBED_HASH, erase_from_device, tombstoned, wipe
+from hq.privacy import SCRUBBED_HASH, erase_from_device, wipe
 from hq.rollups import Answer, add_responses, answer_of
 from hq.service import DeviceAuth, Hq
 
@@ -239,8 +239,28 @@ def _copy_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
 
 def known_hashes(s: Session, ids: list[str]) -> dict[str, str]:
     """The stored content hash of each id HQ already has."""
-    head = "SELECT id, content_hash FROM responses WHERE id"
-    return {r[0]: r[1] for r in rows_by_ids(s.connection(), head, ids)}
+    sql = "SELECT id, content_hash FROM responses WHERE id IN {ids}"
+    return {r[0]: r[1] for r in rows_by_ids(s.connection(), sql, ids)}
+
+
+# Known ids with their hash, and tombstones (hash NULL) of ids HQ never had, in one round trip.
+_KNOWN_OR_ERASED = (
+    "SELECT id, content_hash FROM responses WHERE id IN {ids} UNION ALL "
+    "SELECT response_id, NULL FROM erasures WHERE response_id IN {ids}"
+)
+
+
+def _known_or_erased(s: Session, ids: list[str]) -> tuple[dict[str, str], set[str]]:
+    """:func:`known_hashes` of ``ids``, and which of them have a tombstone (a response a kiosk
+    or HQ erased; a known one keeps its row, scrubbed)."""
+    known: dict[str, str] = {}
+    erased: set[str] = set()
+    for rid, digest in rows_by_ids(s.connection(), _KNOWN_OR_ERASED, ids):
+        if digest is None:
+            erased.add(rid)
+        else:
+            known[rid] = digest
+    return known, erased
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -458,7 +478,7 @@ def _store(
     )
     newest: datetime | None = None
     ids = [c.id for c in checked if c.response is not None]
-    known = known_hashes(s, ids)
+    known, tombstones = _known_or_erased(s, ids)
     rows: list[tuple[Any, ...]] = []
     answers: list[Answer] = []
     results: list[_Result] = []
@@ -499,7 +519,7 @@ def _store(
             accepted += 1
     alerts = 0
     if rows:
-        rows, erased = _honour_tombstones(s, rows)
+        rows, erased = _honour_tombstones(rows, tombstones)
         insert_rows(s, rows)
         if erased:
             s.execute(update(ResponseRow).where(ResponseRow.id.in_(erased)).values(scrubbed_at=now))
@@ -513,13 +533,14 @@ def _store(
             )
     sent = sent_time(envelope, device=device, now=now)
     sent_at: Any = _sqlite_time(sent) if sqlite else sent
-    # A resend finds the batch's row and leaves it as first received.
-    conn.exec_driver_sql(
+    # A resend finds the batch's row and leaves it as first received. (Written with the
+    # device's UPDATE below: on PostgreSQL in the same statement, one round trip.)
+    batch_sql = (
         "INSERT INTO batches (batch_id, device_id, source, sent_at, received_at, accepted, "
         f"duplicates, rejected) VALUES ({', '.join([mark] * 8)}) "
-        "ON CONFLICT (batch_id) DO NOTHING",
-        (batch_id, device.device_id, source, sent_at, at, accepted, duplicates, rejected),
+        "ON CONFLICT (batch_id) DO NOTHING"
     )
+    batch_params = (batch_id, device.device_id, source, sent_at, at, accepted, duplicates, rejected)
     # "Last sync" is when HQ received something from the device (HQ's clock, so a device
     # clock far ahead cannot freeze it). A file carried on a USB stick may be older than the
     # last upload: its device time and backlog apply only if they are the newer state.
@@ -560,9 +581,15 @@ def _store(
             f"{mark} THEN {mark} ELSE newest_answer_at END"
         )
         params += (newest_at, newest_at)
-    conn.exec_driver_sql(
-        f"UPDATE devices SET {sets} WHERE device_id = {mark}", (*params, device.device_id)
-    )
+    update_sql = f"UPDATE devices SET {sets} WHERE device_id = {mark}"
+    if sqlite:
+        conn.exec_driver_sql(batch_sql, batch_params)
+        conn.exec_driver_sql(update_sql, (*params, device.device_id))
+    else:
+        conn.exec_driver_sql(
+            f"WITH batch AS ({batch_sql}) {update_sql}",
+            (*batch_params, *params, device.device_id),
+        )
     if previous is not None and envelope.health is not None:
         before, before_time = previous
         if before_time is None or before_time <= sent:  # this report is now the device's
@@ -584,14 +611,17 @@ _I_ID, _I_COMMENT, _I_NAME, _I_DETAIL, _I_HASH = (
 
 
 def _honour_tombstones(
-    s: Session, rows: list[tuple[Any, ...]]
+    rows: list[tuple[Any, ...]], tombstones: set[str]
 ) -> tuple[list[tuple[Any, ...]], list[str]]:
-    """New rows that a kiosk or HQ erased before HQ had them arrive scrubbed. Only rows with
-    a comment or contact details are looked up (one indexed query, usually for a handful)."""
-    personal = [r[_I_ID] for r in rows if r[_I_COMMENT] or r[_I_NAME] or r[_I_DETAIL]]
-    if not personal:
+    """New rows that a kiosk or HQ erased before HQ had them (``tombstones``) arrive scrubbed:
+    those with a comment or contact details."""
+    if not tombstones:
         return rows, []
-    erased = tombstoned(s, personal)
+    erased = {
+        r[_I_ID]
+        for r in rows
+        if r[_I_ID] in tombstones and (r[_I_COMMENT] or r[_I_NAME] or r[_I_DETAIL])
+    }
     if not erased:
         return rows, []
     out = []

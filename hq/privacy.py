@@ -699,8 +699,8 @@ def erase_from_device(
 def tombstoned(s: Session, ids: list[str]) -> set[str]:
     """Which of ``ids`` have a tombstone (ingest: a response erased before HQ had it; plain
     driver SQL, as this runs for every batch with a comment in it)."""
-    head = "SELECT response_id FROM erasures WHERE response_id"
-    return {r[0] for r in rows_by_ids(s.connection(), head, ids)}
+    sql = "SELECT response_id FROM erasures WHERE response_id IN {ids}"
+    return {r[0] for r in rows_by_ids(s.connection(), sql, ids)}
 
 
 @dataclass(frozen=True)
