@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,109 +119,119 @@ class WriterGate:
 class _Job:
     work: Callable[[Session], Any]
     weight: int
-    future: Future[Any]
+    done: bool = False
+    ok: bool = False
+    value: Any = None
+    lead: bool = False  # this job's thread commits the next group
 
 
 class GroupWriter:
-    """One thread that writes jobs for many requests, several to a transaction (group commit),
-    on SQLite.
+    """Group commit for HQ's ingest on SQLite: the batches that queue while one is being
+    written are committed together, in one transaction, each in a savepoint of its own.
 
-    A request hands its job (a function of the session) to :meth:`run` and waits. The thread
-    takes the first queued job and whatever else is queued behind it (up to
-    :data:`GROUP_JOBS` jobs or :data:`GROUP_WEIGHT` responses), opens one write transaction,
-    runs each job in a SAVEPOINT of its own and commits once: one fsync for the group instead of
-    one per batch. A job that raises is rolled back to its savepoint alone and its request gets
-    the error; the others commit. If the commit itself fails, every job of the group gets that
-    error and nothing of it is stored (each batch fails whole, as it would alone). The results
-    are handed back only after the commit, so a reply never names a response that is not
-    durable."""
+    A request calls :meth:`run` with its job (a function of the session). With nobody writing,
+    its own thread writes it at once (no hand-off: a lone kiosk pays nothing). Otherwise it
+    queues and waits; when the group being written commits, the thread of the oldest queued job
+    becomes the leader: it takes that job and whatever queued behind it (up to
+    :data:`GROUP_JOBS` jobs or :data:`GROUP_WEIGHT` responses), opens one transaction (taking
+    its turn at the :class:`WriterGate`), runs each job in a SAVEPOINT and commits once: one
+    fsync for the group. A job that raises is rolled back to its savepoint alone and its
+    request gets the error; the others commit. If the commit itself fails, every job of the
+    group gets that error and nothing of it is stored (each batch fails whole, as it would
+    alone). Results are handed back only after the commit, so a reply never names a response
+    that is not durable."""
 
     def __init__(self, db: HqDatabase) -> None:
         self._db = db
         self._cond = threading.Condition(threading.Lock())
         self._queue: list[_Job] = []
-        self._thread: threading.Thread | None = None
+        self._leading = False  # a thread is writing a group
+        self._leader: int | None = None
         self._closed = False
         self.groups = 0  # transactions committed (for tests and the bench)
         self.jobs = 0  # jobs that ran in them
 
     @property
     def queued(self) -> int:
-        """Jobs waiting for the writer thread to take them."""
+        """Jobs waiting for the group being written to commit."""
         with self._cond:
             return len(self._queue)
 
     def run(self, work: Callable[[Session], T], *, weight: int = 1) -> T:
-        """``work(session)`` in a transaction of the writer thread; its result once committed,
-        or the exception it (or the commit) raised."""
-        job = _Job(work=work, weight=max(1, weight), future=Future())
+        """``work(session)`` in a write transaction, perhaps with other requests' jobs; its
+        result once committed, or the exception it (or the commit) raised."""
+        job = _Job(work=work, weight=max(1, weight))
+        group: list[_Job] = []
         with self._cond:
-            if self._thread is threading.current_thread():
-                raise RuntimeError("A job of HQ's writer thread cannot queue another job")
+            if self._leader == threading.get_ident():
+                raise RuntimeError("A job of HQ's group commit cannot queue another job")
             if self._closed:
                 raise RuntimeError("HQ's database is closed")
             self._queue.append(job)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name="hq-sqlite-writer", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify()
-        return job.future.result()  # type: ignore[no-any-return]  # work's own T
+            if self._leading:
+                while not job.done and not job.lead:
+                    self._cond.wait()
+            if not job.done:  # this thread leads: its job is the oldest queued
+                self._leading = True
+                self._leader = threading.get_ident()
+                group = self._take()
+        if group:
+            self._write(group)
+        if job.ok:
+            return job.value  # type: ignore[no-any-return]  # work's own T
+        raise job.value
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=30)
 
-    def _take(self) -> list[_Job] | None:
-        with self._cond:
-            while not self._queue:
-                if self._closed:
-                    return None
-                self._cond.wait()
-            group = [self._queue.pop(0)]
-            weight = group[0].weight
-            while (
-                self._queue
-                and len(group) < GROUP_JOBS
-                and weight + self._queue[0].weight <= GROUP_WEIGHT
-            ):
-                job = self._queue.pop(0)
-                weight += job.weight
-                group.append(job)
-            return group
+    def _take(self) -> list[_Job]:
+        group = [self._queue.pop(0)]
+        weight = group[0].weight
+        while (
+            self._queue
+            and len(group) < GROUP_JOBS
+            and weight + self._queue[0].weight <= GROUP_WEIGHT
+        ):
+            job = self._queue.pop(0)
+            weight += job.weight
+            group.append(job)
+        return group
 
-    def _loop(self) -> None:
-        while (group := self._take()) is not None:
-            outcomes: list[tuple[bool, Any]] = []
-            try:
-                with self._db.writing() as session:
-                    for job in group:
-                        savepoint = session.begin_nested()
-                        try:
-                            value = job.work(session)
-                        except BaseException as exc:  # handed to the job's request
-                            savepoint.rollback()
-                            outcomes.append((False, exc))
-                        else:
-                            savepoint.commit()
-                            outcomes.append((True, value))
-            except BaseException as exc:  # BEGIN or COMMIT failed: nothing of the group stands
-                log.warning("A group of %d writes failed as a whole: %s", len(group), exc)
+    def _write(self, group: list[_Job]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self._db.writing() as session:
                 for job in group:
-                    job.future.set_exception(exc)
-                continue
+                    savepoint = session.begin_nested()
+                    try:
+                        value = job.work(session)
+                    except BaseException as exc:  # handed to the job's request
+                        savepoint.rollback()
+                        outcomes.append((False, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((True, value))
+        except BaseException as exc:  # BEGIN or COMMIT failed: nothing of the group stands
+            log.warning("A group of %d writes failed as a whole: %s", len(group), exc)
+            outcomes = [(False, exc)] * len(group)
+        else:
             self.groups += 1
             self.jobs += len(group)
-            for job, (ok, value) in zip(group, outcomes, strict=True):
-                if ok:
-                    job.future.set_result(value)
+        finally:
+            if len(outcomes) < len(group):  # interrupted mid-group (a BaseException above)
+                outcomes += [(False, RuntimeError("HQ's write was interrupted"))] * (
+                    len(group) - len(outcomes)
+                )
+            with self._cond:
+                for job, (ok, value) in zip(group, outcomes, strict=True):
+                    job.done, job.ok, job.value = True, ok, value
+                self._leader = None
+                if self._queue:
+                    self._queue[0].lead = True  # the oldest waiting job writes the next group
                 else:
-                    job.future.set_exception(value)
+                    self._leading = False
+                self._cond.notify_all()
 
 
 class Checkpointer:
@@ -324,9 +333,9 @@ class HqDatabase:
 
     def grouped(self, work: Callable[[Session], T], *, weight: int = 1) -> T:
         """``work(session)`` in a write transaction, returning its result once committed. On
-        SQLite it runs on the :class:`GroupWriter` thread, perhaps in one transaction with
-        other requests' work (in a savepoint of its own); on PostgreSQL, which takes writers
-        side by side, in its own transaction on the calling thread. ``weight`` is how many rows
+        SQLite through :class:`GroupWriter`, perhaps in one transaction with other requests'
+        work (in a savepoint of its own); on PostgreSQL, which takes writers side by side, in
+        its own transaction. ``weight`` is how many rows
         it writes (a batch's responses), to size the groups."""
         if not self.is_sqlite:
             with self.writing() as session:

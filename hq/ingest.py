@@ -398,9 +398,9 @@ def _ingest(
 
     for attempt in range(_RETRIES):
         try:
-            # One transaction for the batch's results, alerts and device row: on SQLite HQ's
-            # writer thread may commit it together with other devices' batches (hq.db.GroupWriter),
-            # each in a savepoint of its own, and replies only once that commit is durable.
+            # One transaction for the batch's results, alerts and device row: on SQLite it may
+            # be committed together with other devices' batches that queued meanwhile
+            # (hq.db.GroupWriter), each in a savepoint of its own; the reply waits for the commit.
             results, alerts, offset_s, erased, profile_version = hq.db.grouped(
                 work, weight=len(checked) + 1
             )

@@ -208,9 +208,9 @@ def test_a_failing_job_is_rolled_back_alone_and_the_others_in_its_group_commit(
 
             threading.Thread(target=call).start()
 
-        with db.gate.turn():  # another writer holds SQLite: the writer thread queues behind it
+        with db.gate.turn():  # another writer holds SQLite: "first" leads and waits behind it
             submit("first")
-            _wait(lambda: db.gate.waiting == 1, "the writer thread to wait for its turn")
+            _wait(lambda: db.gate.waiting == 1, "first to wait for its turn")
             submit("a")
             _wait(lambda: db.group_writer.queued == 1, "a to queue")
             submit("b", fail=True)
