@@ -36,12 +36,11 @@ from core.protocol import (
 )
 from hq.alerts import HEALTH_KINDS, RESPONSE_KINDS, alerts_for_health, alerts_for_responses
 from hq.cases import take_from_device
-from hq.db import naive_utc, utcnow
+from hq.db import naive_utc, rows_by_ids, utcnow
 from hq.device_clock import SKEW, DeviceClock, corrected, measured_offset
 from hq.errors import Forbidden, ImportFailed
 from hq.models import DeviceRow, ResponseRow
-from hq.privacy import SCRUBBED_HASH, erase_from_device, tombstoned, wipe
-from hq.profiles import stored_profile_version
+from hq.privacy import SCRUBBED_HASH, erase_from_device, wipe
 from hq.rollups import Answer, add_responses, answer_of
 from hq.service import DeviceAuth, Hq
 
@@ -254,34 +253,29 @@ def _copy_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
 
 
 def known_hashes(s: Session, ids: list[str]) -> dict[str, str]:
-    """The stored content hash of each id HQ already has (plain driver SQL: this runs for
-    every batch, and SQLAlchemy's expanding IN cost more than the lookup)."""
-    conn = s.connection()
+    """The stored content hash of each id HQ already has."""
+    sql = "SELECT id, content_hash FROM responses WHERE id IN {ids}"
+    return {r[0]: r[1] for r in rows_by_ids(s.connection(), sql, ids)}
+
+
+# Known ids with their hash, and tombstones (hash NULL) of ids HQ never had, in one round trip.
+_KNOWN_OR_ERASED = (
+    "SELECT id, content_hash FROM responses WHERE id IN {ids} UNION ALL "
+    "SELECT response_id, NULL FROM erasures WHERE response_id IN {ids}"
+)
+
+
+def _known_or_erased(s: Session, ids: list[str]) -> tuple[dict[str, str], set[str]]:
+    """:func:`known_hashes` of ``ids``, and which of them have a tombstone (a response a kiosk
+    or HQ erased; a known one keeps its row, scrubbed)."""
     known: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        if conn.dialect.name == "postgresql":
-            # Not "id = ANY(%s)": around 50k rows the planner's estimate tips it to a sequential
-            # scan (7 ms instead of 1.4 ms in the bench database); IN (SELECT unnest(...)) is
-            # planned as index probes whatever the table's size. The ids (UUIDs, checked) go
-            # as one comma-separated string: dumping a 500-item array cost ~1 ms of Python.
-            joined = ",".join(chunk)
-            param: str | list[str]
-            if joined.count(",") == len(chunk) - 1:
-                ids_sql, param = "string_to_array(%s, ',')", joined
-            else:  # not UUIDs after all: an array, which any id survives
-                ids_sql, param = "%s::varchar[]", chunk
-            result = conn.exec_driver_sql(
-                f"SELECT id, content_hash FROM responses WHERE id IN (SELECT unnest({ids_sql}))",
-                (param,),
-            )
+    erased: set[str] = set()
+    for rid, digest in rows_by_ids(s.connection(), _KNOWN_OR_ERASED, ids):
+        if digest is None:
+            erased.add(rid)
         else:
-            marks = ", ".join("?" * len(chunk))
-            result = conn.exec_driver_sql(
-                f"SELECT id, content_hash FROM responses WHERE id IN ({marks})", tuple(chunk)
-            )
-        known.update((r[0], r[1]) for r in result)
-    return known
+            known[rid] = digest
+    return known, erased
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -397,38 +391,48 @@ def _ingest(
     hq: Hq, envelope: BatchEnvelope, *, device: DeviceAuth, source: str
 ) -> tuple[_Reply, int]:
     checked = check_batch(envelope, device=device)
-    erased: list[str] | None = None
-    taken: list[str] | None = None
+
+    def work(
+        s: Session,
+    ) -> tuple[list[_Result], int, float | None, list[str] | None, list[str] | None, int | None]:
+        results, alerts, offset_s, profile_version = _store(
+            s, envelope, checked, device=device, source=source
+        )
+        erased: list[str] | None = None
+        taken: list[str] | None = None
+        if envelope.erasures is not None:
+            # After the responses: a batch carrying an answer and its erasure (the kiosk
+            # forgot the customer before it synced) ends scrubbed.
+            erased = erase_from_device(
+                s,
+                list(envelope.erasures),
+                device_id=device.device_id,
+                store_id=device.store_id,
+                now=utcnow(),
+            )
+        if envelope.cases is not None:
+            # After the responses and erasures: a case whose answer is in this batch is
+            # taken, and an erased one keeps no note.
+            taken = take_from_device(
+                s,
+                envelope.cases,
+                device_id=device.device_id,
+                store_id=device.store_id,
+                now=utcnow(),
+            )
+        if _EXIT_AT:
+            s.flush()
+            _exit_here("before_commit")
+        return results, alerts, offset_s, erased, taken, profile_version
+
     for attempt in range(_RETRIES):
         try:
-            with hq.db.writing() as s:
-                results, alerts, offset_s = _store(
-                    s, envelope, checked, device=device, source=source
-                )
-                if envelope.erasures is not None:
-                    # After the responses: a batch carrying an answer and its erasure (the
-                    # kiosk forgot the customer before it synced) ends scrubbed.
-                    erased = erase_from_device(
-                        s,
-                        list(envelope.erasures),
-                        device_id=device.device_id,
-                        store_id=device.store_id,
-                        now=utcnow(),
-                    )
-                if envelope.cases is not None:
-                    # After the responses and erasures: a case whose answer is in this batch
-                    # is taken, and an erased one keeps no note.
-                    taken = take_from_device(
-                        s,
-                        envelope.cases,
-                        device_id=device.device_id,
-                        store_id=device.store_id,
-                        now=utcnow(),
-                    )
-                profile_version = stored_profile_version(s, device.store_id)
-                if _EXIT_AT:
-                    s.flush()
-                    _exit_here("before_commit")
+            # One transaction for the batch's results, alerts and device row: on SQLite it may
+            # be committed together with other devices' batches that queued meanwhile
+            # (hq.db.GroupWriter), each in a savepoint of its own; the reply waits for the commit.
+            results, alerts, offset_s, erased, taken, profile_version = hq.db.grouped(
+                work, weight=len(checked) + 1
+            )
             _exit_here("after_commit")
             break
         except IntegrityError:
@@ -456,35 +460,43 @@ _CONFLICT = "conflict: HQ has a different response with this id"
 _RULES_WATCHING = (
     "SELECT 1 FROM alert_rules WHERE disabled_at IS NULL AND kind IN ("
     + ", ".join(f"'{k}'" for k in RESPONSE_KINDS)
-    + ") LIMIT 1"
+    + ")"
 )
 _HEALTH_RULES = (
     "SELECT 1 FROM alert_rules WHERE disabled_at IS NULL AND kind IN ("
     + ", ".join(f"'{k}'" for k in HEALTH_KINDS)
-    + ") LIMIT 1"
+    + ")"
 )
 
 
-def _device_clock(conn: Connection, device_id: str, mark: str) -> DeviceClock:
+def _first_read(
+    conn: Connection, device_id: str, store_id: str, mark: str
+) -> tuple[DeviceClock, int, bool, bool]:
+    """What a batch reads before it writes, in one round trip: the device's clock as last
+    measured, the store's profile version, and whether any response rule and any health rule
+    is on (a statement each cost PostgreSQL a round trip per batch)."""
     row = conn.exec_driver_sql(
-        "SELECT last_sent_at, clock_offset_s, newest_answer_at FROM devices "
-        f"WHERE device_id = {mark}",
-        (device_id,),
-    ).first()
-    if row is None:
-        return DeviceClock()
+        "SELECT d.last_sent_at, d.clock_offset_s, d.newest_answer_at, "
+        f"(SELECT version FROM store_profile_versions WHERE store_id = {mark}), "
+        f"EXISTS ({_RULES_WATCHING}), EXISTS ({_HEALTH_RULES}) "
+        f"FROM (SELECT 1 AS one) AS one LEFT JOIN devices AS d ON d.device_id = {mark}",
+        (store_id, device_id),
+    ).one()
     sent, newest = (
         datetime.fromisoformat(v) if isinstance(v, str) else v for v in (row[0], row[2])
     )
     offset = None if row[1] is None else float(row[1])
-    return DeviceClock(last_sent_at=sent, offset_s=offset, newest_answer_at=newest)
+    clock = DeviceClock(last_sent_at=sent, offset_s=offset, newest_answer_at=newest)
+    version = int(row[3]) if row[3] is not None else 1
+    return clock, version, bool(row[4]), bool(row[5])
 
 
 def _store(
     s: Session, envelope: BatchEnvelope, checked: list[_Checked], *, device: DeviceAuth, source: str
-) -> tuple[list[_Result], int, float | None]:
-    """Store the batch; returns the results, the alerts made and the device's clock offset as
-    measured by this upload (None for a batch file: its receive time measures nothing)."""
+) -> tuple[list[_Result], int, float | None, int]:
+    """Store the batch; returns the results, the alerts made, the device's clock offset as
+    measured by this upload (None for a batch file: its receive time measures nothing) and the
+    store's profile version."""
     conn = s.connection()
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
@@ -492,10 +504,12 @@ def _store(
     at: Any = _sqlite_time(now) if sqlite else now  # times go to the driver as they are stored
     raw_sent = naive_utc(envelope.sent_at)
     offset_s = measured_offset(raw_sent, now) if source == "http" else None
-    before = _device_clock(conn, device.device_id, mark)
+    before, profile_version, watching, health_rules = _first_read(
+        conn, device.device_id, device.store_id, mark
+    )
     newest: datetime | None = None
     ids = [c.id for c in checked if c.response is not None]
-    known = known_hashes(s, ids)
+    known, tombstones = _known_or_erased(s, ids)
     rows: list[tuple[Any, ...]] = []
     answers: list[Answer] = []
     results: list[_Result] = []
@@ -536,7 +550,7 @@ def _store(
             accepted += 1
     alerts = 0
     if rows:
-        rows, erased = _honour_tombstones(s, rows)
+        rows, erased = _honour_tombstones(rows, tombstones)
         insert_rows(s, rows)
         if erased:
             s.execute(update(ResponseRow).where(ResponseRow.id.in_(erased)).values(scrubbed_at=now))
@@ -544,19 +558,20 @@ def _store(
         # In this transaction: the responses and their alerts are committed together. The
         # alerts helper reads the rules itself; this cheaper look first skips it (and the
         # rows as dicts) when no rule watches responses.
-        if conn.exec_driver_sql(_RULES_WATCHING).first() is not None:
+        if watching:
             alerts = alerts_for_responses(
                 s, [dict(zip(_COLUMNS, r, strict=True)) for r in rows], now=now
             )
     sent = sent_time(envelope, device=device, now=now)
     sent_at: Any = _sqlite_time(sent) if sqlite else sent
-    # A resend finds the batch's row and leaves it as first received.
-    conn.exec_driver_sql(
+    # A resend finds the batch's row and leaves it as first received. (Written with the
+    # device's UPDATE below: on PostgreSQL in the same statement, one round trip.)
+    batch_sql = (
         "INSERT INTO batches (batch_id, device_id, source, sent_at, received_at, accepted, "
         f"duplicates, rejected) VALUES ({', '.join([mark] * 8)}) "
-        "ON CONFLICT (batch_id) DO NOTHING",
-        (batch_id, device.device_id, source, sent_at, at, accepted, duplicates, rejected),
+        "ON CONFLICT (batch_id) DO NOTHING"
     )
+    batch_params = (batch_id, device.device_id, source, sent_at, at, accepted, duplicates, rejected)
     # "Last sync" is when HQ received something from the device (HQ's clock, so a device
     # clock far ahead cannot freeze it). A file carried on a USB stick may be older than the
     # last upload: its device time and backlog apply only if they are the newer state.
@@ -568,7 +583,7 @@ def _store(
         sets += f", last_backlog = CASE WHEN {newer} THEN {mark} ELSE last_backlog END"
         params += (sent_at, envelope.pending)
     previous: tuple[Any, ...] | None = None
-    if envelope.health is not None and conn.exec_driver_sql(_HEALTH_RULES).first() is not None:
+    if envelope.health is not None and health_rules:
         # A health rule is on: the report this one replaces, to alert on a change (hq.alerts).
         previous = tuple(
             s.execute(
@@ -597,9 +612,15 @@ def _store(
             f"{mark} THEN {mark} ELSE newest_answer_at END"
         )
         params += (newest_at, newest_at)
-    conn.exec_driver_sql(
-        f"UPDATE devices SET {sets} WHERE device_id = {mark}", (*params, device.device_id)
-    )
+    update_sql = f"UPDATE devices SET {sets} WHERE device_id = {mark}"
+    if sqlite:
+        conn.exec_driver_sql(batch_sql, batch_params)
+        conn.exec_driver_sql(update_sql, (*params, device.device_id))
+    else:
+        conn.exec_driver_sql(
+            f"WITH batch AS ({batch_sql}) {update_sql}",
+            (*batch_params, *params, device.device_id),
+        )
     if previous is not None and envelope.health is not None:
         before, before_time = previous
         if before_time is None or before_time <= sent:  # this report is now the device's
@@ -612,7 +633,7 @@ def _store(
                 reported_at=sent,
                 now=now,
             )
-    return results, alerts, offset_s
+    return results, alerts, offset_s, profile_version
 
 
 _I_ID, _I_COMMENT, _I_NAME, _I_DETAIL, _I_HASH = (
@@ -621,14 +642,17 @@ _I_ID, _I_COMMENT, _I_NAME, _I_DETAIL, _I_HASH = (
 
 
 def _honour_tombstones(
-    s: Session, rows: list[tuple[Any, ...]]
+    rows: list[tuple[Any, ...]], tombstones: set[str]
 ) -> tuple[list[tuple[Any, ...]], list[str]]:
-    """New rows that a kiosk or HQ erased before HQ had them arrive scrubbed. Only rows with
-    a comment or contact details are looked up (one indexed query, usually for a handful)."""
-    personal = [r[_I_ID] for r in rows if r[_I_COMMENT] or r[_I_NAME] or r[_I_DETAIL]]
-    if not personal:
+    """New rows that a kiosk or HQ erased before HQ had them (``tombstones``) arrive scrubbed:
+    those with a comment or contact details."""
+    if not tombstones:
         return rows, []
-    erased = tombstoned(s, personal)
+    erased = {
+        r[_I_ID]
+        for r in rows
+        if r[_I_ID] in tombstones and (r[_I_COMMENT] or r[_I_NAME] or r[_I_DETAIL])
+    }
     if not erased:
         return rows, []
     out = []
