@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from pydantic import ValidationError
@@ -473,14 +473,10 @@ class Outbox:
         if self.erasures_unsupported or self.protocol != "v2":
             return None
         cursor = self.store.status().erasure_cursor
-        try:
-            page = self.client.erasures(after=cursor)
-        except HqRejected as exc:
-            if exc.status in (404, 405):
-                log.info("HQ keeps no erasures (%s): not asking again", exc)
-                self.erasures_unsupported = True
-                return None
-            raise
+        page = _unless_unkept(lambda: self.client.erasures(after=cursor), "erasures")
+        if page is None:
+            self.erasures_unsupported = True
+            return None
         if not page.erasures and page.cursor == cursor:
             return privacy.ScrubResult(response_ids=(), wal_truncated=True)
         return privacy.erase(
@@ -501,14 +497,10 @@ class Outbox:
         if self.cases_unsupported or self.protocol != "v2":
             return None
         cursor = self.store.status().case_cursor
-        try:
-            page = self.client.cases(after=cursor)
-        except HqRejected as exc:
-            if exc.status in (404, 405):
-                log.info("HQ keeps no follow-up cases (%s): not asking again", exc)
-                self.cases_unsupported = True
-                return None
-            raise
+        page = _unless_unkept(lambda: self.client.cases(after=cursor), "follow-up cases")
+        if page is None:
+            self.cases_unsupported = True
+            return None
         if not page.cases and page.cursor == cursor:
             return followups.PullResult(applied=(), kept=(), unknown=0)
         return followups.apply_from_hq(
@@ -537,6 +529,21 @@ class Outbox:
         if not followups.pending_count(self.db):
             return None
         return self.sync_cases()
+
+
+_Page = TypeVar("_Page")
+
+
+def _unless_unkept(fetch: Callable[[], _Page], what: str) -> _Page | None:
+    """One page from HQ, or None from an HQ that keeps no ``what`` (404 or 405: an HQ from
+    before it; the caller stops asking). Other refusals and network errors raise."""
+    try:
+        return fetch()
+    except HqRejected as exc:
+        if exc.status in (404, 405):
+            log.info("HQ keeps no %s (%s): not asking again", what, exc)
+            return None
+        raise
 
 
 def _case_update(change: followups.CaseChange) -> CaseUpdateV1:

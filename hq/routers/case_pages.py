@@ -31,7 +31,10 @@ Short = Annotated[str, Query(max_length=64)]
 ResponseIdPath = Annotated[str, Path(max_length=36)]
 
 
-def _filter(store: str, group: str, state: str, overdue: str, days: str) -> CaseFilter:
+def _filter(
+    store: Short = "", group: Short = "", state: Short = "", overdue: Short = "", days: Short = ""
+) -> CaseFilter:
+    """The page's filters from its query (a dependency of the page and the CSV alike)."""
     n = int(days) if days.strip().isdigit() else None
     return CaseFilter(
         store_id=store or None,
@@ -40,6 +43,9 @@ def _filter(store: str, group: str, state: str, overdue: str, days: str) -> Case
         overdue=overdue in ("1", "on", "yes", "true"),
         days=n if n and 0 < n <= 3650 else None,
     )
+
+
+FilterDep = Annotated[CaseFilter, Depends(_filter)]
 
 
 def _page(hq: Hq, user: Principal, f: CaseFilter, *, error: str | None = None) -> str:
@@ -80,32 +86,15 @@ def _query(f: CaseFilter) -> list[tuple[str, str]]:
 
 
 @cases_read.get("/cases", response_class=HTMLResponse)
-def cases_list(
-    hq: HqDep,
-    user: ScopedDep,
-    store: Short = "",
-    group: Short = "",
-    state: Short = "",
-    overdue: Short = "",
-    days: Short = "",
-) -> HTMLResponse:
+def cases_list(hq: HqDep, user: ScopedDep, f: FilterDep) -> HTMLResponse:
     """Follow-up cases of the stores in the user's scope (a viewer naming another store: 403;
     another group gives nothing)."""
-    return HTMLResponse(_page(hq, user, _filter(store, group, state, overdue, days)))
+    return HTMLResponse(_page(hq, user, f))
 
 
 @cases_read.get("/cases.csv")
-def cases_csv(
-    hq: HqDep,
-    user: ScopedDep,
-    store: Short = "",
-    group: Short = "",
-    state: Short = "",
-    overdue: Short = "",
-    days: Short = "",
-) -> StreamingResponse:
+def cases_csv(hq: HqDep, user: ScopedDep, f: FilterDep) -> StreamingResponse:
     """The same cases as CSV; contact columns only for a user who may read contact details."""
-    f = _filter(store, group, state, overdue, days)
     lines = cases.list_cases(hq, f, store_ids=user.store_ids, limit=cases.CSV_LIMIT)
     return StreamingResponse(
         cases.csv_lines(lines, contact=user.may(Action.READ_CONTACT)),

@@ -183,12 +183,7 @@ def device_erasures(
     ``cursor`` for next time. Erasing a response twice, or one the kiosk does not have, is
     harmless."""
     device = caller.device
-    try:
-        start = analytics.decode_cursor(after)
-    except ValueError as exc:
-        raise RequestValidationError(
-            [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
-        ) from exc
+    start = _cursor(after)
     items, cursor, more = privacy.erasures_since(hq, device.store_id, after=start, limit=limit)
     return ErasuresV1(
         erasures=[
@@ -198,6 +193,17 @@ def device_erasures(
         cursor=analytics.encode_cursor(cursor),
         has_more=more,
     )
+
+
+def _cursor(after: str | None) -> int:
+    """The position a pull's ``after`` cursor names; a 422 naming ``after`` when it is not
+    one of HQ's cursors."""
+    try:
+        return analytics.decode_cursor(after)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
+        ) from exc
 
 
 @case_pull.get(
@@ -217,12 +223,7 @@ def device_cases(
     answer), oldest first, without the device's own: the kiosk applies each one later than
     its own copy, then keeps ``cursor`` for next time."""
     device = caller.device
-    try:
-        start = analytics.decode_cursor(after)
-    except ValueError as exc:
-        raise RequestValidationError(
-            [{"loc": ("query", "after"), "msg": str(exc), "type": "value_error"}]
-        ) from exc
+    start = _cursor(after)
     items, cursor, more = cases.changes_since(
         hq, device.store_id, after=start, limit=limit, device_id=device.device_id
     )
