@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_hq_ingest import _free_port, _responses, _wait_for
+from bench.bench_hq_ingest import _responses, hq_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVICES = int(os.environ.get("NPS_BENCH_HQ_CONC_DEVICES") or 10)
@@ -113,34 +111,7 @@ def measure() -> list[dict[str, Any]]:
             reply = hq.redeem_enrollment(hq.enroll_device(store_id=store).code)
             enrolled.append((reply.device_id, store, reply.device_token))
         hq.close()
-        port = _free_port()
-        env = {
-            **os.environ,
-            "NPS_HQ_DATA_DIR": tmp,
-            "NPS_HQ_DB": config.url,
-            "PYTHONPATH": str(ROOT),
-        }
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "hq.app:app_from_env",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_for(base, proc)
+        with hq_process(tmp, config.url) as base:
             lone = _Device(*enrolled[-1], base=base, seed=1000)
             lone.run(3)  # warm-up (imports, first connection)
             lone.latencies.clear()
@@ -157,9 +128,6 @@ def measure() -> list[dict[str, Any]]:
             for t in threads:
                 t.join()
             wall = time.perf_counter() - t0
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
         hq = Hq.open(config)
         with hq.db.reading() as s:
             stored = dict(

@@ -140,6 +140,39 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 30) -
     raise RuntimeError("the HQ server did not start within 30 s")
 
 
+@contextmanager
+def hq_process(data_dir: str, db_url: str) -> Iterator[str]:
+    """A real HQ server (uvicorn, its own process) on 127.0.0.1 over ``db_url``: its base URL,
+    once /healthz answers; stopped on leaving."""
+    port = _free_port()
+    env = {**os.environ, "NPS_HQ_DATA_DIR": data_dir, "NPS_HQ_DB": db_url, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "hq.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _raw_write(db_url: str, device: str, store: str, batches: int) -> float:
     """Responses per second of a bare write of the same rows, one commit per 500."""
     from core.protocol import RESPONSE_FIELDS, ResponseV1, content_hash
@@ -159,35 +192,32 @@ def _raw_write(db_url: str, device: str, store: str, batches: int) -> float:
         rows = []
         for r in _responses(device, store, 10_000_000 + b * BATCH, BATCH):
             digest = content_hash(ResponseV1.model_validate(r))  # prepared outside the timing
-            rows.append(
-                (
-                    r["id"],
-                    r["seq"],
-                    store,
-                    device,
-                    "kiosk",
-                    "en",
-                    1,
-                    r["score"],
-                    r["category"],
-                    json.dumps(r["reasons"]),
-                    r["comment"],
-                    False,
-                    None,
-                    None,
-                    naive_utc(datetime.fromisoformat(r["device_time"])),
-                    r["time_to_answer_ms"],
-                    "done",
-                    False,
-                    None,
-                    None,  # survey_version (a v1 answer, as the bench's batches are)
-                    digest,
-                    now,
-                    None,
-                    naive_utc(datetime.fromisoformat(r["device_time"])),  # corrected_time
-                    False,  # clock_corrected
-                )
-            )
+            when = naive_utc(datetime.fromisoformat(r["device_time"]))
+            stored: dict[str, Any] = {
+                **{f: None for f in RESPONSE_FIELDS},  # v2 fields of a v1 answer: None
+                "id": r["id"],
+                "seq": r["seq"],
+                "store_id": store,
+                "device_id": device,
+                "channel": "kiosk",
+                "language": "en",
+                "question_version": 1,
+                "score": r["score"],
+                "category": r["category"],
+                "reasons": json.dumps(r["reasons"]),
+                "comment": r["comment"],
+                "contact_consent": False,
+                "device_time": when,
+                "time_to_answer_ms": r["time_to_answer_ms"],
+                "completion": "done",
+                "suspect": False,
+                "content_hash": digest,
+                "received_at": now,
+                "batch_id": None,
+                "corrected_time": when,
+                "clock_corrected": False,
+            }
+            rows.append(tuple(stored[c] for c in cols))
         chunks.append(rows)
     if db_url.startswith("sqlite"):
         import sqlite3
@@ -257,34 +287,7 @@ def measure(db_url: str | None, label: str, target: float) -> list[dict[str, Any
         reply = hq.redeem_enrollment(hq.enroll_device(store_id=store).code)
         url_for_raw = config.url
         hq.close()
-        port = _free_port()
-        env = {
-            **os.environ,
-            "NPS_HQ_DATA_DIR": tmp,
-            "NPS_HQ_DB": config.url,
-            "PYTHONPATH": str(ROOT),
-        }
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "hq.app:app_from_env",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_for(base, proc)
+        with hq_process(tmp, config.url) as base:
             v1 = _bodies(reply.device_id, store, WARMUP + BATCHES, 1)
             v2 = _bodies(
                 reply.device_id,
@@ -321,9 +324,6 @@ def measure(db_url: str | None, label: str, target: float) -> list[dict[str, Any
                 else:
                     lat2.append(post(v2[i]))
                     lat1.append(post(v1[i]))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
         raw = _raw_write(url_for_raw, reply.device_id, store, BATCHES)
     rate, p50, p99, note = _rate_row(label, lat1, sum(lat1), target)
     rate2, p50_2, p99_2, _ = _rate_row(label, lat2, sum(lat2), 0)
