@@ -173,6 +173,7 @@ def run(
             gc.freeze()
         if smoke:
             print(f"ready_ms={(time.perf_counter() - started) * 1000:.1f}", flush=True)
+            print(f"sqlalchemy_loaded={int('sqlalchemy' in sys.modules)}", flush=True)
             print(f"peak_rss_kb={peak_rss_kb()}", flush=True)
             # exit(), not quit(): quit() asks the windows to close, and the kiosk refuses.
             QTimer.singleShot(0, lambda: app.exit(0))
