@@ -32,6 +32,7 @@ from kiosk.settings import Settings, peek_settings
 if TYPE_CHECKING:
     from kiosk.db import Database
     from ui.admin import AdminView
+    from ui.blanking import ScreenAwake
     from ui.integrity_watch import IntegrityWatch
     from ui.main_window import MainWindow
     from ui.survey import SurveyController
@@ -110,6 +111,7 @@ class _Started:
     sync: SyncController | None = None
     integrity: IntegrityWatch | None = None
     loader: BackgroundImport | None = None
+    awake: ScreenAwake | None = None
 
 
 def peak_rss_kb() -> int:
@@ -156,7 +158,6 @@ def run(
 
     ``screen`` (``--screen``) names the screen to fill; without it, the ``screen`` setting."""
     from ui import theme
-    from ui.blanking import ScreenAwake
     from ui.main_window import MainWindow
     from ui.placement import ScreenPlacement
 
@@ -189,6 +190,11 @@ def run(
         ms = (time.perf_counter() - started) * 1000
         if smoke:
             print(f"first_frame_ms={ms:.1f}", flush=True)
+        elif not windowed:  # after the first frame: the first frame does not need it
+            from ui.blanking import ScreenAwake
+
+            state.awake = ScreenAwake(app.platformName())
+            state.awake.hold()
         try:
             from kiosk.db import open_database
             from ui.survey import SurveyController
@@ -204,7 +210,7 @@ def run(
             return
         controller = SurveyController(window=window, db=db, language=language)
         state.db, state.controller = db, controller
-        controller.start()
+        controller.start(prepare=False)
         # Taps are accepted: the question screen shows, its buttons are connected to the
         # recorder, and the database is open with its schema current.
         for hook in list(taps_accepted):
@@ -212,10 +218,17 @@ def run(
         if smoke:
             print(f"ready_ms={(time.perf_counter() - started) * 1000:.1f}", flush=True)
             print(f"sqlalchemy_loaded={int('sqlalchemy' in sys.modules)}", flush=True)
-            print(f"peak_rss_kb={peak_rss_kb()}", flush=True)
-            # exit(), not quit(): quit() asks the windows to close, and the kiosk refuses.
-            QTimer.singleShot(0, lambda: app.exit(0))
+
+            def end_smoke() -> None:
+                controller.prepare_screens()  # the customer's path, in the peak memory too
+                print(f"peak_rss_kb={peak_rss_kb()}", flush=True)
+                # exit(), not quit(): quit() asks the windows to close, and the kiosk refuses.
+                app.exit(0)
+
+            QTimer.singleShot(0, end_smoke)
             return
+        # The follow-up and thank-you variants, right after (a tap before then builds its own).
+        QTimer.singleShot(0, controller.prepare_screens)
         from ui.integrity_watch import IntegrityWatch
 
         # The full integrity check, off the GUI thread: after an unclean exit, and daily.
@@ -237,7 +250,6 @@ def run(
 
     watcher = FirstFrame([window, window.question], first_frame)
     window.exit_requested.connect(lambda: app.exit(0))
-    awake = ScreenAwake(app.platformName())
     if windowed:
         window.resize(1280, 800)
         window.show()
@@ -254,8 +266,6 @@ def run(
 
             window.admin_tab_hooks.append(follow_setting)
         placement.place()
-        if not smoke:
-            awake.hold()
     # systemctl stop sends SIGTERM: shut down as the manager's exit does (the screen saver
     # settings given back, the database closed). Python runs the handler only when it gets
     # control, so a timer wakes it while Qt waits.
@@ -266,7 +276,8 @@ def run(
     code = app.exec()
     wake.stop()
     signal.signal(signal.SIGTERM, previous)
-    awake.release()
+    if state.awake is not None:
+        state.awake.release()
     del watcher
     if state.sync is not None:
         state.sync.shutdown()  # the thread is quit() and wait()ed

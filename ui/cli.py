@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
-from collections.abc import Sequence
-from pathlib import Path
-
-from core.survey_texts import LANGUAGES
-from kiosk.paths import default_db_path
 
 STARTED = time.perf_counter()
 
+import argparse  # noqa: E402 (the clock above starts with the interpreter's first line of ours)
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from core.survey_texts import LANGUAGES  # noqa: E402
 
 DOCTOR_HELP = "check that Qt can open a window here, and say what to install if not"
 
@@ -32,16 +31,27 @@ def commands_epilog() -> str:
     return "commands:\n" + "\n".join(lines)
 
 
+class _KioskParser(argparse.ArgumentParser):
+    """Builds the commands list and the default database path only when help is printed: they
+    import kiosk.cli and platformdirs, which starting the kiosk does not otherwise need."""
+
+    def format_help(self) -> str:
+        from kiosk.paths import default_db_path
+
+        self.epilog = commands_epilog()
+        for action in self._actions:
+            if action.dest == "db":
+                action.help = f"database file (default: {default_db_path()})"
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _KioskParser(
         prog="nps-kiosk",
         description="The NPS survey kiosk, or one of its commands (`nps-kiosk COMMAND --help`).",
-        epilog=commands_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--db", type=Path, default=None, help=f"database file (default: {default_db_path()})"
-    )
+    parser.add_argument("--db", type=Path, default=None, help="database file")
     parser.add_argument(
         "--windowed",
         action="store_true",
@@ -95,8 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     from ui.app import run
 
+    if args.db is None:
+        from kiosk.paths import default_db_path
+
+        args.db = default_db_path()
     return run(
-        db_path=args.db or default_db_path(),
+        db_path=args.db,
         windowed=args.windowed,
         language=args.lang,
         screen=args.screen,

@@ -196,16 +196,28 @@ class SurveyController(QObject):
 
         window.question.score_tapped.connect(self.on_score)
         window.question.language_chosen.connect(self.on_language)
-        follow_up = window.follow_up
+        window.pin_gate_requested.connect(self.open_pin_gate)
+        window.admin_closed.connect(self.back_to_question)
+        # The follow-up and thank-you screens are built (and connected) by prepare_screens,
+        # or by the first tap if it comes sooner: taps are accepted before they exist.
+        self._screens_wired = False
+
+    def _wire_screens(self) -> None:
+        """Build and connect the follow-up and thank-you screens, once."""
+        if self._screens_wired:
+            return
+        self._screens_wired = True
+        follow_up = self.window.follow_up
         follow_up.done_pressed.connect(lambda: self.finish(Completion.DONE))
         follow_up.skip_pressed.connect(lambda: self.finish(Completion.SKIP))
         follow_up.activity.connect(self._restart_idle)
-        window.thanks.dismissed.connect(self.back_to_question)
-        window.pin_gate_requested.connect(self.open_pin_gate)
-        window.admin_closed.connect(self.back_to_question)
+        self.window.thanks.dismissed.connect(self.back_to_question)
 
     # -- start and stop ----------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, *, prepare: bool = True) -> None:
+        """Recover unfinished answers and show the question: taps are accepted when it
+        returns. ``prepare=False`` leaves prepare_screens to the caller (ui.app runs it right
+        after, so that taps are accepted before the follow-up variants are built)."""
         recovered = self.recorder.recover_incomplete(
             older_than=timedelta(seconds=self.settings.follow_up_timeout_s)
         )
@@ -215,7 +227,8 @@ class SurveyController(QObject):
             self.window.show_notices(
                 list(self.db.notices), dismiss_label=Texts(self.language).gettext("Dismiss")
             )
-        self.prepare_screens()  # before the event loop hands over any tap
+        if prepare:
+            self.prepare_screens()
         self.show_question()
 
     def prepare_screens(self) -> None:
@@ -223,6 +236,7 @@ class SurveyController(QObject):
         before any tap is handled: the first tap of each kind does not pay for it, and memory
         reaches its steady state at start instead of growing over the day. Each tap renders
         the follow-up afresh, so what is left on the hidden screen here does not matter."""
+        self._wire_screens()
         follow_up = self.window.follow_up
         self.window.thanks  # noqa: B018 (built on first access)
         for language in self.settings.languages:
@@ -300,6 +314,7 @@ class SurveyController(QObject):
             return
         self.pending = recorded
         self.score_recorded.emit(recorded)
+        self._wire_screens()  # (a tap before prepare_screens ran builds them now)
         follow_up = self.window.follow_up
         follow_up.show_view(follow_up_view(self.settings, score=recorded, language=self.language))
         self.window.show_screen(follow_up)
