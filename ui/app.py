@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
-from core.survey_texts import LANGUAGES
+from core.survey_texts import LANGUAGES, SCRIPTS
 from kiosk.settings import Settings, peek_settings
 
 if TYPE_CHECKING:
@@ -164,9 +164,9 @@ def run(
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nps-kiosk"])
     assert isinstance(app, QApplication)
     app.setApplicationName("NPS Kiosk")
-    theme.load_fonts(app)
-
     peeked = peek_settings(db_path) or Settings()
+    # The fonts of the scripts the first frame shows (its languages' names); the rest after it.
+    theme.load_fonts(app, scripts={SCRIPTS[code] for code in peeked.languages})
     start_language = language if language in LANGUAGES else peeked.default_language
     window = MainWindow(kiosk_mode=not windowed)
     from core.i18n import Texts
@@ -190,7 +190,8 @@ def run(
         ms = (time.perf_counter() - started) * 1000
         if smoke:
             print(f"first_frame_ms={ms:.1f}", flush=True)
-        elif not windowed:  # after the first frame: the first frame does not need it
+        theme.load_remaining_fonts()  # languages the first frame does not show
+        if not smoke and not windowed:  # after the first frame: the first frame does not need it
             from ui.blanking import ScreenAwake
 
             state.awake = ScreenAwake(app.platformName())
