@@ -21,18 +21,18 @@ from core.nps import Category, category
 from core.survey_texts import LANGUAGES, SCRIPTS
 from kiosk.db import Database
 from kiosk.errors import StorageFull
-from kiosk.pin import PinGuard
 from kiosk.recording import Completion, FollowUp, RecordedScore, Recorder
 from kiosk.settings import Settings
 from kiosk.storage import probe_write, storage_full
 from ui.main_window import MainWindow
-from ui.screens.follow_up import FollowUpView
-from ui.screens.paused import PausedView
 from ui.screens.question import QuestionView
-from ui.screens.thank_you import ThankYouView
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the other screens are imported when first built: after taps are accepted
+    from kiosk.pin import PinGuard
     from ui.pin_gate import PinGateController
+    from ui.screens.follow_up import FollowUpView
+    from ui.screens.paused import PausedView
+    from ui.screens.thank_you import ThankYouView
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ def question_view(settings: Settings, language: str) -> QuestionView:
 
 
 def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -> FollowUpView:
+    from ui.screens.follow_up import FollowUpView
+
     tr = Texts(language)
     return FollowUpView(
         store_name=settings.store_name,
@@ -96,6 +98,8 @@ def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -
 
 
 def paused_view(settings: Settings, language: str) -> PausedView:
+    from ui.screens.paused import PausedView
+
     tr = Texts(language)
     return PausedView(
         store_name=settings.store_name,
@@ -107,6 +111,8 @@ def paused_view(settings: Settings, language: str) -> PausedView:
 def thank_you_view(
     settings: Settings, language: str, *, qr_url: str | None = None, score: int | None = None
 ) -> ThankYouView:
+    from ui.screens.thank_you import ThankYouView
+
     """The thank-you screen; ``score`` 9-10 (a promoter) adds the store's review link, if set."""
     tr = Texts(language)
     promoter = score is not None and category(score) is Category.PROMOTER
@@ -161,7 +167,7 @@ class SurveyController(QObject):
         self.window = window
         self.db = db
         self.recorder = Recorder(db)
-        self.guard = PinGuard(db)
+        self._guard: PinGuard | None = None
         self.monotonic = monotonic
         self.settings = db.settings()
         self.requested_language = language
@@ -212,6 +218,15 @@ class SurveyController(QObject):
         follow_up.skip_pressed.connect(lambda: self.finish(Completion.SKIP))
         follow_up.activity.connect(self._restart_idle)
         self.window.thanks.dismissed.connect(self.back_to_question)
+
+    @property
+    def guard(self) -> PinGuard:
+        """The PIN check (kiosk.pin), made when the manager first opens the gate."""
+        if self._guard is None:
+            from kiosk.pin import PinGuard
+
+            self._guard = PinGuard(self.db)
+        return self._guard
 
     # -- start and stop ----------------------------------------------------------------------
     def start(self, *, prepare: bool = True) -> None:
