@@ -11,6 +11,7 @@ It reports on standard output, one line each, flushed at once:
 
     accepting sqlalchemy=<0|1>  (--tap-when-ready) taps are accepted now, and whether
                           SQLAlchemy was imported by then; the first score is tapped at once
+    started sqlalchemy=1  (--tap-when-ready) the sync worker has started, after the tap
     ready                 the survey is up and taking taps, and start-up has finished (the
                           sync worker runs): memory and timing are the day's from here
     scored <id> <score>   the score was committed (the follow-up screen is next)
@@ -86,6 +87,9 @@ class Driver:
 
         if tap_when_ready:  # ui.app calls back the moment taps are accepted
             kiosk_app.taps_accepted.append(self._taps_accepted)
+            kiosk_app.fully_started.append(
+                lambda: say(f"started sqlalchemy={int('sqlalchemy' in sys.modules)}")
+            )
         else:  # once start-up is over: what is loaded after taps are accepted is loaded
             kiosk_app.fully_started.append(self.finder.start)
 

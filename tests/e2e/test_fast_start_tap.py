@@ -46,11 +46,13 @@ def test_the_sync_worker_and_the_pin_gate_load_after_taps_are_accepted(
     tmp_path: Path,
     launch,  # noqa: ANN001
 ) -> None:
-    """What is deferred still comes: SQLAlchemy arrives after the first tap, on its own."""
+    """What is deferred still comes: SQLAlchemy and the sync worker arrive after the first tap,
+    by themselves, while customers keep tapping."""
     db = tmp_path / "kiosk.db"
     open_database(db).close()
-    kiosk = launch(db, "--tap-when-ready", "--taps", "200", "--seed", "5")
+    kiosk = launch(db, "--tap-when-ready", "--taps", "300", "--seed", "5")
     assert kiosk.wait_for("accepting", timeout=60) == "accepting sqlalchemy=0"
+    assert kiosk.wait_for("started", timeout=60) == "started sqlalchemy=1"
     kiosk.wait_for("finished", timeout=120)
     assert kiosk.proc.wait(timeout=60) == 0, kiosk.stderr()
     assert "Traceback" not in kiosk.stderr()
