@@ -56,7 +56,7 @@ def connect_raw(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite
         str(path),
         timeout=busy_timeout_ms / 1000,
         isolation_level=None,  # autocommit: we issue BEGIN and COMMIT ourselves
-        check_same_thread=False,  # one per thread (Database.raw); closed by Database.close
+        check_same_thread=False,  # Database.close may run on another thread than the opener
     )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
@@ -69,8 +69,9 @@ def connect_raw(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite
 class Database:
     """An open kiosk database.
 
-    ``raw()`` is this thread's plain sqlite3 connection: the tap path (kiosk.recording), the
-    settings read and the checkpoint use it, without SQLAlchemy. ``engine``, ``writing`` (BEGIN
+    ``connection()`` is a plain sqlite3 connection (on the opening thread, the kept ``raw()``
+    one): the tap path (kiosk.recording), the settings read, the checkpoint and the full-disk
+    probe use it, without SQLAlchemy. ``engine``, ``writing`` (BEGIN
     IMMEDIATE) and ``reading`` (a deferred BEGIN) import SQLAlchemy and make the engine on first
     use."""
 
@@ -92,33 +93,49 @@ class Database:
         self.opened_at: datetime = utcnow()  # this process's start
         self._engine = engine
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._raw: list[sqlite3.Connection] = []
+        self._owner = threading.get_ident()  # the thread that opened it (the GUI thread)
+        self._conn: sqlite3.Connection | None = None  # its kept connection (raw)
         self._sessions: tuple[sessionmaker[Session], sessionmaker[Session], Engine] | None = None
         self._settings: Settings | None = None
 
     # -- the customer's path: plain sqlite3 --------------------------------------------------
     def raw(self) -> sqlite3.Connection:
-        """This thread's sqlite3 connection (made on first use, kept until ``close``)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect_raw(self.path)
-            self._local.conn = conn
-            with self._lock:
-                self._raw.append(conn)
-        return conn
+        """The kept sqlite3 connection of the thread that opened the database (the GUI thread:
+        the tap path's), made on first use and closed by ``close``. Other threads use
+        ``connection()``."""
+        if threading.get_ident() != self._owner:
+            raise RuntimeError("Database.raw() is the opening thread's; use connection()")
+        if self._conn is None:
+            self._conn = connect_raw(self.path)
+        return self._conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """A plain sqlite3 connection: on the opening thread the kept one (``raw``); on any
+        other thread (the sync worker, the admin's readers) a new one, closed at the end, so
+        that no connection is left behind by a thread that ends."""
+        if threading.get_ident() == self._owner:
+            yield self.raw()
+            return
+        conn = connect_raw(self.path)
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def settings(self) -> Settings:
         """The settings, cached in this process and refreshed by update_settings (a change
         made by another process, e.g. `nps-kiosk settings --set`, shows after a restart)."""
         if self._settings is None:
-            rows = self.raw().execute("SELECT key, value FROM settings").fetchall()
+            with self.connection() as conn:
+                rows = conn.execute("SELECT key, value FROM settings").fetchall()
             self._settings = from_stored({str(k): str(v) for k, v in rows})
         return self._settings
 
     def checkpoint(self) -> None:
         """Fold the WAL back into the database so that it cannot grow without bound (when idle)."""
-        self.raw().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        with self.connection() as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     # -- everything else: SQLAlchemy, imported on first use ----------------------------------
     @property
@@ -176,11 +193,10 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            raw, self._raw = self._raw, []
+            conn, self._conn = self._conn, None
             engine = self._engine
-        for conn in raw:
+        if conn is not None:
             conn.close()
-        self._local = threading.local()
         if engine is not None:
             engine.dispose()
 
@@ -372,7 +388,8 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
 
 def _first_run(db: Database) -> None:
     """Give a new kiosk its device id, once. (No PIN: the gate asks the manager to set one.)"""
-    have = {str(r[0]) for r in db.raw().execute("SELECT key FROM settings")}
+    with db.connection() as conn:
+        have = {str(r[0]) for r in conn.execute("SELECT key FROM settings")}
     changes: dict[str, Any] = {}
     if "device_id" not in have:
         changes["device_id"] = f"dev-{uuid.uuid4().hex[:12]}"

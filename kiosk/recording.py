@@ -151,9 +151,37 @@ class Recorder:
         local = to_local(now, zone(settings.time_zone))
         cat = category(score)
         response_id = str(uuid7(unix_ms=int(now.replace(tzinfo=UTC).timestamp() * 1000)))
-        # The tap is the one write a customer waits on: plain DBAPI calls on this thread's
+        # The tap is the one write a customer waits on: plain DBAPI calls on the GUI thread's
         # sqlite3 connection (pragmas set by kiosk.db.connect_raw), no SQLAlchemy.
-        conn = self.db.raw()
+        with self.db.connection() as conn:
+            return self._insert_score(
+                conn,
+                now=now,
+                score=score,
+                cat=cat,
+                language=language,
+                channel=channel,
+                settings=settings,
+                time_to_answer_ms=time_to_answer_ms,
+                response_id=response_id,
+                local=local,
+            )
+
+    def _insert_score(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        now: datetime,
+        score: int,
+        cat: Category,
+        language: str,
+        channel: Channel,
+        settings: Settings,
+        time_to_answer_ms: int | None,
+        response_id: str,
+        local: datetime,
+    ) -> RecordedScore:
+        """The tap's one transaction: suspect checks, the next sequence number, the row."""
         cur = conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -357,15 +385,15 @@ def _write(db: Database) -> Iterator[sqlite3.Connection]:
     """A write transaction on this thread's sqlite3 connection: BEGIN IMMEDIATE, COMMIT (on
     disk when it returns: synchronous=FULL) at the end of the block, ROLLBACK on an error
     (only if SQLite has not already rolled back, as it does on a full disk)."""
-    conn = db.raw()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    with db.connection() as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
 
 def _sql_time(value: datetime) -> str:

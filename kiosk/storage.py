@@ -93,21 +93,21 @@ def probe_write(db: Database) -> bool:
     cause when it succeeds."""
     if free_bytes(db) < RESUME_MIN_FREE_BYTES:
         return False
-    conn = db.raw()  # the tap path's own connection: no SQLAlchemy
-    cur = conn.cursor()
-    try:
-        cur.execute("BEGIN IMMEDIATE")
-        version = int(cur.execute("PRAGMA user_version").fetchone()[0])
-        cur.execute(f"PRAGMA user_version = {version}")
-        cur.execute("COMMIT")
-    except sqlite3.Error as exc:
-        if conn.in_transaction:
-            cur.execute("ROLLBACK")
-        if is_disk_full(exc):
-            db.storage_problem = str(exc)
-            return False
-        raise
-    finally:
-        cur.close()
+    with db.connection() as conn:  # the tap path's own connection: no SQLAlchemy
+        cur = conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            version = int(cur.execute("PRAGMA user_version").fetchone()[0])
+            cur.execute(f"PRAGMA user_version = {version}")
+            cur.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                cur.execute("ROLLBACK")
+            if is_disk_full(exc):
+                db.storage_problem = str(exc)
+                return False
+            raise
+        finally:
+            cur.close()
     db.storage_problem = None
     return True
