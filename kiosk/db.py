@@ -7,7 +7,7 @@ aside with a timestamp (never overwritten, never deleted) and a fresh file takes
 (3) Alembic upgrades to head; (4) first-run settings are made.
 
 The customer's path (open, record, complete, recover, read settings) runs on plain sqlite3
-connections (``Database.raw``) and never imports SQLAlchemy (~300 ms and ~40 MB at start).
+connections (``Database.connection``) and never imports SQLAlchemy (~300 ms and ~40 MB at start).
 The file's schema revision is read with sqlite3 and compared with ``kiosk.migrations.HEAD``;
 Alembic and SQLAlchemy are imported only when it is not current (or the file is new). The
 SQLAlchemy engine and sessions (``Database.engine``, ``writing``, ``reading``) are made on
