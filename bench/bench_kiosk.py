@@ -1,4 +1,7 @@
-"""Issue 3 figures: time to first frame, tap -> durable, and peak memory of the smoke run."""
+"""Issue 3 and 14 figures: tap -> durable; time to first frame, spawn -> taps accepted and peak
+memory of the smoke run, each against a bare PySide6 window started alternately.
+
+``python -m bench.bench_kiosk [--start-up-only] [--runs N]``"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,32 +23,70 @@ RUNS = 7
 TAPS = 2000
 
 
-def _launch(cmd: list[str]) -> tuple[float, float, int]:
-    """(wall ms from spawn to the first-frame line, the program's own first_frame_ms, peak RSS
-    kB of the whole run). Both programs are started the same way: a fresh interpreter, Qt
-    offscreen, stdout read line by line."""
+@dataclass(frozen=True)
+class Launch:
+    """One process start, timed from the parent: milliseconds from spawn to each line."""
+
+    first_frame_ms: float  # spawn -> the first_frame_ms= line (the first paint is done)
+    own_first_frame_ms: float  # the program's own figure (from its interpreter's start)
+    taps_ms: float | None  # spawn -> the ready_ms= line (the kiosk only; see start_up)
+    peak_rss_kb: int  # of the whole run (wait4), what the smoke run loaded at its largest
+    sqlalchemy: bool | None  # whether SQLAlchemy was imported when taps were accepted
+
+
+def _launch(cmd: list[str]) -> Launch:
+    """Start one program and time its output lines. Both programs are started the same way: a
+    fresh interpreter, Qt offscreen, stdout read line by line as it comes."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    # As installed (a wheel or the bundle): modules load from compiled bytecode, which the
+    # warm-up run writes; with PYTHONDONTWRITEBYTECODE every start compiled ~50 of our modules.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
     assert proc.stdout is not None
-    wall = None
+    frame = taps = None
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if wall is None and line.startswith("first_frame_ms="):
-            wall = (time.perf_counter() - t0) * 1000
+        if frame is None and line.startswith("first_frame_ms="):
+            frame = (time.perf_counter() - t0) * 1000
+        if taps is None and line.startswith("ready_ms="):
+            taps = (time.perf_counter() - t0) * 1000
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     out = "".join(lines)
-    if proc.returncode != 0 or wall is None:
+    if proc.returncode != 0 or frame is None:
         raise RuntimeError(f"{cmd} failed ({proc.returncode}): {out}")
     own = float(re.search(r"first_frame_ms=([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return wall, own, int(usage.ru_maxrss)
+    loaded = re.search(r"sqlalchemy_loaded=(\d)", out)
+    return Launch(
+        first_frame_ms=frame,
+        own_first_frame_ms=own,
+        taps_ms=taps,
+        peak_rss_kb=int(usage.ru_maxrss),
+        sqlalchemy=bool(int(loaded.group(1))) if loaded else None,
+    )
 
 
-def start_up() -> list[dict]:
+def _med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def start_up(runs: int = RUNS) -> list[dict]:
+    """Issue 14: the kiosk's `--smoke` run and the bare window, started alternately ``runs``
+    times each (interleaved, so that the machine's load hits both alike); medians.
+
+    - *first frame*: spawn -> the first paint of the question screen (the bare window: of its
+      11 buttons);
+    - *taps accepted*: spawn -> the kiosk's ``ready_ms`` line, printed when the question screen
+      is showing with its score buttons enabled AND the recorder can commit a tap: the
+      database is open (header and schema checked, the revision current, unfinished answers
+      recovered) and the survey controller is connected to the buttons;
+    - *peak memory*: the largest resident set of the whole run (``wait4``'s ru_maxrss). The
+      smoke run stops once taps are accepted: it measures the customer's path (no sync worker,
+      no admin view, no background integrity check)."""
     work = Path(tempfile.mkdtemp(prefix="bench-smoke-"))
     db = work / "kiosk.db"
     kiosk = [sys.executable, "-m", "ui.cli", "--smoke", "--db", str(db)]
@@ -52,30 +94,48 @@ def start_up() -> list[dict]:
     _launch(kiosk)  # first run makes and migrates the database; warm both file caches
     _launch(bare)
     k_runs, b_runs = [], []
-    for _ in range(RUNS):  # interleaved, so that machine noise hits both alike
+    for _ in range(runs):
         k_runs.append(_launch(kiosk))
         b_runs.append(_launch(bare))
-    k_wall = statistics.median(r[0] for r in k_runs)
-    b_wall = statistics.median(r[0] for r in b_runs)
-    k_rss = statistics.median(r[2] for r in k_runs) / 1024
-    b_rss = statistics.median(r[2] for r in b_runs) / 1024
+    k_frame = _med([r.first_frame_ms for r in k_runs])
+    b_frame = _med([r.first_frame_ms for r in b_runs])
+    k_taps = _med([r.taps_ms for r in k_runs if r.taps_ms is not None])
+    k_rss = _med([r.peak_rss_kb for r in k_runs]) / 1024
+    b_rss = _med([r.peak_rss_kb for r in b_runs]) / 1024
+    loaded = sorted({str(r.sqlalchemy) for r in k_runs})
+    bare_name = "bare PySide6 window, 11 buttons: first frame"
+    how = f"median of {runs} process starts each, interleaved, offscreen"
     return [
         {
-            "issue": 3,
+            "issue": 14,
             "name": "Time to first frame (nps-kiosk --smoke)",
-            "value": k_wall,
+            "value": k_frame,
             "unit": "ms",
-            "baseline": b_wall,
-            "baseline_name": "bare PySide6 window, 11 buttons",
-            "ratio": k_wall / b_wall,
-            "target": "<=1.5x",
-            "met": k_wall / b_wall <= 1.5,
-            "note": f"median of {RUNS} process starts each, offscreen, spawn to first paint; "
-            f"in-process times {statistics.median(r[1] for r in k_runs):.0f} ms vs "
-            f"{statistics.median(r[1] for r in b_runs):.0f} ms",
+            "baseline": b_frame,
+            "baseline_name": bare_name,
+            "ratio": k_frame / b_frame,
+            "target": "<=1.3x",
+            "met": k_frame / b_frame <= 1.3,
+            "note": f"{how}, spawn to first paint; in-process times "
+            f"{_med([r.own_first_frame_ms for r in k_runs]):.0f} ms vs "
+            f"{_med([r.own_first_frame_ms for r in b_runs]):.0f} ms",
         },
         {
-            "issue": 3,
+            "issue": 14,
+            "name": "Spawn -> taps accepted (nps-kiosk --smoke)",
+            "value": k_taps,
+            "unit": "ms",
+            "baseline": b_frame,
+            "baseline_name": bare_name,
+            "ratio": k_taps / b_frame,
+            "target": "<=2x",
+            "met": k_taps / b_frame <= 2,
+            "note": f"{how}; question screen shown and the recorder able to commit "
+            f"(database open, schema current, recovery done); SQLAlchemy imported then: "
+            f"{', '.join(loaded)}",
+        },
+        {
+            "issue": 14,
             "name": "Peak memory of the smoke run",
             "value": k_rss,
             "unit": "MB",
@@ -84,6 +144,8 @@ def start_up() -> list[dict]:
             "ratio": k_rss / b_rss,
             "target": "<=1.5x",
             "met": k_rss / b_rss <= 1.5,
+            "note": f"{how}; ru_maxrss of the whole run, which ends once taps are accepted "
+            "(the customer's path: no sync worker, no admin view)",
         },
     ]
 
@@ -186,6 +248,13 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
+    import argparse
+
     from bench.run import table
 
-    print(table(run()))
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_kiosk")
+    parser.add_argument("--start-up-only", action="store_true", help="skip tap -> durable")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"starts of each ({RUNS})")
+    args = parser.parse_args()
+    rows = start_up(args.runs) if args.start_up_only else tap_to_durable() + start_up(args.runs)
+    print(table(rows))

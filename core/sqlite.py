@@ -6,9 +6,10 @@ import logging
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event
+if TYPE_CHECKING:  # imported where an engine is tuned: the kiosk's tap path runs without it
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def tighten_database_files(path: Path | str) -> None:
 
 def keep_private(engine: Engine, path: Path | str) -> None:
     """After each new connection (which may have just made -wal and -shm), tighten them."""
+    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(_dbapi_conn: Any, _record: Any) -> None:
@@ -61,6 +63,7 @@ def keep_private(engine: Engine, path: Path | str) -> None:
 def tune_sqlite(engine: Engine, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     """Durable, lock-up-front SQLite for any engine of ours (the kiosk's and HQ's): WAL,
     synchronous=FULL, foreign keys, a busy timeout, and BEGIN issued by us."""
+    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

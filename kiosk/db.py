@@ -1,10 +1,17 @@
-"""Opening the kiosk database: safety checks, migrations, and a tuned SQLite engine.
+"""Opening the kiosk database: safety checks, migrations, and its connections.
 
 The order on start is: (1) a file that is not a SQLite database, whose header or schema cannot
 be read, or in which the background integrity check found damage (kiosk.integrity) is renamed
 aside with a timestamp (never overwritten, never deleted) and a fresh file takes its place;
 (2) if migrations are due, the file is first copied aside with SQLite's online backup;
 (3) Alembic upgrades to head; (4) first-run settings are made.
+
+The customer's path (open, record, complete, recover, read settings) runs on plain sqlite3
+connections (``Database.connection``) and never imports SQLAlchemy (~300 ms and ~40 MB at start).
+The file's schema revision is read with sqlite3 and compared with ``kiosk.migrations.HEAD``;
+Alembic and SQLAlchemy are imported only when it is not current (or the file is new). The
+SQLAlchemy engine and sessions (``Database.engine``, ``writing``, ``reading``) are made on
+first use: by the admin view, the sync worker, exports and the CLI commands.
 """
 
 from __future__ import annotations
@@ -12,24 +19,24 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, Engine, create_engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING, Any
 
 from core.said import Said
-from core.sqlite import create_private, keep_private, tighten_database_files, tune_sqlite
+from core.sqlite import create_private, tighten_database_files
 from kiosk.errors import DatabaseError, DatabaseLocationError
 from kiosk.integrity import DAMAGED, LAST_CHECK, damage_found, quick_problem
 from kiosk.integrity import side as side_file
-from kiosk.models import SettingRow
 from kiosk.settings import Settings, from_stored, to_stored
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -42,54 +49,140 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-@dataclass
+def connect_raw(path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+    """A plain sqlite3 connection tuned as the engine's are (core.sqlite.tune_sqlite): WAL,
+    synchronous=FULL (a COMMIT is on disk when it returns), foreign keys, a busy timeout, and
+    transactions begun by the caller (``BEGIN IMMEDIATE`` for a write)."""
+    conn = sqlite3.connect(
+        str(path),
+        timeout=busy_timeout_ms / 1000,
+        isolation_level=None,  # autocommit: we issue BEGIN and COMMIT ourselves
+        check_same_thread=False,  # Database.close may run on another thread than the opener
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    tighten_database_files(path)  # the connection may just have made -wal and -shm
+    return conn
+
+
 class Database:
-    """An open kiosk database. ``writer`` runs BEGIN IMMEDIATE, ``reader`` a deferred BEGIN."""
+    """An open kiosk database.
 
-    path: Path
-    engine: Engine
-    notices: list[str] = field(default_factory=list)  # for the screen: what happened on open
-    moved_aside: Path | None = None
-    backup: Path | None = None
-    # Why the last write failed on a full disk, until a write succeeds again (kiosk.storage).
-    storage_problem: str | None = None
-    opened_at: datetime = field(default_factory=lambda: utcnow())  # this process's start
+    ``connection()`` is a plain sqlite3 connection (on the opening thread, the kept ``raw()``
+    one): the tap path (kiosk.recording), the settings read, the checkpoint and the full-disk
+    probe use it, without SQLAlchemy. ``engine``, ``writing`` (BEGIN
+    IMMEDIATE) and ``reading`` (a deferred BEGIN) import SQLAlchemy and make the engine on first
+    use."""
 
-    def __post_init__(self) -> None:
-        self._immediate = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._write = sessionmaker(self._immediate, expire_on_commit=False)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+    def __init__(
+        self,
+        path: Path,
+        *,
+        notices: list[str] | None = None,
+        moved_aside: Path | None = None,
+        backup: Path | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.path = path
+        self.notices: list[str] = notices if notices is not None else []  # what open did
+        self.moved_aside = moved_aside
+        self.backup = backup
+        # Why the last write failed on a full disk, until a write succeeds again (kiosk.storage).
+        self.storage_problem: str | None = None
+        self.opened_at: datetime = utcnow()  # this process's start
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._owner = threading.get_ident()  # the thread that opened it (the GUI thread)
+        self._conn: sqlite3.Connection | None = None  # its kept connection (raw)
+        self._sessions: tuple[sessionmaker[Session], sessionmaker[Session], Engine] | None = None
         self._settings: Settings | None = None
 
+    # -- the customer's path: plain sqlite3 --------------------------------------------------
+    def raw(self) -> sqlite3.Connection:
+        """The kept sqlite3 connection of the thread that opened the database (the GUI thread:
+        the tap path's), made on first use and closed by ``close``. Other threads use
+        ``connection()``."""
+        if threading.get_ident() != self._owner:
+            raise RuntimeError("Database.raw() is the opening thread's; use connection()")
+        if self._conn is None:
+            self._conn = connect_raw(self.path)
+        return self._conn
+
     @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
-        """A Core connection in a write transaction: the lean path for the tap (no ORM unit of
-        work). Committed, and fsynced, when the block ends."""
-        with self._immediate.begin() as conn:
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """A plain sqlite3 connection: on the opening thread the kept one (``raw``); on any
+        other thread (the sync worker, the admin's readers) a new one, closed at the end, so
+        that no connection is left behind by a thread that ends."""
+        if threading.get_ident() == self._owner:
+            yield self.raw()
+            return
+        conn = connect_raw(self.path)
+        try:
             yield conn
-
-    @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """A write transaction, committed (and fsynced: synchronous=FULL) when the block ends."""
-        with self._write() as session, session.begin():
-            yield session
-
-    @contextmanager
-    def reading(self) -> Iterator[Session]:
-        with self._read() as session, session.begin():
-            yield session
+        finally:
+            conn.close()
 
     def settings(self) -> Settings:
         """The settings, cached in this process and refreshed by update_settings (a change
         made by another process, e.g. `nps-kiosk settings --set`, shows after a restart)."""
         if self._settings is None:
-            with self.reading() as s:
-                rows = s.execute(select(SettingRow.key, SettingRow.value)).all()
-            self._settings = from_stored({k: v for k, v in rows})
+            with self.connection() as conn:
+                rows = conn.execute("SELECT key, value FROM settings").fetchall()
+            self._settings = from_stored({str(k): str(v) for k, v in rows})
         return self._settings
+
+    def checkpoint(self) -> None:
+        """Fold the WAL back into the database so that it cannot grow without bound (when idle)."""
+        with self.connection() as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    # -- everything else: SQLAlchemy, imported on first use ----------------------------------
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (imports SQLAlchemy the first time: not on the tap path)."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = make_engine(self.path)
+            return self._engine
+
+    def _sessionmakers(self) -> tuple[sessionmaker[Session], sessionmaker[Session], Engine]:
+        made = self._sessions
+        if made is None:
+            from sqlalchemy.orm import sessionmaker
+
+            immediate = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            made = (
+                sessionmaker(immediate, expire_on_commit=False),
+                sessionmaker(self.engine, expire_on_commit=False),
+                immediate,
+            )
+            self._sessions = made
+        return made
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction (no ORM unit of work). Committed, and
+        fsynced, when the block ends."""
+        with self._sessionmakers()[2].begin() as conn:
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A write transaction, committed (and fsynced: synchronous=FULL) when the block ends."""
+        with self._sessionmakers()[0]() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._sessionmakers()[1]() as session, session.begin():
+            yield session
 
     def update_settings(self, **changes: Any) -> Settings:
         """Check and store settings; a bad value raises SettingError and nothing is stored."""
+        from kiosk.models import SettingRow
+
         stored = {key: to_stored(key, value) for key, value in changes.items()}
         zone_before = self.settings().time_zone
         with self.writing() as s:
@@ -99,13 +192,14 @@ class Database:
         self._settings = None
         return self.settings()
 
-    def checkpoint(self) -> None:
-        """Fold the WAL back into the database so that it cannot grow without bound (when idle)."""
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
     def close(self) -> None:
-        self.engine.dispose()
+        with self._lock:
+            conn, self._conn = self._conn, None
+            engine = self._engine
+        if conn is not None:
+            conn.close()
+        if engine is not None:
+            engine.dispose()
 
 
 def rekey_if_moved(session: Session, zone_before: str, changes: dict[str, Any]) -> None:
@@ -164,6 +258,10 @@ def move_aside(path: Path, reason: str) -> Path:
 
 
 def make_engine(path: Path) -> Engine:
+    from sqlalchemy import create_engine
+
+    from core.sqlite import keep_private, tune_sqlite
+
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     tune_sqlite(engine)
     keep_private(engine, path)
@@ -282,34 +380,35 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
             )
         )
 
-    engine = make_engine(path)
-    try:
-        if migrate and current != head:
+    engine: Engine | None = None
+    if migrate and current != head:  # a new file, or an older schema: correctness first
+        engine = make_engine(path)
+        try:
             from alembic import command
 
             with engine.connect() as conn:
                 command.upgrade(_alembic_config(conn), "head")
                 conn.commit()
-    except Exception as exc:
-        engine.dispose()
-        if backup:
-            failed = Said(
-                "Upgrading the database {path} failed ({reason}). Nothing was lost: the copy "
-                "taken before is {backup}. Report this with the file attached.",
-                path=str(path),
-                reason=str(exc),
-                backup=str(backup),
-            )
-        else:
-            failed = Said(
-                "Upgrading the database {path} failed ({reason}). Nothing was lost: Report this "
-                "with the file attached.",
-                path=str(path),
-                reason=str(exc),
-            )
-        raise DatabaseError(failed) from exc
+        except Exception as exc:
+            engine.dispose()
+            if backup:
+                failed = Said(
+                    "Upgrading the database {path} failed ({reason}). Nothing was lost: the copy "
+                    "taken before is {backup}. Report this with the file attached.",
+                    path=str(path),
+                    reason=str(exc),
+                    backup=str(backup),
+                )
+            else:
+                failed = Said(
+                    "Upgrading the database {path} failed ({reason}). Nothing was lost: Report "
+                    "this with the file attached.",
+                    path=str(path),
+                    reason=str(exc),
+                )
+            raise DatabaseError(failed) from exc
 
-    db = Database(path=path, engine=engine, notices=notices, moved_aside=moved, backup=backup)
+    db = Database(path, engine=engine, notices=notices, moved_aside=moved, backup=backup)
     if migrate:
         _first_run(db)
     return db
@@ -317,8 +416,8 @@ def open_database(path: Path | str, *, migrate: bool = True) -> Database:
 
 def _first_run(db: Database) -> None:
     """Give a new kiosk its device id, once. (No PIN: the gate asks the manager to set one.)"""
-    with db.reading() as s:
-        have = set(s.scalars(select(SettingRow.key)).all())
+    with db.connection() as conn:
+        have = {str(r[0]) for r in conn.execute("SELECT key FROM settings")}
     changes: dict[str, Any] = {}
     if "device_id" not in have:
         changes["device_id"] = f"dev-{uuid.uuid4().hex[:12]}"

@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from core.said import Said
 from kiosk.db import Database, utcnow
 from kiosk.errors import PinError
-from kiosk.models import AuditRow, PinStateRow
+
+if TYPE_CHECKING:  # imported when the gate is used: the survey makes a PinGuard at start
+    from kiosk.models import PinStateRow
 
 _N, _R, _P = 2**14, 8, 1
 TRIES_BEFORE_LOCK = 5
@@ -66,6 +69,8 @@ class PinAttempt:
 
 def audit(db: Database, action: str, **detail: object) -> None:
     """Write one audit-log entry (never put contact details in ``detail``)."""
+    from kiosk.models import AuditRow
+
     with db.writing() as s:
         s.add(AuditRow(at=utcnow(), action=action, detail=json.dumps(detail, ensure_ascii=False)))
 
@@ -125,6 +130,8 @@ class PinGuard:
 
     def status(self) -> PinAttempt:
         """Whether the gate is locked now, without trying a PIN."""
+        from kiosk.models import PinStateRow
+
         now, mono = self.clock(), self.monotonic()
         with self.db.writing() as s:
             state = s.get(PinStateRow, 1)
@@ -135,6 +142,8 @@ class PinGuard:
             return PinAttempt(ok=False, tries_left=TRIES_BEFORE_LOCK - state.failures)
 
     def attempt(self, pin: str) -> PinAttempt:
+        from kiosk.models import AuditRow, PinStateRow
+
         stored = self.db.settings().admin_pin_hash
         now, mono = self.clock(), self.monotonic()
         with self.db.writing() as s:

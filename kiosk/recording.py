@@ -11,12 +11,13 @@ per-day rollups count it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-
-from sqlalchemy import select, update
+from typing import TYPE_CHECKING
 
 from core.ids import uuid7
 from core.nps import Category, category
@@ -25,9 +26,11 @@ from core.text import COMMENT_LIMIT, CONTACT_LIMIT, MAX_REASONS, REASON_KEY, cle
 from kiosk.db import Database, utcnow
 from kiosk.errors import InvalidScore, RecordingError, ResponseNotFound
 from kiosk.localtime import is_open, to_local, zone
-from kiosk.models import ResponseRow, SyncStatusRow
 from kiosk.settings import Settings
 from kiosk.storage import storage_full
+
+if TYPE_CHECKING:
+    from kiosk.models import ResponseRow
 
 CONSENT_TEXT_LIMIT = 1000  # the opt-in's wording is at most 300 characters (kiosk.settings)
 
@@ -148,79 +151,104 @@ class Recorder:
         local = to_local(now, zone(settings.time_zone))
         cat = category(score)
         response_id = str(uuid7(unix_ms=int(now.replace(tzinfo=UTC).timestamp() * 1000)))
-        # The tap is the one write a customer waits on: plain DBAPI calls on a pooled
-        # connection (pragmas set by kiosk.db) cost a third of SQLAlchemy's execution path.
-        conn = self.db.engine.raw_connection()
+        # The tap is the one write a customer waits on: plain DBAPI calls on the GUI thread's
+        # sqlite3 connection (pragmas set by kiosk.db.connect_raw), no SQLAlchemy.
+        with self.db.connection() as conn:
+            return self._insert_score(
+                conn,
+                now=now,
+                score=score,
+                cat=cat,
+                language=language,
+                channel=channel,
+                settings=settings,
+                time_to_answer_ms=time_to_answer_ms,
+                response_id=response_id,
+                local=local,
+            )
+
+    def _insert_score(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        now: datetime,
+        score: int,
+        cat: Category,
+        language: str,
+        channel: Channel,
+        settings: Settings,
+        time_to_answer_ms: int | None,
+        response_id: str,
+        local: datetime,
+    ) -> RecordedScore:
+        """The tap's one transaction: suspect checks, the next sequence number, the row."""
+        cur = conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
         try:
-            cur = conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                recent = [
-                    _as_datetime(r[0])
-                    for r in cur.execute(
-                        "SELECT device_time FROM responses WHERE device_id = ? AND channel = ? "
-                        "AND device_time >= ?",
-                        (
-                            settings.device_id,
-                            channel.value,
-                            _sql_time(now - timedelta(seconds=settings.burst_window_s)),
-                        ),
-                    )
-                ]
-                reasons = suspect_reasons(
-                    now=now,
-                    recent=recent,
-                    time_to_answer_ms=time_to_answer_ms,
-                    min_interval_s=settings.min_tap_interval_s,
-                    burst_taps=settings.burst_taps,
-                    min_answer_ms=settings.min_answer_ms,
-                    closed=channel is Channel.KIOSK and not is_open(local, settings.opening_hours),
-                )
-                seq = (
-                    cur.execute(
-                        "SELECT max(seq) FROM responses WHERE device_id = ?", (settings.device_id,)
-                    ).fetchone()[0]
-                    or 0
-                ) + 1
-                suspect_reason = ",".join(reasons) or None
-                cur.execute(
-                    "INSERT INTO responses (id, seq, store_id, device_id, channel, language, "
-                    "question_version, score, category, reasons, contact_consent, device_time, "
-                    "local_day, time_to_answer_ms, status, suspect, suspect_reason, sync_state, "
-                    "survey_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, ?, ?, ?, "
-                    "'incomplete', ?, ?, 'pending', ?)",
+            recent = [
+                _as_datetime(r[0])
+                for r in cur.execute(
+                    "SELECT device_time FROM responses WHERE device_id = ? AND channel = ? "
+                    "AND device_time >= ?",
                     (
-                        response_id,
-                        seq,
-                        settings.store_id,
                         settings.device_id,
                         channel.value,
-                        language,
-                        settings.question_version,
-                        score,
-                        cat.value,
-                        _sql_time(now),
-                        local.date().isoformat(),
-                        time_to_answer_ms,
-                        int(bool(reasons)),
-                        suspect_reason,
-                        settings.survey_version,
+                        _sql_time(now - timedelta(seconds=settings.burst_window_s)),
                     ),
                 )
-                cur.execute("COMMIT")
-            except BaseException as exc:
-                # On a full disk SQLite has already rolled back: a ROLLBACK would fail and hide
-                # the cause, so only roll back what is still open, and say what went wrong.
-                if conn.driver_connection is not None and conn.driver_connection.in_transaction:
-                    cur.execute("ROLLBACK")
-                full = storage_full(self.db, exc)
-                if full is not None:
-                    raise full from exc
-                raise
-            finally:
-                cur.close()
+            ]
+            reasons = suspect_reasons(
+                now=now,
+                recent=recent,
+                time_to_answer_ms=time_to_answer_ms,
+                min_interval_s=settings.min_tap_interval_s,
+                burst_taps=settings.burst_taps,
+                min_answer_ms=settings.min_answer_ms,
+                closed=channel is Channel.KIOSK and not is_open(local, settings.opening_hours),
+            )
+            seq = (
+                cur.execute(
+                    "SELECT max(seq) FROM responses WHERE device_id = ?", (settings.device_id,)
+                ).fetchone()[0]
+                or 0
+            ) + 1
+            suspect_reason = ",".join(reasons) or None
+            cur.execute(
+                "INSERT INTO responses (id, seq, store_id, device_id, channel, language, "
+                "question_version, score, category, reasons, contact_consent, device_time, "
+                "local_day, time_to_answer_ms, status, suspect, suspect_reason, sync_state, "
+                "survey_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0, ?, ?, ?, "
+                "'incomplete', ?, ?, 'pending', ?)",
+                (
+                    response_id,
+                    seq,
+                    settings.store_id,
+                    settings.device_id,
+                    channel.value,
+                    language,
+                    settings.question_version,
+                    score,
+                    cat.value,
+                    _sql_time(now),
+                    local.date().isoformat(),
+                    time_to_answer_ms,
+                    int(bool(reasons)),
+                    suspect_reason,
+                    settings.survey_version,
+                ),
+            )
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            # On a full disk SQLite has already rolled back: a ROLLBACK would fail and hide
+            # the cause, so only roll back what is still open, and say what went wrong.
+            if conn.in_transaction:
+                cur.execute("ROLLBACK")
+            full = storage_full(self.db, exc)
+            if full is not None:
+                raise full from exc
+            raise
         finally:
-            conn.close()  # back to the pool
+            cur.close()
         return RecordedScore(
             id=response_id,
             seq=seq,
@@ -237,59 +265,58 @@ class Recorder:
         values: dict[str, object] = {
             "status": ResponseStatus.COMPLETE.value,
             "completion": how.value,
-            "completed_at": self.clock(),
+            "completed_at": _sql_time(self.clock()),
         }
         if follow_up is not None:
             f = check_follow_up(follow_up)
             values.update(
                 reasons=json.dumps(list(f.reasons)),
                 comment=f.comment or None,
-                contact_consent=f.contact_consent,
+                contact_consent=int(f.contact_consent),
                 contact_name=f.contact_name or None,
                 contact_detail=f.contact_detail or None,
                 consent_text=f.consent_text or None,
             )
-        with self.db.writing() as s:
-            done = s.execute(
-                update(ResponseRow)
-                .where(
-                    ResponseRow.id == response_id,
-                    ResponseRow.status == ResponseStatus.INCOMPLETE.value,
-                )
-                .values(**values)
+        columns = ", ".join(f"{name} = ?" for name in values)  # names from this method only
+        with _write(self.db) as conn:
+            done = conn.execute(
+                f"UPDATE responses SET {columns} WHERE id = ? AND status = ?",  # noqa: S608
+                (*values.values(), response_id, ResponseStatus.INCOMPLETE.value),
             )
-            if done.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
-                exists = s.scalar(select(ResponseRow.status).where(ResponseRow.id == response_id))
+            if done.rowcount == 0:
+                exists = conn.execute(
+                    "SELECT status FROM responses WHERE id = ?", (response_id,)
+                ).fetchone()
                 if exists is None:
                     raise ResponseNotFound(f"No response with id {response_id}.")
                 # Already complete (e.g. the idle timeout raced Done): the first one wins.
 
     def recover_incomplete(self, *, older_than: timedelta) -> int:
         """Complete rows left incomplete by a crash; returns how many. Run on start."""
-        cutoff = self.clock() - older_than
-        with self.db.writing() as s:
-            result = s.execute(
-                update(ResponseRow)
-                .where(
-                    ResponseRow.status == ResponseStatus.INCOMPLETE.value,
-                    ResponseRow.device_time <= cutoff,
-                )
-                .values(
-                    status=ResponseStatus.COMPLETE.value,
-                    completion=Completion.RECOVERED.value,
-                    completed_at=self.clock(),
-                )
-            )
-            recovered = int(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        now = self.clock()
+        with _write(self.db) as conn:
+            recovered = conn.execute(
+                "UPDATE responses SET status = ?, completion = ?, completed_at = ? "
+                "WHERE status = ? AND device_time <= ?",
+                (
+                    ResponseStatus.COMPLETE.value,
+                    Completion.RECOVERED.value,
+                    _sql_time(now),
+                    ResponseStatus.INCOMPLETE.value,
+                    _sql_time(now - older_than),
+                ),
+            ).rowcount
             if recovered:  # reported to HQ with the next batch (device health)
-                s.execute(
-                    update(SyncStatusRow)
-                    .where(SyncStatusRow.id == 1)
-                    .values(recoveries_since_sync=SyncStatusRow.recoveries_since_sync + recovered)
+                conn.execute(
+                    "UPDATE sync_status SET recoveries_since_sync = recoveries_since_sync + ? "
+                    "WHERE id = 1",
+                    (recovered,),
                 )
-            return recovered
+            return int(recovered)
 
     def get(self, response_id: str) -> Response:
+        from kiosk.models import ResponseRow
+
         with self.db.reading() as s:
             row = s.get(ResponseRow, response_id)
             if row is None:
@@ -297,6 +324,10 @@ class Recorder:
             return to_response(row)
 
     def latest(self, limit: int = 20) -> list[Response]:
+        from sqlalchemy import select
+
+        from kiosk.models import ResponseRow
+
         with self.db.reading() as s:
             rows = s.scalars(select(ResponseRow).order_by(ResponseRow.seq.desc()).limit(limit))
             return [to_response(r) for r in rows]
@@ -347,6 +378,22 @@ def to_response(row: ResponseRow) -> Response:
         suspect_reason=row.suspect_reason,
         sync_state=row.sync_state,
     )
+
+
+@contextmanager
+def _write(db: Database) -> Iterator[sqlite3.Connection]:
+    """A write transaction on this thread's sqlite3 connection: BEGIN IMMEDIATE, COMMIT (on
+    disk when it returns: synchronous=FULL) at the end of the block, ROLLBACK on an error
+    (only if SQLite has not already rolled back, as it does on a full disk)."""
+    with db.connection() as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
 
 def _sql_time(value: datetime) -> str:

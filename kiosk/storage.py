@@ -93,8 +93,7 @@ def probe_write(db: Database) -> bool:
     cause when it succeeds."""
     if free_bytes(db) < RESUME_MIN_FREE_BYTES:
         return False
-    conn = db.engine.raw_connection()
-    try:
+    with db.connection() as conn:  # the tap path's own connection: no SQLAlchemy
         cur = conn.cursor()
         try:
             cur.execute("BEGIN IMMEDIATE")
@@ -102,7 +101,7 @@ def probe_write(db: Database) -> bool:
             cur.execute(f"PRAGMA user_version = {version}")
             cur.execute("COMMIT")
         except sqlite3.Error as exc:
-            if conn.driver_connection is not None and conn.driver_connection.in_transaction:
+            if conn.in_transaction:
                 cur.execute("ROLLBACK")
             if is_disk_full(exc):
                 db.storage_problem = str(exc)
@@ -110,7 +109,5 @@ def probe_write(db: Database) -> bool:
             raise
         finally:
             cur.close()
-    finally:
-        conn.close()
     db.storage_problem = None
     return True

@@ -9,7 +9,11 @@ finger. It lives in tools/, which neither the wheel nor the bundle (build.spec) 
 
 It reports on standard output, one line each, flushed at once:
 
-    ready                 the survey is up and taking taps
+    accepting sqlalchemy=<0|1>  (--tap-when-ready) taps are accepted now, and whether
+                          SQLAlchemy was imported by then; the first score is tapped at once
+    started sqlalchemy=1  (--tap-when-ready) the sync worker has started, after the tap
+    ready                 the survey is up and taking taps, and start-up has finished (the
+                          sync worker runs): memory and timing are the day's from here
     scored <id> <score>   the score was committed (the follow-up screen is next)
     thanks <id>           the thank-you screen is showing for response <id>
     rss <taps> <kB>       resident memory after that many taps (after a garbage collection)
@@ -57,7 +61,15 @@ def say(line: str) -> None:
 class Driver:
     """Finds the kiosk's window and survey controller once they exist, then taps."""
 
-    def __init__(self, *, taps: int | None, rss_at: set[int], seed: int, typing: int) -> None:
+    def __init__(
+        self,
+        *,
+        taps: int | None,
+        rss_at: set[int],
+        seed: int,
+        typing: int,
+        tap_when_ready: bool = False,
+    ) -> None:
         self.limit = taps
         self.typing = typing
         self.rss_at = rss_at
@@ -71,7 +83,23 @@ class Driver:
         self.finder = QTimer()
         self.finder.setInterval(5)
         self.finder.timeout.connect(self._find)
-        self.finder.start()
+        from ui import app as kiosk_app
+
+        if tap_when_ready:  # ui.app calls back the moment taps are accepted
+            kiosk_app.taps_accepted.append(self._taps_accepted)
+            kiosk_app.fully_started.append(
+                lambda: say(f"started sqlalchemy={int('sqlalchemy' in sys.modules)}")
+            )
+        else:  # once start-up is over: what is loaded after taps are accepted is loaded
+            kiosk_app.fully_started.append(self.finder.start)
+
+    def _taps_accepted(self, controller: SurveyController) -> None:
+        """Inside the kiosk's start-up, as taps become accepted: say whether SQLAlchemy is
+        loaded, then tap a score before anything else runs (the sync worker, the loader)."""
+        say(f"accepting sqlalchemy={int('sqlalchemy' in sys.modules)}")
+        window = controller.window
+        self._attach(window, controller)
+        self.tap(window.question.scores[self.rng.randrange(11)])
 
     # -- attaching to the kiosk --------------------------------------------------------------
     def _find(self) -> None:
@@ -200,12 +228,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=5,
         help="at most this many follow-up taps (chips, keys) per customer (5)",
     )
+    parser.add_argument(
+        "--tap-when-ready",
+        action="store_true",
+        help="tap the first score the moment taps are accepted (ui.app.taps_accepted)",
+    )
     args = parser.parse_args(argv)
 
     # The QApplication is made here so that the driver's timer exists before the kiosk starts;
     # ui.app.run uses the one that exists.
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    driver = Driver(taps=args.taps, rss_at=set(args.rss_at), seed=args.seed, typing=args.typing)
+    driver = Driver(
+        taps=args.taps,
+        rss_at=set(args.rss_at),
+        seed=args.seed,
+        typing=args.typing,
+        tap_when_ready=args.tap_when_ready,
+    )
     from ui.cli import main as kiosk_main
 
     code = kiosk_main(kiosk_args)

@@ -2,37 +2,53 @@
 
 Start-up order, for a fast first frame: the question screen is built from settings peeked with
 plain sqlite3 and shown; right after its first frame is painted the database is opened for real
-(header and schema check, migrations, recovery of unfinished answers) before any tap is
-handled. The full integrity check runs later in the background (ui.integrity_watch)."""
+(header and schema check, migrations only if the schema is not current, recovery of unfinished
+answers) before any tap is handled: taps are accepted. Up to there nothing imports SQLAlchemy
+(kiosk.db). Then the full integrity check starts in the background (ui.integrity_watch), and
+SQLAlchemy, the sync worker's and the PIN gate's modules are imported on a background thread;
+when they are loaded the sync worker starts (GUI thread, a few milliseconds)."""
 
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import resource
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
-from core.survey_texts import LANGUAGES
+from core.survey_texts import LANGUAGES, SCRIPTS
 from kiosk.settings import Settings, peek_settings
 
 if TYPE_CHECKING:
     from kiosk.db import Database
     from ui.admin import AdminView
+    from ui.blanking import ScreenAwake
     from ui.integrity_watch import IntegrityWatch
     from ui.main_window import MainWindow
     from ui.survey import SurveyController
     from ui.sync_worker import SyncController
 
 log = logging.getLogger(__name__)
+
+# What the kiosk loads after taps are accepted, on a background thread, before it starts the
+# sync worker: SQLAlchemy and the models, the sync worker (requests, sync/), the PIN gate.
+AFTER_READY_MODULES = ("sqlalchemy.orm", "kiosk.models", "ui.sync_worker", "ui.pin_gate")
+
+# Called with the survey controller at the moment taps are accepted, before anything off the
+# customer's path is loaded (tools/e2e_driver taps then, to show such a tap is durable).
+taps_accepted: list[Callable[[SurveyController], None]] = []
+# Called once everything start-up makes is running (the sync worker included).
+fully_started: list[Callable[[], None]] = []
 
 
 class FirstFrame(QObject):
@@ -56,6 +72,36 @@ class FirstFrame(QObject):
         return False
 
 
+class BackgroundImport(QObject):
+    """Imports modules on a daemon thread, then calls ``then`` on the GUI thread (a queued
+    signal). An import that fails is logged; ``then`` runs anyway and imports what it needs."""
+
+    _done = Signal()
+
+    def __init__(self, modules: tuple[str, ...], then: Callable[[], None]) -> None:
+        super().__init__()
+        self._then = then
+        self._done.connect(self._finish)  # emitted on the thread: queued to the GUI thread
+        self.worker = threading.Thread(
+            target=self._work, args=(modules,), name="nps-after-ready", daemon=True
+        )
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def _work(self, modules: tuple[str, ...]) -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                log.exception("Loading %s in the background failed", name)
+        self._done.emit()
+
+    @Slot()
+    def _finish(self) -> None:
+        self._then()
+
+
 @dataclass
 class _Started:
     """What start-up made after the first frame, for the shutdown after the event loop."""
@@ -64,6 +110,8 @@ class _Started:
     controller: SurveyController | None = None
     sync: SyncController | None = None
     integrity: IntegrityWatch | None = None
+    loader: BackgroundImport | None = None
+    awake: ScreenAwake | None = None
 
 
 def peak_rss_kb() -> int:
@@ -111,16 +159,15 @@ def run(
 
     ``screen`` (``--screen``) names the screen to fill; without it, the ``screen`` setting."""
     from ui import theme
-    from ui.blanking import ScreenAwake
     from ui.main_window import MainWindow
     from ui.placement import ScreenPlacement
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "nps-kiosk"])
     assert isinstance(app, QApplication)
     app.setApplicationName("NPS Kiosk")
-    theme.load_fonts(app)
-
     peeked = peek_settings(db_path) or Settings()
+    # The fonts of the scripts the first frame shows (its languages' names); the rest after it.
+    theme.load_fonts(app, scripts={SCRIPTS[code] for code in peeked.languages})
     start_language = language if language in LANGUAGES else peeked.default_language
     window = MainWindow(kiosk_mode=not windowed)
     from core.i18n import Texts
@@ -144,6 +191,12 @@ def run(
         ms = (time.perf_counter() - started) * 1000
         if smoke:
             print(f"first_frame_ms={ms:.1f}", flush=True)
+        theme.load_remaining_fonts()  # languages the first frame does not show
+        if not smoke and not windowed:  # after the first frame: the first frame does not need it
+            from ui.blanking import ScreenAwake
+
+            state.awake = ScreenAwake(app.platformName())
+            state.awake.hold()
         try:
             from kiosk.db import open_database
             from ui.survey import SurveyController
@@ -159,28 +212,46 @@ def run(
             return
         controller = SurveyController(window=window, db=db, language=language)
         state.db, state.controller = db, controller
-        controller.start()
-        if not smoke:
-            from ui.integrity_watch import IntegrityWatch
+        controller.start(prepare=False)
+        # Taps are accepted: the question screen shows, its buttons are connected to the
+        # recorder, and the database is open with its schema current.
+        for hook in list(taps_accepted):
+            hook(controller)
+        if smoke:
+            print(f"ready_ms={(time.perf_counter() - started) * 1000:.1f}", flush=True)
+            print(f"sqlalchemy_loaded={int('sqlalchemy' in sys.modules)}", flush=True)
 
-            # The full integrity check, off the GUI thread: after an unclean exit, and daily.
-            state.integrity = IntegrityWatch(db.path)
-            controller.reading_in_background = state.integrity.running
-            state.integrity.start()
+            def end_smoke() -> None:
+                controller.prepare_screens()  # the customer's path, in the peak memory too
+                print(f"peak_rss_kb={peak_rss_kb()}", flush=True)
+                # exit(), not quit(): quit() asks the windows to close, and the kiosk refuses.
+                app.exit(0)
+
+            QTimer.singleShot(0, end_smoke)
+            return
+        # The follow-up and thank-you variants, right after (a tap before then builds its own).
+        QTimer.singleShot(0, controller.prepare_screens)
+        from ui.integrity_watch import IntegrityWatch
+
+        # The full integrity check, off the GUI thread: after an unclean exit, and daily.
+        state.integrity = IntegrityWatch(db.path)
+        controller.reading_in_background = state.integrity.running
+        state.integrity.start()
+
+        def start_sync() -> None:
             state.sync = attach_sync(window=window, controller=controller, db=db)
             # What start-up made lives as long as the app: keep it out of the collector's
             # full passes, which stop every thread (the sync worker's stall, bench_sync).
             gc.collect()
             gc.freeze()
-        if smoke:
-            print(f"ready_ms={(time.perf_counter() - started) * 1000:.1f}", flush=True)
-            print(f"peak_rss_kb={peak_rss_kb()}", flush=True)
-            # exit(), not quit(): quit() asks the windows to close, and the kiosk refuses.
-            QTimer.singleShot(0, lambda: app.exit(0))
+            for hook in list(fully_started):
+                hook()
+
+        state.loader = BackgroundImport(AFTER_READY_MODULES, start_sync)
+        state.loader.start()
 
     watcher = FirstFrame([window, window.question], first_frame)
     window.exit_requested.connect(lambda: app.exit(0))
-    awake = ScreenAwake(app.platformName())
     if windowed:
         window.resize(1280, 800)
         window.show()
@@ -197,8 +268,6 @@ def run(
 
             window.admin_tab_hooks.append(follow_setting)
         placement.place()
-        if not smoke:
-            awake.hold()
     # systemctl stop sends SIGTERM: shut down as the manager's exit does (the screen saver
     # settings given back, the database closed). Python runs the handler only when it gets
     # control, so a timer wakes it while Qt waits.
@@ -209,7 +278,8 @@ def run(
     code = app.exec()
     wake.stop()
     signal.signal(signal.SIGTERM, previous)
-    awake.release()
+    if state.awake is not None:
+        state.awake.release()
     del watcher
     if state.sync is not None:
         state.sync.shutdown()  # the thread is quit() and wait()ed

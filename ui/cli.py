@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
-from collections.abc import Sequence
-from pathlib import Path
-
-from core.cli_i18n import N_, _, install_for_argparse
-from core.survey_texts import LANGUAGES
-from kiosk.paths import default_db_path
 
 STARTED = time.perf_counter()
 
+import argparse  # noqa: E402 (the clock above starts with the interpreter's first line of ours)
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from core.cli_i18n import N_, _, install_for_argparse  # noqa: E402
+from core.survey_texts import LANGUAGES  # noqa: E402
 
 DOCTOR_HELP = N_("check that Qt can open a window here, and say what to install if not")
 
@@ -33,35 +32,48 @@ def commands_epilog() -> str:
     return _("commands:") + "\n" + "\n".join(lines)
 
 
+class _KioskParser(argparse.ArgumentParser):
+    """Builds the commands list and the default database path only when help is printed: they
+    import kiosk.cli and platformdirs, which starting the kiosk does not otherwise need."""
+
+    def format_help(self) -> str:
+        from kiosk.paths import default_db_path
+
+        self.epilog = commands_epilog()
+        self.description = _(self.description or "")
+        for action in self._actions:
+            if action.dest == "db":
+                action.help = _("database file (default: {path})", path=str(default_db_path()))
+            elif action.help and action.dest != "help":
+                action.help = _(action.help)  # marked with N_ where the parser is built
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _KioskParser(
         prog="nps-kiosk",
-        description=_("The NPS survey kiosk, or one of its commands (`nps-kiosk COMMAND --help`)."),
-        epilog=commands_epilog(),
+        description=N_(
+            "The NPS survey kiosk, or one of its commands (`nps-kiosk COMMAND --help`)."
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help=_("database file (default: {path})", path=str(default_db_path())),
-    )
+    parser.add_argument("--db", type=Path, default=None, help=N_("database file"))
     parser.add_argument(
         "--windowed",
         action="store_true",
-        help=_("a normal window instead of the locked full-screen kiosk"),
+        help=N_("a normal window instead of the locked full-screen kiosk"),
     )
     parser.add_argument(
         "--lang",
         choices=tuple(LANGUAGES),
         default=None,
-        help=_("the language the survey starts in (default: from settings)"),
+        help=N_("the language the survey starts in (default: from settings)"),
     )
     parser.add_argument(
         "--screen",
         metavar="NAME|INDEX",
         default=None,
-        help=_(
+        help=N_(
             "the screen to fill, by name (e.g. HDMI-1) or number from 0 "
             "(default: the 'screen' setting, else the primary screen)"
         ),
@@ -69,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help=_("start, render the first frame, print the time to it, and exit"),
+        help=N_("start, render the first frame, print the time to it, and exit"),
     )
     return parser
 
@@ -102,8 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     from ui.app import run
 
+    if args.db is None:
+        from kiosk.paths import default_db_path
+
+        args.db = default_db_path()
     return run(
-        db_path=args.db or default_db_path(),
+        db_path=args.db,
         windowed=args.windowed,
         language=args.lang,
         screen=args.screen,

@@ -21,18 +21,18 @@ from core.nps import Category, category
 from core.survey_texts import LANGUAGES, SCRIPTS
 from kiosk.db import Database
 from kiosk.errors import StorageFull
-from kiosk.pin import PinGuard
 from kiosk.recording import Completion, FollowUp, RecordedScore, Recorder
 from kiosk.settings import Settings
 from kiosk.storage import probe_write, storage_full
 from ui.main_window import MainWindow
-from ui.screens.follow_up import FollowUpView
-from ui.screens.paused import PausedView
 from ui.screens.question import QuestionView
-from ui.screens.thank_you import ThankYouView
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the other screens are imported when first built: after taps are accepted
+    from kiosk.pin import PinGuard
     from ui.pin_gate import PinGateController
+    from ui.screens.follow_up import FollowUpView
+    from ui.screens.paused import PausedView
+    from ui.screens.thank_you import ThankYouView
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ def question_view(settings: Settings, language: str) -> QuestionView:
 
 
 def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -> FollowUpView:
+    from ui.screens.follow_up import FollowUpView
+
     tr = Texts(language)
     return FollowUpView(
         store_name=settings.store_name,
@@ -96,6 +98,8 @@ def follow_up_view(settings: Settings, *, score: RecordedScore, language: str) -
 
 
 def paused_view(settings: Settings, language: str) -> PausedView:
+    from ui.screens.paused import PausedView
+
     tr = Texts(language)
     return PausedView(
         store_name=settings.store_name,
@@ -107,6 +111,8 @@ def paused_view(settings: Settings, language: str) -> PausedView:
 def thank_you_view(
     settings: Settings, language: str, *, qr_url: str | None = None, score: int | None = None
 ) -> ThankYouView:
+    from ui.screens.thank_you import ThankYouView
+
     """The thank-you screen; ``score`` 9-10 (a promoter) adds the store's review link, if set."""
     tr = Texts(language)
     promoter = score is not None and category(score) is Category.PROMOTER
@@ -161,7 +167,7 @@ class SurveyController(QObject):
         self.window = window
         self.db = db
         self.recorder = Recorder(db)
-        self.guard = PinGuard(db)
+        self._guard: PinGuard | None = None
         self.monotonic = monotonic
         self.settings = db.settings()
         self.requested_language = language
@@ -196,16 +202,37 @@ class SurveyController(QObject):
 
         window.question.score_tapped.connect(self.on_score)
         window.question.language_chosen.connect(self.on_language)
-        follow_up = window.follow_up
+        window.pin_gate_requested.connect(self.open_pin_gate)
+        window.admin_closed.connect(self.back_to_question)
+        # The follow-up and thank-you screens are built (and connected) by prepare_screens,
+        # or by the first tap if it comes sooner: taps are accepted before they exist.
+        self._screens_wired = False
+
+    def _wire_screens(self) -> None:
+        """Build and connect the follow-up and thank-you screens, once."""
+        if self._screens_wired:
+            return
+        self._screens_wired = True
+        follow_up = self.window.follow_up
         follow_up.done_pressed.connect(lambda: self.finish(Completion.DONE))
         follow_up.skip_pressed.connect(lambda: self.finish(Completion.SKIP))
         follow_up.activity.connect(self._restart_idle)
-        window.thanks.dismissed.connect(self.back_to_question)
-        window.pin_gate_requested.connect(self.open_pin_gate)
-        window.admin_closed.connect(self.back_to_question)
+        self.window.thanks.dismissed.connect(self.back_to_question)
+
+    @property
+    def guard(self) -> PinGuard:
+        """The PIN check (kiosk.pin), made when the manager first opens the gate."""
+        if self._guard is None:
+            from kiosk.pin import PinGuard
+
+            self._guard = PinGuard(self.db)
+        return self._guard
 
     # -- start and stop ----------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, *, prepare: bool = True) -> None:
+        """Recover unfinished answers and show the question: taps are accepted when it
+        returns. ``prepare=False`` leaves prepare_screens to the caller (ui.app runs it right
+        after, so that taps are accepted before the follow-up variants are built)."""
         recovered = self.recorder.recover_incomplete(
             older_than=timedelta(seconds=self.settings.follow_up_timeout_s)
         )
@@ -215,7 +242,8 @@ class SurveyController(QObject):
             self.window.show_notices(
                 list(self.db.notices), dismiss_label=Texts(self.language).gettext("Dismiss")
             )
-        self.prepare_screens()  # before the event loop hands over any tap
+        if prepare:
+            self.prepare_screens()
         self.show_question()
 
     def prepare_screens(self) -> None:
@@ -223,6 +251,7 @@ class SurveyController(QObject):
         before any tap is handled: the first tap of each kind does not pay for it, and memory
         reaches its steady state at start instead of growing over the day. Each tap renders
         the follow-up afresh, so what is left on the hidden screen here does not matter."""
+        self._wire_screens()
         follow_up = self.window.follow_up
         self.window.thanks  # noqa: B018 (built on first access)
         for language in self.settings.languages:
@@ -300,6 +329,7 @@ class SurveyController(QObject):
             return
         self.pending = recorded
         self.score_recorded.emit(recorded)
+        self._wire_screens()  # (a tap before prepare_screens ran builds them now)
         follow_up = self.window.follow_up
         follow_up.show_view(follow_up_view(self.settings, score=recorded, language=self.language))
         self.window.show_screen(follow_up)

@@ -55,21 +55,50 @@ COLOURS = {
 }
 
 
-def load_fonts(app: QApplication) -> list[str]:
-    """Register the bundled fonts and make them the application font; returns the families."""
+def _font_files(scripts: set[str] | None) -> list[str]:
+    """The bundled font files for these scripts (Latin always), or every one (None)."""
+    if scripts is None:
+        return list(FONT_FILES)
+    stems = {
+        SCRIPT_FAMILIES[s].replace(" ", "") for s in {"latin", *scripts} if s in SCRIPT_FAMILIES
+    }
+    return [name for name in FONT_FILES if name.rsplit("-", 1)[0] in stems]
+
+
+_registered: set[str] = set()
+
+
+def load_fonts(app: QApplication, *, scripts: set[str] | None = None) -> list[str]:
+    """Register the bundled fonts and make them the application font; returns the families.
+
+    ``scripts``: register only those scripts' fonts (and Latin) now, e.g. the languages the
+    first frame shows; ``load_remaining_fonts`` registers the others after it."""
     # Qt asks Noto Sans (Latin) first for every Devanagari (Tamil, ...) run, warns that it lacks
     # the script, then falls back to that script's family as intended: a warning per label.
     QLoggingCategory.setFilterRules("qt.text.font.db=false")
-    found: list[str] = []
-    fonts = assets_dir() / "fonts"
-    for name in FONT_FILES:
-        font_id = QFontDatabase.addApplicationFont(str(fonts / name))
-        if font_id >= 0:
-            found += QFontDatabase.applicationFontFamilies(font_id)
+    found = _register(_font_files(scripts))
     font = QFont()
     font.setFamilies(FAMILIES)
     font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
     app.setFont(font)
+    return found
+
+
+def load_remaining_fonts() -> list[str]:
+    """Register the bundled fonts that ``load_fonts(scripts=...)`` left out."""
+    return _register(list(FONT_FILES))
+
+
+def _register(names: list[str]) -> list[str]:
+    found: list[str] = []
+    fonts = assets_dir() / "fonts"
+    for name in names:
+        if name in _registered:
+            continue
+        font_id = QFontDatabase.addApplicationFont(str(fonts / name))
+        if font_id >= 0:
+            _registered.add(name)
+            found += QFontDatabase.applicationFontFamilies(font_id)
     return sorted(set(found))
 
 

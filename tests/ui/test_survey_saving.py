@@ -8,7 +8,6 @@ from __future__ import annotations
 import sqlite3
 
 from PySide6.QtCore import Qt
-from sqlalchemy import event
 
 from kiosk.recording import Completion, ResponseStatus
 
@@ -16,11 +15,8 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 def short_busy_timeout(db) -> None:  # noqa: ANN001
-    @event.listens_for(db.engine, "connect")
-    def _short(dbapi_conn, _record) -> None:  # noqa: ANN001
-        dbapi_conn.execute("PRAGMA busy_timeout=50")
-
-    db.engine.dispose()  # pooled connections reconnect with the short timeout
+    # The tap path's own sqlite3 connection (this, the GUI, thread's: kiosk.db.Database.raw).
+    db.raw().execute("PRAGMA busy_timeout=50")
 
 
 def test_a_locked_database_delays_the_thank_you_until_the_follow_up_is_stored(
