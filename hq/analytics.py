@@ -358,38 +358,23 @@ def _range(column: Any, r: Range) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
-def _zoned_clause(column: Any, ranges: dict[str, list[Range]]) -> ColumnElement[bool] | None:
-    """``column`` within each zone's ranges for that zone's stores (zones with the same ranges
-    share one condition; when every zone has the same, no store condition at all), inside the
-    bounds of them all so that the index is read as one range; None: no range anywhere."""
-    if not any(ranges.values()):
-        return None
-    same: dict[tuple[Range, ...], list[str]] = {}
+def _zoned_ranges(column: Any, ranges: dict[str, list[Range]]) -> list[ColumnElement[bool]]:
+    """One condition per distinct range: ``column`` within it, for the stores of the zones
+    whose range it is (no store condition when every zone has it). Each is read as one index
+    range (a UNION ALL part each), not one span from the first range to the last."""
+    zones_of: dict[Range, list[str]] = {}
     for tz, rs in ranges.items():
-        same.setdefault(tuple(rs), []).append(tz)
-    lows = [r[0] for rs in ranges.values() for r in rs]
-    highs = [r[1] for rs in ranges.values() for r in rs]
-    bound = []
-    if all(x is not None for x in lows):
-        bound.append(column >= min(x for x in lows if x is not None))
-    if all(x is not None for x in highs):
-        bound.append(column <= max(x for x in highs if x is not None))
-    if len(same) == 1:
-        return and_(*bound, or_(*(_range(column, r) for r in next(iter(same)))))
+        for r in rs:
+            zones_of.setdefault(r, []).append(tz)
     store_col = column.table.c.store_id
-    return and_(
-        *bound,
-        or_(
-            *(
-                and_(
-                    store_col.in_(select(StoreRow.store_id).where(StoreRow.time_zone.in_(tzs))),
-                    or_(*(_range(column, r) for r in rs)),
-                )
-                for rs, tzs in sorted(same.items(), key=lambda kv: kv[1])
-                if rs
-            )
-        ),
-    )
+    out = []
+    for r, tzs in sorted(zones_of.items(), key=lambda kv: (str(kv[0]), kv[1])):
+        if len(tzs) == len(ranges):
+            out.append(_range(column, r))
+        else:
+            stores = select(StoreRow.store_id).where(StoreRow.time_zone.in_(sorted(tzs)))
+            out.append(and_(_range(column, r), store_col.in_(stores)))
+    return out
 
 
 def _coarse(
@@ -404,31 +389,30 @@ def _coarse(
     want_week = "week" in keys
     parts: list[Any] = []
     if spans is None:  # every week there is
-        week_clause: ColumnElement[bool] | None = true()
-        day_clause: ColumnElement[bool] | None = None
+        week_clauses: list[ColumnElement[bool]] = [true()]
+        day_clauses: list[ColumnElement[bool]] = []
     else:
-        zones = _zones(s) or {"UTC": []}
-        split = {tz: week_split(*spans(tz)) for tz in zones}
-        week_clause = _zoned_clause(
+        split = {tz: week_split(*spans(tz)) for tz in _zones(s) or {"UTC": []}}
+        week_clauses = _zoned_ranges(
             week_t.c.week, {tz: [w] if w is not None else [] for tz, (w, _e) in split.items()}
         )
-        day_clause = _zoned_clause(day_t.c.day, {tz: e for tz, (_w, e) in split.items()})
-    if week_clause is not None:
+        day_clauses = _zoned_ranges(day_t.c.day, {tz: e for tz, (_w, e) in split.items()})
+    for clause in week_clauses:
         parts.append(
             select(
                 week_t.c.store_id.label("store_id"),
                 *([week_t.c.week.label("week")] if want_week else []),
                 *(week_t.c[c].label(c) for c in counts),
-            ).where(week_clause, *_store_filters(week_t, flt))
+            ).where(clause, *_store_filters(week_t, flt))
         )
-    if day_clause is not None:
-        week_of_day = _key_expr(day_t, "week", dialect=hq.db.dialect)
+    week_of_day = _key_expr(day_t, "week", dialect=hq.db.dialect)
+    for clause in day_clauses:
         parts.append(
             select(
                 day_t.c.store_id.label("store_id"),
                 *([week_of_day.label("week")] if want_week else []),
                 *(day_t.c[c].label(c) for c in counts),
-            ).where(day_clause, *_store_filters(day_t, flt))
+            ).where(clause, *_store_filters(day_t, flt))
         )
     if not parts:
         return []
