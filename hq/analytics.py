@@ -589,7 +589,15 @@ def dashboard(
     total = _counts(hq, every, None).get("all", _zero())
     with hq.db.reading() as s:
         store_stmt = select(StoreRow.store_id, StoreRow.name, StoreRow.time_zone)
-        device_stmt = select(DeviceRow).order_by(DeviceRow.store_id, DeviceRow.device_id)
+        # The columns only: 500 ORM objects cost ~30 ms of a dashboard.
+        device_stmt = select(
+            DeviceRow.device_id,
+            DeviceRow.store_id,
+            DeviceRow.enrolled_at,
+            DeviceRow.revoked_at,
+            DeviceRow.last_sync_at,
+            DeviceRow.last_backlog,
+        ).order_by(DeviceRow.store_id, DeviceRow.device_id)
         if group_id:
             members = select(StoreGroupMemberRow.store_id).where(
                 StoreGroupMemberRow.group_id == group_id
@@ -606,7 +614,7 @@ def dashboard(
             group_members.setdefault(g, set()).add(member)
         zones = {r[0]: r[1] for r in s.execute(select(StoreRow.store_id, StoreRow.time_zone))}
         stores = [(r[0], r[1]) for r in s.execute(store_stmt)]
-        devices = s.execute(device_stmt).scalars().all()
+        devices = s.execute(device_stmt).all()
         # Row-level: the newest detractor comments, on ix_responses_corrected_time read
         # backwards.
         comments = s.execute(
