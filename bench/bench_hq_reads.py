@@ -232,9 +232,10 @@ def _drop_indexes(conn: Any) -> list[str]:
 
 
 def _check_rollups(hq: Any, sample: int = 5) -> None:
-    """The seeded rollups of a sample of stores equal what ingest would have written: their
-    raw rows recounted by hq.rollups.deltas (ingest's function) with their zones."""
-    from hq.rollups import _raw_answers, deltas, store_zones
+    """The seeded rollups of a sample of stores (all three tables) equal what ingest would
+    have written: their raw rows recounted by hq.rollups.deltas (ingest's function) with their
+    zones."""
+    from hq.rollups import _raw_answers, deltas, store_zones, weeks_of
 
     stores = [_store(i) for i in random.Random(7).sample(range(STORES), sample)]
     with hq.db.engine.connect() as conn:
@@ -263,6 +264,16 @@ def _check_rollups(hq: Any, sample: int = 5) -> None:
                 d = row[1] if not isinstance(row[1], str) else datetime.fromisoformat(row[1]).date()
                 got_fine[(row[0], d, *row[2:5])] = list(row[5:])
             assert got_fine == fine, f"seeded rollups of {sid} differ from a recount"
+            got_weeks = {}
+            for row in conn.exec_driver_sql(
+                "SELECT store_id, week, promoters, passives, detractors, suspect_promoters, "
+                "suspect_passives, suspect_detractors FROM nps_week_rollups "
+                f"WHERE store_id = {mark}",
+                (sid,),
+            ):
+                w = row[1] if not isinstance(row[1], str) else datetime.fromisoformat(row[1]).date()
+                got_weeks[(row[0], w)] = list(row[2:])
+            assert got_weeks == weeks_of(days), f"seeded week rollups of {sid} differ"
 
 
 def _analyze(hq: Any) -> None:
