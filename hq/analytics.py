@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, Literal, TypeVarTuple, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Select, Table, and_, func, or_, select, true
+from sqlalchemy import Date, Select, String, Table, and_, func, or_, select, true, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,8 +29,9 @@ from hq.models import (
     RollupRow,
     StoreGroupMemberRow,
     StoreRow,
+    WeekRollupRow,
 )
-from hq.rollups import day_span, local_day, zone
+from hq.rollups import COUNT_COLUMNS, day_span, local_day, monday, zone
 from hq.service import Hq
 
 Ts = TypeVarTuple("Ts")
@@ -250,53 +251,199 @@ def _counts(
 ) -> dict[Any, dict[str, int]]:
     """Counts per category for each value of ``key`` (or for everything under "all"), summed
     from the rollups; ``spans`` (local days per zone) instead of the filter's instants;
-    ``extra`` makes the key a (key, extra) pair."""
-    table = cast(Table, (RollupRow if _fine(flt, key) else DayRollupRow).__table__)
-    sus = flt.include_suspect
-    sums = [
+    ``extra`` makes the key a (key, extra) pair. A read by channel, survey version or day sums
+    nps_rollups or nps_day_rollups; every other one the whole weeks of its range from
+    nps_week_rollups and only the days at its edges from nps_day_rollups (:func:`_coarse`)."""
+    keys = [k for k in (key, extra) if k is not None]
+    spans = spans or _instant_spans(flt)
+    with hq.db.reading() as s:
+        if _fine(flt, key) or "day" in keys:
+            rows = _by_day(s, hq, flt, keys, spans)
+        else:
+            rows = _coarse(s, hq, flt, keys, spans)
+        out: dict[Any, dict[str, int]] = {}
+        n = len(keys)
+        for row in rows:  # thousands of rows for the dashboard's trend: kept plain
+            k: Any = (
+                "all"
+                if n == 0
+                else _key_text(row[0])
+                if n == 1
+                else (_key_text(row[0]), _key_text(row[1]))
+            )
+            c = out.get(k)
+            if c is None:
+                c = out[k] = _zero()
+            c["promoter"] += int(row[n] or 0)
+            c["passive"] += int(row[n + 1] or 0)
+            c["detractor"] += int(row[n + 2] or 0)
+    return out
+
+
+def _sums(table: Any, sus: bool) -> list[Any]:
+    return [
         func.sum(table.c[c] + table.c["suspect_" + c]) if sus else func.sum(table.c[c])
         for c in ("promoters", "passives", "detractors")
     ]
-    keys = [k for k in (key, extra) if k is not None]
-    with hq.db.reading() as s:
-        exprs = [_key_expr(table, k, dialect=hq.db.dialect) for k in keys]
-        stmt = select(*exprs, *sums).select_from(table)
-        if "group" in keys:
-            stmt = stmt.join(StoreGroupMemberRow, StoreGroupMemberRow.store_id == table.c.store_id)
-        if exprs:
-            stmt = stmt.group_by(*exprs)
-        if flt.store_ids is not None:
-            stmt = stmt.where(table.c.store_id.in_(sorted(flt.store_ids)))
-        if flt.store_id:
-            stmt = stmt.where(table.c.store_id == flt.store_id)
-        if flt.group_id:
-            stmt = stmt.where(
-                table.c.store_id.in_(
-                    select(StoreGroupMemberRow.store_id).where(
-                        StoreGroupMemberRow.group_id == flt.group_id
-                    )
+
+
+def _store_filters(table: Any, flt: ResponseFilter) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if flt.store_ids is not None:
+        out.append(table.c.store_id.in_(sorted(flt.store_ids)))
+    if flt.store_id:
+        out.append(table.c.store_id == flt.store_id)
+    if flt.group_id:
+        out.append(
+            table.c.store_id.in_(
+                select(StoreGroupMemberRow.store_id).where(
+                    StoreGroupMemberRow.group_id == flt.group_id
                 )
             )
-        if flt.channel:
-            stmt = stmt.where(table.c.channel == flt.channel)
-        if flt.survey_version is not None:
-            stmt = stmt.where(table.c.survey_version == flt.survey_version)
-        spans = spans or _instant_spans(flt)
-        if spans is not None:
-            stmt = stmt.where(_day_clause(s, table, spans))
-        out: dict[Any, dict[str, int]] = {}
-        for row in s.execute(stmt):
-            *ks, p, pa, d = row
-            k: Any = (
-                "all"
-                if not ks
-                else (_key_text(ks[0]) if len(ks) == 1 else tuple(_key_text(x) for x in ks))
-            )
-            c = out.setdefault(k, _zero())
-            c["promoter"] += int(p or 0)
-            c["passive"] += int(pa or 0)
-            c["detractor"] += int(d or 0)
+        )
     return out
+
+
+def _by_day(
+    s: Session, hq: Hq, flt: ResponseFilter, keys: list[CountsKey], spans: DaySpans | None
+) -> Any:
+    table = cast(
+        Table, (RollupRow if _fine(flt, keys[0] if keys else None) else DayRollupRow).__table__
+    )
+    exprs = [_key_expr(table, k, dialect=hq.db.dialect) for k in keys]
+    stmt = select(*exprs, *_sums(table, flt.include_suspect)).select_from(table)
+    if "group" in keys:
+        stmt = stmt.join(StoreGroupMemberRow, StoreGroupMemberRow.store_id == table.c.store_id)
+    if exprs:
+        stmt = stmt.group_by(*exprs)
+    stmt = stmt.where(*_store_filters(table, flt))
+    if flt.channel:
+        stmt = stmt.where(table.c.channel == flt.channel)
+    if flt.survey_version is not None:
+        stmt = stmt.where(table.c.survey_version == flt.survey_version)
+    if spans is not None:
+        stmt = stmt.where(_day_clause(s, table, spans))
+    return s.execute(stmt)
+
+
+Range = tuple[date | None, date | None]  # inclusive; None: open
+# Untyped on purpose: mypy 2.4 crashes expanding union_all's generic signature.
+_union_all: Callable[..., Any] = union_all
+
+
+def week_split(first: date | None, last: date | None) -> tuple[Range | None, list[Range]]:
+    """The whole ISO weeks (first Monday, last Monday) inside the local days [first, last] and
+    the days left at its edges: a read sums the weeks from nps_week_rollups, the days from
+    nps_day_rollups."""
+    week_lo = None if first is None else first + timedelta(days=(7 - first.weekday()) % 7)
+    # The Monday after the last whole week (one past ``last`` when it is a Sunday).
+    week_end = None if last is None else monday(last + timedelta(days=1))
+    if week_lo is not None and week_end is not None and week_lo >= week_end:
+        return None, [(first, last)]
+    edges: list[Range] = []
+    if first is not None and week_lo is not None and first < week_lo:
+        edges.append((first, week_lo - timedelta(days=1)))
+    if last is not None and week_end is not None and week_end <= last:
+        edges.append((week_end, last))
+    weeks = (week_lo, None if week_end is None else week_end - timedelta(days=7))
+    return weeks, edges
+
+
+def _range(column: Any, r: Range) -> ColumnElement[bool]:
+    parts = []
+    if r[0] is not None:
+        parts.append(column >= r[0])
+    if r[1] is not None:
+        parts.append(column <= r[1])
+    return and_(true(), *parts)
+
+
+def _zoned_ranges(column: Any, ranges: dict[str, list[Range]]) -> list[ColumnElement[bool]]:
+    """One condition per distinct range: ``column`` within it, for the stores of the zones
+    whose range it is (no store condition when every zone has it). Each is read as one index
+    range (a UNION ALL part each), not one span from the first range to the last."""
+    zones_of: dict[Range, list[str]] = {}
+    for tz, rs in ranges.items():
+        for r in rs:
+            zones_of.setdefault(r, []).append(tz)
+    store_col = column.table.c.store_id
+    out = []
+    for r, tzs in sorted(zones_of.items(), key=lambda kv: (str(kv[0]), kv[1])):
+        if len(tzs) == len(ranges):
+            out.append(_range(column, r))
+        else:
+            stores = select(StoreRow.store_id).where(StoreRow.time_zone.in_(sorted(tzs)))
+            out.append(and_(_range(column, r), store_col.in_(stores)))
+    return out
+
+
+def _coarse(
+    s: Session, hq: Hq, flt: ResponseFilter, keys: list[CountsKey], spans: DaySpans | None
+) -> Any:
+    """Whole weeks from nps_week_rollups plus the edge days from nps_day_rollups, as one UNION
+    ALL summed by ``keys`` (store, week, group: a store's rows summed before its groups are
+    joined, so PostgreSQL joins 500 sums instead of every row)."""
+    week_t = cast(Table, WeekRollupRow.__table__)
+    day_t = cast(Table, DayRollupRow.__table__)
+    counts = list(COUNT_COLUMNS if flt.include_suspect else COUNT_COLUMNS[:3])
+    want_week = "week" in keys
+    parts: list[Any] = []
+    if spans is None:  # every week there is
+        week_clauses: list[ColumnElement[bool]] = [true()]
+        day_clauses: list[ColumnElement[bool]] = []
+    else:
+        split = {tz: week_split(*spans(tz)) for tz in _zones(s) or {"UTC": []}}
+        week_clauses = _zoned_ranges(
+            week_t.c.week, {tz: [w] if w is not None else [] for tz, (w, _e) in split.items()}
+        )
+        day_clauses = _zoned_ranges(day_t.c.day, {tz: e for tz, (_w, e) in split.items()})
+    for clause in week_clauses:
+        parts.append(
+            select(
+                week_t.c.store_id.label("store_id"),
+                *([week_t.c.week.label("week")] if want_week else []),
+                *(week_t.c[c].label(c) for c in counts),
+            ).where(clause, *_store_filters(week_t, flt))
+        )
+    week_of_day = _key_expr(day_t, "week", dialect=hq.db.dialect)
+    for clause in day_clauses:
+        parts.append(
+            select(
+                day_t.c.store_id.label("store_id"),
+                *([week_of_day.label("week")] if want_week else []),
+                *(day_t.c[c].label(c) for c in counts),
+            ).where(clause, *_store_filters(day_t, flt))
+        )
+    if not parts:
+        return []
+    src = (parts[0] if len(parts) == 1 else _union_all(*parts)).subquery("src")
+    sus = flt.include_suspect
+
+    def total(t: Any, c: str) -> Any:
+        return func.sum(t.c[c] + t.c["suspect_" + c]) if sus else func.sum(t.c[c])
+
+    names = ("promoters", "passives", "detractors")
+    if "group" in keys:
+        per_store = (
+            select(src.c.store_id, *(total(src, c).label(c) for c in names))
+            .group_by(src.c.store_id)
+            .subquery("per_store")
+        )
+        m = StoreGroupMemberRow
+        stmt = (
+            select(m.group_id, *(func.sum(per_store.c[c]) for c in names))
+            .select_from(per_store)
+            .join(m, m.store_id == per_store.c.store_id)
+            .group_by(m.group_id)
+        )
+        return s.execute(stmt)
+    # The week as its text ("2027-03-08"): no date object made and formatted back per row.
+    week_text = func.cast(src.c.week, String) if "week" in keys else None
+    exprs: list[Any] = [src.c.store_id if k == "store" else week_text for k in keys]
+    stmt2 = select(*exprs, *(total(src, c) for c in names)).select_from(src)
+    if exprs:
+        stmt2 = stmt2.group_by(*exprs)
+    return s.execute(stmt2)
 
 
 def _key_text(value: Any) -> str:
@@ -442,7 +589,15 @@ def dashboard(
     total = _counts(hq, every, None).get("all", _zero())
     with hq.db.reading() as s:
         store_stmt = select(StoreRow.store_id, StoreRow.name, StoreRow.time_zone)
-        device_stmt = select(DeviceRow).order_by(DeviceRow.store_id, DeviceRow.device_id)
+        # The columns only: 500 ORM objects cost ~30 ms of a dashboard.
+        device_stmt = select(
+            DeviceRow.device_id,
+            DeviceRow.store_id,
+            DeviceRow.enrolled_at,
+            DeviceRow.revoked_at,
+            DeviceRow.last_sync_at,
+            DeviceRow.last_backlog,
+        ).order_by(DeviceRow.store_id, DeviceRow.device_id)
         if group_id:
             members = select(StoreGroupMemberRow.store_id).where(
                 StoreGroupMemberRow.group_id == group_id
@@ -459,7 +614,7 @@ def dashboard(
             group_members.setdefault(g, set()).add(member)
         zones = {r[0]: r[1] for r in s.execute(select(StoreRow.store_id, StoreRow.time_zone))}
         stores = [(r[0], r[1]) for r in s.execute(store_stmt)]
-        devices = s.execute(device_stmt).scalars().all()
+        devices = s.execute(device_stmt).all()
         # Row-level: the newest detractor comments, on ix_responses_corrected_time read
         # backwards.
         comments = s.execute(

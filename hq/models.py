@@ -494,7 +494,50 @@ class DayRollupRow(Base):
     suspect_passives: Mapped[int] = mapped_column(Integer)
     suspect_detractors: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_nps_day_rollups_day", "day", "store_id"),)
+    # Covering: a range of days over every store is read from the index alone.
+    __table_args__ = (
+        Index(
+            "ix_nps_day_rollups_day",
+            "day",
+            "store_id",
+            "promoters",
+            "passives",
+            "detractors",
+            "suspect_promoters",
+            "suspect_passives",
+            "suspect_detractors",
+        ),
+    )
+
+
+class WeekRollupRow(Base):
+    """The same counts per store x store-local ISO week (``week``: its Monday): the whole
+    weeks of a read's range (migration 0010_coarse_rollups)."""
+
+    __tablename__ = "nps_week_rollups"
+
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    promoters: Mapped[int] = mapped_column(Integer)
+    passives: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+    suspect_promoters: Mapped[int] = mapped_column(Integer)
+    suspect_passives: Mapped[int] = mapped_column(Integer)
+    suspect_detractors: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index(
+            "ix_nps_week_rollups_week",
+            "week",
+            "store_id",
+            "promoters",
+            "passives",
+            "detractors",
+            "suspect_promoters",
+            "suspect_passives",
+            "suspect_detractors",
+        ),
+    )
 
 
 # Follow-up cases (issue 15; hq/cases.py) ------------------------------------------------------

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from markupsafe import Markup
 
 from core.i18n import translations
 from core.nps import signed
@@ -30,7 +33,7 @@ from hq.phone import PHONE_MESSAGES, PHONE_NOTICE_TITLES, PHONE_TEXTS
 from hq.privacy import ErasureResult, Held
 from hq.roles import Action, Role
 from hq.service import ApiToken, RetentionPolicy, Store
-from hq.templating import language_links, render
+from hq.templating import env, language_links, render
 from hq.users import User
 from hq.webhooks import Webhook
 
@@ -245,9 +248,25 @@ class TrendChart:
 
 
 def trend_chart(line: StoreLine, *, width: int = 340, height: int = 120) -> TrendChart:
+    return _chart(line.store_id, line.trend, width, height)
+
+
+@lru_cache(maxsize=4096)
+def trend_svg(chart: TrendChart, language: str) -> Markup:
+    """A store's trend chart as the ``trend`` macro (pages/_macros.html) draws it, kept per
+    chart and language: the dashboard shows one per store (500 in a chain), and a chart only
+    changes when its store's weekly figures do, so most are drawn once."""
+    macros: Any = env.get_template("pages/_macros.html").module
+    return Markup(macros.trend(chart))
+
+
+@lru_cache(maxsize=4096)
+def _chart(
+    store_id: str, trend: tuple[tuple[str, int | None, int], ...], width: int, height: int
+) -> TrendChart:
     pad_l, pad_r, pad_t, pad_b = 30, 8, 8, 18
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
-    n = len(line.trend)
+    n = len(trend)
 
     def x(i: int) -> float:
         return pad_l + (w * i / max(1, n - 1))
@@ -257,7 +276,7 @@ def trend_chart(line: StoreLine, *, width: int = 340, height: int = 120) -> Tren
 
     segments: list[tuple[tuple[float, float], ...]] = []
     segment: list[tuple[float, float]] = []
-    for i, (_week, value, _n) in enumerate(line.trend):
+    for i, (_week, value, _n) in enumerate(trend):
         if value is None:
             if segment:
                 segments.append(tuple(segment))
@@ -267,15 +286,15 @@ def trend_chart(line: StoreLine, *, width: int = 340, height: int = 120) -> Tren
     if segment:
         segments.append(tuple(segment))
     return TrendChart(
-        store_id=line.store_id,
-        responses=sum(count for _w, _v, count in line.trend),
+        store_id=store_id,
+        responses=sum(count for _w, _v, count in trend),
         width=width,
         height=height,
         left=pad_l,
         right=width - pad_r,
         grid=tuple(GridLine(y=y(v), label=signed(v), dashed=v == 0) for v in (100, 0, -100)),
         x_labels=tuple(
-            AxisLabel(x=x(i), text=line.trend[i][0][5:], anchor="start" if i == 0 else "end")
+            AxisLabel(x=x(i), text=trend[i][0][5:], anchor="start" if i == 0 else "end")
             for i in (0, n - 1)
         ),
         segments=tuple(segments),
@@ -293,7 +312,11 @@ def dashboard_page(d: Dashboard, *, user: Principal, now: datetime) -> str:
         c=d.chain,
         stale=[x.stale_note for x in d.devices if x.stale_note],
         active=sum(1 for x in d.devices if x.enrolled and not x.revoked),
-        trends=[(s, trend_chart(s)) for s in d.stores],
+        trends=[
+            (s, chart, trend_svg(chart, i18n.current()))
+            for s in d.stores
+            for chart in [trend_chart(s)]
+        ],
     )
 
 

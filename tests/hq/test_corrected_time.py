@@ -268,6 +268,7 @@ def test_the_rule(
 
 def test_upgrading_a_0006_database_keeps_its_answers_and_days(tmp_path: Path) -> None:
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     from hq.db import _alembic_config, make_engine, sqlite_url
     from hq.service import Hq, HqConfig

@@ -1,8 +1,10 @@
-"""HQ rollups (hq/rollups.py): kept by every insert path in the ingest transaction, equal to a
-raw recount done here in Python with zoneinfo (random batches with duplicates, conflicts,
+"""HQ rollups (hq/rollups.py): kept by every insert path in the ingest transaction, every table
+(store x day x channel x language x version, store x day, store x ISO week) equal to a raw
+recount done here in Python with zoneinfo (random batches with duplicates, conflicts, erasures,
 suspect and phone answers, stores in several zones across DST days), rebuilt when a store's
-zone changes, by nps-hq rebuild-rollups and by migration 0005; group_by=day is each store's
-local day at the DST edges."""
+zone changes, by nps-hq rebuild-rollups and by migrations 0005 and 0010; group_by=day is each
+store's local day at the DST edges; the reads that take whole weeks from the week table and
+the edge days from the day table give what the day table alone gives."""
 
 from __future__ import annotations
 
@@ -92,7 +94,30 @@ def _stored(server: Server, stores: list[str]) -> dict[tuple[Any, ...], list[int
         for i, n in enumerate(v):
             acc[i] += n
     assert {k: v for k, v in day_totals.items() if any(v)} == summed
+    # The week table is the same summed over each ISO week (keyed by its Monday).
+    by_week: dict[tuple[Any, ...], list[int]] = {}
+    for (store, day), v in summed.items():
+        acc = by_week.setdefault((store, day - timedelta(days=day.weekday())), [0] * 6)
+        for i, n in enumerate(v):
+            acc[i] += n
+    assert {k: v for k, v in _weeks(server, stores).items() if any(v)} == by_week
     return {k: v for k, v in out.items() if any(v)}
+
+
+def _weeks(server: Server, stores: list[str]) -> dict[tuple[Any, ...], list[int]]:
+    out: dict[tuple[Any, ...], list[int]] = {}
+    mark = "?" if server.backend == "sqlite" else "%s"
+    with server.hq.db.engine.connect() as conn:
+        for store in stores:
+            for row in conn.exec_driver_sql(
+                "SELECT store_id, week, promoters, passives, detractors, suspect_promoters, "
+                "suspect_passives, suspect_detractors FROM nps_week_rollups "
+                f"WHERE store_id = {mark}",
+                (store,),
+            ):
+                week = date.fromisoformat(row[1]) if isinstance(row[1], str) else row[1]
+                out[(row[0], week)] = list(row[2:])
+    return out
 
 
 def _local(day: date, hh: int, mm: int, tz: str) -> str:
@@ -133,6 +158,7 @@ def _plans(draw: st.DrawFn) -> list[dict[str, Any]]:
                 "resend": draw(st.booleans()),
                 "conflict": draw(st.booleans()),
                 "phone": draw(st.integers(0, 1)),
+                "erase": draw(st.booleans()),
             }
         )
     return out
@@ -195,7 +221,55 @@ def test_rollups_equal_a_raw_recount(
             dev = zoned[0]
             _url, token = link(hq_server, dev)
             assert answer(hq_server, dev, token, score="9").status_code in (200, 303)
+        if plan["erase"]:  # an erasure scrubs the answer's text; it still counts
+            from hq.privacy import PersonQuery, erase
+
+            first_rows = next(iter(by_dev.values()))
+            erase(hq_server.hq, PersonQuery("response", first_rows[0]["id"]), actor="test")
     assert _stored(hq_server, stores) == _recount(hq_server, stores)
+    _check_reads(hq_server, stores)
+
+
+# Instant ranges around the DAYS: open, within a week, across whole weeks, from/to mid-day.
+RANGES = (
+    (None, None),
+    (datetime(2027, 3, 13, 7), datetime(2027, 3, 15, 13)),
+    (datetime(2027, 3, 1, 19), datetime(2027, 4, 20, 3)),
+    (datetime(2027, 3, 15), datetime(2027, 3, 22)),
+    (datetime(2027, 9, 28, 22), None),
+    (None, datetime(2027, 6, 2, 5)),
+)
+
+
+def _check_reads(server: Server, stores: list[str]) -> None:
+    """The reads that sum whole weeks of nps_week_rollups and the edge days of nps_day_rollups
+    give what summing nps_day_rollups alone gives, for every range, key and scope."""
+    from hq.analytics import CountsKey, ResponseFilter, _by_day, _counts, _instant_spans
+
+    def norm(rows: Any) -> list[tuple[Any, ...]]:
+        out = []
+        for *ks, p, pa, d in rows:
+            if p or pa or d:
+                out.append((*(str(k) for k in ks), int(p or 0), int(pa or 0), int(d or 0)))
+        return sorted(out)
+
+    cases: list[list[CountsKey]] = [[], ["store"], ["week"], ["store", "week"], ["group"]]
+    for since, until in RANGES:
+        for scope in (frozenset(stores), None):
+            for keys in cases:
+                flt = ResponseFilter(
+                    since=since, until=until, include_suspect=since is None, store_ids=scope
+                )
+                got = _counts(
+                    server.hq, flt, keys[0] if keys else None, extra=(keys[1:] or [None])[0]
+                )
+                coarse = []
+                for k, c in got.items():
+                    ks = () if k == "all" else (k if isinstance(k, tuple) else (k,))
+                    coarse.append((*ks, c["promoter"], c["passive"], c["detractor"]))
+                with server.hq.db.reading() as s:
+                    by_day = list(_by_day(s, server.hq, flt, keys, _instant_spans(flt)))
+                assert norm(coarse) == norm(by_day), (since, until, keys, scope)
 
 
 def _category(score: int) -> str:
@@ -411,5 +485,130 @@ def test_migration_0005_counts_a_0004_databases_rows(tmp_path: Path) -> None:
                         if n:
                             got[(row[0], str(row[1]), col)] += n
                 assert got == expected, table
+    finally:
+        hq.close()
+
+
+# -- migration 0010 -------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A fresh, empty database of each backend: (its URL or None for SQLite in tmp_path)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    import secrets
+
+    import psycopg
+    from conftest import _pg_conninfo, pg_admin_url
+    from sqlalchemy.engine import make_url
+
+    admin = pg_admin_url()
+    try:
+        conn = psycopg.connect(_pg_conninfo(admin), connect_timeout=3, autocommit=True)
+    except psycopg.Error as exc:
+        pytest.skip(f"no PostgreSQL server ({exc})")
+    name = f"nps_hq_test_{secrets.token_hex(4)}"
+    with conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_pg_conninfo(admin), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migration_0010_fills_the_week_table_of_a_0007_database(
+    tmp_path: Path, empty_db: str | None
+) -> None:
+    """A 0007 database (responses and their day rollups, two stores in two zones, answers
+    around a week's edges) upgraded: the week table is the day table summed per local ISO
+    week, the reads give the same NPS per week as before, and ingest adds to it."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from hq.analytics import ResponseFilter, nps_groups
+    from hq.db import _alembic_config, make_engine, sqlite_url
+    from hq.rollups import rebuild, refresh_time_zones
+    from hq.service import Hq, HqConfig
+
+    url = empty_db or sqlite_url(tmp_path / "hq.db")
+    engine = make_engine(url)
+    mark = "?" if empty_db is None else "%s"
+    expected: Counter[tuple[str, str]] = Counter()
+    with engine.connect() as conn:
+        command.upgrade(_alembic_config(conn), "0007_corrected_time")
+        for sid in ("s1", "s2"):
+            conn.exec_driver_sql(
+                f"INSERT INTO stores (store_id, name, created_at) VALUES ({mark}, {mark}, {mark})",
+                (sid, sid, datetime(2026, 11, 1)),
+            )
+        conn.exec_driver_sql(
+            "INSERT INTO profile_settings (scope, scope_id, settings, updated_at, updated_by) "
+            f"VALUES ('store', 's1', {mark}, {mark}, 't')",
+            (json.dumps({"time_zone": "Asia/Kolkata"}), datetime(2026, 11, 1)),
+        )
+        for i in range(60):
+            sid = "s1" if i % 2 else "s2"
+            when = datetime(2027, 3, 12, 12) + timedelta(hours=5 * i)  # naive UTC, over 12 days
+            score = i % 11
+            conn.exec_driver_sql(
+                "INSERT INTO responses (id, seq, store_id, device_id, channel, language, "
+                "question_version, score, category, reasons, contact_consent, device_time, "
+                "completion, suspect, content_hash, received_at, corrected_time) VALUES "
+                f"({mark}, {mark}, {mark}, 'd', 'kiosk', 'en', 1, {mark}, {mark}, '[]', "
+                f"{mark}, {mark}, 'done', {mark}, 'h', {mark}, {mark})",
+                (
+                    str(uuid.uuid4()),
+                    i,
+                    sid,
+                    score,
+                    _category(score),
+                    False,
+                    when,
+                    i % 7 == 0,
+                    datetime(2027, 3, 30),
+                    when,
+                ),
+            )
+            day = when.replace(tzinfo=UTC).astimezone(
+                ZoneInfo("Asia/Kolkata" if sid == "s1" else "UTC")
+            )
+            monday = (day.date() - timedelta(days=day.weekday())).isoformat()
+            expected[(sid, monday)] += 1
+        refresh_time_zones(conn, rebuild_changed=False)
+        rebuild(conn, weeks=False)  # the day rollups as the 0007 release kept them
+        conn.commit()
+    engine.dispose()
+    hq = Hq.open(HqConfig(data_dir=tmp_path, db_url=empty_db))  # upgrades to head
+    try:
+        with hq.db.engine.connect() as conn:
+            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            head = ScriptDirectory.from_config(_alembic_config(conn)).get_current_head()
+            got: Counter[tuple[str, str]] = Counter()
+            for sid, week, *counts in conn.exec_driver_sql(
+                "SELECT store_id, week, promoters, passives, detractors, suspect_promoters, "
+                "suspect_passives, suspect_detractors FROM nps_week_rollups"
+            ):
+                got[(sid, str(week))] += sum(counts)
+        assert version == head
+        assert got == expected
+        for sid in ("s1", "s2"):
+            weeks = nps_groups(hq, ResponseFilter(store_id=sid), group_by="week")
+            assert {g.key: g.result.n for g in weeks} == {
+                w: n for (s, w), n in expected.items() if s == sid
+            }
+        # Counted since: a rebuild from raw rows gives the same weeks.
+        with hq.db.writing() as s:
+            assert rebuild(s.connection()) == 60
+        with hq.db.engine.connect() as conn:
+            again: Counter[tuple[str, str]] = Counter()
+            for sid, week, *counts in conn.exec_driver_sql(
+                "SELECT store_id, week, promoters, passives, detractors, suspect_promoters, "
+                "suspect_passives, suspect_detractors FROM nps_week_rollups"
+            ):
+                again[(sid, str(week))] += sum(counts)
+        assert again == expected
     finally:
         hq.close()

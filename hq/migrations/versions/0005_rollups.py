@@ -62,7 +62,8 @@ def upgrade() -> None:
 
     conn = op.get_bind()
     refresh_time_zones(conn, rebuild_changed=False)  # the zones, then every store once
-    rebuild(conn, time_column="device_time")  # corrected_time comes with 0007
+    # corrected_time comes with 0007, the week table with 0010 (which fills it from these).
+    rebuild(conn, time_column="device_time", weeks=False)
 
 
 def downgrade() -> None:

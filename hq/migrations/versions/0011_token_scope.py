@@ -4,7 +4,7 @@ reads only their stores, as a viewer does; NULL for every store). Existing token
 they had: every store, no contact details.
 
 Revision ID: 0011_token_scope
-Revises: 0009_consent
+Revises: 0010_coarse_rollups
 Create Date: 2027-03-20
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_token_scope"
-down_revision = "0009_consent"
+down_revision = "0010_coarse_rollups"
 branch_labels = None
 depends_on = None
 
