@@ -13,31 +13,12 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from hqkit import Device, Server, enroll, start_server
-
-DEFAULT_PG_URL = "postgresql+psycopg://nps:nps@127.0.0.1:5432/nps_test"
-
-
-def pg_admin_url() -> str:
-    return os.environ.get("NPS_TEST_PG_URL") or DEFAULT_PG_URL
+from hqkit import Device, Server, enroll, pg_admin_url, start_server
+from hqkit import pg_conninfo as _pg_conninfo
 
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _pg_conninfo(url: str, *, dbname: str | None = None) -> str:
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    parts = {
-        "host": u.host or "127.0.0.1",
-        "port": u.port or 5432,
-        "user": u.username,
-        "password": u.password,
-        "dbname": dbname or u.database,
-    }
-    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v is not None)
 
 
 @pytest.fixture(scope="session")

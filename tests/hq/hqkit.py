@@ -182,3 +182,28 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     assert page.status_code == 200, page.text
     s.headers["X-CSRF-Token"] = csrf_token(page.text)
     return s
+
+
+# PostgreSQL for the tests (conftest.py's fixtures and tests that make a database of their own;
+# import these from here: ``from conftest import`` may find another folder's conftest).
+DEFAULT_PG_URL = "postgresql+psycopg://nps:nps@127.0.0.1:5432/nps_test"
+
+
+def pg_admin_url() -> str:
+    import os
+
+    return os.environ.get("NPS_TEST_PG_URL") or DEFAULT_PG_URL
+
+
+def pg_conninfo(url: str, *, dbname: str | None = None) -> str:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    parts = {
+        "host": u.host or "127.0.0.1",
+        "port": u.port or 5432,
+        "user": u.username,
+        "password": u.password,
+        "dbname": dbname or u.database,
+    }
+    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v is not None)

@@ -501,7 +501,8 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     import secrets
 
     import psycopg
-    from conftest import _pg_conninfo, pg_admin_url
+    from hqkit import pg_admin_url
+    from hqkit import pg_conninfo as _pg_conninfo
     from sqlalchemy.engine import make_url
 
     admin = pg_admin_url()
