@@ -67,6 +67,11 @@ def N_(message: str) -> str:
     return message
 
 
+# The kiosk's screen when its database cannot be opened (ui/app.py): no settings to read the
+# manager's language from, so the machine's, as the command line speaks it.
+CANNOT_SAVE = N_("The kiosk cannot save answers right now")
+
+
 def explain(error: BaseException | str) -> str:
     """An error's text (a service-code exception or a message) in the terminal's language."""
     return explain_in(error, environment_language())

@@ -208,7 +208,12 @@ def run(
                 print(f"error: {exc}", file=sys.stderr, flush=True)
                 QTimer.singleShot(0, lambda: app.exit(2))
                 return
-            window.show_fatal("The kiosk cannot save answers right now", str(exc))
+            # No settings to read the manager's language from: the machine's (its locale), as
+            # the command line speaks it, with the error in the same language.
+            from core.cli_i18n import CANNOT_SAVE, explain
+            from core.cli_i18n import _ as machine_language
+
+            window.show_fatal(machine_language(CANNOT_SAVE), explain(exc))
             return
         controller = SurveyController(window=window, db=db, language=language)
         state.db, state.controller = db, controller
