@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
@@ -119,6 +119,15 @@ def peak_rss_kb() -> int:
     return int(rss // 1024 if sys.platform == "darwin" else rss)  # bytes on macOS, kB on Linux
 
 
+def _say(line: str, *, stream: TextIO | None = None) -> None:
+    """A line of the smoke run's report. A reader that went away (``--smoke | head -1``) must
+    not stop the run from ending: an exception in a Qt callback would skip its app.exit()."""
+    try:
+        print(line, file=stream or sys.stdout, flush=True)
+    except OSError:  # BrokenPipeError and the like
+        pass
+
+
 def attach_sync(
     *, window: MainWindow, controller: SurveyController, db: Database
 ) -> SyncController:
@@ -129,6 +138,10 @@ def attach_sync(
     controller.response_completed.connect(lambda *_: sync.response_completed())
     sync.profile_applied.connect(controller.profile_arrived)
     window.admin_tab_hooks.append(lambda view: add_sync_tabs(view, db=db, sync=sync))
+    if window.admin_view is not None:
+        # The manager opened the admin view in the first moments, before the worker loaded
+        # (after taps are accepted): it gets its Sync and QR tabs now, not at the next opening.
+        add_sync_tabs(window.admin_view, db=db, sync=sync)
     sync.start()
     return sync
 
@@ -190,7 +203,7 @@ def run(
     def first_frame() -> None:
         ms = (time.perf_counter() - started) * 1000
         if smoke:
-            print(f"first_frame_ms={ms:.1f}", flush=True)
+            _say(f"first_frame_ms={ms:.1f}")
         theme.load_remaining_fonts()  # languages the first frame does not show
         if not smoke and not windowed:  # after the first frame: the first frame does not need it
             from ui.blanking import ScreenAwake
@@ -205,7 +218,7 @@ def run(
         except Exception as exc:
             log.exception("Cannot open the database %s", db_path)
             if smoke:
-                print(f"error: {exc}", file=sys.stderr, flush=True)
+                _say(f"error: {exc}", stream=sys.stderr)
                 QTimer.singleShot(0, lambda: app.exit(2))
                 return
             # No settings to read the manager's language from: the machine's (its locale), as
@@ -223,12 +236,12 @@ def run(
         for hook in list(taps_accepted):
             hook(controller)
         if smoke:
-            print(f"ready_ms={(time.perf_counter() - started) * 1000:.1f}", flush=True)
-            print(f"sqlalchemy_loaded={int('sqlalchemy' in sys.modules)}", flush=True)
+            _say(f"ready_ms={(time.perf_counter() - started) * 1000:.1f}")
+            _say(f"sqlalchemy_loaded={int('sqlalchemy' in sys.modules)}")
 
             def end_smoke() -> None:
                 controller.prepare_screens()  # the customer's path, in the peak memory too
-                print(f"peak_rss_kb={peak_rss_kb()}", flush=True)
+                _say(f"peak_rss_kb={peak_rss_kb()}")
                 # exit(), not quit(): quit() asks the windows to close, and the kiosk refuses.
                 app.exit(0)
 

@@ -214,3 +214,25 @@ def test_the_admin_view_of_the_running_kiosk_has_sync_and_qr_tabs(qtbot, kiosk) 
         qtbot.waitUntil(says_not_enrolled, timeout=5000)
     finally:
         sync.shutdown()
+
+
+def test_an_admin_view_opened_before_the_worker_loads_gets_sync_and_qr_tabs(
+    qtbot,
+    kiosk,  # noqa: ANN001
+) -> None:
+    """The sync worker loads after taps are accepted; a manager quick enough to open the admin
+    view before that still finds the Sync and QR tabs once it is there."""
+    from ui.app import attach_sync
+
+    PinGuard(kiosk.db).set_pin("8642")
+    w = kiosk.window
+    open_gate_by_chord(qtbot, w)
+    enter_pin(qtbot, w.pin_gate, "8642")
+    tabs = w.admin_view.tabs
+    assert "Sync" not in [tabs.tabText(i) for i in range(tabs.count())]
+    sync = attach_sync(window=w, controller=kiosk.controller, db=kiosk.db)
+    try:
+        titles = [tabs.tabText(i) for i in range(tabs.count())]
+        assert titles[-2:] == ["Sync", "QR code"]
+    finally:
+        sync.shutdown()
