@@ -459,7 +459,27 @@ class SurveyDraftRow(Base):
 # Rollups (issue "Chain scale"; hq/rollups.py) -------------------------------------------------
 
 
-class RollupRow(Base):
+# The six counts every rollup table keeps (hq.rollups), after its key columns.
+COUNTS = (
+    "promoters",
+    "passives",
+    "detractors",
+    "suspect_promoters",
+    "suspect_passives",
+    "suspect_detractors",
+)
+
+
+class _Counts:
+    promoters: Mapped[int] = mapped_column(Integer, sort_order=10)
+    passives: Mapped[int] = mapped_column(Integer, sort_order=10)
+    detractors: Mapped[int] = mapped_column(Integer, sort_order=10)
+    suspect_promoters: Mapped[int] = mapped_column(Integer, sort_order=10)
+    suspect_passives: Mapped[int] = mapped_column(Integer, sort_order=10)
+    suspect_detractors: Mapped[int] = mapped_column(Integer, sort_order=10)
+
+
+class RollupRow(_Counts, Base):
     """Counts per store x store-local day x channel x language x survey version (0: a v1
     answer), suspect responses apart; kept in the ingest transaction."""
 
@@ -470,29 +490,17 @@ class RollupRow(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     language: Mapped[str] = mapped_column(String(8), primary_key=True)
     survey_version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    promoters: Mapped[int] = mapped_column(Integer)
-    passives: Mapped[int] = mapped_column(Integer)
-    detractors: Mapped[int] = mapped_column(Integer)
-    suspect_promoters: Mapped[int] = mapped_column(Integer)
-    suspect_passives: Mapped[int] = mapped_column(Integer)
-    suspect_detractors: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_nps_rollups_day", "day"),)
 
 
-class DayRollupRow(Base):
+class DayRollupRow(_Counts, Base):
     """The same counts per store x store-local day only (what most reads sum)."""
 
     __tablename__ = "nps_day_rollups"
 
     store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    promoters: Mapped[int] = mapped_column(Integer)
-    passives: Mapped[int] = mapped_column(Integer)
-    detractors: Mapped[int] = mapped_column(Integer)
-    suspect_promoters: Mapped[int] = mapped_column(Integer)
-    suspect_passives: Mapped[int] = mapped_column(Integer)
-    suspect_detractors: Mapped[int] = mapped_column(Integer)
 
     # Covering: a range of days over every store is read from the index alone.
     __table_args__ = (
@@ -500,17 +508,12 @@ class DayRollupRow(Base):
             "ix_nps_day_rollups_day",
             "day",
             "store_id",
-            "promoters",
-            "passives",
-            "detractors",
-            "suspect_promoters",
-            "suspect_passives",
-            "suspect_detractors",
+            *COUNTS,
         ),
     )
 
 
-class WeekRollupRow(Base):
+class WeekRollupRow(_Counts, Base):
     """The same counts per store x store-local ISO week (``week``: its Monday): the whole
     weeks of a read's range (migration 0010_coarse_rollups)."""
 
@@ -518,24 +521,13 @@ class WeekRollupRow(Base):
 
     store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     week: Mapped[date] = mapped_column(Date, primary_key=True)
-    promoters: Mapped[int] = mapped_column(Integer)
-    passives: Mapped[int] = mapped_column(Integer)
-    detractors: Mapped[int] = mapped_column(Integer)
-    suspect_promoters: Mapped[int] = mapped_column(Integer)
-    suspect_passives: Mapped[int] = mapped_column(Integer)
-    suspect_detractors: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
         Index(
             "ix_nps_week_rollups_week",
             "week",
             "store_id",
-            "promoters",
-            "passives",
-            "detractors",
-            "suspect_promoters",
-            "suspect_passives",
-            "suspect_detractors",
+            *COUNTS,
         ),
     )
 

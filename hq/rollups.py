@@ -40,17 +40,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import Connection
 
 from core.protocol import ResponseV1
+from hq.models import COUNTS
 from hq.service import Hq
 
-# The six counts, in the order the tables and :data:`Counts` keep them.
-COUNT_COLUMNS = (
-    "promoters",
-    "passives",
-    "detractors",
-    "suspect_promoters",
-    "suspect_passives",
-    "suspect_detractors",
-)
+# The six counts, in the order the tables and :data:`Counts` keep them (hq.models).
+COUNT_COLUMNS = COUNTS
 _SLOT = {"promoter": 0, "passive": 1, "detractor": 2}
 FINE_KEY = ("store_id", "day", "channel", "language", "survey_version")
 DAY_KEY = ("store_id", "day")
